@@ -1,0 +1,1 @@
+"""The application: Qt GUI in ``affectscope.app.qt``; everything else here is Qt-free."""

@@ -1,0 +1,1 @@
+"""The ``affectscope`` command line: one module per command group, each with ``register(sub)``."""

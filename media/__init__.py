@@ -1,0 +1,1 @@
+"""Frame-accurate video and audio decoding by timestamps (PyAV). Never imports Qt."""

@@ -1,0 +1,1 @@
+"""One torch-free module per system, each calling ``register(ModelSpec(...))`` on import."""

@@ -1,0 +1,48 @@
+"""Shared fixtures: offscreen Qt, redirected settings, the shared data folder, small torch thread pools."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_data() -> Path:
+    env = os.environ.get("AFFECTSCOPE_SHARED_DATA")
+    if env:
+        return Path(env)
+    return REPO.parent / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (or $AFFECTSCOPE_SHARED_DATA): real clips, speech, faces and weights."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared data folder not found at {SHARED_DATA}; set AFFECTSCOPE_SHARED_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings and caches never touch the user's real config dir during tests."""
+    home = tmp_path_factory.getbasetemp() / "user-dirs"
+    monkeypatch.setenv("AFFECTSCOPE_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("AFFECTSCOPE_CACHE_DIR", str(home / "cache"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _torch_threads() -> None:
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
