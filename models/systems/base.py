@@ -1,0 +1,63 @@
+"""What every published system looks like to the rest of the application.
+
+A system is a ``torch.nn.Module`` subclassing ``EmotionSystem``. It declares its modalities and
+how much time one prediction covers; it turns perception output (``ClipSignals``) for a time
+window into a batch of tensors; and its ``forward`` returns fused logits together with each
+modality's own logits and the hidden features at the fusion input, which explanation
+(modality-activation bars, ablation) and the timelines need. Inference, training, evaluation and
+the window use only this interface, so all five systems are driven by the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from affectscope.models.signals import ClipSignals
+
+Batch = dict[str, torch.Tensor]
+
+
+@dataclass
+class SystemOutput:
+    """One forward pass: fused logits (B, C), per-modality logits (B, C) and fusion-input features."""
+
+    logits: torch.Tensor
+    per_modality: dict[str, torch.Tensor] = field(default_factory=dict)
+    hidden: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class EmotionSystem(nn.Module):
+    """Base class of the five systems (seeds 000–004)."""
+
+    #: modality names this system consumes, e.g. ("face", "audio")
+    modalities: tuple[str, ...] = ()
+    #: seconds of media one prediction covers; predict() slides this window over a clip
+    window_seconds: float = 2.0
+    #: seconds between window starts when predicting a timeline
+    hop_seconds: float = 0.5
+    #: number of output classes
+    num_classes: int = 3
+
+    def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
+        """Tensors (batch of 1) for the window [t0, t1) of a clip.
+
+        Missing modalities (no face, no audio track) become zeros plus a ``<modality>_mask``
+        tensor of 0, never an exception, so a clip without audio still gets a prediction.
+        """
+        raise NotImplementedError
+
+    def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        raise NotImplementedError
+
+    def encoder_parameters(self) -> list[nn.Parameter]:
+        """Parameters of pretrained-style encoders (trained at a lower rate where a paper says so)."""
+        return []
+
+
+def collate(batches: list[Batch]) -> Batch:
+    """Concatenate batches of 1 (from ``batch_from_signals``) along the batch dimension."""
+    keys = batches[0].keys()
+    return {k: torch.cat([b[k] for b in batches], dim=0) for k in keys}
