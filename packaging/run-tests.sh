@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run the whole test suite: lint, then pytest offscreen, against SQLite and a real PostgreSQL server.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+export QT_QPA_PLATFORM=offscreen
+export PYTHONUNBUFFERED=1
+
+ruff check . || exit 1
+
+# A throwaway PostgreSQL cluster for the storage tests (skipped with a reason if it cannot start).
+if [ -z "${AFFECTSCOPE_PG_URL:-}" ] && [ -x packaging/ci/postgres.sh ]; then
+  if pg_env=$(bash packaging/ci/postgres.sh); then
+    eval "$pg_env"
+  else
+    echo "warning: PostgreSQL could not be started; postgres-marked tests will be skipped"
+  fi
+fi
+
+python -m pytest -p no:cacheprovider "$@"
+rc=$?
+[ -n "${AFFECTSCOPE_PG_STOP:-}" ] && eval "$AFFECTSCOPE_PG_STOP" >/dev/null 2>&1
+exit $rc
