@@ -67,9 +67,18 @@ class ClipSignals:
     #   min/max/mean of 7 probs over faces + face count), mouth_open (N,),
     #   pose (N,33,4: x,y in pixels, z, visibility), pose_confidence (N,), people_count (N,),
     #   vad (M,) speech probability, laughter (K,) probability,
-    #   audio (S,) mono waveform at audio_rate, with times = sample times.
+    #   audio (S,) mono waveform at audio_rate, with times = sample times,
+    #   face_crop96 (F,96,96,3) uint8 RGB, face_crop64 (F,64,64) uint8 grey, mouth_crop28 (F,28,28,3)
+    #   uint8 RGB: the largest face, only at analysed frames where a face was found.
+    # Per-frame tracks hold NaN where nothing was found (expression_*, mouth_open, pose x/y/z; pose
+    # visibility is 0 there); face_features22 is zero-filled with face_count 0, as seed 000 had it.
     audio_rate: int = 16000
     extractor_versions: dict[str, str] = field(default_factory=dict)
+    # Skeletons of every person found, per analysed frame: list of (33, 4) arrays (x, y px, z, vis).
+    people: list[list[np.ndarray]] = field(default_factory=list)
+    # Settings the extraction ran with (rate_hz, modalities, ...) and whether it came from the cache.
+    settings: dict = field(default_factory=dict)
+    from_cache: bool = False
 
     def track(self, name: str) -> Track:
         if name in self.tracks:

@@ -56,6 +56,25 @@ class EmotionSystem(nn.Module):
         """Parameters of pretrained-style encoders (trained at a lower rate where a paper says so)."""
         return []
 
+    #: label smoothing ε of the training loss (seed 003 trains with 0.2)
+    label_smoothing: float = 0.0
+    #: learning rate of ``encoder_parameters()`` as a factor of the head's (seed 003: 1e-2)
+    encoder_lr_scale: float = 1.0
+
+    def param_groups(self, lr: float) -> list[dict]:
+        """Optimizer parameter groups: ``encoder_parameters()`` at ``encoder_lr_scale × lr``, the rest
+        at ``lr`` (pass them as an optimizer's params; empty groups are left out)."""
+        encoders = [p for p in self.encoder_parameters() if p.requires_grad]
+        ids = {id(p) for p in encoders}
+        head = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
+        groups = [{"params": head, "lr": lr}, {"params": encoders, "lr": lr * self.encoder_lr_scale}]
+        return [g for g in groups if g["params"]]
+
+    def loss_fn(self, output: SystemOutput, target: torch.Tensor) -> torch.Tensor:
+        """The training loss the shared trainer minimises: cross-entropy of the fused logits with
+        ``label_smoothing``. Systems override it to add their own terms (e.g. per-modality heads)."""
+        return nn.functional.cross_entropy(output.logits, target, label_smoothing=self.label_smoothing)
+
 
 def collate(batches: list[Batch]) -> Batch:
     """Concatenate batches of 1 (from ``batch_from_signals``) along the batch dimension."""

@@ -1,0 +1,1 @@
+"""Qt-free application services: what the window drives, usable without a window (tests, CLI)."""

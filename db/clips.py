@@ -1,0 +1,164 @@
+"""Clip rows: record, find, and the clip browser's query (sort and filter by label, annotator, agreement).
+
+The browser query reads only ``clips`` and the ``clip_current`` cache (one row per clip and label
+set), so sorting or filtering 100,000 clips never touches the label history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from affectscope.db.label_sets import LabelError, utcnow
+from affectscope.db.labels import aware
+from affectscope.db.records import ClipRecord
+from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, ClipCurrent
+
+SORT_KEYS = ("path", "label", "annotator", "labelled_at", "agreement", "n_annotators", "duration", "id")
+
+
+@dataclass(frozen=True)
+class ClipQuery:
+    """What the browser asks for. ``label="-"``: unlabelled clips; ``annotator``: clips they labelled."""
+
+    label_set: str = "sentiment3"
+    label: str | None = None
+    annotator: str | None = None
+    min_agreement: float | None = None
+    max_agreement: float | None = None
+    text: str | None = None  # substring of the path
+    status: str | None = None
+    sort: str = "path"
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+
+def add_clip(session: Session, **facts: object) -> Clip:
+    """Insert a clip row from probed facts (path, content_hash, duration, fps, width, height, ...)."""
+    now = utcnow()
+    clip = Clip(status="ok", added_at=now, updated_at=now, **facts)
+    session.add(clip)
+    session.flush()
+    return clip
+
+
+def clip_by_path(session: Session, path: str) -> Clip | None:
+    return session.scalar(select(Clip).where(Clip.path == path))
+
+
+def find_clip(session: Session, ref: str | int) -> Clip:
+    """A clip by id, exact stored path, resolved path, or unique file name; LabelError saying why not."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and not Path(ref).exists()):
+        clip = session.get(Clip, int(ref))
+        if clip is None:
+            raise LabelError(f"no clip with id {ref} in this project")
+        return clip
+    ref = str(ref)
+    for candidate in (ref, str(Path(ref).expanduser().resolve())):
+        clip = clip_by_path(session, candidate)
+        if clip is not None:
+            return clip
+    name = Path(ref).name
+    matches = session.scalars(select(Clip).where(Clip.path.like(f"%{name}"))).all()
+    matches = [c for c in matches if Path(c.path).name == name]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise LabelError(f"{name!r} names {len(matches)} clips in this project; give the full path")
+    raise LabelError(f"{ref!r} is not a clip of this project; import it first (affectscope project init)")
+
+
+def _browser_select(q: ClipQuery) -> Select:
+    cur = ClipCurrent
+    query = (
+        select(Clip, cur.value, Annotator.name, cur.created_at, cur.n_annotators, cur.agreement)
+        .outerjoin(cur, and_(cur.clip_id == Clip.id, cur.label_set == q.label_set))
+        .outerjoin(Annotator, Annotator.id == cur.annotator_id)
+    )
+    if q.label == "-":
+        query = query.where(cur.value.is_(None))
+    elif q.label is not None:
+        query = query.where(cur.value == q.label)
+    if q.annotator is not None:
+        by = select(Annotator.id).where(Annotator.name == q.annotator).scalar_subquery()
+        query = query.where(
+            exists().where(
+                AnnotatorCurrent.clip_id == Clip.id,
+                AnnotatorCurrent.label_set == q.label_set,
+                AnnotatorCurrent.annotator_id == by,
+            )
+        )
+    if q.min_agreement is not None:
+        query = query.where(cur.agreement >= q.min_agreement)
+    if q.max_agreement is not None:
+        query = query.where(cur.agreement <= q.max_agreement)
+    if q.text:
+        query = query.where(Clip.path.contains(q.text, autoescape=True))
+    if q.status:
+        query = query.where(Clip.status == q.status)
+    return query
+
+
+def list_clips(session: Session, q: ClipQuery) -> list[ClipRecord]:
+    if q.sort not in SORT_KEYS:
+        raise LabelError(f"cannot sort clips by {q.sort!r}; choose one of {', '.join(SORT_KEYS)}")
+    column = {
+        "path": Clip.path,
+        "label": ClipCurrent.value,
+        "annotator": Annotator.name,
+        "labelled_at": ClipCurrent.created_at,
+        "agreement": ClipCurrent.agreement,
+        "n_annotators": ClipCurrent.n_annotators,
+        "duration": Clip.duration,
+        "id": Clip.id,
+    }[q.sort]
+    order = column.desc() if q.descending else column.asc()
+    # Unlabelled clips last either way; the id makes the order total (stable paging).
+    query = _browser_select(q).order_by(column.is_(None), order, Clip.id).offset(q.offset)
+    if q.limit is not None:
+        query = query.limit(q.limit)
+    return [_record(row) for row in session.execute(query)]
+
+
+def _record(row) -> ClipRecord:  # noqa: ANN001
+    c, value, by, at, n, agreement = row
+    return ClipRecord(
+        id=c.id,
+        path=c.path,
+        content_hash=c.content_hash,
+        duration=c.duration,
+        fps=c.fps,
+        width=c.width,
+        height=c.height,
+        n_frames=c.n_frames,
+        has_audio=c.has_audio,
+        status=c.status,
+        label=value,
+        label_by=by,
+        label_at=aware(at) if at is not None else None,
+        n_annotators=n or 0,
+        agreement=agreement,
+    )
+
+
+def count_clips(session: Session, q: ClipQuery | None = None) -> int:
+    q = q or ClipQuery()
+    return session.scalar(select(func.count()).select_from(_browser_select(q).subquery())) or 0
+
+
+def clip_record(session: Session, clip_id: int, label_set: str) -> ClipRecord:
+    found = session.execute(_browser_select(ClipQuery(label_set=label_set)).where(Clip.id == clip_id)).first()
+    if found is None:
+        raise LabelError(f"no clip with id {clip_id} in this project")
+    return _record(found)
+
+
+def paths_under(session: Session, folder: str) -> list[Clip]:
+    """Clips whose stored path lies under ``folder`` (for re-import: which ones went missing)."""
+    prefix = folder.rstrip("/\\")
+    candidates = session.scalars(select(Clip).where(Clip.path.startswith(prefix, autoescape=True)))
+    return [c for c in candidates if Path(c.path).is_relative_to(prefix)]

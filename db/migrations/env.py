@@ -1,0 +1,16 @@
+"""Alembic environment: always run programmatically by ``affectscope.db.engine`` on an open connection."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from affectscope.db.schema import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through affectscope.db.engine.open_database, not the alembic CLI")
+
+# render_as_batch: SQLite can only ALTER tables by copying them; batch mode does that for later revisions.
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

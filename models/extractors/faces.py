@@ -1,0 +1,113 @@
+"""Face boxes and 68 landmarks with dlib: the HOG frontal-face detector and the iBUG 68-point predictor.
+
+The predictor file ships in ``face-recognition-models``, whose own ``__init__`` fails to import
+(``pkg_resources`` is gone from setuptools 84), so its folder is found with ``importlib`` instead.
+Small frames are upsampled once before detection: the HOG detector misses faces under ~80 px.
+Its licence note: the 68-point model's training data (iBUG 300-W) is for non-commercial use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from affectscope.errors import WeightsError
+
+PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+VERSION = "dlib-hog+sp68/1"
+_lock = threading.Lock()
+_models: tuple[object, object] | None = None
+
+
+@dataclass
+class DetectedFace:
+    """One face in one frame: box (x0, y0, x1, y1) in pixels, detector score, landmarks (68, 2)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: np.ndarray
+
+
+def predictor_path() -> Path:
+    """Where ``face-recognition-models`` keeps the 68-point predictor, without importing it."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(
+            "The 68-point face landmark model is missing: install the 'face-recognition-models' package."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / PREDICTOR_FILE
+    if not path.is_file():
+        raise WeightsError(f"{PREDICTOR_FILE} not found in {path.parent}; reinstall face-recognition-models.")
+    return path
+
+
+def _load() -> tuple[object, object]:
+    global _models
+    with _lock:
+        if _models is None:
+            import dlib
+
+            _models = (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor_path())))
+        return _models
+
+
+def default_upsample(width: int, height: int) -> int:
+    """Upsample frames whose short side is under 480 px once: group shots have faces of 40–80 px."""
+    return 1 if min(width, height) < 480 else 0
+
+
+def detect_faces(rgb: np.ndarray, upsample: int | None = None, min_score: float = -0.2) -> list[DetectedFace]:
+    """All frontal faces in an RGB uint8 frame (H, W, 3), largest first, each with 68 landmarks."""
+    detector, predictor = _load()
+    height, width = rgb.shape[:2]
+    if upsample is None:
+        upsample = default_upsample(width, height)
+    rgb = np.ascontiguousarray(rgb)
+    rects, scores, _ = detector.run(rgb, upsample, min_score)
+    faces: list[DetectedFace] = []
+    for rect, score in zip(rects, scores, strict=True):
+        shape = predictor(rgb, rect)
+        pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+        box = (
+            float(max(rect.left(), 0)),
+            float(max(rect.top(), 0)),
+            float(min(rect.right(), width - 1)),
+            float(min(rect.bottom(), height - 1)),
+        )
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        faces.append(DetectedFace(box, float(score), pts))
+    faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+    return faces
+
+
+def face_crop(
+    rgb: np.ndarray, box: tuple[float, float, float, float], size: int = 96, grey: bool = False, margin: float = 0.15
+) -> np.ndarray:
+    """A square crop around a face box, widened by ``margin`` of its size, resized to ``size``.
+
+    ``size=96`` RGB is seed 004's face CNN input; ``size=64, grey=True`` is mini-Xception's. Parts
+    outside the frame are filled by edge replication, so faces at the border keep their scale.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half = max(x1 - x0, y1 - y0) * (1 + 2 * margin) / 2
+    return _square_crop(rgb, cx, cy, half, size, grey, cv2)
+
+
+def _square_crop(rgb: np.ndarray, cx: float, cy: float, half: float, size: int, grey: bool, cv2) -> np.ndarray:
+    half = max(half, 1.0)
+    scale = size / (2 * half)
+    # One affine warp: crop, pad by replication and resize at once (no intermediate copies).
+    matrix = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], dtype=np.float64)
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    crop = cv2.warpAffine(rgb, matrix, (size, size), flags=interp, borderMode=cv2.BORDER_REPLICATE)
+    if grey:
+        crop = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    return crop

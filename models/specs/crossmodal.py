@@ -1,0 +1,71 @@
+"""Seed 003 (end-to-end cross-modal attention, Evtodienko): registry entries, torch-free."""
+
+from __future__ import annotations
+
+from affectscope.models.registry import ModelSpec, register
+
+# Training and attention settings of the paper (§4–5); backbones differ between the two entries.
+_COMMON = {
+    "num_classes": 3,
+    "num_frames": 8,
+    "embed_dim": 256,
+    "heads": 8,
+    "label_smoothing": 0.2,
+    "encoder_lr_scale": 1e-2,
+    "learning_rate": 1e-4,
+    "weight_decay": 1e-3,
+    "window_seconds": 5.0,  # VGAF clips are 5 s long
+    "hop_seconds": 2.5,
+}
+_RATES = {"visual": 8 / 5.0, "audio": 16000.0}
+_SHARED = (
+    "8 equally spaced frames → 2D CNN → mean over time → spatial tokens → projection; speech encoder on "
+    "the raw 16 kHz waveform → projection; self-attention over both and cross-attention each way with "
+    "skip connections, layer norm before the penultimate projections; label smoothing 0.2, encoders at "
+    "1e-2 × the head's learning rate (Adam 1e-4, weight decay 1e-3). Frames (whole frames in the paper) "
+    "← perception's crops of the largest face (face_crop96, RGB), or a `frames` track of small whole "
+    "frames when supplied; audio ← perception's 16 kHz mono track. Per-modality logits: detached linear "
+    "probes on the pooled visual and audio embeddings."
+)
+
+CROSSMODAL = register(
+    ModelSpec(
+        name="crossmodal-attention",
+        title="Cross-modal attention, small encoders (seed 003)",
+        seed="003",
+        factory="affectscope.models.systems.crossmodal:build",
+        modalities=("visual", "audio"),
+        label_set="sentiment3",
+        input_rates=_RATES,
+        weights=None,
+        config={**_COMMON, "vision_backbone": "resnet18", "speech_encoder": "small", "frame_size": 64},
+        description=(
+            _SHARED + " Trainable here: ResNet-18 on 64×64 frames stands in for ResNet101d, and a 2-layer "
+            "HuBERT-layout encoder (192 wide) for HuBERT Base; both start untrained (no pretrained weights "
+            "can be had here)."
+        ),
+    )
+)
+
+CROSSMODAL_PAPER = register(
+    ModelSpec(
+        name="crossmodal-attention-paper",
+        title="Cross-modal attention, ResNet101d + HuBERT Base (seed 003, paper configuration)",
+        seed="003",
+        factory="affectscope.models.systems.crossmodal:build",
+        modalities=("visual", "audio"),
+        label_set="sentiment3",
+        input_rates=_RATES,
+        weights=None,
+        config={
+            **_COMMON,
+            "vision_backbone": "resnet101d",
+            "speech_encoder": "hubert_base",
+            "frame_size": 224,
+        },
+        description=(
+            _SHARED + " The paper's encoders, built untrained from torchvision (ResNet-D layout, timm names) "
+            "and torchaudio (hubert_base); load pretrained ones with CrossModalSystem.load_backbone_weights."
+        ),
+    )
+)

@@ -1,0 +1,84 @@
+"""Seed 000 (Fusical, Jin et al., ICMI 2020): registry entries, torch-free."""
+
+from __future__ import annotations
+
+from affectscope.models.registry import ModelSpec, register
+
+_RATES = {
+    "scene": 12 / 5.0,
+    "pose": 12 / 5.0,
+    "face": 12 / 5.0,
+    "audio": 2.0,
+    "laughter": 2.0,
+    "caption": 1.0,
+}
+_SHARED = (
+    "Scene: CNN maps of 12 frames → three ConvLSTM heads (10 filters, 3×3) → concat → FC (L2 1e-3); pose: "
+    "BiLSTM on 12×27 (13 OpenPose body points + people count) → dense → softmax; audio: 1-D CNN 64/512/512 + "
+    "two BiLSTMs; laughter: LSTM → sigmoid score; face: min/max/mean of 7 expression probabilities over "
+    "faces + face count (22 per frame) → BiLSTM 32 → dense 8 → 3; caption: 384-d sentence "
+    "embedding → dense 16 → 3. "
+    "Branches are trained alone, frozen, and their hidden layers concatenated → FC + ReLU → softmax "
+    "(FC early fusion); soft/hard/weighted voting (0.4 scene, 0.1 pose, 0.4 audio, 0.05 face, "
+    "0.05 caption) and VAE "
+    "fusion (20-d latent) are config choices. Sizes the paper leaves to grid search: pose BiLSTM 64, audio "
+    "BiLSTMs 128, fusion FC 64."
+)
+
+FUSICAL = register(
+    ModelSpec(
+        name="fusical",
+        title="Fusical multimodal fusion (seed 000), on perception signals",
+        seed="000",
+        factory="affectscope.models.systems.fusical:build",
+        modalities=("scene", "pose", "audio", "laughter", "face", "caption"),
+        label_set="sentiment3",
+        input_rates=_RATES,
+        weights=None,
+        config={
+            "num_classes": 3,
+            "fusion": "fc",
+            "scene_input": "signals",
+            "audio_dim": 128,
+            "laughter_dim": 1,
+        },
+        description=(
+            _SHARED
+            + " Stand-ins trainable here: scene ResNet-50 maps ← a 10-channel 10×15 scene map per frame "
+            "(face boxes carrying mini-Xception expression probabilities, pose keypoint density, mouth "
+            "openness); OpenPose ← MediaPipe's 33 keypoints mapped to the 13 body points (neck = mid-"
+            "shoulders); OpenL3 embeddings ← 1-s log-mel means and stds (128-d) at 2 Hz; VGGish laughter "
+            "embeddings ← the ResNet laughter detector's probabilities; face_recognition + Xception FER ← "
+            "dlib faces + mini-Xception. Caption: no image captioner is available offline — the "
+            "branch reads a "
+            "`caption_embedding` track (384-d, e.g. all-MiniLM-L6-v2 of supplied captions) and is masked "
+            "when it is absent."
+        ),
+    )
+)
+
+FUSICAL_PAPER = register(
+    ModelSpec(
+        name="fusical-paper",
+        title="Fusical (seed 000), paper configuration: ResNet-50 frames, OpenL3 and VGGish inputs",
+        seed="000",
+        factory="affectscope.models.systems.fusical:build",
+        modalities=("scene", "pose", "audio", "laughter", "face", "caption"),
+        label_set="sentiment3",
+        input_rates=_RATES,
+        weights=None,
+        config={
+            "num_classes": 3,
+            "fusion": "fc",
+            "scene_input": "frames",
+            "audio_dim": 6144,
+            "laughter_dim": 128,
+        },
+        description=(
+            _SHARED + " Inputs as published: 12 frames of 480×320 through ResNet-50 (ImageNet weights not "
+            "shipped: load them with load_scene_backbone from a safetensors file), 11 OpenL3 embeddings of "
+            "6144 and 10 VGGish embeddings of 128 per clip, supplied by the caller; perception signals fill "
+            "pose, face and caption only."
+        ),
+    )
+)

@@ -1,0 +1,210 @@
+"""Fusical (seed 000, Jin et al., ICMI 2020): six unimodal branches fused by FC early fusion.
+
+Branches (``fusical_branches``): scene (CNN maps of 12 frames → three ConvLSTM heads), pose
+(BiLSTM on 12×27), audio (CNN 64/512/512 + two BiLSTMs), laughter (LSTM → sigmoid score), face
+(22 features per frame → BiLSTM 32 → dense 8 → C) and caption (384-d text embedding → 16 → C).
+Each is first trained on its own (``training_loss(..., stage="branches")``), then frozen
+(``freeze_branches()``) while the fusion learns (``stage="fusion"``). Fusion methods (config
+``fusion``): ``fc`` — concatenated hidden layers → FC + ReLU → FC (the paper's best); ``soft``,
+``hard``, ``weighted`` voting of the branches' softmax (laughter excluded, as in the paper);
+``vae`` — the same concatenation → VAE with a 20-d latent → FC classifier.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from affectscope.models.fusion.early import FCEarlyFusion
+from affectscope.models.fusion.vae import VAEFusion
+from affectscope.models.fusion.voting import FUSICAL_VOTE_WEIGHTS, hard_vote, soft_vote
+from affectscope.models.signals import ClipSignals
+from affectscope.models.systems import fusical_inputs as inputs
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.fusical_branches import (
+    AudioBranch,
+    CaptionBranch,
+    FaceBranch,
+    LaughterBranch,
+    PoseBranch,
+    SceneBranch,
+)
+
+MODALITIES = ("scene", "pose", "audio", "laughter", "face", "caption")
+FUSIONS = ("fc", "soft", "hard", "weighted", "vae")
+SCENE_INPUTS = ("signals", "features", "frames")  # stand-in maps, precomputed ResNet maps, raw frames
+VOTERS = ("scene", "pose", "audio", "face", "caption")  # laughter cannot vote on sentiment
+
+
+class FusicalSystem(EmotionSystem):
+    """Seed 000: scene, pose, audio, laughter, face and caption branches + FC early fusion."""
+
+    modalities = MODALITIES
+
+    def __init__(
+        self,
+        num_classes: int = 3,
+        fusion: str = "fc",
+        scene_input: str = "signals",
+        frames: int = 12,
+        grid: tuple[int, int] = (10, 15),
+        pose_units: int = 64,
+        audio_dim: int = 128,
+        audio_steps: int = 11,
+        audio_units: int = 128,
+        laughter_dim: int = 1,
+        laughter_steps: int = 10,
+        caption_dim: int = 384,
+        fusion_hidden: int = 64,
+        vae_latent: int = 20,
+        vote_weights: dict[str, float] | None = None,
+        window_seconds: float = 5.0,
+        hop_seconds: float = 1.0,
+    ) -> None:
+        super().__init__()
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
+        if scene_input not in SCENE_INPUTS:
+            raise ValueError(f"scene_input must be one of {SCENE_INPUTS}, not {scene_input!r}")
+        self.num_classes, self.fusion_method, self.scene_input = num_classes, fusion, scene_input
+        self.frames, self.grid = frames, tuple(grid)
+        self.audio_dim, self.audio_steps = audio_dim, audio_steps
+        self.laughter_dim, self.laughter_steps, self.caption_dim = laughter_dim, laughter_steps, caption_dim
+        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
+        self.vote_weights = dict(vote_weights or FUSICAL_VOTE_WEIGHTS)
+        scene_channels = inputs.SCENE_CHANNELS if scene_input == "signals" else 2048
+        self.branches = nn.ModuleDict(
+            {
+                "scene": SceneBranch(
+                    scene_channels, num_classes, self.grid, with_backbone=scene_input == "frames"
+                ),
+                "pose": PoseBranch(num_classes, units=pose_units),
+                "audio": AudioBranch(num_classes, in_dim=audio_dim, units=audio_units),
+                "laughter": LaughterBranch(num_classes, in_dim=laughter_dim),
+                "face": FaceBranch(num_classes),
+                "caption": CaptionBranch(num_classes, in_dim=caption_dim),
+            }
+        )
+        dims = {m: b.hidden_dim for m, b in self.branches.items()}
+        self.fusion = FCEarlyFusion(dims, num_classes, hidden=fusion_hidden)
+        self.vae = VAEFusion(sum(dims.values()), num_classes, latent=vae_latent) if fusion == "vae" else None
+        self.branches_frozen = False
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
+        scene = (
+            (self.frames, 3, 320, 480)
+            if self.scene_input == "frames"
+            else (self.frames, self.branches["scene"].heads[0].input_conv.in_channels, *self.grid)
+        )
+        return {
+            "scene": scene,
+            "pose": (self.frames, 27),
+            "audio": (self.audio_steps, self.audio_dim),
+            "laughter": (self.laughter_steps, self.laughter_dim),
+            "face": (self.frames, 22),
+            "caption": (self.caption_dim,),
+        }
+
+    def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
+        """Tensors for [t0, t1); absent modalities (or inputs perception cannot give) are masked.
+
+        Only the ``signals`` scene input can be built from perception; with ``features``/``frames``
+        the caller adds ``scene`` (ResNet maps or 320×480 frames) and sets ``scene_mask``.
+        """
+        found: dict[str, np.ndarray | None] = {
+            "scene": inputs.scene_map(signals, t0, t1, self.frames, self.grid)
+            if self.scene_input == "signals"
+            else None,
+            "pose": inputs.pose27(signals, t0, t1, self.frames),
+            "audio": inputs.audio_frames(signals, t0, t1, self.audio_steps, self.audio_dim // 2)
+            if self.audio_dim % 2 == 0
+            else None,
+            "laughter": inputs.laughter_steps(signals, t0, t1, self.laughter_steps)
+            if self.laughter_dim == 1
+            else None,
+            "face": inputs.face22(signals, t0, t1, self.frames),
+            "caption": inputs.caption_embedding(signals, t0, t1, self.caption_dim),
+        }
+        batch: Batch = {}
+        for name, shape in self._shapes().items():
+            value = found[name]
+            ok = value is not None and tuple(value.shape) == shape
+            batch[name] = torch.from_numpy(value).float()[None] if ok else torch.zeros(1, *shape)
+            batch[f"{name}_mask"] = torch.tensor([1.0 if ok else 0.0])
+        return batch
+
+    # -- forward ------------------------------------------------------------------------------
+    def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        b = batch["pose"].shape[0]
+        masks = {m: batch.get(f"{m}_mask", torch.ones(b)).float().reshape(b) for m in MODALITIES}
+        per_modality: dict[str, Tensor] = {}
+        hidden: dict[str, Tensor] = {}
+        for name, branch in self.branches.items():
+            logits, h = branch(batch[name])
+            per_modality[name] = logits
+            # What the fusion sees: absent modalities zeroed; frozen branches pass no gradient back.
+            h = h * masks[name].reshape(b, 1)
+            hidden[name] = h.detach() if self.branches_frozen else h
+        return SystemOutput(self._fuse(per_modality, hidden, masks), per_modality, hidden)
+
+    def _fuse(
+        self, per_modality: dict[str, Tensor], hidden: dict[str, Tensor], masks: dict[str, Tensor]
+    ) -> Tensor:
+        method = self.fusion_method
+        if method == "fc":
+            return self.fusion(hidden)
+        if method == "vae":
+            assert self.vae is not None
+            return self.vae(self.fusion.concat(hidden)).logits
+        probs = {m: per_modality[m].softmax(-1) for m in VOTERS}
+        if method == "hard":
+            fused = hard_vote(probs, masks, names=VOTERS)
+        else:
+            fused = soft_vote(
+                probs, masks, weights=self.vote_weights if method == "weighted" else None, names=None
+            )
+        return fused.clamp_min(1e-8).log()
+
+    # -- training -----------------------------------------------------------------------------
+    def freeze_branches(self, frozen: bool = True) -> None:
+        """Freeze the trained branches so only the fusion learns (the paper's second stage)."""
+        self.branches_frozen = frozen
+        for p in self.branches.parameters():
+            p.requires_grad_(not frozen)
+
+    def fusion_parameters(self) -> list[nn.Parameter]:
+        params = list(self.fusion.parameters())
+        return params + (list(self.vae.parameters()) if self.vae is not None else [])
+
+    def training_loss(
+        self, output: SystemOutput, labels: Tensor, batch: Batch, stage: str = "fusion"
+    ) -> Tensor:
+        """``branches``: each present modality's own cross-entropy, summed (branches share nothing,
+        so this trains them independently); ``fusion``: the fused cross-entropy (+ the VAE's ELBO)."""
+        ce = nn.functional.cross_entropy
+        if stage == "branches":
+            total = output.logits.new_zeros(())
+            for m, logits in output.per_modality.items():
+                mask = batch.get(f"{m}_mask", torch.ones(len(labels))).float().reshape(-1)
+                if mask.sum() > 0:
+                    total = total + (ce(logits, labels, reduction="none") * mask).sum() / mask.sum()
+            return total
+        if stage != "fusion":
+            raise ValueError(f"stage must be 'branches' or 'fusion', not {stage!r}")
+        if self.fusion_method == "vae":
+            assert self.vae is not None
+            x = self.fusion.concat(output.hidden)
+            return self.vae.loss(x, self.vae(x), labels)
+        return ce(output.logits, labels)
+
+    def load_scene_backbone(self, path: str | None) -> None:
+        """ImageNet ResNet-50 weights (safetensors) for ``scene_input='frames'``."""
+        self.branches["scene"].load_backbone(path)
+
+
+def build(**config: Any) -> FusicalSystem:
+    return FusicalSystem(**config)

@@ -1,0 +1,172 @@
+"""Seed 004: multimodal sentiment on video streams with lightweight networks (Yakaew et al. 2021).
+
+Per analysed moment: find the face and mouth, classify the mouth open/closed (28×28 CNN, sigmoid
+thresholded at 0.5, eq. 2); closed → the face-only CNN (96×96) decides; open → the audio-visual
+net decides (the face CNN and a spectrogram CNN, 400×400, whose softmax outputs are concatenated
+and classified by a 6→3 softmax layer). Predictions over time are accumulated with an
+exponentially weighted moving average, alpha = 0.1 (eq. 1, ``ewma``).
+
+Here one prediction covers a 1 s window (hop 0.25 s): the face and mouth crops of the analysed
+frame nearest the window's centre and the spectrogram of the window's audio. Inputs come from
+``ClipSignals`` tracks ``face_crop96`` (N, 96, 96, 3) and ``mouth_crop28`` (N, 28, 28, 3), uint8,
+which the inference pipeline adds from the decoded frames (``add_crops``), and ``audio``.
+Missing face → audio-only decision; missing audio → face-only; missing mouth → open when there is
+audio. Nothing missing ever raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from affectscope.models.signals import ClipSignals, Track
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.lightweight_inputs import (
+    FACE_SIZE,
+    MOUTH_SIZE,
+    SPEC_SIZE,
+    face_tensor,
+    mouth_tensor,
+    spectrogram_image,
+    stft_params,
+)
+from affectscope.models.systems.lightweight_nets import (
+    AudioVisualNet,
+    MouthNet,
+    paper_parameter_count,
+    visual_cnn,
+)
+
+EWMA_ALPHA = 0.1
+FACE_TRACK = "face_crop96"
+MOUTH_TRACK = "mouth_crop28"
+
+
+def ewma(probs: np.ndarray, alpha: float = EWMA_ALPHA, y0: np.ndarray | None = None) -> np.ndarray:
+    """Eq. 1: a_0 = y_0 (the first prediction, or ``y0``), a_t = alpha·y_t + (1 − alpha)·a_{t−1}.
+
+    The paper's clip decision used y_0 = 0; pass ``y0=np.zeros(C)`` for that.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    out = np.empty_like(p)
+    if len(p) == 0:
+        return out
+    acc = p[0] if y0 is None else alpha * p[0] + (1 - alpha) * np.asarray(y0, dtype=np.float64)
+    out[0] = acc
+    for t in range(1, len(p)):
+        acc = alpha * p[t] + (1 - alpha) * acc
+        out[t] = acc
+    return out
+
+
+def _nearest_in(track: Track, t0: float, t1: float) -> np.ndarray | None:
+    """The track's sample inside [t0, t1) nearest the window centre, or None."""
+    if len(track) == 0:
+        return None
+    lo, hi = np.searchsorted(track.times, [t0, t1], side="left")
+    if hi <= lo:
+        return None
+    centre = (t0 + t1) / 2
+    i = lo + int(np.argmin(np.abs(track.times[lo:hi] - centre)))
+    return track.values[i]
+
+
+class LightweightStreaming(EmotionSystem):
+    """Mouth-routed face / audio-visual sentiment (seed 004)."""
+
+    modalities = ("face", "mouth", "audio")
+
+    def __init__(
+        self,
+        num_classes: int = 3,
+        window_seconds: float = 1.0,
+        hop_seconds: float = 0.25,
+        ewma_alpha: float = EWMA_ALPHA,
+        mouth_threshold: float = 0.5,
+        audio_rate: int = 16000,
+        **_paper: Any,
+    ) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.window_seconds = window_seconds
+        self.hop_seconds = hop_seconds
+        self.ewma_alpha = ewma_alpha
+        self.mouth_threshold = mouth_threshold
+        self.audio_rate = audio_rate
+        self.mouth = MouthNet()
+        self.visual = visual_cnn(num_classes)  # face-only classifier (mouth closed)
+        self.audiovisual = AudioVisualNet(num_classes)  # its own face CNN + audio CNN + fusion
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
+        face = _nearest_in(signals.track(FACE_TRACK), t0, t1)
+        mouth = _nearest_in(signals.track(MOUTH_TRACK), t0, t1)
+        audio = self._audio(signals, t0, t1)
+        spec = None if audio is None else spectrogram_image(audio, signals.audio_rate)
+        return {
+            "face": (face_tensor(face) if face is not None else torch.zeros(3, FACE_SIZE, FACE_SIZE))[None],
+            "face_mask": torch.tensor([float(face is not None)]),
+            "mouth": (mouth_tensor(mouth) if mouth is not None else torch.zeros(3, MOUTH_SIZE, MOUTH_SIZE))[
+                None
+            ],
+            "mouth_mask": torch.tensor([float(mouth is not None)]),
+            "audio": (spec if spec is not None else torch.zeros(3, SPEC_SIZE, SPEC_SIZE))[None],
+            "audio_mask": torch.tensor([float(spec is not None)]),
+        }
+
+    def _audio(self, signals: ClipSignals, t0: float, t1: float) -> np.ndarray | None:
+        track = signals.track("audio")
+        if len(track) == 0:
+            return None
+        lo, hi = np.searchsorted(track.times, [t0, t1], side="left")
+        w, _ = stft_params(signals.audio_rate)
+        if hi - lo < w:
+            return None
+        x = np.asarray(track.values[lo:hi], dtype=np.float32)
+        want = int(round((t1 - t0) * signals.audio_rate))
+        if len(x) < want:  # the clip's last window: pad with silence so the time scale stays fixed
+            x = np.pad(x, (0, want - len(x)))
+        return x
+
+    # -- forward --------------------------------------------------------------------------------
+    def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        face, audio = batch["face"], batch["audio"]
+        fm = batch.get("face_mask", torch.ones(face.shape[0], device=face.device))[:, None]
+        am = batch.get("audio_mask", torch.ones(face.shape[0], device=face.device))[:, None]
+        mm = batch.get("mouth_mask", torch.ones(face.shape[0], device=face.device))[:, None]
+
+        p_open = torch.sigmoid(self.mouth(batch["mouth"]))  # (B, 1)
+        face_only = self.visual(face)
+        av_face = self.audiovisual.face(face)
+        audio_logits = self.audiovisual.audio(audio)
+        pf = torch.softmax(av_face, dim=1) * fm
+        pa = torch.softmax(audio_logits, dim=1) * am
+        av_logits = self.audiovisual.fuse(pf, pa)
+
+        has_face, has_audio = fm > 0, am > 0
+        mouth_open = torch.where(mm > 0, p_open >= self.mouth_threshold, has_audio)
+        use_av = has_face & has_audio & mouth_open
+        fused = torch.where(use_av, av_logits, face_only)
+        fused = torch.where(~has_face & has_audio, audio_logits, fused)
+        fused = torch.where(~has_face & ~has_audio, torch.zeros_like(fused), fused)
+        return SystemOutput(
+            logits=fused,
+            per_modality={"face": face_only, "audio": audio_logits, "audiovisual": av_logits},
+            hidden={"face": pf, "audio": pa, "mouth": p_open, "route_audiovisual": use_av.float()},
+        )
+
+    def paper_parameter_counts(self) -> dict[str, int]:
+        """Parameters per network, counted as the paper's tables count them."""
+        return {
+            "mouth": paper_parameter_count(self.mouth),
+            "visual": paper_parameter_count(self.visual),
+            "audio": paper_parameter_count(self.audiovisual.audio),
+            "audiovisual": paper_parameter_count(self.audiovisual),
+            "total": paper_parameter_count(self),
+        }
+
+
+def build(**config: Any) -> LightweightStreaming:
+    return LightweightStreaming(**config)

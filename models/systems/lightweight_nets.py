@@ -1,0 +1,126 @@
+"""The four small networks of the lightweight streaming system (seed 004, Yakaew et al. 2021).
+
+Layer by layer as the paper's Tables 1–4 give them; the paper counts parameters the Keras way
+(batch norm's moving mean and variance included), which ``paper_parameter_count`` reproduces:
+mouth 1,252,571; visual 136,259; audio 2,509,827; audio-visual 2,646,107 (visual + audio + a 6→3
+softmax layer); the whole system 4,034,937 (mouth + visual-only + audio-visual).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# Keras defaults, which the paper used: eps 1e-3, moving-average momentum 0.99 (torch: 0.01).
+BN_EPS = 1e-3
+BN_MOMENTUM = 0.01
+
+
+def paper_parameter_count(module: nn.Module) -> int:
+    """Parameters counted as Keras (and so the paper) counts them: weights plus BN moving statistics."""
+    n = sum(p.numel() for p in module.parameters())
+    for name, buf in module.named_buffers():
+        if name.endswith(("running_mean", "running_var")):
+            n += buf.numel()
+    return n
+
+
+def xavier_init(module: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases, as the paper (and Keras) initialise them."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d | nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+class MouthNet(nn.Module):
+    """Table 1: mouth open/closed from a 28×28×3 crop; returns the logit of "open" (B, 1)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 20, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(0.25),
+            nn.Conv2d(20, 50, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Dropout(0.25),
+        )
+        self.fc = nn.Linear(7 * 7 * 50, 500)
+        self.classifier = nn.Linear(500, 1)
+        xavier_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.fc(self.features(x).flatten(1)))
+        return self.classifier(h)
+
+
+class SentimentCNN(nn.Module):
+    """Tables 2 and 3: five 3×3 conv + ReLU + BN layers, three max-pools, FC 16 + BN, linear to C.
+
+    The visual CNN (96×96, 16/32/64 filters) has 25 % dropout after each pool; the audio CNN
+    (400×400 spectrogram, 32/64/128 filters) has none. ``forward`` returns class logits; the paper's
+    softmax is applied by the loss or by the caller.
+    """
+
+    def __init__(self, size: int, widths: tuple[int, int, int], dropout: float, num_classes: int = 3):
+        super().__init__()
+        a, b, c = widths
+
+        def conv(cin: int, cout: int) -> list[nn.Module]:
+            return [
+                nn.Conv2d(cin, cout, 3, padding=1),
+                nn.ReLU(),
+                nn.BatchNorm2d(cout, eps=BN_EPS, momentum=BN_MOMENTUM),
+            ]
+
+        def pool(k: int) -> list[nn.Module]:
+            return [nn.MaxPool2d(k)] + ([nn.Dropout(dropout)] if dropout else [])
+
+        self.features = nn.Sequential(
+            *conv(3, a), *pool(3), *conv(a, b), *conv(b, b), *pool(2), *conv(b, c), *conv(c, c), *pool(2)
+        )
+        side = size // 3 // 2 // 2
+        self.input_size = size
+        self.fc = nn.Linear(side * side * c, 16)
+        self.fc_bn = nn.BatchNorm1d(16, eps=BN_EPS, momentum=BN_MOMENTUM)
+        self.classifier = nn.Linear(16, num_classes)
+        xavier_init(self)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The 16-d representation before the classifier (layer 16)."""
+        return self.fc_bn(torch.relu(self.fc(self.features(x).flatten(1))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(x))
+
+
+def visual_cnn(num_classes: int = 3) -> SentimentCNN:
+    """Table 2: 96×96×3 face → 3 sentiment classes (136,259 parameters)."""
+    return SentimentCNN(96, (16, 32, 64), dropout=0.25, num_classes=num_classes)
+
+
+def audio_cnn(num_classes: int = 3) -> SentimentCNN:
+    """Table 3: 400×400×3 spectrogram image → 3 sentiment classes (2,509,827 parameters)."""
+    return SentimentCNN(400, (32, 64, 128), dropout=0.0, num_classes=num_classes)
+
+
+class AudioVisualNet(nn.Module):
+    """Table 4: the face and audio CNNs' softmax outputs, concatenated (2C) → softmax layer (C).
+
+    A missing modality's probability vector is zeroed by its mask, so the fusion layer sees only
+    what is there.
+    """
+
+    def __init__(self, num_classes: int = 3) -> None:
+        super().__init__()
+        self.face = visual_cnn(num_classes)
+        self.audio = audio_cnn(num_classes)
+        self.fusion = nn.Linear(2 * num_classes, num_classes)
+        xavier_init(self.fusion)
+
+    def fuse(self, face_probs: torch.Tensor, audio_probs: torch.Tensor) -> torch.Tensor:
+        return self.fusion(torch.cat([face_probs, audio_probs], dim=1))

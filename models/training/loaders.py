@@ -1,0 +1,121 @@
+"""Turning corpus files into network inputs: waveforms → 1 s spectrogram windows, face images → 96×96.
+
+Waveforms are read with soundfile (wav, flac), mixed to mono and resampled to 16 kHz once, and
+kept in memory (EmoDB ≈ 90 MB as float32) so epochs after the first cost only the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import soundfile as sf
+import torch
+from torch.utils.data import Dataset
+
+from affectscope.errors import MediaError
+from affectscope.models.systems.lightweight_inputs import face_tensor, spectrogram_image
+from affectscope.models.training.datasets import Sample
+
+AUDIO_RATE = 16000
+
+
+@lru_cache(maxsize=4096)
+def load_audio(path: str | Path, rate: int = AUDIO_RATE) -> np.ndarray:
+    """Mono float32 waveform at ``rate`` (cached)."""
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise MediaError(f"cannot read audio {path}: {exc}") from None
+    x = data.mean(axis=1)
+    if sr != rate:
+        import torchaudio.functional as AF
+
+        x = AF.resample(torch.from_numpy(x), sr, rate).numpy()
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def window_starts(n_samples: int, window: int, hop: int, max_windows: int | None = None) -> list[int]:
+    """Start samples of the windows covering a file (at least one, padded when the file is short)."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    if max_windows is not None and len(starts) > max_windows:
+        pick = np.linspace(0, len(starts) - 1, max_windows).round().astype(int)
+        starts = [starts[i] for i in pick]
+    return starts
+
+
+class AudioWindows(Dataset):
+    """(spectrogram image (3, 400, 400), label) per 1 s window; ``file_index`` maps windows to files."""
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        window_s: float = 1.0,
+        hop_s: float = 1.0,
+        max_windows: int | None = None,
+        jitter: bool = False,
+        seed: int = 0,
+    ) -> None:
+        self.samples = list(samples)
+        self.window = int(window_s * AUDIO_RATE)
+        self.jitter = jitter
+        self.rng = np.random.default_rng(seed)
+        self.items: list[tuple[int, int]] = []
+        for i, s in enumerate(self.samples):
+            n = len(load_audio(s.path))
+            for st in window_starts(n, self.window, int(hop_s * AUDIO_RATE), max_windows):
+                self.items.append((i, st))
+        self.file_index = np.array([i for i, _ in self.items])
+        self.labels = np.array([self.samples[i].label for i, _ in self.items])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+        i, st = self.items[k]
+        x = load_audio(self.samples[i].path)
+        if self.jitter and len(x) > self.window:
+            st = int(
+                np.clip(
+                    st + self.rng.integers(-self.window // 4, self.window // 4 + 1), 0, len(x) - self.window
+                )
+            )
+        seg = x[st : st + self.window]
+        if len(seg) < self.window:
+            seg = np.pad(seg, (0, self.window - len(seg)))
+        return spectrogram_image(seg, AUDIO_RATE), self.samples[i].label
+
+
+def load_face_image(path: str | Path) -> np.ndarray:
+    """A face image file as grey uint8 (FER-2013 jpgs are 48×48 grey)."""
+    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if img is None:
+        raise MediaError(f"cannot read image {path}")
+    return img
+
+
+class FaceImages(Dataset):
+    """(face (3, 96, 96) in [0, 1], label): grey images upsampled and repeated over 3 channels."""
+
+    def __init__(self, samples: Sequence[Sample], flip: bool = False, seed: int = 0) -> None:
+        self.samples = list(samples)
+        self.flip = flip
+        self.rng = np.random.default_rng(seed)
+        # FER images are tiny (48×48): keep them all in memory as uint8.
+        self.images = [load_face_image(s.path) for s in self.samples]
+        self.labels = np.array([s.label for s in self.samples])
+        self.file_index = np.arange(len(self.samples))
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
+        img = self.images[k]
+        if self.flip and self.rng.random() < 0.5:
+            img = img[:, ::-1]
+        return face_tensor(img), int(self.labels[k])

@@ -1,0 +1,1 @@
+"""Material for the embedded demo project (see SOURCES.md); data only."""
