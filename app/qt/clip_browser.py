@@ -25,7 +25,15 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from affectscope.errors import UserFacingError
 from affectscope.jobs import Job
@@ -64,9 +72,19 @@ def _num(fn: Callable[[ClipInfo], float]) -> Callable[[ClipRow], float]:
 DEFAULT_COLUMNS = [
     Column("name", "Name", lambda r: ("⚠ " if r.error else "") + r.path.name, lambda r: r.path.name.lower()),
     Column("duration", "Duration", _facts(lambda i: f"{i.duration:.2f} s"), _num(lambda i: i.duration), True),
-    Column("fps", "FPS", _facts(lambda i: f"{i.fps:.2f}" + (" VFR" if i.vfr else "")), _num(lambda i: i.fps), True),
-    Column("size", "Size", _facts(lambda i: f"{i.width}×{i.height}"), _num(lambda i: i.width * i.height), True),
-    Column("audio", "Audio", _facts(lambda i: "yes" if i.has_audio else "no"), _facts(lambda i: int(i.has_audio))),
+    Column(
+        "fps",
+        "FPS",
+        _facts(lambda i: f"{i.fps:.2f}" + (" VFR" if i.vfr else "")),
+        _num(lambda i: i.fps),
+        True,
+    ),
+    Column(
+        "size", "Size", _facts(lambda i: f"{i.width}×{i.height}"), _num(lambda i: i.width * i.height), True
+    ),
+    Column(
+        "audio", "Audio", _facts(lambda i: "yes" if i.has_audio else "no"), _facts(lambda i: int(i.has_audio))
+    ),
 ]
 
 
@@ -126,7 +144,9 @@ class ClipTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
             if role == Qt.ItemDataRole.DisplayRole:
                 return self.columns[section].title
@@ -134,7 +154,9 @@ class ClipTableModel(QAbstractTableModel):
                 return self.columns[section].tooltip or None
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if not index.isValid():
             return None
         row, column = self.rows[index.row()], self.columns[index.column()]

@@ -31,12 +31,15 @@ class FrameDecoder(QObject):
         self._stop = False
         self._thread: threading.Thread | None = None
         self.decoded = 0  # frames decoded (not counting skipped requests), for tests
+        self._busy = False
 
     def open(self, path: str) -> None:
         """Start decoding ``path`` (closes the previous clip's thread first)."""
         self.close()
         self._stop, self._pending = False, None
-        self._thread = threading.Thread(target=self._run, args=(path,), name="affectscope-frames", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(path,), name="affectscope-frames", daemon=True
+        )
         self._thread.start()
 
     def request(self, serial: int, index: int) -> None:
@@ -55,6 +58,12 @@ class FrameDecoder(QObject):
         self._thread = None
 
     @property
+    def idle(self) -> bool:
+        """No request waiting and none being decoded (its result, if any, is already posted)."""
+        with self._cond:
+            return self._pending is None and not self._busy
+
+    @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
@@ -65,6 +74,7 @@ class FrameDecoder(QObject):
             if self._stop:
                 return None
             request, self._pending = self._pending, None
+            self._busy = True
             return request
 
     def _run(self, path: str) -> None:
@@ -87,12 +97,18 @@ class FrameDecoder(QObject):
                 except Exception as exc:  # noqa: BLE001
                     log.exception("decoding frame %d of %s", index, path)
                     self.failed.emit(serial, f"Frame {index} of {path} could not be decoded: {exc}")
+                    with self._cond:
+                        self._busy = False
                     continue
                 self.decoded += 1
                 self.frame_ready.emit(serial, index, rgb)
+                with self._cond:
+                    self._busy = False
         finally:
             reader.close()
 
     def _fail_all(self, message: str) -> None:
         while (request := self._take()) is not None:
             self.failed.emit(request[0], message)
+            with self._cond:
+                self._busy = False

@@ -40,6 +40,7 @@ class FrameView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # holds focus so Space/arrows reach the shortcuts
         self.frame: np.ndarray | None = None
         self.frame_index = -1
         self.frame_time = 0.0
@@ -83,7 +84,9 @@ class FrameView(QWidget):
         painter.fillRect(self.rect(), QColor(24, 24, 28))
         if self._image is None:
             painter.setPen(QColor(200, 200, 200))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message)
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.message
+            )
             painter.end()
             return
         target = self.frame_rect()

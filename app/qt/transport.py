@@ -73,6 +73,7 @@ class Transport(QWidget):
         self.time_field.setPlaceholderText("go to time (s or m:ss)")
         self.time_field.setToolTip("Type a time and press Enter to jump there")
         self.time_field.setMaximumWidth(150)
+        self.time_field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # never grabs the keys on its own
         self.speed_box = QComboBox(self)
         self.speed_box.setToolTip("Playback speed; audio plays only at 1×")
         self.speed_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -83,7 +84,13 @@ class Transport(QWidget):
         self.audio_label.setObjectName("audioStatus")
 
         row = QHBoxLayout()
-        for b in (self.start_button, self.back_button, self.play_button, self.forward_button, self.end_button):
+        for b in (
+            self.start_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.end_button,
+        ):
             row.addWidget(b)
         row.addWidget(self.time_label)
         row.addWidget(self.frame_label)
@@ -174,9 +181,13 @@ class Transport(QWidget):
             self.error.emit("Not a time", str(exc))
             return
         if t > self.clock.duration:
-            self.error.emit("Past the end", f"{format_time(t)} is past the clip's end ({format_time(self.clock.duration)}).")
+            self.error.emit(
+                "Past the end",
+                f"{format_time(t)} is past the clip's end ({format_time(self.clock.duration)}).",
+            )
             return
         self.clock.seek(t)
+        self.time_field.clearFocus()  # hand the keys back to the window's shortcuts
 
     @Slot(int)
     def _on_speed_changed(self, index: int) -> None:

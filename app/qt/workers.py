@@ -126,7 +126,9 @@ class Workers(QObject):
     job_started = Signal(object)  # JobHandle
     job_ended = Signal(object)  # JobHandle
 
-    def __init__(self, parent: QObject | None = None, synchronous: bool = False, max_threads: int = 2) -> None:
+    def __init__(
+        self, parent: QObject | None = None, synchronous: bool = False, max_threads: int = 2
+    ) -> None:
         super().__init__(parent)
         self.synchronous = synchronous
         self.pool = QThreadPool(self)

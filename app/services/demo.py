@@ -152,7 +152,11 @@ def _write_clip(path: Path, portrait: np.ndarray, wav: Path, zoom, pan, roll, br
         video = container.add_stream("libx264", rate=FPS)
         video.width, video.height = SIZE
         video.pix_fmt = "yuv420p"
-        video.options = {"preset": "veryfast", "crf": "23", "x264-params": "keyint=25:min-keyint=25:scenecut=0"}
+        video.options = {
+            "preset": "veryfast",
+            "crf": "23",
+            "x264-params": "keyint=25:min-keyint=25:scenecut=0",
+        }
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
         for i in range(n_frames):
             rgb = _render(portrait, i / (n_frames - 1), zoom, pan, roll, bright)
@@ -163,7 +167,9 @@ def _write_clip(path: Path, portrait: np.ndarray, wav: Path, zoom, pan, roll, br
         container.mux(video.encode(None))
         chunk = audio.codec_context.frame_size or 1024
         for s in range(0, len(track), chunk):
-            frame = av.AudioFrame.from_ndarray(track[s : s + chunk].reshape(1, -1), format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                track[s : s + chunk].reshape(1, -1), format="fltp", layout="mono"
+            )
             frame.sample_rate = AUDIO_RATE
             frame.pts = s
             frame.time_base = Fraction(1, AUDIO_RATE)

@@ -182,8 +182,11 @@ def load_weights(model: MiniXception, path: str | Path) -> MiniXception:
     return model
 
 
-def build(weights: str | Path | None = None, pretrained: bool = True, **_: Any) -> MiniXception:
-    """Registry factory: the model in eval mode, with the shipped FER-2013 weights unless told otherwise."""
+def build(weights: str | Path | None = None, pretrained: bool = True, **_config: Any) -> MiniXception:
+    """Registry factory: the model in eval mode, with the shipped FER-2013 weights unless told otherwise.
+
+    The registry's config keys (input size, grey, range) describe the input and are not options here.
+    """
     model = MiniXception()
     if weights is not None or pretrained:
         if weights is None:

@@ -23,7 +23,7 @@ import numpy as np
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.extractors import cache as cache_mod
 from affectscope.models.extractors.mouth import MouthClassifier
-from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation, Track
+from affectscope.models.signals import ClipSignals, Track
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,12 @@ def extract_clip(
     project_dir: str | Path | None = None,
     mouth_model: MouthClassifier | None = None,
     mouth_model_name: str = "",
-) -> ClipSignals:
-    """Everything perception finds in a clip (see module doc); cached unless ``use_cache`` is False."""
+    cache_only: bool = False,
+) -> ClipSignals | None:
+    """Everything perception finds in a clip (see module doc); cached unless ``use_cache`` is False.
+
+    ``cache_only``: return the cached result or None, never compute (the window uses it on opening a clip).
+    """
     from affectscope.media import content_hash, probe
 
     job = ensure_job(job)
@@ -152,6 +156,8 @@ def extract_clip(
         if hit is not None:
             job.progress(1000, 1000, "loaded from cache")
             return hit
+    if cache_only:
+        return None
     started = time.perf_counter()
     video = [m for m in settings.modalities if m in VIDEO_MODALITIES]
     audio = [m for m in settings.modalities if m in AUDIO_MODALITIES]
@@ -204,9 +210,3 @@ def _run_audio(path: str | Path, signals: ClipSignals, settings: ExtractSettings
             samples, AUDIO_RATE, t0, stages.sub("laughter"), hop_frames=settings.laughter_hop_frames
         )
 
-
-def expression_names() -> tuple[str, ...]:
-    return EXPRESSIONS
-
-
-__all__ = ["MODALITIES", "ExtractSettings", "FaceObservation", "extract_clip", "select_frames"]

@@ -197,10 +197,12 @@ class CrossModalSystem(EmotionSystem):
         if len(keep) == b:
             maps = self.vision(frames.flatten(0, 1))  # (B·T, C, h, w)
             return maps.reshape(b, t, *maps.shape[1:]).mean(dim=1)
-        probe = frames[:1, :1].flatten(0, 1) if len(keep) == 0 else frames[keep].flatten(0, 1)
-        maps = self.vision(probe)
-        out = maps.new_zeros(b, *maps.shape[1:])
+        h, w = frames.shape[-2:]
+        for _ in range(5):  # stem conv, max-pool and three strided stages each halve, rounding up
+            h, w = -(-h // 2), -(-w // 2)
+        out = frames.new_zeros(b, self.vision.out_channels, h, w)
         if len(keep):
+            maps = self.vision(frames[keep].flatten(0, 1))
             out[keep] = maps.reshape(len(keep), t, *maps.shape[1:]).mean(dim=1)
         return out
 

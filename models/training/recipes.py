@@ -146,8 +146,8 @@ def train_fusion(model: LightweightStreaming, face_val: list[ds.Sample], audio_v
             "fit": _fit_row(res), "pair_val_accuracy": acc}
 
 
-def default_004(out: Path, data: Path, job: Job | None = None, fer_per_class: int = 1500, face_epochs: int = 8,
-                audio_epochs: int = 6, mouth_epochs: int = 20, seed: int = 0) -> dict[str, Any]:
+def default_004(out: Path, data: Path, job: Job | None = None, fer_per_class: int = 1000, face_epochs: int = 5,
+                audio_epochs: int = 4, mouth_epochs: int = 15, seed: int = 0) -> dict[str, Any]:
     """Train the shipped seed 004 model; returns the model card (also written beside ``out``)."""
     from affectscope.models.weights import save_state
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +20,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from affectscope.jobs import Job, ensure_job
 
-Forward = Callable[[nn.Module, torch.Tensor], torch.Tensor]
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Forward = Callable[[nn.Module, Any], Any]  # (model, inputs) -> logits tensor or SystemOutput
+LossFn = Callable[[Any, torch.Tensor], torch.Tensor]
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -44,9 +45,27 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _collate(items: list[tuple[Any, Any]]) -> tuple[Any, torch.Tensor]:
+    """Stack tensors, or concatenate system batches (dicts of batch-of-1 tensors) along dim 0."""
+    xs, ys = zip(*items, strict=True)
+    y = torch.stack([torch.as_tensor(v) for v in ys])
+    if isinstance(xs[0], dict):
+        return {k: torch.cat([x[k] for x in xs], dim=0) for k in xs[0]}, y
+    return torch.stack(list(xs)), y
+
+
+def _to(x: Any, device: torch.device) -> Any:
+    return {k: v.to(device) for k, v in x.items()} if isinstance(x, dict) else x.to(device)
+
+
+def _logits(out: Any) -> torch.Tensor:
+    """A system's ``SystemOutput`` or a plain network's tensor → the tensor to report."""
+    return getattr(out, "logits", out)
+
+
 def _loader(ds: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
     g = torch.Generator().manual_seed(seed)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=0)
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=0, collate_fn=_collate)
 
 
 @torch.no_grad()
@@ -66,10 +85,10 @@ def evaluate_loss(
     for x, y in _loader(ds, batch_size, False, 0):
         if job is not None:
             job.check()
-        out = forward(model, x.to(device))
+        out = forward(model, _to(x, device))
         total += float(loss(out, y.to(device))) * len(y)
         n += len(y)
-        outs.append(out.float().cpu().numpy())
+        outs.append(_logits(out).float().cpu().numpy())
     return total / max(n, 1), np.concatenate(outs) if outs else np.zeros((0,))
 
 
@@ -114,10 +133,10 @@ def fit(
             for step, (x, y) in enumerate(_loader(train, batch_size, True, seed + epoch)):
                 job.check()
                 opt.zero_grad()
-                batch_loss = loss(forward(model, x.to(device)), y.to(device))
+                batch_loss = loss(forward(model, _to(x, device)), y.to(device))
                 batch_loss.backward()
                 opt.step()
-                running += float(batch_loss) * len(y)
+                running += float(batch_loss.detach()) * len(y)
                 seen += len(y)
                 job.progress(
                     epoch * steps_per_epoch + step + 1,
@@ -164,7 +183,7 @@ def predict_outputs(
     for x, _ in _loader(ds, batch_size, False, 0):
         if job is not None:
             job.check()
-        outs.append(forward(model, x.to(device)).float().cpu().numpy())
+        outs.append(_logits(forward(model, _to(x, device))).float().cpu().numpy())
     return np.concatenate(outs)
 
 

@@ -1,0 +1,81 @@
+"""``affectscope`` (no command), ``affectscope open PATH`` and ``affectscope screenshot``.
+
+Registration stays light: Qt is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from affectscope.errors import UserFacingError
+
+
+class UsageError(UserFacingError):
+    """Bad command-line arguments for the window commands."""
+
+
+def _demo_dir() -> Path:
+    try:
+        from affectscope.app.services.demo import demo_project_dir
+    except ImportError as exc:
+        raise UserFacingError("the demo project is not available in this installation") from exc
+    return Path(demo_project_dir())
+
+
+def run_default() -> int:
+    """The window on the demo project (what ``affectscope`` with no command does)."""
+    from affectscope.app.qt.application import run_app
+
+    return run_app(_demo_dir())
+
+
+def _size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)[xX×](\d+)", text.strip())
+    if not m or not (320 <= int(m.group(1)) <= 8000 and 240 <= int(m.group(2)) <= 8000):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a window size like 1600x1000 (320x240 .. 8000x8000)"
+        )
+    return int(m.group(1)), int(m.group(2))
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    path = Path(args.path).expanduser()
+    if not path.exists():
+        raise UsageError(f"{path} does not exist: give a folder of clips or a video file")
+    from affectscope.app.qt.application import run_app
+
+    return run_app(path)
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    path = Path(args.path).expanduser() if args.path else _demo_dir()
+    if not path.exists():
+        raise UsageError(f"{path} does not exist: give a folder of clips or a video file")
+    if args.at is not None and args.at < 0:
+        raise UsageError("--at must be a time in seconds >= 0")
+    from affectscope.app.qt.application import screenshot
+
+    facts = screenshot(path, args.output, at=args.at, size=args.size, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(facts))
+    else:
+        print(f"wrote {facts['output']} ({facts['width']}x{facts['height']})")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("open", help="open the window on a folder of clips or one clip")
+    p.add_argument("path", help="a folder (its video files are listed) or a video file")
+    p.set_defaults(handler=_cmd_open)
+
+    s = subparsers.add_parser("screenshot", help="render the window offscreen to a PNG")
+    s.add_argument("path", nargs="?", help="folder or clip (default: the demo project)")
+    s.add_argument("-o", "--output", required=True, help="PNG file to write")
+    s.add_argument("--at", type=float, default=None, metavar="SECONDS", help="show the frame at this time")
+    s.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
+    s.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for loading (120)")
+    s.add_argument("--json", action="store_true", help="print what was rendered as JSON")
+    s.set_defaults(handler=_cmd_screenshot)

@@ -1,0 +1,209 @@
+"""``affectscope models | predict | evaluate | train``: list, run, score and train the registered models.
+
+Registration is light: torch and the models load inside the handlers. ``--json`` prints one JSON
+document on stdout; progress goes to stderr. Shapes are documented in docs/cli.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from affectscope.errors import UserFacingError
+
+
+class ModellingError(UserFacingError):
+    """Bad arguments to a modelling command."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("models", help="list registered models, their inputs and weights")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-params", action="store_true", help="skip building models to count parameters")
+    p.set_defaults(handler=cmd_models)
+
+    p = subparsers.add_parser("predict", help="probabilities over time and for the whole clip")
+    p.add_argument("clip", help="video clip (or audio file / face image)")
+    p.add_argument("--model", default="lightweight-streaming", help="registered model name")
+    p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
+    p.add_argument("--project", help="also store the predictions in this project (the clip must be in it)")
+    p.add_argument("--hidden", action="store_true", help="include fusion-input features in --json")
+    p.add_argument("--allow-untrained", action="store_true", help="run a model without weights (plumbing)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_predict)
+
+    p = subparsers.add_parser("evaluate", help="accuracy, macro-F1, per-class scores on a path,label manifest")
+    p.add_argument("--model", required=True)
+    p.add_argument("--manifest", required=True, help="CSV of path,label rows")
+    p.add_argument("--labels", help="label set to score in (default: the model's)")
+    p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = subparsers.add_parser("train", help="train a model and write safetensors weights + a model card")
+    p.add_argument("name", help="registered model name")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--manifest", help="CSV of path,label rows")
+    src.add_argument("--project", help="project folder: its labelled clips")
+    src.add_argument("--recipe", help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research)")
+    p.add_argument("--split", choices=("speaker", "random"), default="speaker", help="validation split")
+    p.add_argument("--labels", help="label set (default: the model's)")
+    p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
+    p.add_argument("--init", help="start from these weights (fine-tuning)")
+    p.add_argument("--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)")
+    p.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_train)
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    print(f"\r[{done}/{total}] {message[:100]:<100}", end="", file=sys.stderr, flush=True)
+
+
+def _job() -> Any:
+    from affectscope.jobs import Job
+
+    return Job(on_progress=_progress if sys.stderr.isatty() else None)
+
+
+def _dump(doc: Any) -> None:
+    print(json.dumps(doc, indent=2, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from affectscope.models.registry import all_specs
+
+    rows = []
+    for spec in all_specs():
+        path = spec.weights_path()
+        params = None
+        if not args.no_params:
+            model = spec.build()
+            params = sum(p.numel() for p in model.parameters())
+        rows.append({
+            "name": spec.name, "title": spec.title, "seed": spec.seed, "modalities": list(spec.modalities),
+            "label_set": spec.label_set, "labels": list(spec.labels), "input_rates": spec.input_rates,
+            "parameters": params, "weights": spec.weights, "weights_present": bool(path and path.is_file()),
+            "description": spec.description,
+        })
+    if args.json:
+        _dump({"models": rows})
+        return 0
+    for r in rows:
+        have = "weights: yes" if r["weights_present"] else "weights: none"
+        n = f"{r['parameters']:,} params" if r["parameters"] is not None else ""
+        print(f"{r['name']:<28} seed {r['seed']:<10} {','.join(r['modalities']):<22} {r['label_set']:<11} {n:<18} {have}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from affectscope.models.inference import analyse_clip
+
+    if not Path(args.clip).exists():
+        raise ModellingError(f"clip not found: {args.clip}")
+    analysis = analyse_clip(args.clip, args.model, weights=args.weights, job=_job(),
+                            allow_untrained=args.allow_untrained)
+    if args.project:
+        from affectscope.app.services.analysis_store import store_analysis
+        from affectscope.app.services.project import Project
+
+        with Project.open(args.project) as project:
+            clip = project.clip(str(Path(args.clip).resolve()))
+            store_analysis(project, clip.id, analysis)
+    if args.json:
+        _dump({"clip": str(args.clip), **analysis.to_json(hidden=args.hidden)})
+        return 0
+    probs = ", ".join(f"{k} {v:.2f}" for k, v in zip(analysis.labels, analysis.clip_probs, strict=True))
+    print(f"{args.clip}: {analysis.clip_label} ({probs}) by {analysis.model}, {len(analysis.times)} windows")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from affectscope.models.evaluation import evaluate_manifest
+
+    report = evaluate_manifest(args.model, args.manifest, args.labels, args.weights, job=_job())
+    if args.json:
+        _dump(report)
+        return 0
+    print(f"{args.model} on {args.manifest}: n={report['n']} accuracy {report['accuracy']:.3f} "
+          f"macro-F1 {report['macro_f1']:.3f}")
+    for label, row in report["per_class"].items():
+        print(f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n {row['support']}")
+    return 0
+
+
+def _shared_data(arg: str | None) -> Path:
+    import os
+
+    if arg:
+        return Path(arg)
+    env = os.environ.get("AFFECTSCOPE_SHARED_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from affectscope.models.registry import get
+
+    try:
+        get(args.name)
+    except KeyError as exc:
+        raise ModellingError(str(exc.args[0])) from None
+    out = Path(args.output)
+    if out.suffix != ".safetensors":
+        raise ModellingError(f"the output must be a .safetensors file, not {out.name}")
+    job = _job()
+    if args.recipe:
+        from affectscope.models.training.recipes import MODEL, run_recipe
+
+        if args.name != MODEL:
+            raise ModellingError(f"recipe {args.recipe} trains {MODEL}, not {args.name}")
+        data = _shared_data(args.data)
+        if not data.is_dir():
+            raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        opts: dict[str, Any] = {}
+        if args.epochs:
+            opts["audio_epochs"] = args.epochs
+        card = run_recipe(args.recipe, out, data, job, **opts)
+    else:
+        from affectscope.models.training.datasets import Sample, map_label, read_manifest, speaker_of
+        from affectscope.models.training.manifest_train import train_on_samples
+
+        label_set = args.labels or get(args.name).label_set
+        project = None
+        if args.manifest:
+            samples, _ = read_manifest(args.manifest, label_set)
+            source = f"manifest {args.manifest}"
+        else:
+            from affectscope.app.services.analysis_store import labelled_files
+            from affectscope.app.services.project import Project
+            from affectscope.models.registry import LABEL_SETS
+
+            project = Project.open(args.project)
+            files = labelled_files(project, label_set)
+            samples = []
+            for path, label in files:
+                mapped = map_label(label, label_set)
+                if mapped is not None:
+                    samples.append(Sample(path, LABEL_SETS[label_set].index(mapped), speaker_of(path), "project"))
+            if not samples:
+                raise ModellingError(f"project {args.project} has no labelled clips in {label_set}")
+            source = f"project {args.project}"
+        card = train_on_samples(args.name, samples, out, args.split, label_set, epochs=args.epochs or 10,
+                                init_weights=args.init, job=job, source=source)
+        if project is not None:
+            from affectscope.app.services.analysis_store import record_trained
+
+            with project:
+                card["model_version_id"] = record_trained(project, args.name, out, card)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        _dump({"weights": str(out), "card": card})
+    else:
+        print(f"wrote {out} (+ model card); metrics: {json.dumps(card.get('metrics', {}))}")
+    return 0

@@ -1,0 +1,200 @@
+"""The "Perception" inspector tab: Analyse clip (with progress and Cancel), overlay toggles, lanes.
+
+``install_perception(window)`` wires it into the main window: overlays on the player, six lanes on
+the timeline, an Analyse menu action (Ctrl+E) and this panel as an inspector tab. Extraction runs
+through ``window.workers`` (a plain function with a Job, off the GUI thread); on opening a clip the
+panel asks the cache only, so a clip analysed before shows its results at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from affectscope.app.qt.overlays import SignalsOverlay, perception_overlays
+from affectscope.app.qt.perception_lanes import PerceptionLanes
+from affectscope.models.signals import ClipSignals
+
+
+def _extract(path: str, rate_hz: float, job, cache_only: bool = False) -> ClipSignals | None:
+    """Runs in the worker thread: imports the heavy extractors there, not at window start."""
+    from affectscope.models.extractors.pipeline import extract_clip
+
+    return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only)
+
+
+class PerceptionPanel(QWidget):
+    """Analyse button, progress, cancel, overlay check boxes, expression lane mode, reasons."""
+
+    analysed = Signal(object)  # ClipSignals shown (after an analysis or a cache hit)
+
+    def __init__(self, workers, player, timeline, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.player = player
+        self.path: str | None = None
+        self.signals: ClipSignals | None = None
+        self.handle = None
+        self.rate_hz = 10.0
+        self.overlays: list[SignalsOverlay] = perception_overlays()
+        for overlay in self.overlays:
+            player.add_overlay(overlay)
+        self.lanes = PerceptionLanes(timeline)
+
+        self.analyse_button = QPushButton("Analyse clip", self)
+        self.analyse_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("Open a clip, then Analyse clip.", self)
+        self.status.setWordWrap(True)
+        self.checks: dict[str, QCheckBox] = {}
+        self.expression_mode = QComboBox(self)
+        self.expression_mode.addItems(["mean", "min", "max"])
+        self.reasons = QLabel("", self)
+        self.reasons.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.analyse_button)
+        buttons.addWidget(self.cancel_button)
+        form = QFormLayout()
+        for overlay in self.overlays:
+            box = QCheckBox(overlay.name, self)
+            box.setChecked(overlay.visible)
+            box.toggled.connect(self._on_overlay_toggled)
+            self.checks[overlay.name] = box
+            form.addRow(box)
+        form.addRow("Expression lane", self.expression_mode)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(form)
+        layout.addWidget(self.reasons)
+        layout.addStretch(1)
+
+        self.analyse_button.clicked.connect(self.analyse)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.expression_mode.currentTextChanged.connect(self._on_expression_mode)
+
+    # ------------------------------------------------------------------ clip and jobs
+    @Slot(str)
+    def set_clip(self, path: str) -> None:
+        """A new clip is open: clear everything, then show cached results if there are any."""
+        self.cancel()
+        self.path = path
+        self._show(None)
+        self.lanes.clear("not analysed yet: Analyse clip")
+        self.analyse_button.setEnabled(True)
+        self.status.setText(f"{Path(path).name}: not analysed yet.")
+        self.workers.start(
+            _extract, (path, self.rate_hz), {"cache_only": True}, title="Reading cached analysis",
+            on_finished=lambda s, p=path: self._on_cached(p, s),
+        )
+
+    def analyse(self) -> None:
+        if self.path is None or self.handle is not None:
+            return
+        path = self.path
+        self.analyse_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.status.setText(f"Analysing {Path(path).name}…")
+        self.handle = self.workers.start(
+            _extract, (path, self.rate_hz), title=f"Analysing {Path(path).name}",
+            on_finished=lambda s, p=path: self._on_finished(p, s),
+            on_failed=self._on_failed, on_cancelled=self._on_cancelled, on_progress=self._on_progress,
+        )
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _job_over(self) -> None:
+        self.handle = None
+        self.cancel_button.setEnabled(False)
+        self.analyse_button.setEnabled(self.path is not None)
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.status.setText(message)
+
+    def _on_cached(self, path: str, signals: ClipSignals | None) -> None:
+        if path == self.path and signals is not None and self.handle is None:
+            self._show(signals)
+            self.status.setText(f"{Path(path).name}: analysis loaded from the cache.")
+
+    def _on_finished(self, path: str, signals: ClipSignals) -> None:
+        self._job_over()
+        if path != self.path:
+            return  # the user opened another clip meanwhile
+        self.progress.setValue(self.progress.maximum())
+        self._show(signals)
+        self.status.setText(f"{Path(path).name}: {len(signals.frame_times)} frames analysed.")
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._job_over()
+        self.status.setText(f"Analysis failed: {exc}")
+
+    def _on_cancelled(self) -> None:
+        self._job_over()
+        self.progress.setValue(0)
+        self.status.setText("Analysis cancelled.")
+
+    # ------------------------------------------------------------------ view
+    def _show(self, signals: ClipSignals | None) -> None:
+        self.signals = signals
+        for overlay in self.overlays:
+            overlay.set_signals(signals)
+        self.expression_mode.blockSignals(True)
+        self.expression_mode.clear()
+        self.expression_mode.addItems(["mean", "min", "max"])
+        if signals is not None:
+            self.lanes.show(signals)
+            self.expression_mode.addItems([f"face {i}" for i in self.lanes.face_track_ids()])
+            reasons = sorted({f"{name}: {t.reason}" for name, t in signals.tracks.items() if t.reason})
+            self.reasons.setText("\n".join(reasons))
+            self.analysed.emit(signals)
+        else:
+            self.reasons.setText("")
+        self.expression_mode.blockSignals(False)
+        self.player.view.update()
+
+    @Slot(bool)
+    def _on_overlay_toggled(self, _checked: bool) -> None:
+        for overlay in self.overlays:
+            overlay.visible = self.checks[overlay.name].isChecked()
+        self.player.view.update()
+
+    @Slot(str)
+    def _on_expression_mode(self, mode: str) -> None:
+        if mode:
+            self.lanes.set_expression_mode(mode)
+
+
+def install_perception(window) -> PerceptionPanel:
+    """Add the perception overlays, lanes, Analyse action and inspector tab to a ``MainWindow``."""
+    panel = PerceptionPanel(window.workers, window.player, window.timeline, window)
+    window.inspector.addTab(panel, "Perception")
+    window.current_clip_changed.connect(panel.set_clip)
+    action = QAction("&Analyse clip", window)
+    action.setShortcut(QKeySequence("Ctrl+E"))
+    action.triggered.connect(panel.analyse)
+    window.menuBar().addMenu("&Analyse").addAction(action)
+    panel.analyse_action = action
+    return panel

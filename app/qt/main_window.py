@@ -1,0 +1,334 @@
+"""The main window: clip browser (left), player (centre), timelines (below), inspector (right).
+
+Hooks for the panels other engineers add (all on ``MainWindow``):
+
+- ``clock``: the one ``QtClock``; follow ``clock.position_changed(seconds)``, seek with ``clock.seek``.
+- ``timeline.add_lane(name, content)``: a lane on the shared time axis (see ``timeline``).
+- ``player.add_overlay(overlay)``: paint over the frame at its time (see ``frame_view``).
+- ``inspector``: the right-hand ``QTabWidget`` dock; ``inspector.addTab(widget, "Fused")``.
+- ``browser.model.add_column(Column(...))`` and ``browser.model.set_value(path, key, value)``.
+- ``current_clip_changed(path)``: a clip finished loading (``loaded`` holds its ``LoadedClip``).
+- ``workers.start(fn, args, title=...)``: long work with the status-bar progress bar and Cancel.
+- ``show_error(title, message)``: status bar + non-blocking dialog + log.
+- ``ready``: the clip is loaded, its frame shown and its lanes drawn (screenshots, tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from affectscope.app.qt.audio_output import AudioOutput
+from affectscope.app.qt.clip_browser import ClipBrowser, probe_paths
+from affectscope.app.qt.clip_loader import LoadedClip, load_clip
+from affectscope.app.qt.clock import QtClock
+from affectscope.app.qt.player import Player
+from affectscope.app.qt.shortcuts import Shortcuts
+from affectscope.app.qt.spectrogram_lane import SpectrogramLane
+from affectscope.app.qt.timeline import TimelineView
+from affectscope.app.qt.waveform_lane import WaveformLane
+from affectscope.app.qt.workers import JobProgressWidget, Workers
+from affectscope.app.services.settings import Settings, load_settings, save_settings
+from affectscope.errors import UserFacingError
+from affectscope.media import VIDEO_EXTENSIONS, scan_folder
+
+log = logging.getLogger(__name__)
+
+
+class ClipInfoPanel(QWidget):
+    """The inspector's first tab: the open clip's facts."""
+
+    FIELDS = ("File", "Duration", "Frames", "Frame rate", "Size", "Codec", "Audio")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.values = {name: QLabel("–", self) for name in self.FIELDS}
+        for name, label in self.values.items():
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            form.addRow(name + ":", label)
+
+    def show_clip(self, clip: LoadedClip | None) -> None:
+        if clip is None:
+            for label in self.values.values():
+                label.setText("–")
+            return
+        i = clip.info
+        audio = f"{i.audio_codec}, {i.audio_rate} Hz" if clip.audio is not None else clip.audio_note
+        texts = {
+            "File": clip.path.name,
+            "Duration": f"{i.duration:.3f} s",
+            "Frames": str(i.n_frames),
+            "Frame rate": f"{i.fps:.3f} fps" + (" (variable)" if i.vfr else ""),
+            "Size": f"{i.width} × {i.height}",
+            "Codec": i.codec,
+            "Audio": audio,
+        }
+        for name, text in texts.items():
+            self.values[name].setText(text)
+
+
+class MainWindow(QMainWindow):
+    """Affectscope's window; see the module docstring for the extension hooks."""
+
+    current_clip_changed = Signal(str)
+    ready = Signal()
+    error_shown = Signal(str, str)
+
+    def __init__(self, synchronous_workers: bool = False, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Affectscope")
+        self.settings = settings if settings is not None else load_settings()
+        self.clock = QtClock(self)
+        self.workers = Workers(self, synchronous=synchronous_workers)
+        self.player = Player(self.clock, self)
+        self.timeline = TimelineView(self.clock, self)
+        self.waveform = WaveformLane()
+        self.spectrogram = SpectrogramLane(self)
+        self.timeline.add_lane("Waveform", self.waveform)
+        self.timeline.add_lane("Spectrogram", self.spectrogram)
+        self.audio = AudioOutput(self.clock, self)
+        self.loaded: LoadedClip | None = None
+        self.last_error: tuple[str, str] | None = None
+        self._loading: str | None = None
+        self._frame_waiting = False
+
+        centre = QSplitter(Qt.Orientation.Vertical, self)
+        centre.addWidget(self.player)
+        centre.addWidget(self.timeline)
+        centre.setStretchFactor(0, 3)
+        centre.setStretchFactor(1, 2)
+        self.setCentralWidget(centre)
+
+        self.browser = ClipBrowser(self)
+        self.browser_dock = self._dock("Clips", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector = QTabWidget(self)
+        self.clip_panel = ClipInfoPanel(self)
+        self.inspector.addTab(self.clip_panel, "Clip")
+        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.job_progress = JobProgressWidget(self.workers, self)
+        self.statusBar().addPermanentWidget(self.job_progress)
+        self.player.transport.audio_label.setText(self.audio.status)
+        self.audio.status_changed.connect(self.player.transport.audio_label.setText)
+        self.shortcuts = Shortcuts(self, self.clock, self.player)
+        self._build_menu()
+        # Perception (faces, pose, VAD, laughter): overlays, lanes, Analyse action, inspector tab.
+        from affectscope.app.qt.analysis_panel import install_perception
+
+        self.perception = install_perception(self)
+
+        self.browser.clip_activated.connect(self._on_clip_activated)
+        self.player.frame_shown.connect(self._on_frame_shown)
+        self.player.error.connect(self.show_error)
+        self.spectrogram.ready.connect(self._check_ready)
+        self.clock.set_rate(
+            self.settings.playback_rate if self.settings.playback_rate in (0.25, 0.5, 1, 1.5, 2, 4) else 1
+        )
+        self.resize(1500, 950)
+        self.resizeDocks([self.browser_dock, self.inspector_dock], [330, 260], Qt.Orientation.Horizontal)
+        self.player.view.setFocus()
+        self._restore_layout()
+        self.statusBar().showMessage("Open a folder of clips or a clip (File ▸ Open)")
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower() + "Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        open_folder = QAction("Open &folder…", self)
+        open_folder.setShortcut(QKeySequence.StandardKey.Open)
+        open_folder.triggered.connect(self._on_open_folder)
+        open_clip = QAction("Open &clip…", self)
+        open_clip.triggered.connect(self._on_open_clip)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for a in (open_folder, open_clip, quit_action):
+            menu.addAction(a)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self.browser_dock.toggleViewAction())
+        view.addAction(self.inspector_dock.toggleViewAction())
+
+    # ------------------------------------------------------------------ opening
+    def open_path(self, path: str | Path) -> None:
+        """A folder lists its clips and loads the first; a clip lists its folder and loads itself."""
+        path = Path(path).expanduser()
+        if not path.exists():
+            self.show_error("Nothing to open", f"{path} does not exist. Check the path and try again.")
+            return
+        if path.is_dir():
+            folder, clips = path, scan_folder(path)
+            target = clips[0] if clips else None
+        else:
+            if path.suffix.lower() not in VIDEO_EXTENSIONS:
+                self.show_error(
+                    "Not a video file",
+                    f"{path.name} is not a video file Affectscope opens ({', '.join(VIDEO_EXTENSIONS)}).",
+                )
+                return
+            folder, clips, target = path.parent, [path], path
+        self.settings.add_recent(path)
+        self.browser.set_paths(clips, folder)
+        self.setWindowTitle(f"Affectscope — {folder}")
+        if clips:
+            self.workers.start(
+                probe_paths, (clips,), title="Reading clips", on_partial=self.browser.on_probed
+            )
+        if target is None:
+            self.show_error(
+                "No clips here", f"{folder} holds no video files ({', '.join(VIDEO_EXTENSIONS)})."
+            )
+            return
+        self.browser.select(target)
+        self.load_clip(target)
+
+    def load_clip(self, path: str | Path) -> None:
+        """Load ``path`` (off the GUI thread); ``current_clip_changed`` follows, or an error message."""
+        path = str(path)
+        self._loading = path
+        self.clock.pause()
+        self.statusBar().showMessage(f"Loading {Path(path).name}…")
+        self.workers.start(
+            load_clip,
+            (path,),
+            title=f"Loading {Path(path).name}",
+            on_finished=self._on_clip_loaded,
+            on_failed=lambda exc, p=path: self._on_clip_failed(p, exc),
+        )
+
+    @Slot(str)
+    def _on_clip_activated(self, path: str) -> None:
+        if self.loaded is None or str(self.loaded.path) != path:
+            self.load_clip(path)
+
+    def _on_clip_loaded(self, clip: LoadedClip) -> None:
+        if str(clip.path) != self._loading:
+            return  # the user picked another clip meanwhile
+        self.loaded = clip
+        self.clock.set_duration(clip.duration)
+        self.timeline.set_duration(clip.duration)
+        self._frame_waiting = True
+        self.player.set_clip(str(clip.path), clip.times)
+        self.waveform.set_envelope(clip.envelope, clip.audio_note or "no audio track")
+        self.spectrogram.compute(clip.audio, self.workers, clip.audio_note or "no audio track")
+        self.audio.set_audio(clip.audio)
+        self.clip_panel.show_clip(clip)
+        note = f" — {clip.audio_note}" if clip.audio is None else ""
+        self.statusBar().showMessage(
+            f"{clip.path.name}: {clip.info.n_frames} frames, {clip.duration:.2f} s{note}", 10000
+        )
+        self.current_clip_changed.emit(str(clip.path))
+
+    def _on_clip_failed(self, path: str, exc: BaseException) -> None:
+        if path != self._loading:
+            return
+        if isinstance(exc, UserFacingError):
+            message = str(exc)
+        else:
+            log.error("loading %s failed", path, exc_info=exc)
+            message = f"{Path(path).name} could not be opened: {exc}"
+        self.browser.model.mark_error(path, message)
+        self.loaded = None
+        self.player.clear(f"Cannot open {Path(path).name}\n\n{message}")
+        self.waveform.set_envelope(None, "no clip")
+        self.spectrogram.compute(None, self.workers, "no clip")
+        self.audio.set_audio(None)
+        self.clip_panel.show_clip(None)
+        self.clock.set_duration(0.0)
+        self.show_error("Cannot open this clip", message)
+        self.ready.emit()  # nothing more will come: let waiters (screenshot) go on
+
+    @Slot(int, float)
+    def _on_frame_shown(self, _index: int, _t: float) -> None:
+        if self._frame_waiting:
+            self._frame_waiting = False
+            self._check_ready()
+
+    @Slot()
+    def _check_ready(self) -> None:
+        if self.loaded is not None and not self._frame_waiting and self.spectrogram.is_ready:
+            self.ready.emit()
+
+    @property
+    def is_ready(self) -> bool:
+        return self.loaded is not None and not self._frame_waiting and self.spectrogram.is_ready
+
+    # ------------------------------------------------------------------ errors
+    @Slot(str, str)
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user: status bar, a non-blocking dialog, the log."""
+        log.warning("%s: %s", title, message)
+        self.last_error = (title, message)
+        self.statusBar().showMessage(f"{title}: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self.error_dialog = box
+        self.error_shown.emit(title, message)
+
+    # ------------------------------------------------------------------ menu
+    @Slot()
+    def _on_open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of clips")
+        if folder:
+            self.open_path(folder)
+
+    @Slot()
+    def _on_open_clip(self) -> None:
+        pattern = "Video (" + " ".join("*" + e for e in VIDEO_EXTENSIONS) + ")"
+        path, _ = QFileDialog.getOpenFileName(self, "Open a clip", "", pattern)
+        if path:
+            self.open_path(path)
+
+    # ------------------------------------------------------------------ lifetime
+    def _restore_layout(self) -> None:
+        try:
+            if self.settings.window_geometry:
+                self.restoreGeometry(QByteArray(base64.b64decode(self.settings.window_geometry)))
+            if self.settings.window_state:
+                self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
+        except ValueError:
+            log.warning("stored window layout unreadable; using the default")
+
+    def shutdown(self) -> None:
+        """Stop every thread the window started (decoder, workers, audio). Safe to call twice."""
+        self.clock.pause()
+        self.audio.close()
+        self.player.close_decoder()
+        self.workers.shutdown()
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = base64.b64encode(bytes(self.saveGeometry())).decode()
+        self.settings.window_state = base64.b64encode(bytes(self.saveState())).decode()
+        self.settings.playback_rate = self.clock.rate
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,74 @@
+"""Joining models and the project database: store an ``Analysis``, record trained versions, list labels.
+
+``models/`` computes, ``db/`` stores; neither knows the other, so the join lives here. A model
+version is identified by the model name and its weights' SHA-256 (first 12 hex digits as version),
+so re-running the same weights replaces their earlier predictions and new weights make a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from affectscope.db import predictions as pred_rows
+from affectscope.db.uow import unit_of_work
+
+
+def weights_sha256(path: str | Path | None) -> str | None:
+    if path is None or not Path(path).is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_version(project: Any, name: str, label_set: str, labels: tuple[str, ...] | list[str],
+                   weights: str | Path | None, config: dict | None = None) -> int:
+    """Get or create the project's row for (model, weights); returns its id."""
+    digest = weights_sha256(weights)
+    version = digest[:12] if digest else "untrained"
+    with unit_of_work(project.db, write=True) as s:
+        rec = pred_rows.record_model_version(s, name, version, label_set, list(labels), digest,
+                                             {"weights": str(weights) if weights else None, **(config or {})})
+        return rec.id
+
+
+def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | None = None) -> int:
+    """Write an ``Analysis`` (clip probabilities and every timeline) for a clip; returns rows written."""
+    from affectscope.models.registry import get
+
+    spec = get(analysis.model)
+    version_id = record_version(project, analysis.model, label_set or spec.label_set, analysis.labels,
+                                analysis.weights)
+    win = analysis.window[0]
+    starts = analysis.times - win / 2
+    lanes = {"fused": analysis.fused, **analysis.per_modality}
+    if analysis.accumulated is not None:
+        lanes["accumulated"] = analysis.accumulated
+    written = 0
+    with unit_of_work(project.db, write=True) as s:
+        for lane, probs in lanes.items():
+            timeline = [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+            written += pred_rows.add_predictions(
+                s, version_id, clip_id, clip_probs=analysis.clip_probs.tolist() if lane == "fused" else None,
+                timeline=timeline, modality=lane)
+    return written
+
+
+def record_trained(project: Any, name: str, weights: str | Path, card: dict[str, Any]) -> int:
+    """Record a newly trained version with its metrics and data in the project database."""
+    keep = {k: card.get(k) for k in ("metrics", "split", "source", "recipe", "date", "code_version", "label_set")}
+    labels = card.get("labels") or card.get("validation", {}).get("labels") or []
+    return record_version(project, name, card.get("label_set", "sentiment3"), labels, weights, keep)
+
+
+def labelled_files(project: Any, label_set: str | None = None) -> list[tuple[Path, str]]:
+    """(file, current label) of every present, labelled clip: the training set a project offers."""
+    from affectscope.db.clips import ClipQuery
+
+    chosen = label_set or project.label_set
+    rows = project.clips(ClipQuery(label_set=chosen))
+    return [(Path(r.path), r.label) for r in rows if r.label and r.status == "ok" and Path(r.path).exists()]

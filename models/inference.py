@@ -1,0 +1,231 @@
+"""The inference pipeline: clip → perception signals → sliding windows → a system → an ``Analysis``.
+
+``analyse_clip`` extracts (or is given) a clip's ``ClipSignals`` (perception caches them per clip
+content and extractor version), slides the system's window over the clip at its hop, runs the
+windows in batches (CUDA when available), reports progress and checks for cancellation between
+batches. The result holds per-modality and fused probability timelines, the clip's probabilities
+and label, the fusion-input features (for explanation), and for systems that accumulate evidence
+over time (seed 004) the EWMA timeline, whose last value is the clip decision as in the paper.
+
+``signals_for_file`` turns an audio file or a face image into ``ClipSignals`` too, so evaluation
+and training accept whichever inputs a model's modalities take.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from affectscope.errors import UserFacingError, WeightsError
+from affectscope.jobs import Job, ensure_job
+from affectscope.models.registry import ModelSpec, get
+from affectscope.models.signals import ClipSignals, Track
+
+# Which perception modalities a system's declared modalities need.
+PERCEPTION_FOR = {
+    "face": ("faces",), "mouth": ("faces",), "expression": ("faces",), "faces": ("faces",),
+    "visual": ("faces",), "scene": ("faces",), "pose": ("pose",), "skeleton": ("pose",), "body": ("pose",),
+    "audio": ("audio", "vad"), "speech": ("audio", "vad"), "laughter": ("laughter", "audio"),
+}
+_models_lock = threading.Lock()
+_models: dict[tuple[str, str, float, str], tuple[ModelSpec, torch.nn.Module]] = {}
+
+
+class ModelUseError(UserFacingError):
+    """A model asked to do what it cannot (e.g. a face-image classifier given a video)."""
+
+
+@dataclass
+class Analysis:
+    """What a model says about one clip, as plain numpy (no torch, no Qt)."""
+
+    model: str
+    labels: tuple[str, ...]
+    times: np.ndarray  # (T,) window centres, media seconds
+    window: tuple[float, float]  # (window_seconds, hop_seconds)
+    per_modality: dict[str, np.ndarray]  # name -> (T, C) probabilities
+    fused: np.ndarray  # (T, C)
+    clip_probs: np.ndarray  # (C,)
+    clip_label: str
+    accumulated: np.ndarray | None = None  # (T, C) EWMA of fused (seed 004)
+    hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
+    weights: str | None = None
+
+    def to_json(self, hidden: bool = False) -> dict[str, Any]:
+        def rows(a: np.ndarray) -> list[list[float]]:
+            return np.round(np.asarray(a, dtype=float), 6).tolist()
+
+        out: dict[str, Any] = {
+            "model": self.model,
+            "weights": self.weights,
+            "labels": list(self.labels),
+            "window_seconds": self.window[0],
+            "hop_seconds": self.window[1],
+            "times": np.round(self.times, 6).tolist(),
+            "per_modality": {k: rows(v) for k, v in self.per_modality.items()},
+            "fused": rows(self.fused),
+            "accumulated": rows(self.accumulated) if self.accumulated is not None else None,
+            "clip": {"probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
+                     "label": self.clip_label},
+        }
+        if hidden:
+            out["hidden"] = {k: rows(v) for k, v in self.hidden.items()}
+        return out
+
+
+def device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_model(name: str, weights: str | Path | None = None, allow_untrained: bool = False
+               ) -> tuple[ModelSpec, torch.nn.Module]:
+    """The registered model ``name`` in eval mode with its weights (``weights`` overrides the shipped file).
+
+    Raises ``WeightsError`` when a system has no weights and ``allow_untrained`` is False.
+    Loaded models are kept per (name, weights file, its mtime) so repeated predictions are fast.
+    """
+    from affectscope.models.systems.base import EmotionSystem
+    from affectscope.models.weights import load_state
+
+    try:
+        spec = get(name)
+    except KeyError as exc:
+        raise UserFacingError(str(exc.args[0]) + " (see: affectscope models)") from None
+    path = Path(weights) if weights else spec.weights_path()
+    mtime = path.stat().st_mtime if path is not None and path.exists() else -1.0
+    key = (name, str(path), mtime, str(allow_untrained))
+    with _models_lock:
+        if key in _models:
+            return _models[key]
+    model = spec.build()
+    how = (f"Train weights with: affectscope train {name} --manifest FILE.csv -o WEIGHTS.safetensors "
+           "(see docs/models.md), then pass --weights WEIGHTS.safetensors.")
+    if weights is not None:
+        load_state(model, weights, what=f"weights for {name}", how=how)
+    elif isinstance(model, EmotionSystem):
+        if path is not None and path.exists():
+            load_state(model, path, what=f"shipped weights for {name}", how=how)
+        elif not allow_untrained:
+            where = f"its weights file {path} is missing" if path is not None else "no weights are shipped for it"
+            raise WeightsError(f"model {name!r} cannot predict yet: {where}. {how}")
+    model.to(device()).eval()
+    with _models_lock:
+        _models[key] = (spec, model)
+    return spec, model
+
+
+def perception_modalities(modalities: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for m in modalities:
+        for p in PERCEPTION_FOR.get(m, ("faces", "audio", "vad")):
+            if p not in out:
+                out.append(p)
+    return tuple(out)
+
+
+def signals_for_file(path: str | Path, modalities: tuple[str, ...], job: Job | None = None) -> ClipSignals:
+    """``ClipSignals`` for a video (perception), an audio file (waveform only) or a face image."""
+    from affectscope.models.training.datasets import kind_of
+
+    p = Path(path)
+    kind = kind_of(p)
+    if kind == "video":
+        from affectscope.models.extractors.pipeline import extract_clip
+
+        return extract_clip(p, perception_modalities(modalities), job=job)
+    if kind == "audio":
+        from affectscope.models.training.loaders import AUDIO_RATE, load_audio
+
+        x = load_audio(p)
+        duration = len(x) / AUDIO_RATE
+        tracks = {"audio": Track(np.arange(len(x)) / AUDIO_RATE, x)}
+        return ClipSignals(p.name, duration, 0, 0, np.zeros(0), [], tracks)
+    return _image_signals(p)
+
+
+def _image_signals(path: Path) -> ClipSignals:
+    """A face image (e.g. FER-2013) as a one-frame clip: the whole image is the face."""
+    import cv2
+
+    from affectscope.models.training.loaders import load_face_image
+
+    grey = load_face_image(path)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    t = np.zeros(1)
+    tracks = {
+        "face_crop96": Track(t, cv2.resize(rgb, (96, 96), interpolation=cv2.INTER_LINEAR)[None]),
+        "face_crop64": Track(t, cv2.resize(grey, (64, 64), interpolation=cv2.INTER_LINEAR)[None]),
+        "face_count": Track(t, np.ones(1, np.float32)),
+    }
+    h, w = grey.shape
+    return ClipSignals(path.name, 1.0, w, h, t, [[]], tracks)
+
+
+def window_starts(duration: float, window: float, hop: float) -> np.ndarray:
+    """Window starts covering the clip; one window from 0 when the clip is shorter than a window."""
+    if duration <= window:
+        return np.zeros(1)
+    n = int(np.floor((duration - window) / hop + 1e-9)) + 1
+    starts = np.arange(n) * hop
+    if starts[-1] + window < duration - hop / 2:  # cover the tail
+        starts = np.append(starts, duration - window)
+    return starts
+
+
+def analyse_signals(spec: ModelSpec, model: torch.nn.Module, signals: ClipSignals, job: Job | None = None,
+                    batch_size: int = 8, weights: str | None = None) -> Analysis:
+    """Run a loaded system over prepared signals (see ``analyse_clip``)."""
+    from affectscope.models.systems.base import EmotionSystem, collate
+
+    if not isinstance(model, EmotionSystem):
+        raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
+    job = ensure_job(job)
+    win, hop = float(model.window_seconds), float(model.hop_seconds)
+    starts = window_starts(max(signals.duration, 1e-3), win, hop)
+    fused, hidden, per_mod = [], {}, {}
+    dev = device()
+    for b0 in range(0, len(starts), batch_size):
+        job.check()
+        chunk = starts[b0 : b0 + batch_size]
+        batch = collate([model.batch_from_signals(signals, float(t), float(t) + win) for t in chunk])
+        with torch.no_grad():
+            out = model({k: v.to(dev) for k, v in batch.items()})
+        fused.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        for k, v in out.per_modality.items():
+            per_mod.setdefault(k, []).append(torch.softmax(v.float(), 1).cpu().numpy())
+        for k, v in out.hidden.items():
+            hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
+        job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
+    f = np.concatenate(fused)
+    accumulated = None
+    alpha = getattr(model, "ewma_alpha", None)
+    if alpha is not None:
+        from affectscope.models.systems.lightweight import ewma
+
+        accumulated = ewma(f, float(alpha))
+        clip = accumulated[-1]
+    else:
+        clip = f.mean(axis=0)
+    labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
+    return Analysis(
+        model=spec.name, labels=labels, times=starts + win / 2, window=(win, hop),
+        per_modality={k: np.concatenate(v) for k, v in per_mod.items()}, fused=f, clip_probs=clip,
+        clip_label=labels[int(np.argmax(clip))], accumulated=accumulated,
+        hidden={k: np.concatenate(v) for k, v in hidden.items()}, weights=weights,
+    )
+
+
+def analyse_clip(path: str | Path, model_name: str, weights: str | Path | None = None, job: Job | None = None,
+                 signals: ClipSignals | None = None, allow_untrained: bool = False, batch_size: int = 8) -> Analysis:
+    """Per-modality and fused probabilities over time and for the whole clip (see module doc)."""
+    job = ensure_job(job)
+    spec, model = load_model(model_name, weights, allow_untrained)
+    if signals is None:
+        signals = signals_for_file(path, tuple(spec.modalities), job=job)
+    used = str(weights) if weights else (str(spec.weights_path()) if spec.weights else None)
+    return analyse_signals(spec, model, signals, job, batch_size, weights=used)
