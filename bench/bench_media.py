@@ -104,6 +104,31 @@ def bench_clip(path: Path, n_seeks: int, rng: np.random.Generator) -> None:
     print(f"    ratio PyAV seek/ours     {np.mean(base_seek) / np.mean(our_back):.2f}x")
 
 
+def bench_conversion(path: Path) -> None:
+    """YUV->RGB: PyAV's to_ndarray("rgb24") against OpenCV's I420 conversion (STACK.md's advice)."""
+    import cv2
+
+    with av.open(str(path)) as container:
+        frames = [f for _, f in zip(range(30), container.decode(video=0), strict=False)]
+    ways = {
+        'PyAV to_ndarray("rgb24")': lambda f: f.to_ndarray(format="rgb24"),
+        "cv2.cvtColor(YUV2RGB_I420)": lambda f: cv2.cvtColor(
+            f.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2RGB_I420
+        ),
+    }
+    means = {}
+    for name, fn in ways.items():
+        ms = []
+        for f in frames * 3:
+            t0 = time.perf_counter()
+            fn(f)
+            ms.append((time.perf_counter() - t0) * 1000)
+        means[name] = np.mean(ms)
+        print(f"    {name:28s} {_stats(ms)}")
+    a, b = means.values()
+    print(f"    ratio OpenCV/PyAV (mean)   {b / a:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,6 +138,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
+        from affectscope.app.services.demo import build_demo_project
+
+        t0 = time.perf_counter()
+        build_demo_project(Path(tmp) / "demo")
+        print(f"demo build (4 clips, 5 s, 480x360): {time.perf_counter() - t0:.2f} s (goal < 5 s)")
         for gop in (30, 250):
             t0 = time.perf_counter()
             path = make_clip(Path(tmp) / f"gop{gop}.mp4", n_frames=args.frames, size=(1280, 720), gop=gop)
@@ -121,6 +151,9 @@ def main() -> None:
                 f"(generated in {time.perf_counter() - t0:.1f} s)"
             )
             bench_clip(path, args.seeks, rng)
+            if gop == 30:
+                print("  YUV->RGB conversion, 720p")
+                bench_conversion(path)
 
 
 if __name__ == "__main__":

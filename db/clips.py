@@ -72,10 +72,15 @@ def find_clip(session: Session, ref: str | int) -> Clip:
     raise LabelError(f"{ref!r} is not a clip of this project; import it first (affectscope project init)")
 
 
+_CLIP_COLUMNS = (Clip.id, Clip.path, Clip.content_hash, Clip.duration, Clip.fps, Clip.width, Clip.height,
+                 Clip.n_frames, Clip.has_audio, Clip.status)  # fmt: skip
+
+
 def _browser_select(q: ClipQuery) -> Select:
     cur = ClipCurrent
     query = (
-        select(Clip, cur.value, Annotator.name, cur.created_at, cur.n_annotators, cur.agreement)
+        # Plain columns, not ORM entities: building 100,000 Clip objects costs seconds.
+        select(*_CLIP_COLUMNS, cur.value, Annotator.name, cur.created_at, cur.n_annotators, cur.agreement)
         .outerjoin(cur, and_(cur.clip_id == Clip.id, cur.label_set == q.label_set))
         .outerjoin(Annotator, Annotator.id == cur.annotator_id)
     )
@@ -124,25 +129,9 @@ def list_clips(session: Session, q: ClipQuery) -> list[ClipRecord]:
     return [_record(row) for row in session.execute(query)]
 
 
-def _record(row) -> ClipRecord:  # noqa: ANN001
-    c, value, by, at, n, agreement = row
-    return ClipRecord(
-        id=c.id,
-        path=c.path,
-        content_hash=c.content_hash,
-        duration=c.duration,
-        fps=c.fps,
-        width=c.width,
-        height=c.height,
-        n_frames=c.n_frames,
-        has_audio=c.has_audio,
-        status=c.status,
-        label=value,
-        label_by=by,
-        label_at=aware(at) if at is not None else None,
-        n_annotators=n or 0,
-        agreement=agreement,
-    )
+def _record(row) -> ClipRecord:
+    *facts, value, by, at, n, agreement = row
+    return ClipRecord(*facts, value, by, aware(at) if at is not None else None, n or 0, agreement)
 
 
 def count_clips(session: Session, q: ClipQuery | None = None) -> int:

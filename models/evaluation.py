@@ -60,7 +60,9 @@ def log_loss(probs: np.ndarray, y_true: Sequence[int]) -> float:
     return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0)))) if len(y) else 0.0
 
 
-def to_label_set(probs: np.ndarray, source: Sequence[str], target: Sequence[str], target_set: str) -> np.ndarray:
+def to_label_set(
+    probs: np.ndarray, source: Sequence[str], target: Sequence[str], target_set: str
+) -> np.ndarray:
     """Marginalise probabilities over ``source`` labels onto ``target`` labels (e.g. 7 emotions → 3
     sentiments); source classes the target set leaves out (surprise in 3 classes) are dropped."""
     from affectscope.models.training.datasets import map_label
@@ -75,8 +77,9 @@ def to_label_set(probs: np.ndarray, source: Sequence[str], target: Sequence[str]
     return out
 
 
-def evaluate_manifest(model_name: str, manifest: str, label_set: str | None = None, weights: str | None = None,
-                      job: Any = None) -> dict[str, Any]:
+def evaluate_manifest(
+    model_name: str, manifest: str, label_set: str | None = None, weights: str | None = None, job: Any = None
+) -> dict[str, Any]:
     """Run a registered model over a ``path,label`` manifest and report the metrics above.
 
     Systems get each file's clip prediction (``analyse_clip``); single-image classifiers (the
@@ -108,8 +111,14 @@ def evaluate_manifest(model_name: str, manifest: str, label_set: str | None = No
         job.progress(i + 1, len(samples), f"evaluate {model_name}: {s.path.name}")
     pr = np.asarray(probs)
     report = classification_report([s.label for s in samples], pr.argmax(1), target)
-    return {"model": model_name, "weights": weights or (str(spec.weights_path()) if spec.weights else None),
-            "manifest": str(manifest), "label_set": label_set, "skipped_rows": skipped, **report}
+    return {
+        "model": model_name,
+        "weights": weights or (str(spec.weights_path()) if spec.weights else None),
+        "manifest": str(manifest),
+        "label_set": label_set,
+        "skipped_rows": skipped,
+        **report,
+    }
 
 
 def _image_classifier_probs(model: Any, path: Any) -> np.ndarray:

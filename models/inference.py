@@ -28,9 +28,18 @@ from affectscope.models.signals import ClipSignals, Track
 
 # Which perception modalities a system's declared modalities need.
 PERCEPTION_FOR = {
-    "face": ("faces",), "mouth": ("faces",), "expression": ("faces",), "faces": ("faces",),
-    "visual": ("faces",), "scene": ("faces",), "pose": ("pose",), "skeleton": ("pose",), "body": ("pose",),
-    "audio": ("audio", "vad"), "speech": ("audio", "vad"), "laughter": ("laughter", "audio"),
+    "face": ("faces",),
+    "mouth": ("faces",),
+    "expression": ("faces",),
+    "faces": ("faces",),
+    "visual": ("faces",),
+    "scene": ("faces",),
+    "pose": ("pose",),
+    "skeleton": ("pose",),
+    "body": ("pose",),
+    "audio": ("audio", "vad"),
+    "speech": ("audio", "vad"),
+    "laughter": ("laughter", "audio"),
 }
 _models_lock = threading.Lock()
 _models: dict[tuple[str, str, float, str], tuple[ModelSpec, torch.nn.Module]] = {}
@@ -70,8 +79,10 @@ class Analysis:
             "per_modality": {k: rows(v) for k, v in self.per_modality.items()},
             "fused": rows(self.fused),
             "accumulated": rows(self.accumulated) if self.accumulated is not None else None,
-            "clip": {"probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
-                     "label": self.clip_label},
+            "clip": {
+                "probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
+                "label": self.clip_label,
+            },
         }
         if hidden:
             out["hidden"] = {k: rows(v) for k, v in self.hidden.items()}
@@ -82,8 +93,9 @@ def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def load_model(name: str, weights: str | Path | None = None, allow_untrained: bool = False
-               ) -> tuple[ModelSpec, torch.nn.Module]:
+def load_model(
+    name: str, weights: str | Path | None = None, allow_untrained: bool = False
+) -> tuple[ModelSpec, torch.nn.Module]:
     """The registered model ``name`` in eval mode with its weights (``weights`` overrides the shipped file).
 
     Raises ``WeightsError`` when a system has no weights and ``allow_untrained`` is False.
@@ -103,15 +115,19 @@ def load_model(name: str, weights: str | Path | None = None, allow_untrained: bo
         if key in _models:
             return _models[key]
     model = spec.build()
-    how = (f"Train weights with: affectscope train {name} --manifest FILE.csv -o WEIGHTS.safetensors "
-           "(see docs/models.md), then pass --weights WEIGHTS.safetensors.")
+    how = (
+        f"Train weights with: affectscope train {name} --manifest FILE.csv -o WEIGHTS.safetensors "
+        "(see docs/models.md), then pass --weights WEIGHTS.safetensors."
+    )
     if weights is not None:
         load_state(model, weights, what=f"weights for {name}", how=how)
     elif isinstance(model, EmotionSystem):
         if path is not None and path.exists():
             load_state(model, path, what=f"shipped weights for {name}", how=how)
         elif not allow_untrained:
-            where = f"its weights file {path} is missing" if path is not None else "no weights are shipped for it"
+            where = (
+                f"its weights file {path} is missing" if path is not None else "no weights are shipped for it"
+            )
             raise WeightsError(f"model {name!r} cannot predict yet: {where}. {how}")
     model.to(device()).eval()
     with _models_lock:
@@ -177,8 +193,14 @@ def window_starts(duration: float, window: float, hop: float) -> np.ndarray:
     return starts
 
 
-def analyse_signals(spec: ModelSpec, model: torch.nn.Module, signals: ClipSignals, job: Job | None = None,
-                    batch_size: int = 8, weights: str | None = None) -> Analysis:
+def analyse_signals(
+    spec: ModelSpec,
+    model: torch.nn.Module,
+    signals: ClipSignals,
+    job: Job | None = None,
+    batch_size: int = 8,
+    weights: str | None = None,
+) -> Analysis:
     """Run a loaded system over prepared signals (see ``analyse_clip``)."""
     from affectscope.models.systems.base import EmotionSystem, collate
 
@@ -213,15 +235,29 @@ def analyse_signals(spec: ModelSpec, model: torch.nn.Module, signals: ClipSignal
         clip = f.mean(axis=0)
     labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
     return Analysis(
-        model=spec.name, labels=labels, times=starts + win / 2, window=(win, hop),
-        per_modality={k: np.concatenate(v) for k, v in per_mod.items()}, fused=f, clip_probs=clip,
-        clip_label=labels[int(np.argmax(clip))], accumulated=accumulated,
-        hidden={k: np.concatenate(v) for k, v in hidden.items()}, weights=weights,
+        model=spec.name,
+        labels=labels,
+        times=starts + win / 2,
+        window=(win, hop),
+        per_modality={k: np.concatenate(v) for k, v in per_mod.items()},
+        fused=f,
+        clip_probs=clip,
+        clip_label=labels[int(np.argmax(clip))],
+        accumulated=accumulated,
+        hidden={k: np.concatenate(v) for k, v in hidden.items()},
+        weights=weights,
     )
 
 
-def analyse_clip(path: str | Path, model_name: str, weights: str | Path | None = None, job: Job | None = None,
-                 signals: ClipSignals | None = None, allow_untrained: bool = False, batch_size: int = 8) -> Analysis:
+def analyse_clip(
+    path: str | Path,
+    model_name: str,
+    weights: str | Path | None = None,
+    job: Job | None = None,
+    signals: ClipSignals | None = None,
+    allow_untrained: bool = False,
+    batch_size: int = 8,
+) -> Analysis:
     """Per-modality and fused probabilities over time and for the whole clip (see module doc)."""
     job = ensure_job(job)
     spec, model = load_model(model_name, weights, allow_untrained)

@@ -142,14 +142,19 @@ def code_version() -> str:
     return ver
 
 
-def save_state(model: nn.Module, path: str | Path, card: dict[str, Any] | None = None) -> Path:
+def save_state(
+    model: nn.Module, path: str | Path, card: dict[str, Any] | None = None, half: bool = False
+) -> Path:
     """Write the model's state as safetensors (and ``card`` as ``<name>.card.json``); return the path.
 
-    Tensors are made contiguous and de-aliased (safetensors refuses shared storage).
+    Tensors are made contiguous and de-aliased (safetensors refuses shared storage). ``half`` stores
+    floating-point tensors as float16 (shipped weights: half the size; ``load_state`` casts back).
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     save_file(state, str(p), metadata={"format": "pt"})
     if card is not None:
         write_card(p, card)

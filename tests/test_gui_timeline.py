@@ -69,9 +69,14 @@ def test_lanes_share_axis_and_playhead(timeline, qtbot) -> None:
     assert widget_lane.range == pytest.approx((3.75, 6.25))
     with pytest.raises(ValueError):
         timeline.add_lane("Waveform", pg.PlotDataItem())
-    # Only the bottom plot lane carries the seconds axis.
-    assert not timeline.lane("Waveform").plot.getAxis("bottom").isVisible()
-    assert timeline.lane("Scores").plot.getAxis("bottom").isVisible()
+    # One time ruler for all, outside the scrolling lanes.
+    assert not timeline.lane("Scores").plot.getAxis("bottom").isVisible()
+    assert timeline.axis_widget.getPlotItem().getAxis("bottom").isVisible()
+    timeline.remove_lane("Scores")
+    replaced = timeline.add_lane("Scores", pg.PlotDataItem([0, 10], [0, 1]))
+    timeline.clock.seek(7.5)
+    assert [lane.name for lane in timeline.lanes] == ["Waveform", "Widget", "Scores"]
+    assert replaced.playhead.value() == 7.5 and timeline.playhead_positions() == [7.5, 7.5]
 
 
 def test_click_in_a_lane_seeks(timeline, qtbot) -> None:
@@ -81,7 +86,9 @@ def test_click_in_a_lane_seeks(timeline, qtbot) -> None:
     qtbot.waitExposed(timeline)
     timeline.clock.set_duration(20.0)
     timeline.set_duration(20.0)
-    qtbot.mouseClick(timeline.lane("B").widget.viewport(), Qt.MouseButton.LeftButton, pos=_lane_pixel(timeline, "B", 12.0))
+    qtbot.mouseClick(
+        timeline.lane("B").widget.viewport(), Qt.MouseButton.LeftButton, pos=_lane_pixel(timeline, "B", 12.0)
+    )
     assert timeline.clock.position == pytest.approx(12.0, abs=20 / 800 * 2)
     assert timeline.playhead_positions() == [timeline.clock.position] * 2
 

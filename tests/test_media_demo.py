@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -58,9 +57,8 @@ def test_frames_move_over_time(demo: Path) -> None:
 def test_build_is_idempotent_and_repairs_missing_clips(demo: Path) -> None:
     clip = demo / demo_clips()[1].file
     before = clip.stat().st_mtime_ns
-    t0 = time.perf_counter()
     assert build_demo_project(demo) == demo
-    assert time.perf_counter() - t0 < 0.5 and clip.stat().st_mtime_ns == before
+    assert clip.stat().st_mtime_ns == before  # nothing rewritten
     clip.unlink()
     build_demo_project(demo)
     assert clip.is_file() and probe(clip).n_frames == 125
@@ -69,8 +67,6 @@ def test_build_is_idempotent_and_repairs_missing_clips(demo: Path) -> None:
 
 def test_demo_project_dir_lives_in_the_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AFFECTSCOPE_CACHE_DIR", str(tmp_path / "cache"))
-    t0 = time.perf_counter()
-    folder = demo_project_dir()
-    assert time.perf_counter() - t0 < 10  # < 5 s on a free core; the CI box is shared
+    folder = demo_project_dir()  # build time is measured by bench/bench_media.py, not asserted here
     assert folder.parent == tmp_path / "cache"
     assert all((folder / c.file).is_file() for c in demo_clips())

@@ -86,7 +86,9 @@ def test_backward_stepping_in_a_long_gop_decodes_the_gop_once(tmp_path: Path) ->
         seeks = reader.seeks
         for i in range(99, 80, -1):  # ← pressed 19 times
             assert read_index(reader.frame(i)) == i
-        assert reader.seeks == seeks, "backward steps near the target must come from the cache"
+        # The jump to 100 skipped frames nothing refers to; the first step back past the few kept
+        # decodes the GOP once, and every later step comes from the cache.
+        assert reader.seeks <= seeks + 1, "backward steps must not seek every time"
 
 
 def test_frames_are_rgb_read_only_and_bad_indices_raise(tmp_path: Path) -> None:
@@ -129,3 +131,16 @@ def test_real_clips_decode_exactly_as_a_plain_decode(shared_data: Path) -> None:
                 assert not np.array_equal(plain[i], plain[i + 1 if i < 39 else i - 1])
             last = reader.frame(len(reader) - 1)
             assert last.shape == plain[0].shape
+
+
+def test_clipfactory_index_round_trips_and_rejects_other_pictures() -> None:
+    from tests.clipfactory import draw_frame
+
+    for i in (0, 1, 255, 4097, 65535):
+        assert read_index(draw_frame(i, 160, 96)) == i
+    with pytest.raises(ValueError, match="unreadable"):
+        read_index(np.full((96, 160, 3), 128, dtype=np.uint8))
+    # Two frames blended (what a broken decoder might hand out) is refused, not misread.
+    blend = (draw_frame(5, 160, 96).astype(int) + draw_frame(10, 160, 96)) // 2
+    with pytest.raises(ValueError):
+        read_index(blend.astype(np.uint8))

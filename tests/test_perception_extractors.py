@@ -111,7 +111,9 @@ def test_vad_finds_speech_where_it_is_and_silence_where_it_is(shared_data: Path)
 
     wav, rate = sf.read(sorted((shared_data / "emodb").glob("*.wav"))[3], dtype="float32")
     speech = resample(wav, rate, 16000)[: 2 * 16000]
-    silence = np.zeros(16000 * 3 // 2, np.float32) + np.random.default_rng(0).normal(0, 1e-4, 24000).astype(np.float32)
+    silence = np.zeros(16000 * 3 // 2, np.float32) + np.random.default_rng(0).normal(0, 1e-4, 24000).astype(
+        np.float32
+    )
     samples = np.concatenate([silence, speech, silence])
     track = vad.speech_probability(samples, 16000, start_time=10.0)
     assert len(track) == len(samples) // 512

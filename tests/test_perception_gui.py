@@ -35,7 +35,9 @@ def _frame_pixels(window: MainWindow) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_analyse_real_talking_face_shows_overlays_and_lanes(qtbot, window: MainWindow, shared_data: Path) -> None:
+def test_analyse_real_talking_face_shows_overlays_and_lanes(
+    qtbot, window: MainWindow, shared_data: Path
+) -> None:
     panel = window.perception
     panel.rate_hz = 2.0
     _open(qtbot, window, shared_data / "clips" / "woman2_unlabelled.mp4")

@@ -55,20 +55,27 @@ def _np_maxpool_same(x: np.ndarray) -> np.ndarray:
     top, left = pad_h // 2, pad_w // 2
     p = np.full((h + pad_h, w + pad_w, c), -np.inf)
     p[top : top + h, left : left + w] = x
-    return np.stack([[p[2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max(axis=(0, 1)) for j in range(ow)] for i in range(oh)])
+    return np.stack(
+        [[p[2 * i : 2 * i + 3, 2 * j : 2 * j + 3].max(axis=(0, 1)) for j in range(ow)] for i in range(oh)]
+    )
 
 
 def test_first_layers_match_numpy_forward_from_h5(h5) -> None:
     """conv→BN→ReLU ×2 and the first residual module, recomputed in numpy from the raw h5 weights."""
     rng = np.random.default_rng(0)
     img = rng.uniform(-1, 1, (64, 64))
-    x = np.maximum(_np_bn(_np_conv_valid(img[..., None], _w(h5, "conv2d_1", "kernel")), h5, "batch_normalization_1"), 0)
+    x = np.maximum(
+        _np_bn(_np_conv_valid(img[..., None], _w(h5, "conv2d_1", "kernel")), h5, "batch_normalization_1"), 0
+    )
     x = np.maximum(_np_bn(_np_conv_valid(x, _w(h5, "conv2d_2", "kernel")), h5, "batch_normalization_2"), 0)
+
     # first residual module: separable conv = depthwise 3x3 'same' then pointwise 1x1
     def sep(x, layer):
         dk = _w(h5, layer, "depthwise_kernel")[:, :, :, 0]
         pad = np.pad(x, ((1, 1), (1, 1), (0, 0)))
-        dw = sum(pad[dy : dy + x.shape[0], dx : dx + x.shape[1]] * dk[dy, dx] for dy in range(3) for dx in range(3))
+        dw = sum(
+            pad[dy : dy + x.shape[0], dx : dx + x.shape[1]] * dk[dy, dx] for dy in range(3) for dx in range(3)
+        )
         return dw @ _w(h5, layer, "pointwise_kernel")[0, 0]
 
     y = np.maximum(_np_bn(sep(x, "separable_conv2d_1"), h5, "batch_normalization_4"), 0)
@@ -87,7 +94,11 @@ def test_first_layers_match_numpy_forward_from_h5(h5) -> None:
 
 def test_max_pool_pads_at_the_end_like_tensorflow() -> None:
     x = np.random.default_rng(1).normal(size=(15, 15, 3))
-    got = mini_xception.max_pool_same(torch.from_numpy(x.transpose(2, 0, 1)[None]))[0].numpy().transpose(1, 2, 0)
+    got = (
+        mini_xception.max_pool_same(torch.from_numpy(x.transpose(2, 0, 1)[None]))[0]
+        .numpy()
+        .transpose(1, 2, 0)
+    )
     np.testing.assert_allclose(got, _np_maxpool_same(x))
     assert mini_xception._tf_same_pad(60, 3, 2) == (0, 1)
 
@@ -115,14 +126,16 @@ def test_fer2013_accuracy_close_to_published(shared_data: Path) -> None:
             images.append(cv2.resize(cv2.imread(str(f), cv2.IMREAD_GRAYSCALE), (64, 64)))
             labels.append(label)
     assert len(images) > 1000
-    probs = np.concatenate([model.predict_proba(np.stack(images[i : i + 256])) for i in range(0, len(images), 256)])
+    probs = np.concatenate(
+        [model.predict_proba(np.stack(images[i : i + 256])) for i in range(0, len(images), 256)]
+    )
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     accuracy = float((probs.argmax(1) == np.array(labels)).mean())
     assert 0.62 <= accuracy <= 0.72, accuracy
 
 
 def test_laughter_same_outputs_before_and_after_conversion(shared_data: Path) -> None:
-    """Checkpoint (restricted unpickler) and shipped safetensors give identical probabilities on real speech."""
+    """Checkpoint (restricted unpickler) and shipped safetensors: identical probabilities on real speech."""
     sys.path.insert(0, str(REPO / "packaging"))
     try:
         import convert_weights
@@ -130,7 +143,8 @@ def test_laughter_same_outputs_before_and_after_conversion(shared_data: Path) ->
         sys.path.remove(str(REPO / "packaging"))
     original = laughter_net.LaughterResNet()
     original.load_state_dict(
-        convert_weights.laughter_state_dict(shared_data / "weights" / "laughter_resnet_switchboard.pth.tar"), strict=False
+        convert_weights.laughter_state_dict(shared_data / "weights" / "laughter_resnet_switchboard.pth.tar"),
+        strict=False,
     )
     original.eval()
     shipped = laughter_net.load()

@@ -23,7 +23,9 @@ def _plain_clip(path: Path, size: tuple[int, int], level: int, n: int = 10, fps:
         s = c.add_stream("libx264", rate=fps)
         s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
         for i in range(n):
-            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), level, np.uint8), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.full((size[1], size[0], 3), level, np.uint8), format="rgb24"
+            )
             frame.pts, frame.time_base = i, Fraction(1, fps)
             for p in s.encode(frame):
                 c.mux(p)
@@ -77,8 +79,12 @@ def test_cache_hit_is_fast_and_identical(speech_clip: Path, tmp_path: Path) -> N
 
 
 def test_cache_round_trip_of_faces_and_people(shared_data: Path, tmp_path: Path) -> None:
-    s = extract_clip(shared_data / "clips" / "woman2_unlabelled.mp4", modalities=("faces", "pose"), rate_hz=0.5,
-                     use_cache=False)
+    s = extract_clip(
+        shared_data / "clips" / "woman2_unlabelled.mp4",
+        modalities=("faces", "pose"),
+        rate_hz=0.5,
+        use_cache=False,
+    )
     key = "k"
     cache_mod.save(s, tmp_path, key)
     back = cache_mod.load(tmp_path, key)
@@ -94,6 +100,7 @@ def test_cache_round_trip_of_faces_and_people(shared_data: Path, tmp_path: Path)
     assert cache_mod.load(tmp_path, key) is None  # damaged entry: recomputed, not a crash
 
 
+@pytest.mark.slow
 def test_real_talking_face(shared_data: Path) -> None:
     s = extract_clip(shared_data / "clips" / "woman2_unlabelled.mp4", rate_hz=1, use_cache=False)
     n = len(s.frame_times)
@@ -101,7 +108,9 @@ def test_real_talking_face(shared_data: Path) -> None:
     assert s.track("face_count").values.mean() > 0.9
     assert {o.track_id for f in s.faces for o in f} == {0}  # one person, one track
     mean = s.track("expression_mean").values
-    assert mean.shape == (n, 7) and np.allclose(np.nansum(mean, 1)[s.track("face_count").values > 0], 1, atol=1e-4)
+    assert mean.shape == (n, 7) and np.allclose(
+        np.nansum(mean, 1)[s.track("face_count").values > 0], 1, atol=1e-4
+    )
     mouth = s.track("mouth_open").values
     assert np.nanmax(mouth) > 0.5  # she talks: the mouth opens
     assert s.track("pose").values.shape == (n, 33, 4) and s.track("pose_confidence").values.max() > 0.2
@@ -110,6 +119,7 @@ def test_real_talking_face(shared_data: Path) -> None:
     assert s.track("mouth_crop28").values.shape[1:] == (28, 28, 3)
 
 
+@pytest.mark.slow
 def test_real_group_clip_with_audio(shared_data: Path) -> None:
     s = extract_clip(shared_data / "clips" / "vgaf_val_1_1_negative.mp4", rate_hz=2, use_cache=False)
     assert s.track("vad").reason == "" and len(s.track("vad")) > 100

@@ -216,3 +216,30 @@ def test_backbone_weights_load_or_say_what_is_wrong(tmp_path) -> None:
         {k: v.contiguous() for k, v in speech.model.state_dict().items()}, str(tmp_path / "s.safetensors")
     )
     model.load_backbone_weights(speech=tmp_path / "s.safetensors")
+
+
+def test_frames_of_masked_samples_skip_the_cnn_without_changing_anything() -> None:
+    model = build().eval()
+    frames = torch.randn(3, 8, 3, 64, 64)
+    with torch.no_grad():
+        full = model._visual_maps(frames, torch.ones(3))
+        part = model._visual_maps(frames, torch.tensor([1.0, 0.0, 1.0]))
+        none = model._visual_maps(frames, torch.zeros(3))
+    assert full.shape == part.shape == none.shape == (3, 512, 2, 2)
+    torch.testing.assert_close(full[[0, 2]], part[[0, 2]], rtol=1e-4, atol=1e-5)
+    assert not part[1].any() and not none.any()
+
+
+@pytest.mark.slow
+def test_runs_on_what_perception_extracts_from_a_real_clip(shared_data) -> None:
+    """The real group clip through perception: face crops feed the frame CNN, its audio the encoder."""
+    from affectscope.models.extractors.pipeline import extract_clip
+
+    signals = extract_clip(shared_data / "clips" / "vgaf_val_1_1_negative.mp4", modalities=("faces", "audio"))
+    model = build().eval()
+    batch = model.batch_from_signals(signals, 0.0, model.window_seconds)
+    assert batch["visual_mask"].item() == 1.0 and batch["audio_mask"].item() == 1.0
+    assert batch["visual"].shape == (1, 8, 3, 64, 64) and batch["visual"].std() > 0.1
+    with torch.no_grad():
+        out = model(batch)
+    assert torch.isfinite(out.logits).all() and out.hidden["visual"].abs().sum() > 0

@@ -194,3 +194,65 @@ def test_weights_round_trip_and_clear_errors(tmp_path) -> None:
     torch.save(model.state_dict(), tmp_path / "pickled.pt")
     with pytest.raises(WeightsError, match="pickled"):
         load_state(build(), tmp_path / "pickled.pt")
+
+
+@pytest.mark.slow
+def test_learns_sentiment_from_real_speech(shared_data) -> None:
+    """EmoDB (audio stream only, the other two masked), speaker-independent: validation loss drops."""
+    from affectscope.models.training.datasets import emodb
+    from affectscope.models.training.loaders import load_audio
+
+    samples = emodb(shared_data / "emodb")
+    train_speakers = {"03", "08", "09", "10", "11", "12", "13", "14"}
+    train = [s for s in samples if s.speaker.split(":")[1] in train_speakers]
+    val = [s for s in samples if s.speaker.split(":")[1] in {"15", "16"}]
+    train = [train[i] for i in np.random.default_rng(0).permutation(len(train))[:160]]
+    torch.manual_seed(0)
+    model = build()
+
+    def batch_of(items):
+        batches = []
+        for s in items:
+            x = load_audio(s.path)
+            track = Track(np.arange(len(x)) / RATE, x)
+            signals = ClipSignals(s.path.stem, len(x) / RATE, 0, 0, np.zeros(0), [], {"audio": track})
+            batches.append(model.batch_from_signals(signals, 0.0, model.window_seconds))
+        return collate(batches), torch.tensor([s.label for s in items])
+
+    (xb, yb), (xv, yv) = batch_of(train), batch_of(val)
+    assert xb["audio_mask"].all() and not xb["visual_mask"].any() and not xb["skeleton_mask"].any()
+
+    def val_loss() -> float:
+        model.eval()
+        with torch.no_grad():
+            loss = torch.nn.functional.cross_entropy(model(xv).logits, yv).item()
+        model.train()
+        return loss
+
+    before, losses = val_loss(), []
+    opt = torch.optim.Adam(model.param_groups(3e-4))
+    for epoch in range(5):
+        order = torch.randperm(len(yb), generator=torch.Generator().manual_seed(epoch))
+        for i in range(0, len(order), 16):
+            idx = order[i : i + 16]
+            opt.zero_grad()
+            model.loss_fn(model({k: v[idx] for k, v in xb.items()}), yb[idx]).backward()
+            opt.step()
+        losses.append(val_loss())
+    assert min(losses) < before - 0.1, (before, losses)
+
+
+@pytest.mark.slow
+def test_runs_on_what_perception_extracts_from_a_real_clip(shared_data) -> None:
+    """The real group clip (faces, people, speech) through perception, then windows over the clip."""
+    from affectscope.models.extractors.pipeline import extract_clip
+
+    signals = extract_clip(shared_data / "clips" / "vgaf_val_1_1_negative.mp4", rate_hz=10.0)
+    model = build().eval()
+    starts = np.arange(0.0, signals.duration - model.window_seconds + 1e-9, model.hop_seconds)
+    batch = collate([model.batch_from_signals(signals, t, t + model.window_seconds) for t in starts])
+    for m in model.modalities:
+        assert batch[f"{m}_mask"].all(), m  # faces, a person and sound are all in this clip
+    with torch.no_grad():
+        out = model(batch)
+    assert out.logits.shape == (len(starts), 3) and torch.isfinite(out.logits).all()

@@ -117,8 +117,10 @@ def run_extract(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print(f"{doc['clip']}: {doc['frames_analysed']} frames analysed in {doc['seconds']} s"
-          f"{' (from cache)' if doc['cache_hit'] else ''}")
+    print(
+        f"{doc['clip']}: {doc['frames_analysed']} frames analysed in {doc['seconds']} s"
+        f"{' (from cache)' if doc['cache_hit'] else ''}"
+    )
     for name, t in doc["tracks"].items():
         mean = f" mean {t['mean']:.3f}" if t.get("mean") is not None else ""
         reason = f"  ({t['reason']})" if t["reason"] else ""

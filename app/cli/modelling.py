@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_predict)
 
-    p = subparsers.add_parser("evaluate", help="accuracy, macro-F1, per-class scores on a path,label manifest")
+    p = subparsers.add_parser(
+        "evaluate", help="accuracy, macro-F1, per-class scores on a path,label manifest"
+    )
     p.add_argument("--model", required=True)
     p.add_argument("--manifest", required=True, help="CSV of path,label rows")
     p.add_argument("--labels", help="label set to score in (default: the model's)")
@@ -48,12 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--manifest", help="CSV of path,label rows")
     src.add_argument("--project", help="project folder: its labelled clips")
-    src.add_argument("--recipe", help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research)")
+    src.add_argument(
+        "--recipe", help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research)"
+    )
     p.add_argument("--split", choices=("speaker", "random"), default="speaker", help="validation split")
     p.add_argument("--labels", help="label set (default: the model's)")
     p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
     p.add_argument("--init", help="start from these weights (fine-tuning)")
-    p.add_argument("--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)")
+    p.add_argument(
+        "--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)"
+    )
     p.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_train)
@@ -83,19 +89,31 @@ def cmd_models(args: argparse.Namespace) -> int:
         if not args.no_params:
             model = spec.build()
             params = sum(p.numel() for p in model.parameters())
-        rows.append({
-            "name": spec.name, "title": spec.title, "seed": spec.seed, "modalities": list(spec.modalities),
-            "label_set": spec.label_set, "labels": list(spec.labels), "input_rates": spec.input_rates,
-            "parameters": params, "weights": spec.weights, "weights_present": bool(path and path.is_file()),
-            "description": spec.description,
-        })
+        rows.append(
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "seed": spec.seed,
+                "modalities": list(spec.modalities),
+                "label_set": spec.label_set,
+                "labels": list(spec.labels),
+                "input_rates": spec.input_rates,
+                "parameters": params,
+                "weights": spec.weights,
+                "weights_present": bool(path and path.is_file()),
+                "description": spec.description,
+            }
+        )
     if args.json:
         _dump({"models": rows})
         return 0
     for r in rows:
         have = "weights: yes" if r["weights_present"] else "weights: none"
         n = f"{r['parameters']:,} params" if r["parameters"] is not None else ""
-        print(f"{r['name']:<28} seed {r['seed']:<10} {','.join(r['modalities']):<22} {r['label_set']:<11} {n:<18} {have}")
+        print(
+            f"{r['name']:<28} seed {r['seed']:<10} {','.join(r['modalities']):<22} "
+            f"{r['label_set']:<11} {n:<18} {have}"
+        )
     return 0
 
 
@@ -104,8 +122,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     if not Path(args.clip).exists():
         raise ModellingError(f"clip not found: {args.clip}")
-    analysis = analyse_clip(args.clip, args.model, weights=args.weights, job=_job(),
-                            allow_untrained=args.allow_untrained)
+    analysis = analyse_clip(
+        args.clip, args.model, weights=args.weights, job=_job(), allow_untrained=args.allow_untrained
+    )
     if args.project:
         from affectscope.app.services.analysis_store import store_analysis
         from affectscope.app.services.project import Project
@@ -128,10 +147,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(report)
         return 0
-    print(f"{args.model} on {args.manifest}: n={report['n']} accuracy {report['accuracy']:.3f} "
-          f"macro-F1 {report['macro_f1']:.3f}")
+    print(
+        f"{args.model} on {args.manifest}: n={report['n']} accuracy {report['accuracy']:.3f} "
+        f"macro-F1 {report['macro_f1']:.3f}"
+    )
     for label, row in report["per_class"].items():
-        print(f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} n {row['support']}")
+        print(
+            f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} "
+            f"n {row['support']}"
+        )
     return 0
 
 
@@ -189,12 +213,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             for path, label in files:
                 mapped = map_label(label, label_set)
                 if mapped is not None:
-                    samples.append(Sample(path, LABEL_SETS[label_set].index(mapped), speaker_of(path), "project"))
+                    samples.append(
+                        Sample(path, LABEL_SETS[label_set].index(mapped), speaker_of(path), "project")
+                    )
             if not samples:
                 raise ModellingError(f"project {args.project} has no labelled clips in {label_set}")
             source = f"project {args.project}"
-        card = train_on_samples(args.name, samples, out, args.split, label_set, epochs=args.epochs or 10,
-                                init_weights=args.init, job=job, source=source)
+        card = train_on_samples(
+            args.name,
+            samples,
+            out,
+            args.split,
+            label_set,
+            epochs=args.epochs or 10,
+            init_weights=args.init,
+            job=job,
+            source=source,
+        )
         if project is not None:
             from affectscope.app.services.analysis_store import record_trained
 

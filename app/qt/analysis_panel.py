@@ -102,7 +102,10 @@ class PerceptionPanel(QWidget):
         self.analyse_button.setEnabled(True)
         self.status.setText(f"{Path(path).name}: not analysed yet.")
         self.workers.start(
-            _extract, (path, self.rate_hz), {"cache_only": True}, title="Reading cached analysis",
+            _extract,
+            (path, self.rate_hz),
+            {"cache_only": True},
+            title="Reading cached analysis",
             on_finished=lambda s, p=path: self._on_cached(p, s),
         )
 
@@ -115,9 +118,13 @@ class PerceptionPanel(QWidget):
         self.progress.setValue(0)
         self.status.setText(f"Analysing {Path(path).name}…")
         self.handle = self.workers.start(
-            _extract, (path, self.rate_hz), title=f"Analysing {Path(path).name}",
+            _extract,
+            (path, self.rate_hz),
+            title=f"Analysing {Path(path).name}",
             on_finished=lambda s, p=path: self._on_finished(p, s),
-            on_failed=self._on_failed, on_cancelled=self._on_cancelled, on_progress=self._on_progress,
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+            on_progress=self._on_progress,
         )
 
     def cancel(self) -> None:

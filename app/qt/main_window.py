@@ -112,8 +112,8 @@ class MainWindow(QMainWindow):
         centre = QSplitter(Qt.Orientation.Vertical, self)
         centre.addWidget(self.player)
         centre.addWidget(self.timeline)
-        centre.setStretchFactor(0, 3)
-        centre.setStretchFactor(1, 2)
+        centre.setStretchFactor(0, 5)
+        centre.setStretchFactor(1, 4)
         self.setCentralWidget(centre)
 
         self.browser = ClipBrowser(self)
@@ -133,6 +133,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.analysis_panel import install_perception
 
         self.perception = install_perception(self)
+        # Labelling (annotator, label set, keys 1-9, I/O spans, history, undo/redo): app/qt/labelling.py.
+        from affectscope.app.qt.labelling import install_labelling
+
+        self.labelling = install_labelling(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
             self.settings.playback_rate if self.settings.playback_rate in (0.25, 0.5, 1, 1.5, 2, 4) else 1
         )
         self.resize(1500, 950)
-        self.resizeDocks([self.browser_dock, self.inspector_dock], [330, 260], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.browser_dock, self.inspector_dock], [420, 280], Qt.Orientation.Horizontal)
         self.player.view.setFocus()
         self._restore_layout()
         self.statusBar().showMessage("Open a folder of clips or a clip (File ▸ Open)")
@@ -270,6 +274,12 @@ class MainWindow(QMainWindow):
         if self.loaded is not None and not self._frame_waiting and self.spectrogram.is_ready:
             self.ready.emit()
 
+    def transport_slider_seconds(self) -> float:
+        """Where the transport's slider stands, in seconds (tests, screenshots)."""
+        from affectscope.app.qt.transport import SLIDER_STEPS_PER_SECOND
+
+        return self.player.transport.slider.value() / SLIDER_STEPS_PER_SECOND
+
     @property
     def is_ready(self) -> bool:
         return self.loaded is not None and not self._frame_waiting and self.spectrogram.is_ready
@@ -318,6 +328,7 @@ class MainWindow(QMainWindow):
         self.audio.close()
         self.player.close_decoder()
         self.workers.shutdown()
+        self.labelling.shutdown()
 
     def save_settings(self) -> None:
         self.settings.window_geometry = base64.b64encode(bytes(self.saveGeometry())).decode()

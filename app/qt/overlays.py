@@ -15,7 +15,9 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 from affectscope.models.extractors.pose import SKELETON
 from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation
 
-TRACK_COLOURS = [QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#90a4ae")]
+TRACK_COLOURS = [
+    QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#90a4ae")
+]
 OPEN_COLOUR, CLOSED_COLOUR = QColor("#ff5252"), QColor("#69f0ae")
 
 
@@ -45,7 +47,9 @@ class SignalsOverlay:
 
     def faces_at(self, t: float) -> list[FaceObservation]:
         i = self.frame_at(t)
-        return [] if i is None or self.signals is None or i >= len(self.signals.faces) else self.signals.faces[i]
+        return (
+            [] if i is None or self.signals is None or i >= len(self.signals.faces) else self.signals.faces[i]
+        )
 
     @staticmethod
     def pen(colour: QColor, width: float = 2.0) -> QPen:
@@ -127,7 +131,9 @@ class SkeletonOverlay(SignalsOverlay):
             seen = kp[:, 3] >= self.min_visibility
             for a, b in SKELETON:
                 if seen[a] and seen[b]:
-                    painter.drawLine(QPointF(float(kp[a, 0]), float(kp[a, 1])), QPointF(float(kp[b, 0]), float(kp[b, 1])))
+                    painter.drawLine(
+                        QPointF(float(kp[a, 0]), float(kp[a, 1])), QPointF(float(kp[b, 0]), float(kp[b, 1]))
+                    )
             painter.setBrush(colour)
             for x, y in kp[seen, :2]:
                 painter.drawEllipse(QPointF(float(x), float(y)), 2.5, 2.5)

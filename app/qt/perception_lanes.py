@@ -19,8 +19,14 @@ EXPRESSION_COLOURS = ("#e53935", "#8d6e63", "#8e24aa", "#fdd835", "#1e88e5", "#f
 class TrackLane:
     """Curves of one or more columns of a track, a y range, and a note for empty tracks."""
 
-    def __init__(self, title: str, colours: tuple[str, ...], y_range: tuple[float, float] = (0.0, 1.0),
-                 step: bool = False, names: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        title: str,
+        colours: tuple[str, ...],
+        y_range: tuple[float, float] = (0.0, 1.0),
+        step: bool = False,
+        names: tuple[str, ...] = (),
+    ) -> None:
         self.title = title
         self.y_range = y_range
         self.step = step
@@ -42,9 +48,9 @@ class TrackLane:
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_data(self, times: np.ndarray, values: np.ndarray | None, reason: str = "") -> None:
-        """``values`` (N,) or (N, C) at ``times``; None or empty shows ``reason``."""
+        """``values`` (N,) or (N, C) at ``times``; ``reason`` (why it is empty or all zero) is shown."""
         empty = values is None or len(times) == 0
-        self.reason = reason if empty else ""
+        self.reason = reason
         for j, curve in enumerate(self.curves):
             if empty:
                 curve.setData([], [])
@@ -111,12 +117,16 @@ class PerceptionLanes:
             if self.lanes["Faces"].plot is not None:
                 self.lanes["Faces"].plot.setYRange(*self.lanes["Faces"].y_range, padding=0.05)
         self.set_expression_mode(self.expression_mode)
-        for lane, track in (("Mouth open", "mouth_open"), ("Voice activity", "vad"), ("Laughter", "laughter"),
-                            ("Pose confidence", "pose_confidence")):
+        for lane, track in (
+            ("Mouth open", "mouth_open"),
+            ("Voice activity", "vad"),
+            ("Laughter", "laughter"),
+            ("Pose confidence", "pose_confidence"),
+        ):
             self.lanes[lane].set_data(*self._track(track))
 
     def set_expression_mode(self, mode: str) -> None:
-        """"mean", "min", "max" over faces, or "face N" for one face track."""
+        """ "mean", "min", "max" over faces, or "face N" for one face track."""
         self.expression_mode = mode
         if self.signals is None:
             return

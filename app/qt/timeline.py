@@ -10,10 +10,11 @@ one of:
 - a ``QWidget``: placed as it is; it may define ``set_view_range(t0, t1)`` and ``set_playhead(t)``,
   which the view calls so it can follow zoom, pan and time.
 
-All plot lanes are x-linked: the wheel zooms, a drag pans, all together (y stays fixed). Each has a
-movable playhead line; dragging any of them, or clicking in a lane, seeks the clock. The playhead
-follows ``QtClock.position_changed``; while playing the view pages to keep it in sight.
-``lane_removed``/``remove_lane(name)`` let a panel replace its lane when the clip changes.
+All plot lanes are x-linked to the time ruler that stays below them (lanes scroll when there are
+many): the wheel zooms, a drag pans, all together (y stays fixed). Each has a movable playhead line;
+dragging any of them, or clicking in a lane, seeks the clock. The playhead follows
+``QtClock.position_changed``; while playing the view pages to keep it in sight. ``remove_lane(name)``
+lets a panel take its lane away again.
 """
 
 from __future__ import annotations
@@ -23,12 +24,22 @@ from functools import partial
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from affectscope.app.qt.clock import QtClock
 
 PLAYHEAD_PEN = pg.mkPen((255, 200, 40), width=2)
-LANE_HEIGHT = 72
+LANE_HEIGHT = 64
+LABEL_WIDTH = 96
 
 
 @dataclass
@@ -51,12 +62,45 @@ class TimelineView(QWidget):
         self.clock = clock
         self.lanes: list[Lane] = []
         self.duration = 0.0
-        self._grid = QGridLayout(self)
+        self._next_row = 0
+        # Lanes scroll when more are added than fit (each panel adds its own): the player keeps its room.
+        self._inner = QWidget()
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self._inner)
+        # Always on, so the fixed axis row below can leave the same width free and line up exactly.
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        # The time ruler stays in view below the scrolling lanes; its view box is the x master.
+        self.axis_widget = pg.PlotWidget(self)
+        self.axis_widget.setFixedHeight(40)
+        axis_plot = self.axis_widget.getPlotItem()
+        axis_plot.setMenuEnabled(False)
+        axis_plot.hideButtons()
+        axis_plot.setMouseEnabled(x=True, y=False)
+        axis_plot.getAxis("left").setWidth(44)
+        axis_plot.getAxis("left").setStyle(showValues=False)
+        axis_plot.getAxis("left").setPen(pg.mkPen(None))
+        axis_plot.setLabel("bottom", "time", units="s")
+        axis_plot.getViewBox().setFixedHeight(1)
+        self._master = axis_plot.getViewBox()
+        self._master.sigXRangeChanged.connect(self._on_x_range_changed)
+        self._apply_limits(self._master)
+        axis_row = QHBoxLayout()
+        axis_row.setContentsMargins(
+            2 + LABEL_WIDTH + 4, 0, 2 + self.scroll.verticalScrollBar().sizeHint().width(), 0
+        )
+        axis_row.addWidget(self.axis_widget)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll, 1)
+        outer.addLayout(axis_row)
+        self._grid = QGridLayout(self._inner)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setHorizontalSpacing(4)
         self._grid.setVerticalSpacing(1)
         self._grid.setColumnStretch(1, 1)
-        self._master: pg.ViewBox | None = None
         clock.position_changed.connect(self._on_position_changed)
 
     # ------------------------------------------------------------------ lanes
@@ -64,17 +108,17 @@ class TimelineView(QWidget):
         """Add a labelled lane below the others (see the module docstring for ``content``)."""
         if any(lane.name == name for lane in self.lanes):
             raise ValueError(f"a lane named {name!r} already exists")
-        label = QLabel(name, self)
+        label = QLabel(name, self._inner)
         label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         label.setWordWrap(True)
-        label.setFixedWidth(96)
+        label.setFixedWidth(LABEL_WIDTH)
         label.setToolTip(name)
         if isinstance(content, QWidget):
             lane = Lane(name, label, content, content=content)
             content.setMinimumHeight(min(height, 40))
             self._call(lane, "set_view_range", *self.view_range())
         else:
-            widget = pg.PlotWidget(self)
+            widget = pg.PlotWidget(self._inner)
             widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             widget.setMinimumHeight(height)
             plot = widget.getPlotItem()
@@ -84,11 +128,7 @@ class TimelineView(QWidget):
             plot.getAxis("left").setWidth(44)
             plot.showGrid(x=True, y=False, alpha=0.25)
             vb = plot.getViewBox()
-            if self._master is None:
-                self._master = vb
-                vb.sigXRangeChanged.connect(self._on_x_range_changed)
-            else:
-                vb.setXLink(self._master)
+            vb.setXLink(self._master)
             self._apply_limits(vb)
             playhead = pg.InfiniteLine(pos=self.clock.position, angle=90, movable=True, pen=PLAYHEAD_PEN)
             playhead.setHoverPen(pg.mkPen((255, 240, 120), width=3))
@@ -101,7 +141,7 @@ class TimelineView(QWidget):
             elif content is not None:
                 plot.addItem(content)
             lane = Lane(name, label, widget, plot, playhead, content)
-        row = len(self.lanes)
+        row, self._next_row = self._next_row, self._next_row + 1  # grid rows are never reused
         self._grid.addWidget(label, row, 0)
         self._grid.addWidget(lane.widget, row, 1)
         self._grid.setRowStretch(row, 1)
@@ -121,32 +161,19 @@ class TimelineView(QWidget):
         for w in (lane.label, lane.widget):
             self._grid.removeWidget(w)
             w.deleteLater()
-        if lane.plot is not None and lane.plot.getViewBox() is self._master:
-            plots = [lane for lane in self.lanes if lane.plot is not None]
-            self._master = None
-            for other in plots:  # re-link to a new master
-                vb = other.plot.getViewBox()
-                if self._master is None:
-                    vb.setXLink(None)
-                    self._master = vb
-                    vb.sigXRangeChanged.connect(self._on_x_range_changed)
-                else:
-                    vb.setXLink(self._master)
         self._update_axes()
 
     def _update_axes(self) -> None:
-        """Only the lowest plot lane shows the time axis (seconds)."""
-        plots = [lane.plot for lane in self.lanes if lane.plot is not None]
-        for i, plot in enumerate(plots):
-            last = i == len(plots) - 1
-            plot.showAxis("bottom", last)
-            if last:
-                plot.setLabel("bottom", "time", units="s")
+        """Lanes carry no time axis of their own: the fixed ruler below them does."""
+        for lane in self.lanes:
+            if lane.plot is not None:
+                lane.plot.hideAxis("bottom")
 
     # ------------------------------------------------------------------ range
     def set_duration(self, duration: float) -> None:
         """A new clip: limit panning to [0, duration] and show all of it."""
         self.duration = max(0.0, float(duration))
+        self._apply_limits(self._master)
         for lane in self.lanes:
             if lane.plot is not None:
                 self._apply_limits(lane.plot.getViewBox())
@@ -157,16 +184,11 @@ class TimelineView(QWidget):
         vb.setLimits(xMin=0.0, xMax=end, minXRange=min(0.01, end), maxXRange=end)
 
     def view_range(self) -> tuple[float, float]:
-        if self._master is None:
-            return 0.0, self.duration or 1.0
         x0, x1 = self._master.viewRange()[0]
         return float(x0), float(x1)
 
     def set_view_range(self, t0: float, t1: float) -> None:
-        if self._master is not None:
-            self._master.setXRange(t0, t1, padding=0)
-        else:
-            self._on_x_range_changed(None, (t0, t1))
+        self._master.setXRange(t0, t1, padding=0)
 
     def zoom(self, factor: float, centre: float | None = None) -> None:
         """Zoom the shared axis by ``factor`` (< 1 zooms in) around ``centre`` (default: the playhead)."""

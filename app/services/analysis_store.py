@@ -25,14 +25,27 @@ def weights_sha256(path: str | Path | None) -> str | None:
     return h.hexdigest()
 
 
-def record_version(project: Any, name: str, label_set: str, labels: tuple[str, ...] | list[str],
-                   weights: str | Path | None, config: dict | None = None) -> int:
+def record_version(
+    project: Any,
+    name: str,
+    label_set: str,
+    labels: tuple[str, ...] | list[str],
+    weights: str | Path | None,
+    config: dict | None = None,
+) -> int:
     """Get or create the project's row for (model, weights); returns its id."""
     digest = weights_sha256(weights)
     version = digest[:12] if digest else "untrained"
     with unit_of_work(project.db, write=True) as s:
-        rec = pred_rows.record_model_version(s, name, version, label_set, list(labels), digest,
-                                             {"weights": str(weights) if weights else None, **(config or {})})
+        rec = pred_rows.record_model_version(
+            s,
+            name,
+            version,
+            label_set,
+            list(labels),
+            digest,
+            {"weights": str(weights) if weights else None, **(config or {})},
+        )
         return rec.id
 
 
@@ -41,8 +54,9 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
     from affectscope.models.registry import get
 
     spec = get(analysis.model)
-    version_id = record_version(project, analysis.model, label_set or spec.label_set, analysis.labels,
-                                analysis.weights)
+    version_id = record_version(
+        project, analysis.model, label_set or spec.label_set, analysis.labels, analysis.weights
+    )
     win = analysis.window[0]
     starts = analysis.times - win / 2
     lanes = {"fused": analysis.fused, **analysis.per_modality}
@@ -53,14 +67,21 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
         for lane, probs in lanes.items():
             timeline = [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
             written += pred_rows.add_predictions(
-                s, version_id, clip_id, clip_probs=analysis.clip_probs.tolist() if lane == "fused" else None,
-                timeline=timeline, modality=lane)
+                s,
+                version_id,
+                clip_id,
+                clip_probs=analysis.clip_probs.tolist() if lane == "fused" else None,
+                timeline=timeline,
+                modality=lane,
+            )
     return written
 
 
 def record_trained(project: Any, name: str, weights: str | Path, card: dict[str, Any]) -> int:
     """Record a newly trained version with its metrics and data in the project database."""
-    keep = {k: card.get(k) for k in ("metrics", "split", "source", "recipe", "date", "code_version", "label_set")}
+    keep = {
+        k: card.get(k) for k in ("metrics", "split", "source", "recipe", "date", "code_version", "label_set")
+    }
     labels = card.get("labels") or card.get("validation", {}).get("labels") or []
     return record_version(project, name, card.get("label_set", "sentiment3"), labels, weights, keep)
 

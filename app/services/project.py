@@ -102,7 +102,11 @@ class Project:
     @classmethod
     def open(cls, folder: str | os.PathLike[str]) -> Project:
         folder = Path(folder).expanduser().resolve()
-        if not (folder / PROJECT_FILE).exists():
+        try:
+            exists = (folder / PROJECT_FILE).exists()
+        except PermissionError:
+            raise StorageError(f"you may not read the project folder {folder}; fix its permissions") from None
+        if not exists:
             raise StorageError(
                 f"{folder} is not an Affectscope project (no {PROJECT_FILE}); "
                 "create one with: affectscope project init DIR --clips FOLDER"

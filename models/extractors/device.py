@@ -1,4 +1,7 @@
-"""Which torch device perception runs on: CUDA when there is one, else CPU (``AFFECTSCOPE_DEVICE`` overrides)."""
+"""Which torch device perception runs on: CUDA when there is one, else CPU.
+
+``AFFECTSCOPE_DEVICE`` overrides (e.g. "cpu" on a machine whose GPU is busy).
+"""
 
 from __future__ import annotations
 

@@ -86,7 +86,11 @@ def detect_faces(rgb: np.ndarray, upsample: int | None = None, min_score: float 
 
 
 def face_crop(
-    rgb: np.ndarray, box: tuple[float, float, float, float], size: int = 96, grey: bool = False, margin: float = 0.15
+    rgb: np.ndarray,
+    box: tuple[float, float, float, float],
+    size: int = 96,
+    grey: bool = False,
+    margin: float = 0.15,
 ) -> np.ndarray:
     """A square crop around a face box, widened by ``margin`` of its size, resized to ``size``.
 
@@ -101,11 +105,15 @@ def face_crop(
     return _square_crop(rgb, cx, cy, half, size, grey, cv2)
 
 
-def _square_crop(rgb: np.ndarray, cx: float, cy: float, half: float, size: int, grey: bool, cv2) -> np.ndarray:
+def _square_crop(
+    rgb: np.ndarray, cx: float, cy: float, half: float, size: int, grey: bool, cv2
+) -> np.ndarray:
     half = max(half, 1.0)
     scale = size / (2 * half)
     # One affine warp: crop, pad by replication and resize at once (no intermediate copies).
-    matrix = np.array([[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], dtype=np.float64)
+    matrix = np.array(
+        [[scale, 0, size / 2 - cx * scale], [0, scale, size / 2 - cy * scale]], dtype=np.float64
+    )
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     crop = cv2.warpAffine(rgb, matrix, (size, size), flags=interp, borderMode=cv2.BORDER_REPLICATE)
     if grey:

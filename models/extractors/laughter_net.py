@@ -34,7 +34,9 @@ class BasicBlock(nn.Module):
         self.bn2 = nn.BatchNorm2d(cout)
         self.shortcut = nn.Sequential()
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -51,7 +53,9 @@ class LaughterResNet(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         cin = 64
         for i, (cout, stride) in enumerate(zip(filters, (1, 2, 2, 2), strict=True), start=1):
-            setattr(self, f"block{i}", nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)))
+            setattr(
+                self, f"block{i}", nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1))
+            )
             cin = cout
         # 44×128 input → 6×16 after three stride-2 stages → 1×4 after 4×4 pooling → 16·4 = 64 features.
         self.bn2 = nn.BatchNorm1d(64)

@@ -82,7 +82,9 @@ class MiniXception(nn.Module):
         self.conv2 = nn.Conv2d(8, 8, 3, bias=False)
         self.bn2 = nn.BatchNorm2d(8, eps=BN_EPS)
         chans = (8, *MODULE_CHANNELS)
-        self.modules_ = nn.ModuleList(ResidualModule(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True))
+        self.modules_ = nn.ModuleList(
+            ResidualModule(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)
+        )
         self.classifier = nn.Conv2d(MODULE_CHANNELS[-1], num_classes, 3, padding=1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -115,7 +117,10 @@ def preprocess(faces: np.ndarray) -> torch.Tensor:
 
 def keras_name_map() -> dict[str, tuple[str, str]]:
     """PyTorch parameter name → (Keras layer, Keras weight) for every tensor of the model."""
-    m: dict[str, tuple[str, str]] = {"conv1.weight": ("conv2d_1", "kernel"), "conv2.weight": ("conv2d_2", "kernel")}
+    m: dict[str, tuple[str, str]] = {
+        "conv1.weight": ("conv2d_1", "kernel"),
+        "conv2.weight": ("conv2d_2", "kernel"),
+    }
 
     def bn(prefix: str, layer: str) -> None:
         for ours, theirs in (
@@ -178,7 +183,9 @@ def load_weights(model: MiniXception, path: str | Path) -> MiniXception:
     # BatchNorm's num_batches_tracked counters are not part of the Keras model.
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
-        raise WeightsError(f"{path.name} does not fit mini-Xception (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise WeightsError(
+            f"{path.name} does not fit mini-Xception (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     return model
 
 

@@ -51,7 +51,9 @@ class ExtractSettings:
         if unknown:
             from affectscope.errors import UserFacingError
 
-            raise UserFacingError(f"unknown modality {', '.join(unknown)}; choose from {', '.join(MODALITIES)}")
+            raise UserFacingError(
+                f"unknown modality {', '.join(unknown)}; choose from {', '.join(MODALITIES)}"
+            )
         if not self.rate_hz > 0:
             from affectscope.errors import UserFacingError
 
@@ -150,7 +152,10 @@ def extract_clip(
     info = probe(path)  # MediaError for a file that is not a decodable video
     clip_hash = content_hash(path)
     versions = extractor_versions(settings.modalities)
-    root, key = cache_mod.cache_root(project_dir), cache_mod.cache_key(clip_hash, versions, settings.to_json())
+    root, key = (
+        cache_mod.cache_root(project_dir),
+        cache_mod.cache_key(clip_hash, versions, settings.to_json()),
+    )
     if use_cache:
         hit = cache_mod.load(root, key)
         if hit is not None:
@@ -198,7 +203,9 @@ def _run_audio(path: str | Path, signals: ClipSignals, settings: ExtractSettings
     samples = np.asarray(clip_audio.samples, np.float32)
     t0 = float(clip_audio.start_time)
     if "audio" in wanted:
-        signals.tracks["audio"] = Track(t0 + np.arange(len(samples)) / AUDIO_RATE, samples, names=("amplitude",))
+        signals.tracks["audio"] = Track(
+            t0 + np.arange(len(samples)) / AUDIO_RATE, samples, names=("amplitude",)
+        )
     if "vad" in wanted:
         from affectscope.models.extractors.vad import speech_probability
 
@@ -209,4 +216,3 @@ def _run_audio(path: str | Path, signals: ClipSignals, settings: ExtractSettings
         signals.tracks["laughter"] = laughter_probability(
             samples, AUDIO_RATE, t0, stages.sub("laughter"), hop_frames=settings.laughter_hop_frames
         )
-

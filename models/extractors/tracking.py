@@ -36,7 +36,11 @@ class FaceTracker:
         """Track ids for ``boxes`` (same order)."""
         self._last = {k: v for k, v in self._last.items() if self._frame - v[1] <= self.max_gap}
         pairs = sorted(
-            ((iou(box, prev), i, tid) for i, box in enumerate(boxes) for tid, (prev, _) in self._last.items()),
+            (
+                (iou(box, prev), i, tid)
+                for i, box in enumerate(boxes)
+                for tid, (prev, _) in self._last.items()
+            ),
             reverse=True,
         )
         ids: list[int | None] = [None] * len(boxes)
@@ -58,5 +62,7 @@ class FaceTracker:
 
 def track_lengths(ids_per_frame: list[list[int]]) -> dict[int, int]:
     """How many analysed frames each track id appears in."""
-    values, counts = np.unique(np.array([i for ids in ids_per_frame for i in ids], dtype=int), return_counts=True)
+    values, counts = np.unique(
+        np.array([i for ids in ids_per_frame for i in ids], dtype=int), return_counts=True
+    )
     return dict(zip(values.tolist(), counts.tolist(), strict=True))

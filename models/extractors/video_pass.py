@@ -113,7 +113,11 @@ class _Accumulator:
             for name in ("expression_mean", "expression_min", "expression_max"):
                 tr[name] = Track.empty(reason, len(EXPRESSIONS))
             tr["mouth_open"] = Track.empty(reason)
-            for name, shape in (("face_crop96", (96, 96, 3)), ("face_crop64", (64, 64)), ("mouth_crop28", (28, 28, 3))):
+            for name, shape in (
+                ("face_crop96", (96, 96, 3)),
+                ("face_crop64", (64, 64)),
+                ("mouth_crop28", (28, 28, 3)),
+            ):
                 tr[name] = Track(np.zeros(0), np.zeros((0, *shape), np.uint8), reason=reason)
             return
         tr["expression_mean"] = Track(times, self.exp_mean, names=EXPRESSIONS)
@@ -149,7 +153,9 @@ def _observe_faces(
     if mouth_model is not None:
         p_open = np.asarray(mouth_model(mouth_crops), np.float32).reshape(-1)
     else:
-        p_open = np.array([mouth.open_probability(mouth.mouth_open_ratio(f.landmarks)) for f in found], np.float32)
+        p_open = np.array(
+            [mouth.open_probability(mouth.mouth_open_ratio(f.landmarks)) for f in found], np.float32
+        )
     acc.count[n] = len(found)
     acc.exp_mean[n], acc.exp_min[n], acc.exp_max[n] = probs.mean(0), probs.min(0), probs.max(0)
     acc.feat22[n] = expression.face_features22(list(probs))

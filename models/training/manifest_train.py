@@ -24,7 +24,7 @@ from affectscope.models.inference import analyse_signals, signals_for_file, wind
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.signals import ClipSignals
 from affectscope.models.training.datasets import Sample
-from affectscope.models.training.splits import split, speakers
+from affectscope.models.training.splits import speakers, split
 from affectscope.models.training.trainer import cross_entropy, fit
 
 
@@ -38,7 +38,9 @@ class _Window:
 class SystemWindows(Dataset):
     """(system batch of 1, label) for every window of every file; batches are built on demand."""
 
-    def __init__(self, model: Any, signals: list[ClipSignals], labels: list[int], max_windows: int = 8) -> None:
+    def __init__(
+        self, model: Any, signals: list[ClipSignals], labels: list[int], max_windows: int = 8
+    ) -> None:
         self.model, self.signals = model, signals
         self.items: list[_Window] = []
         win, hop = float(model.window_seconds), float(model.hop_seconds)
@@ -54,13 +56,24 @@ class SystemWindows(Dataset):
 
     def __getitem__(self, k: int) -> tuple[dict[str, torch.Tensor], int]:
         w = self.items[k]
-        return self.model.batch_from_signals(self.signals[w.signals], w.t0, w.t0 + self.model.window_seconds), w.label
+        return self.model.batch_from_signals(
+            self.signals[w.signals], w.t0, w.t0 + self.model.window_seconds
+        ), w.label
 
 
-def train_on_samples(name: str, samples: list[Sample], out: str | Path, how: str = "speaker",
-                     label_set: str | None = None, epochs: int = 10, lr: float = 1e-3, batch_size: int = 8,
-                     init_weights: str | Path | None = None, job: Job | None = None,
-                     source: str = "manifest") -> dict[str, Any]:
+def train_on_samples(
+    name: str,
+    samples: list[Sample],
+    out: str | Path,
+    how: str = "speaker",
+    label_set: str | None = None,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 8,
+    init_weights: str | Path | None = None,
+    job: Job | None = None,
+    source: str = "manifest",
+) -> dict[str, Any]:
     """Train system ``name`` on labelled files; write weights + card to ``out``; return the card."""
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.weights import load_state, save_state
@@ -68,7 +81,9 @@ def train_on_samples(name: str, samples: list[Sample], out: str | Path, how: str
     job = ensure_job(job)
     spec = get(name)
     label_set = label_set or spec.label_set
-    model = spec.build(num_classes=len(LABEL_SETS[label_set])) if "num_classes" in spec.config else spec.build()
+    model = (
+        spec.build(num_classes=len(LABEL_SETS[label_set])) if "num_classes" in spec.config else spec.build()
+    )
     if not isinstance(model, EmotionSystem):
         raise UserFacingError(f"{name} is not a trainable system here (it is a perception model)")
     if init_weights is not None:
@@ -87,21 +102,45 @@ def train_on_samples(name: str, samples: list[Sample], out: str | Path, how: str
     def loss(out: Any, y: torch.Tensor) -> torch.Tensor:
         return loss_fn(out, y) if loss_fn is not None else cross_entropy(out.logits, y)
 
-    res = fit(model, lambda m, x: m(x), SystemWindows(model, sig_train, [s.label for s in train]),
-              SystemWindows(model, sig_val, [s.label for s in val]), loss=loss, epochs=epochs, lr=lr,
-              batch_size=batch_size, patience=3, job=job, what=f"{name}")
+    res = fit(
+        model,
+        lambda m, x: m(x),
+        SystemWindows(model, sig_train, [s.label for s in train]),
+        SystemWindows(model, sig_val, [s.label for s in val]),
+        loss=loss,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        patience=3,
+        job=job,
+        what=f"{name}",
+    )
     model.eval()
     preds = [int(np.argmax(analyse_signals(spec, model, s).clip_probs)) for s in sig_val]
     report = classification_report([s.label for s in val], preds, LABEL_SETS[label_set])
     card = {
-        "model": name, "source": source, "label_set": label_set, "n_files": len(samples),
-        "split": {"how": how, "train_speakers": speakers(train) if how == "speaker" else None,
-                  "val_speakers": speakers(val) if how == "speaker" else None,
-                  "n_train": len(train), "n_val": len(val)},
-        "fit": {"epochs_run": len(res.history), "best_epoch": res.best_epoch, "best_val_loss": res.best_val_loss,
-                "stopped_early": res.stopped_early, "history": res.history, "seconds": round(res.seconds, 1)},
+        "model": name,
+        "source": source,
+        "label_set": label_set,
+        "n_files": len(samples),
+        "split": {
+            "how": how,
+            "train_speakers": speakers(train) if how == "speaker" else None,
+            "val_speakers": speakers(val) if how == "speaker" else None,
+            "n_train": len(train),
+            "n_val": len(val),
+        },
+        "fit": {
+            "epochs_run": len(res.history),
+            "best_epoch": res.best_epoch,
+            "best_val_loss": res.best_val_loss,
+            "stopped_early": res.stopped_early,
+            "history": res.history,
+            "seconds": round(res.seconds, 1),
+        },
         "metrics": {"val_accuracy": report["accuracy"], "val_macro_f1": report["macro_f1"]},
-        "validation": report, "init_weights": str(init_weights) if init_weights else None,
+        "validation": report,
+        "init_weights": str(init_weights) if init_weights else None,
     }
     save_state(model.cpu(), out, card)
     return card

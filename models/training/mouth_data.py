@@ -18,8 +18,10 @@ OPEN_AT = 0.15
 CLOSED_AT = 0.05
 
 
-def mouth_samples(clips: list[Path], step: int = 1, job: Job | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(crops (N, 28, 28, 3) uint8, labels (N,) 1 = open, group (N,) clip index) from every ``step``-th frame."""
+def mouth_samples(
+    clips: list[Path], step: int = 1, job: Job | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crops (N, 28, 28, 3) uint8, labels (N,) 1 = open, and clip index (N,) from every ``step``-th frame."""
     from affectscope.media.reader import VideoReader
     from affectscope.models.extractors.faces import detect_faces
     from affectscope.models.extractors.mouth import mouth_crop, mouth_open_ratio

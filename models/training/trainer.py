@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -65,7 +65,55 @@ def _logits(out: Any) -> torch.Tensor:
 
 def _loader(ds: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
     g = torch.Generator().manual_seed(seed)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=0, collate_fn=_collate)
+    # Training drops a last batch of one: batch norm cannot normalise a single example.
+    drop = shuffle and len(ds) % batch_size == 1
+    return DataLoader(
+        ds,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=g,
+        num_workers=0,
+        collate_fn=_collate,
+        drop_last=drop,
+    )
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    model: nn.Module,
+    forward: Forward,
+    ds: Dataset,
+    batch_size: int = 32,
+    max_batches: int = 20,
+    job: Job | None = None,
+) -> None:
+    """Re-estimate batch-norm statistics with dropout off (cumulative average over training batches).
+
+    Running statistics collected while dropout is on do not match the activations seen at
+    evaluation (dropout's variance shift); with the seed 004 CNNs (dropout before BN) this made the
+    eval-mode loss on the *training* data 1.40 where train mode gave 0.33; recalibrated: 0.18.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    device = next(model.parameters()).device
+    model.eval()
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+        m.train()
+    try:
+        for i, (x, _) in enumerate(_loader(ds, batch_size, True, 12345)):
+            if i >= max_batches:
+                break
+            if job is not None:
+                job.check()
+            forward(model, _to(x, device))
+    finally:
+        for m, mom in zip(norms, saved, strict=True):
+            m.momentum = mom
+        model.eval()
 
 
 @torch.no_grad()
@@ -110,6 +158,7 @@ def fit(
     job: Job | None = None,
     what: str = "model",
     max_seconds: float | None = None,
+    recalibrate: bool = True,
 ) -> FitResult:
     """Train ``model`` in place; returns the history and restores the best-validation weights."""
     job = ensure_job(job)
@@ -143,6 +192,8 @@ def fit(
                     epochs * steps_per_epoch,
                     f"{what}: epoch {epoch + 1}/{epochs}, loss {running / seen:.3f}",
                 )
+            if recalibrate:
+                recalibrate_batchnorm(model, forward, train, batch_size, job=job)
             val_loss, val_out = evaluate_loss(model, forward, val, loss, batch_size, device, job)
             row = {"epoch": epoch + 1, "train_loss": running / max(seen, 1), "val_loss": val_loss}
             labels = getattr(val, "labels", None)

@@ -1,0 +1,107 @@
+"""``affectscope project init`` and ``project info``: create a project from a folder of clips, and show it.
+
+Contracts other tools call (documented in docs/cli.md). Registration stays light: SQLAlchemy, PyAV and
+the project service are imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("project", help="create or inspect a labelling project")
+    sub = p.add_subparsers(dest="project_command", metavar="ACTION", required=True)
+
+    init = sub.add_parser(
+        "init",
+        help="create a project from a folder of clips (again: add new clips, notice moved/changed ones)",
+        description="Create (or update) the project in DIR: probe every clip under FOLDER and record it once "
+        "with its content hash, duration, fps, size and audio. Running it again adds only new files, follows "
+        "moved ones by content hash and flags changed and missing ones.",
+    )
+    init.add_argument("dir", type=Path, help="project folder (created if missing)")
+    init.add_argument("--clips", type=Path, metavar="FOLDER", help="folder of clips to import (recursively)")
+    init.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL (default: SQLite file DIR/project.db); "
+        "postgresql://user@host/db for a team server (password via PGPASSWORD)",
+    )
+    init.add_argument("--name", help="project name (default: the folder name)")
+    init.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+    init.set_defaults(handler=run_init)
+
+    info = sub.add_parser("info", help="show a project's database, clips, labels and annotators")
+    info.add_argument("dir", type=Path, help="project folder")
+    info.add_argument("--json", action="store_true", help="print one JSON document to stdout")
+    info.set_defaults(handler=run_info)
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    if total and (done % 25 == 0 or done == total):
+        print(f"\r{done}/{total} {message[:60]:<60}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from affectscope.app.services.project import Project
+    from affectscope.jobs import Job
+
+    with Project.init(args.dir, db_url=args.db, name=args.name) as project:
+        scan = None
+        if args.clips is not None:
+            job = Job(on_progress=None if args.json else _progress)
+            scan = project.import_clips(args.clips, job=job)
+        total = project_summary(project)
+    doc = {"project": str(project.folder), **total, "scan": scan.to_json() if scan else None}
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(f"project {project.folder} on {doc['db']}: {doc['clips']} clips")
+        if scan is not None:
+            print(
+                f"  added {len(scan.added)}, moved {len(scan.moved)}, changed {len(scan.changed)}, "
+                f"missing {len(scan.missing)}, unchanged {len(scan.unchanged)}, "
+                f"failed {len(scan.failed)}"
+            )
+            for path, reason in scan.failed:
+                print(f"  not a clip: {path}: {reason}")
+    return 0
+
+
+def project_summary(project) -> dict:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from affectscope.db.schema import Clip, Label
+    from affectscope.db.uow import unit_of_work
+
+    with unit_of_work(project.db) as s:
+        n_clips = s.scalar(select(func.count()).select_from(Clip)) or 0
+        n_labels = s.scalar(select(func.count()).select_from(Label)) or 0
+        missing = s.scalar(select(func.count()).select_from(Clip).where(Clip.status == "missing")) or 0
+    return {
+        "db": project.db.display_url,
+        "clips": n_clips,
+        "missing_clips": missing,
+        "label_rows": n_labels,
+        "annotators": project.annotators(),
+        "label_set": project.label_set,
+        "label_sets": {k: list(v) for k, v in project.label_sets().items()},
+    }
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from affectscope.app.services.project import Project
+
+    with Project.open(args.dir) as project:
+        doc = {"project": str(project.folder), **project_summary(project)}
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(f"project {doc['project']} on {doc['db']}")
+        print(f"  {doc['clips']} clips ({doc['missing_clips']} missing), {doc['label_rows']} label rows")
+        print(f"  annotators: {', '.join(doc['annotators']) or 'none yet'}")
+    return 0

@@ -1,0 +1,423 @@
+"""Labelling in the window: who labels, with which label set, keys 1–9 for the clip or a marked span
+(I = in, O = out), the clip's history with undo/redo (Ctrl+Z / Ctrl+Shift+Z), the label tier lane and
+the clip browser's Label / By / When / Agreement columns.
+
+All database work runs on a one-thread worker pool (in order: a second key press never overtakes the
+first) and hands back plain records; the GUI updates only once the commit returned, so what shows as
+saved is saved. A locked database becomes an error message, never a frozen window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from affectscope.app.qt.clip_browser import Column
+from affectscope.app.qt.history_view import HistoryView
+from affectscope.app.qt.label_lane import LabelLane
+from affectscope.app.qt.workers import Workers
+from affectscope.app.services.commands import AnnotatorHistory, LabelCommand, clip_history
+from affectscope.app.services.project import PROJECT_FILE, Project, default_annotator
+from affectscope.db.label_sets import MAX_KEYED_LABELS
+from affectscope.db.records import ClipRecord, LabelChange, LabelRecord, SpanRecord
+from affectscope.jobs import Job
+
+
+@dataclass(frozen=True)
+class ClipState:
+    """Everything the panel shows about one clip, fetched in one go off the GUI thread."""
+
+    clip: ClipRecord
+    history: list[LabelRecord]
+    spans: list[SpanRecord]
+    can_undo: bool
+    can_redo: bool
+    change: LabelChange | None = None
+
+
+def find_project_folder(path: Path) -> Path | None:
+    """The nearest folder at or above ``path`` holding a project file."""
+    for folder in (path, *path.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    return None
+
+
+# -- work for the worker thread (plain functions: no widgets) ------------------------------------
+def _fetch_state(
+    project: Project, ref: str | int, change: LabelChange | None = None, job: Job | None = None
+) -> ClipState:
+    from affectscope.db import labels as label_rows
+    from affectscope.db.uow import unit_of_work
+
+    clip = project.clip(ref)
+    with unit_of_work(project.db) as s:
+        spans = label_rows.current_spans(s, [clip.id], project.label_set)
+    stack = AnnotatorHistory(project.db, project.annotator)
+    return ClipState(
+        clip, clip_history(project.db, clip.id), spans, stack.can_undo(), stack.can_redo(), change
+    )
+
+
+def _label(
+    project: Project, ref: str, value: str, span: tuple[float, float] | None, job: Job | None = None
+) -> ClipState:
+    clip = project.clip(ref)
+    change = LabelCommand(project.db, clip.id, project.label_set, value, project.annotator, span=span).do()
+    return _fetch_state(project, clip.id, change)
+
+
+def _stack(project: Project, ref: str | None, undo: bool, job: Job | None = None) -> ClipState | None:
+    stack = AnnotatorHistory(project.db, project.annotator)
+    change = stack.undo() if undo else stack.redo()
+    if change is None:
+        return None
+    return _fetch_state(project, change.clip_id, change)
+
+
+def _open_project(folder: Path, create: bool, job: Job | None = None) -> tuple[Project, list[ClipRecord]]:
+    project = Project.init(folder) if create else Project.open(folder)
+    if create:
+        project.import_clips(folder, job=job)
+    return project, project.clips()
+
+
+def _choose_annotator(project: Project, name: str, job: Job | None = None) -> str:
+    return project.choose_annotator(name)
+
+
+class LabellingPanel(QWidget):
+    """The inspector's Labels tab. ``set_clip(path)`` follows the window; ``key(n)`` labels."""
+
+    state_changed = Signal(object)  # ClipState, after every fetch or committed change
+    project_opened = Signal(object)  # Project
+    error = Signal(str, str)  # title, message
+
+    def __init__(
+        self, clock: object | None = None, parent: QWidget | None = None, synchronous: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        # One thread: label commits happen in the order the keys were pressed.
+        self.db_workers = Workers(self, synchronous=synchronous, max_threads=1)
+        self.project: Project | None = None
+        self.clip_path: str | None = None
+        self.state: ClipState | None = None
+        self.marks: list[float | None] = [None, None]
+        self.lane = LabelLane()
+        self.history = HistoryView()
+        self.project_label = QLabel("No project", self)
+        self.project_label.setWordWrap(True)
+        self.create_button = QPushButton("Create project in this folder", self)
+        self.create_button.setToolTip("Record every clip of the folder in a new project database")
+        self.create_button.clicked.connect(self._on_create_clicked)
+        self.annotator_box = QComboBox(self)
+        self.annotator_box.setEditable(True)
+        self.annotator_box.setInsertPolicy(QComboBox.InsertPolicy.InsertAtTop)
+        self.annotator_box.lineEdit().editingFinished.connect(self._on_annotator_edited)
+        self.annotator_box.activated.connect(self._on_annotator_edited)
+        self.label_set_box = QComboBox(self)
+        self.label_set_box.currentTextChanged.connect(self._on_label_set_changed)
+        self.current_label = QLabel("—", self)
+        self.current_label.setWordWrap(True)
+        self.marks_label = QLabel("Span: press I (in) and O (out), then a number", self)
+        self.marks_label.setWordWrap(True)
+        self.buttons_box = QWidget(self)
+        self.buttons_grid = QGridLayout(self.buttons_box)
+        self.buttons_grid.setContentsMargins(0, 0, 0, 0)
+        self.label_buttons: list[QPushButton] = []
+        form = QFormLayout()
+        form.addRow("Project", self.project_label)
+        form.addRow("", self.create_button)
+        form.addRow("Annotator", self.annotator_box)
+        form.addRow("Label set", self.label_set_box)
+        form.addRow("Current", self.current_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons_box)
+        layout.addWidget(self.marks_label)
+        layout.addStretch(1)
+        self.history.undo_requested.connect(self.undo)
+        self.history.redo_requested.connect(self.redo)
+        self._set_enabled(False)
+
+    # -- project and choices -------------------------------------------------------------------------
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.annotator_box, self.label_set_box, self.buttons_box, self.history):
+            w.setEnabled(on)
+        self.create_button.setVisible(not on)
+
+    def open_project(self, folder: str | Path, create: bool = False) -> None:
+        self.db_workers.start(
+            _open_project,
+            (Path(folder), create),
+            title="Opening project",
+            on_finished=self._on_project_opened,
+            on_failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_project_opened(self, result: tuple[Project, list[ClipRecord]]) -> None:
+        if self.project is not None:
+            self.project.close()
+        self.project, clips = result
+        self.project.annotator = self.annotator_box.currentText().strip() or default_annotator()
+        self.project_label.setText(f"{self.project.folder}\n{self.project.db.display_url}")
+        self.annotator_box.blockSignals(True)
+        self.annotator_box.clear()
+        names = self.project.annotators()
+        self.annotator_box.addItems(sorted(set(names) | {self.project.annotator}))
+        self.annotator_box.setCurrentText(self.project.annotator)
+        self.annotator_box.blockSignals(False)
+        self.label_set_box.blockSignals(True)
+        self.label_set_box.clear()
+        self.label_set_box.addItems(list(self.project.label_sets()))
+        self.label_set_box.setCurrentText(self.project.label_set)
+        self.label_set_box.blockSignals(False)
+        self._build_buttons()
+        self._set_enabled(True)
+        self.project_opened.emit(clips)
+        if self.clip_path is not None:
+            self._refresh()
+
+    def _build_buttons(self) -> None:
+        for button in self.label_buttons:
+            button.deleteLater()
+        self.label_buttons = []
+        for i, value in enumerate(self.project.labels()):
+            key = f"{i + 1} " if i < MAX_KEYED_LABELS else ""
+            button = QPushButton(f"{key}{value}", self.buttons_box)
+            button.clicked.connect(lambda _=False, v=value: self.label(v))
+            self.buttons_grid.addWidget(button, i // 3, i % 3)
+            self.label_buttons.append(button)
+
+    @Slot()
+    def _on_annotator_edited(self, *_: object) -> None:
+        name = self.annotator_box.currentText().strip()
+        if self.project is None or not name or name == self.project.annotator:
+            return
+        self.db_workers.start(
+            _choose_annotator,
+            (self.project, name),
+            title="Annotator",
+            on_finished=self._on_annotator_chosen,
+            on_failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_annotator_chosen(self, name: str) -> None:
+        self._refresh()
+
+    @Slot(str)
+    def _on_label_set_changed(self, name: str) -> None:
+        if self.project is None or not name:
+            return
+        self.project.choose_label_set(name)
+        self._build_buttons()
+        self._refresh()
+
+    # -- clip ----------------------------------------------------------------------------------------
+    @Slot(str)
+    def set_clip(self, path: str) -> None:
+        self.clip_path = str(Path(path).resolve())
+        self.clear_marks()
+        if self.project is None or not Path(self.clip_path).is_relative_to(self.project.folder):
+            folder = find_project_folder(Path(self.clip_path).parent)
+            if folder is not None and (self.project is None or folder != self.project.folder):
+                self.open_project(folder)
+                return
+            if self.project is None:
+                self.project_label.setText(f"No project in {Path(self.clip_path).parent}")
+                return
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.project is None or self.clip_path is None:
+            return
+        self.db_workers.start(
+            _fetch_state,
+            (self.project, self.clip_path),
+            title="Labels",
+            on_finished=self._on_state,
+            on_failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_state(self, state: ClipState | None) -> None:
+        if state is None:
+            return
+        if self.clip_path is not None and state.clip.path != self.clip_path and state.change is None:
+            return  # a stale answer for a clip the user already left
+        self.state = state
+        clip = state.clip
+        if clip.label is not None:
+            when = clip.label_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            self.current_label.setText(f"{clip.label} — by {clip.label_by}, {when}")
+        else:
+            self.current_label.setText("— (not labelled)")
+        if state.clip.path == self.clip_path:
+            self.history.show_history(state.history, Path(clip.path).name)
+            self.lane.set_spans(state.spans)
+        self.history.set_stack_state(state.can_undo, state.can_redo)
+        self.state_changed.emit(state)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def key(self, n: int) -> None:
+        """Number key ``n`` (1–9): label the clip, or the marked span when in and out are set."""
+        if self.project is None or not self.label_buttons:
+            return
+        labels = self.project.labels()
+        if 1 <= n <= min(len(labels), MAX_KEYED_LABELS):
+            self.label(labels[n - 1])
+
+    def label(self, value: str) -> None:
+        if self.project is None or self.clip_path is None:
+            return
+        span = None
+        if self.marks[0] is not None and self.marks[1] is not None:
+            span = (min(self.marks), max(self.marks))
+            self.clear_marks()
+        self.db_workers.start(
+            _label,
+            (self.project, self.clip_path, value, span),
+            title="Label",
+            on_finished=self._on_state,
+            on_failed=self._on_failed,
+        )
+
+    def undo(self) -> None:
+        if self.project is not None:
+            self.db_workers.start(
+                _stack,
+                (self.project, self.clip_path, True),
+                title="Undo",
+                on_finished=self._on_state,
+                on_failed=self._on_failed,
+            )
+
+    def redo(self) -> None:
+        if self.project is not None:
+            self.db_workers.start(
+                _stack,
+                (self.project, self.clip_path, False),
+                title="Redo",
+                on_finished=self._on_state,
+                on_failed=self._on_failed,
+            )
+
+    def _now(self) -> float:
+        return float(getattr(self.clock, "position", 0.0) or 0.0)
+
+    def mark_in(self, t: float | None = None) -> None:
+        self.marks[0] = self._now() if t is None else t
+        self._show_marks()
+
+    def mark_out(self, t: float | None = None) -> None:
+        self.marks[1] = self._now() if t is None else t
+        self._show_marks()
+
+    def clear_marks(self) -> None:
+        self.marks = [None, None]
+        self._show_marks()
+
+    def _show_marks(self) -> None:
+        t_in, t_out = self.marks
+        self.lane.set_marks(t_in, t_out)
+        if t_in is None and t_out is None:
+            self.marks_label.setText("Span: press I (in) and O (out), then a number")
+        else:
+            fmt = lambda t: "—" if t is None else f"{t:.3f} s"  # noqa: E731
+            self.marks_label.setText(
+                f"Span {fmt(t_in)} → {fmt(t_out)}: press a number to label it, Esc to clear"
+            )
+
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
+        self.error.emit("Labels not saved" if self.project else "Cannot open the project", str(exc))
+
+    def shutdown(self) -> None:
+        self.db_workers.shutdown()
+        if self.project is not None:
+            self.project.close()
+            self.project = None
+
+    @Slot()
+    def _on_create_clicked(self) -> None:
+        if self.clip_path is not None:
+            self.open_project(Path(self.clip_path).parent, create=True)
+
+
+LABEL_COLUMNS = [
+    Column("label", "Label", lambda r: r.extra.get("label") or ""),
+    Column("label_by", "By", lambda r: r.extra.get("label_by") or ""),
+    Column("label_at", "When", lambda r: r.extra.get("label_at") or ""),
+    Column(
+        "agreement",
+        "Agree",
+        lambda r: r.extra.get("agreement") or "",
+        lambda r: r.extra.get("agreement_value", -1.0),
+        True,
+        "share of annotators agreeing with the majority",
+    ),
+]
+
+
+def _browser_values(clip: ClipRecord) -> dict[str, object]:
+    return {
+        "label": clip.label or "",
+        "label_by": clip.label_by or "",
+        "label_at": clip.label_at.astimezone().strftime("%Y-%m-%d %H:%M") if clip.label_at else "",
+        "agreement": f"{clip.agreement:.0%} of {clip.n_annotators}" if clip.agreement is not None else "",
+        "agreement_value": clip.agreement if clip.agreement is not None else -1.0,
+    }
+
+
+def install_labelling(window) -> LabellingPanel:  # noqa: ANN001
+    """Add the Labels and History tabs, the label lane, keys and browser columns to a ``MainWindow``."""
+    panel = LabellingPanel(window.clock, window, synchronous=window.workers.synchronous)
+    window.inspector.addTab(panel, "Labels")
+    window.inspector.addTab(panel.history, "History")
+    window.timeline.add_lane("Labels", panel.lane)
+    window.current_clip_changed.connect(panel.set_clip)
+    panel.error.connect(window.show_error)
+    model = window.browser.model
+    for column in LABEL_COLUMNS:
+        model.add_column(column)
+
+    def _on_clips(clips: list[ClipRecord]) -> None:
+        for clip in clips:
+            for key, value in _browser_values(clip).items():
+                model.set_value(clip.path, key, value)
+
+    def _on_state(state: ClipState) -> None:
+        _on_clips([state.clip])
+
+    panel.project_opened.connect(_on_clips)
+    panel.state_changed.connect(_on_state)
+    keys = {str(n): (lambda n=n: panel.key(n)) for n in range(1, 10)}
+    keys |= {
+        "I": panel.mark_in,
+        "O": panel.mark_out,
+        "Escape": panel.clear_marks,
+        "Ctrl+Z": panel.undo,
+        "Ctrl+Shift+Z": panel.redo,
+    }
+    panel.shortcuts = {}
+    for key, fn in keys.items():
+        sc = QShortcut(QKeySequence(key), window)
+        sc.setContext(Qt.ShortcutContext.WindowShortcut)
+        sc.activated.connect(fn)
+        panel.shortcuts[key] = sc
+    return panel
