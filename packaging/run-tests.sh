@@ -9,7 +9,7 @@ export PYTHONUNBUFFERED=1
 ruff check . || exit 1
 
 # A throwaway PostgreSQL cluster for the storage tests (skipped with a reason if it cannot start).
-if [ -z "${AFFECTSCOPE_PG_URL:-}" ] && [ -x packaging/ci/postgres.sh ]; then
+if [ -z "${AFFECTSCOPE_PG_URL:-}" ] && [ -f packaging/ci/postgres.sh ]; then
   if pg_env=$(bash packaging/ci/postgres.sh); then
     eval "$pg_env"
   else
@@ -19,5 +19,5 @@ fi
 
 python -m pytest -p no:cacheprovider "$@"
 rc=$?
-[ -n "${AFFECTSCOPE_PG_STOP:-}" ] && eval "$AFFECTSCOPE_PG_STOP" >/dev/null 2>&1
+[ -n "${AFFECTSCOPE_PG_DIR:-}" ] && bash packaging/ci/postgres.sh stop >/dev/null 2>&1
 exit $rc
