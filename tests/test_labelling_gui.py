@@ -94,7 +94,10 @@ def test_label_keys_spans_undo_redo_and_restart(window: MainWindow, qtbot, folde
     panel.annotator_box.setCurrentText("bob")
     panel.annotator_box.lineEdit().editingFinished.emit()
     qtbot.waitUntil(lambda: panel.project.annotator == "bob", timeout=10000)
-    with qtbot.waitSignal(panel.state_changed, timeout=10000):
+    # Wait for the state of bob's commit itself, not the refresh that choosing bob also started.
+    with qtbot.waitSignal(
+        panel.state_changed, timeout=10000, check_params_cb=lambda state: state.change is not None
+    ):
         qtbot.keyClick(window, Qt.Key.Key_2)
     assert _row(window, "a.mp4")["label_by"] == "bob" and _row(window, "a.mp4")["agreement"] == "50% of 2"
     panel.shutdown()
