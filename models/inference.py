@@ -79,7 +79,7 @@ class Analysis:
             "per_modality": {k: rows(v) for k, v in self.per_modality.items()},
             "fused": rows(self.fused),
             "accumulated": rows(self.accumulated) if self.accumulated is not None else None,
-            "clip": {
+            "whole_clip": {
                 "probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
                 "label": self.clip_label,
             },

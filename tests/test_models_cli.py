@@ -52,10 +52,14 @@ def test_predict_json_shape(
     )
     doc = json.loads(capsys.readouterr().out)
     assert doc["labels"] == ["positive", "neutral", "negative"]
+    assert doc["clip"] == str(wav)  # the path, never overwritten by the whole-clip prediction
     assert (
         len(doc["times"]) == len(doc["fused"]) == len(doc["accumulated"]) == len(doc["per_modality"]["audio"])
     )
-    assert doc["clip"]["label"] in doc["labels"] and abs(sum(doc["clip"]["probs"].values()) - 1) < 1e-4
+    assert (
+        doc["whole_clip"]["label"] in doc["labels"]
+        and abs(sum(doc["whole_clip"]["probs"].values()) - 1) < 1e-4
+    )
 
 
 def test_evaluate_json_shape(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

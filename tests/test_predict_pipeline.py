@@ -60,7 +60,7 @@ def test_analysis_timelines_ewma_and_progress(untrained: Path) -> None:
     assert a.hidden["face"].shape == (9, 3) and a.hidden["mouth"].shape == (9, 1)
     assert seen[-1] == (9, 9) and len(seen) == 3  # batches of 4: 4, 8, 9
     doc = a.to_json()
-    assert len(doc["fused"]) == 9 and set(doc["clip"]["probs"]) == set(a.labels)
+    assert len(doc["fused"]) == 9 and set(doc["whole_clip"]["probs"]) == set(a.labels)
 
 
 def test_cancel_stops_between_batches(untrained: Path) -> None:
