@@ -12,7 +12,7 @@ test:
 	bash packaging/run-tests.sh
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
 bench:
 	for b in bench/bench_*.py; do .venv/bin/python $$b || exit 1; done
