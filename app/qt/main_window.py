@@ -137,6 +137,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.labelling import install_labelling
 
         self.labelling = install_labelling(self)
+        # Models (run a system, prediction lanes, clip-level bars, browser columns): app/qt/models_panel.py.
+        from affectscope.app.qt.models_panel import install_models
+
+        self.models = install_models(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)

@@ -158,8 +158,11 @@ class TimelineView(QWidget):
     def remove_lane(self, name: str) -> None:
         lane = self.lane(name)
         self.lanes.remove(lane)
+        row = self._grid.getItemPosition(self._grid.indexOf(lane.widget))[0]
+        self._grid.setRowStretch(row, 0)  # an emptied row that keeps its stretch leaves a gap
         for w in (lane.label, lane.widget):
             self._grid.removeWidget(w)
+            w.hide()  # deleted later; meanwhile it must not paint where it was
             w.deleteLater()
         self._update_axes()
 

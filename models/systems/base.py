@@ -20,6 +20,20 @@ from affectscope.models.signals import ClipSignals
 Batch = dict[str, torch.Tensor]
 
 
+@dataclass(frozen=True)
+class TrainingStage:
+    """One stage of a paper's staged training, declared by a system and followed by the trainer.
+
+    ``name`` is passed as ``stage=`` to the system's ``training_loss``; ``share`` is the stage's
+    part of the epoch budget (at least one epoch each); ``freeze_branches`` calls the system's
+    ``freeze_branches()`` before the stage so only the fusion learns.
+    """
+
+    name: str
+    share: float = 1.0
+    freeze_branches: bool = False
+
+
 @dataclass
 class SystemOutput:
     """One forward pass: fused logits (B, C), per-modality logits (B, C) and fusion-input features."""
@@ -69,6 +83,21 @@ class EmotionSystem(nn.Module):
         head = [p for p in self.parameters() if p.requires_grad and id(p) not in ids]
         groups = [{"params": head, "lr": lr}, {"params": encoders, "lr": lr * self.encoder_lr_scale}]
         return [g for g in groups if g["params"]]
+
+    #: staged training the trainer follows in order (empty: one stage on ``loss_fn``)
+    training_stages: tuple[TrainingStage, ...] = ()
+
+    def schedule_values(self, stage: str, epoch: int) -> dict[str, float]:
+        """Schedule values (temperature, decay weight…) ``training_loss`` uses at ``epoch`` of
+        ``stage``; the trainer records them per epoch in the model card."""
+        return {}
+
+    def choose_fusion_weights(
+        self, per_modality: dict[str, torch.Tensor], labels: torch.Tensor, masks: dict[str, torch.Tensor]
+    ) -> dict[str, float] | None:
+        """Set fusion weights chosen on validation outputs where the fusion has them (None: it has
+        none). The trainer calls it once after the last stage, with the validation set's logits."""
+        return None
 
     def loss_fn(self, output: SystemOutput, target: torch.Tensor) -> torch.Tensor:
         """The training loss the shared trainer minimises: cross-entropy of the fused logits with

@@ -23,7 +23,7 @@ from affectscope.models.fusion.vae import VAEFusion
 from affectscope.models.fusion.voting import FUSICAL_VOTE_WEIGHTS, hard_vote, soft_vote
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems import fusical_inputs as inputs
-from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, TrainingStage
 from affectscope.models.systems.fusical_branches import (
     AudioBranch,
     CaptionBranch,
@@ -170,6 +170,9 @@ class FusicalSystem(EmotionSystem):
         return fused.clamp_min(1e-8).log()
 
     # -- training -----------------------------------------------------------------------------
+    #: the paper's two stages, followed by the shared trainer
+    training_stages = (TrainingStage("branches"), TrainingStage("fusion", freeze_branches=True))
+
     def freeze_branches(self, frozen: bool = True) -> None:
         """Freeze the trained branches so only the fusion learns (the paper's second stage)."""
         self.branches_frozen = frozen

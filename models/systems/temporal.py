@@ -27,11 +27,11 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from affectscope.models.fusion.moddrop import GammaSchedule, ModDropFusion
 from affectscope.models.fusion.score_tree import ScoreTree
-from affectscope.models.fusion.voting import hard_vote, max_score, soft_vote
+from affectscope.models.fusion.voting import choose_weights, hard_vote, max_score, soft_vote
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems import temporal_inputs as inputs
 from affectscope.models.systems.audio_functionals import DIM as AUDIO_DIM
-from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, TrainingStage
 
 MODALITIES = ("face", "c3d", "audio")
 FUSIONS = ("moddrop", "score_tree", "weighted_mean", "mean", "vote", "max")
@@ -243,6 +243,30 @@ class TemporalFusionSystem(EmotionSystem):
 
     def fusion_weight_map(self) -> dict[str, float]:
         return {m: float(w) for m, w in zip(MODALITIES, self.fusion_weights, strict=True)}
+
+    #: window classifier (score-weighted), then the modalities on their own, then frozen → fusion
+    training_stages = (
+        TrainingStage("windows"),
+        TrainingStage("modalities"),
+        TrainingStage("fusion", freeze_branches=True),
+    )
+
+    def schedule_values(self, stage: str, epoch: int) -> dict[str, float]:
+        if stage == "windows":
+            return {"temperature": self.temperature(epoch)}
+        if stage == "fusion" and self.moddrop is not None:
+            return {"gamma": self.gamma(epoch)}
+        return {}
+
+    def choose_fusion_weights(
+        self, per_modality: dict[str, Tensor], labels: Tensor, masks: dict[str, Tensor]
+    ) -> dict[str, float] | None:
+        """``weighted_mean``: the weights with the best validation accuracy (``choose_weights``)."""
+        if self.fusion_method != "weighted_mean":
+            return None
+        weights = choose_weights(per_modality, labels, masks, from_logits=True)
+        self.set_fusion_weights(weights)
+        return weights
 
     def freeze_branches(self, frozen: bool = True) -> None:
         self.branches_frozen = frozen

@@ -25,7 +25,7 @@ from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.signals import ClipSignals
 from affectscope.models.training.datasets import Sample
 from affectscope.models.training.splits import speakers, split
-from affectscope.models.training.trainer import cross_entropy, fit
+from affectscope.models.training.trainer import fit_system
 
 
 @dataclass
@@ -68,13 +68,17 @@ def train_on_samples(
     how: str = "speaker",
     label_set: str | None = None,
     epochs: int = 10,
-    lr: float = 1e-3,
+    lr: float | None = None,
     batch_size: int = 8,
     init_weights: str | Path | None = None,
     job: Job | None = None,
     source: str = "manifest",
 ) -> dict[str, Any]:
-    """Train system ``name`` on labelled files; write weights + card to ``out``; return the card."""
+    """Train system ``name`` on labelled files; write weights + card to ``out``; return the card.
+
+    ``lr`` defaults to the system's paper ``learning_rate`` (else 1e-3); the staged schedule, losses
+    and parameter groups are the system's own (``fit_system``) and are recorded in ``card["training"]``.
+    """
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.weights import load_state, save_state
 
@@ -97,17 +101,11 @@ def train_on_samples(
     job.progress(0, len(samples), "reading inputs")
     sig_train = [signals_for_file(s.path, tuple(spec.modalities)) for s in train]
     sig_val = [signals_for_file(s.path, tuple(spec.modalities)) for s in val]
-    loss_fn = getattr(model, "loss_fn", None)
-
-    def loss(out: Any, y: torch.Tensor) -> torch.Tensor:
-        return loss_fn(out, y) if loss_fn is not None else cross_entropy(out.logits, y)
-
-    res = fit(
+    res, training = fit_system(
         model,
         lambda m, x: m(x),
         SystemWindows(model, sig_train, [s.label for s in train]),
         SystemWindows(model, sig_val, [s.label for s in val]),
-        loss=loss,
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
@@ -138,6 +136,7 @@ def train_on_samples(
             "history": res.history,
             "seconds": round(res.seconds, 1),
         },
+        "training": training,
         "metrics": {"val_accuracy": report["accuracy"], "val_macro_f1": report["macro_f1"]},
         "validation": report,
         "init_weights": str(init_weights) if init_weights else None,

@@ -8,6 +8,7 @@ cancellation between batches (``Cancelled`` leaves the model at its best weights
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from affectscope.jobs import Job, ensure_job
 
 Forward = Callable[[nn.Module, Any], Any]  # (model, inputs) -> logits tensor or SystemOutput
 LossFn = Callable[[Any, torch.Tensor], torch.Tensor]
+#: (output, labels, inputs, epoch) -> loss: a loss that needs the batch or the epoch (schedules)
+ContextLoss = Callable[[Any, torch.Tensor, Any, int], torch.Tensor]
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -39,6 +42,8 @@ class FitResult:
     best_val_loss: float = float("inf")
     stopped_early: bool = False
     seconds: float = 0.0
+    #: the loss reached no trainable parameter (e.g. a parameter-free vote fusion): nothing was trained
+    nothing_to_train: bool = False
 
 
 def default_device() -> torch.device:
@@ -78,6 +83,20 @@ def _loader(ds: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoade
     )
 
 
+def _frozen(module: nn.Module) -> bool:
+    """A module with parameters none of which train (a frozen branch's batch norm keeps its statistics)."""
+    params = list(module.parameters())
+    return bool(params) and not any(p.requires_grad for p in params)
+
+
+def _train_mode(model: nn.Module) -> None:
+    """Train mode, except frozen batch norms: their running statistics belong to the trained branch."""
+    model.train()
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and _frozen(m):
+            m.eval()
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(
     model: nn.Module,
@@ -93,7 +112,7 @@ def recalibrate_batchnorm(
     evaluation (dropout's variance shift); with the seed 004 CNNs (dropout before BN) this made the
     eval-mode loss on the *training* data 1.40 where train mode gave 0.33; recalibrated: 0.18.
     """
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and not _frozen(m)]
     if not norms:
         return
     device = next(model.parameters()).device
@@ -125,16 +144,20 @@ def evaluate_loss(
     batch_size: int = 32,
     device: torch.device | None = None,
     job: Job | None = None,
+    context_loss: ContextLoss | None = None,
+    epoch: int = 0,
 ) -> tuple[float, np.ndarray]:
-    """(mean loss, stacked outputs) over a dataset in eval mode."""
+    """(mean loss, stacked outputs) over a dataset in eval mode (``context_loss`` at ``epoch`` if given)."""
     device = device or default_device()
     model.eval()
     total, n, outs = 0.0, 0, []
     for x, y in _loader(ds, batch_size, False, 0):
         if job is not None:
             job.check()
-        out = forward(model, _to(x, device))
-        total += float(loss(out, y.to(device))) * len(y)
+        x = _to(x, device)
+        out = forward(model, x)
+        y = y.to(device)
+        total += float(context_loss(out, y, x, epoch) if context_loss else loss(out, y)) * len(y)
         n += len(y)
         outs.append(_logits(out).float().cpu().numpy())
     return total / max(n, 1), np.concatenate(outs) if outs else np.zeros((0,))
@@ -153,14 +176,21 @@ def fit(
     patience: int = 3,
     weight_decay: float = 0.0,
     optimizer: str = "adam",
-    params: list[nn.Parameter] | None = None,
+    params: list[nn.Parameter] | list[dict] | None = None,
     seed: int = 0,
     job: Job | None = None,
     what: str = "model",
     max_seconds: float | None = None,
     recalibrate: bool = True,
+    context_loss: ContextLoss | None = None,
+    epoch_info: Callable[[int], dict[str, float]] | None = None,
 ) -> FitResult:
-    """Train ``model`` in place; returns the history and restores the best-validation weights."""
+    """Train ``model`` in place; returns the history and restores the best-validation weights.
+
+    ``params`` may be optimizer parameter groups (per-group learning rates); ``context_loss``
+    replaces ``loss`` when the loss needs the inputs or the epoch; ``epoch_info(epoch)`` adds
+    values (schedules) to each history row.
+    """
     job = ensure_job(job)
     device = default_device()
     torch.manual_seed(seed)
@@ -177,12 +207,17 @@ def fit(
     bad = 0
     try:
         for epoch in range(epochs):
-            model.train()
+            _train_mode(model)
             seen, running = 0, 0.0
             for step, (x, y) in enumerate(_loader(train, batch_size, True, seed + epoch)):
                 job.check()
                 opt.zero_grad()
-                batch_loss = loss(forward(model, _to(x, device)), y.to(device))
+                x, y = _to(x, device), y.to(device)
+                out = forward(model, x)
+                batch_loss = context_loss(out, y, x, epoch) if context_loss else loss(out, y)
+                if not batch_loss.requires_grad:
+                    result.nothing_to_train = True
+                    break
                 batch_loss.backward()
                 opt.step()
                 running += float(batch_loss.detach()) * len(y)
@@ -192,10 +227,16 @@ def fit(
                     epochs * steps_per_epoch,
                     f"{what}: epoch {epoch + 1}/{epochs}, loss {running / seen:.3f}",
                 )
+            if result.nothing_to_train:
+                break
             if recalibrate:
                 recalibrate_batchnorm(model, forward, train, batch_size, job=job)
-            val_loss, val_out = evaluate_loss(model, forward, val, loss, batch_size, device, job)
+            val_loss, val_out = evaluate_loss(
+                model, forward, val, loss, batch_size, device, job, context_loss, epoch
+            )
             row = {"epoch": epoch + 1, "train_loss": running / max(seen, 1), "val_loss": val_loss}
+            if epoch_info is not None:
+                row.update(epoch_info(epoch))
             labels = getattr(val, "labels", None)
             if labels is not None and len(val_out):
                 pred = (
@@ -221,6 +262,160 @@ def fit(
         model.load_state_dict(best_state)
         result.seconds = time.perf_counter() - start
     return result
+
+
+def stage_epochs(shares: list[float], epochs: int) -> list[int]:
+    """Split an epoch budget over stages by their shares, at least one epoch each."""
+    total = sum(shares) or 1.0
+    return [max(1, round(epochs * sh / total)) for sh in shares]
+
+
+def system_loss(model: nn.Module, stage: str | None) -> tuple[str, ContextLoss]:
+    """The loss the system declares, in order of preference: ``training_loss(output, labels, batch,
+    stage, epoch)`` (epoch only where it takes one), ``loss_fn(output, labels)``, cross-entropy."""
+    training_loss = getattr(model, "training_loss", None)
+    if training_loss is not None:
+        takes = inspect.signature(training_loss).parameters
+        takes_epoch = "epoch" in takes
+
+        def staged(out: Any, y: torch.Tensor, x: Any, epoch: int) -> torch.Tensor:
+            kw: dict[str, Any] = {} if stage is None else {"stage": stage}
+            if takes_epoch:
+                kw["epoch"] = epoch
+            return training_loss(out, y.long(), x, **kw)
+
+        return "training_loss" + (f"(stage={stage!r})" if stage else ""), staged
+    loss_fn = getattr(model, "loss_fn", None)
+    if loss_fn is not None:
+        smoothing = float(getattr(model, "label_smoothing", 0.0))
+        return f"loss_fn (label smoothing {smoothing:g})", lambda out, y, x, e: loss_fn(out, y.long())
+    return "cross_entropy", lambda out, y, x, e: cross_entropy(_logits(out), y)
+
+
+@torch.no_grad()
+def _validation_fusion(model: nn.Module, forward: Forward, val: Dataset, batch_size: int) -> Any:
+    """Let a system choose its fusion weights on the validation set's per-modality logits."""
+    device = next(model.parameters()).device
+    model.eval()
+    per: dict[str, list[torch.Tensor]] = {}
+    masks: dict[str, list[torch.Tensor]] = {}
+    labels = []
+    for x, y in _loader(val, batch_size, False, 0):
+        x = _to(x, device)
+        out = forward(model, x)
+        for m, logits in out.per_modality.items():
+            per.setdefault(m, []).append(logits.float().cpu())
+            mask = x.get(f"{m}_mask", torch.ones(len(y))) if isinstance(x, dict) else torch.ones(len(y))
+            masks.setdefault(m, []).append(mask.float().reshape(-1).cpu())
+        labels.append(y.long())
+    if not labels:
+        return None
+    return model.choose_fusion_weights(
+        {m: torch.cat(v) for m, v in per.items()},
+        torch.cat(labels),
+        {m: torch.cat(v) for m, v in masks.items()},
+    )
+
+
+def fit_system(
+    model: nn.Module,
+    forward: Forward,
+    train: Dataset,
+    val: Dataset,
+    *,
+    epochs: int = 10,
+    lr: float | None = None,
+    batch_size: int = 32,
+    patience: int = 3,
+    seed: int = 0,
+    job: Job | None = None,
+    what: str = "model",
+) -> tuple[FitResult, dict[str, Any]]:
+    """Train a system the way it declares: its ``training_stages`` in order (freezing branches where
+    a stage says so), each on the system's preferred loss, with its ``param_groups(lr)``, its
+    ``learning_rate``/``weight_decay`` where it has them, then its validation-chosen fusion weights.
+
+    Returns the combined result (history rows carry their ``stage``) and a record of the schedule,
+    losses and parameter groups used, for the model card. Early stopping acts within each stage.
+    """
+    job = ensure_job(job)
+    lr = float(lr if lr is not None else getattr(model, "learning_rate", 1e-3))
+    weight_decay = float(getattr(model, "weight_decay", 0.0))
+    declared = list(getattr(model, "training_stages", ()) or ())
+    stages: list[tuple[str | None, float, bool]] = [
+        (st.name, st.share, st.freeze_branches) for st in declared
+    ] or [(None, 1.0, False)]
+    budget = stage_epochs([sh for _, sh, _ in stages], epochs) if declared else [epochs]
+    model.to(default_device())
+    combined, record = (
+        FitResult(),
+        {"lr": lr, "weight_decay": weight_decay, "optimizer": "adam", "stages": []},
+    )
+    froze = False
+    try:
+        for i, ((name, _, freeze), n_epochs) in enumerate(zip(stages, budget, strict=True)):
+            if freeze and hasattr(model, "freeze_branches"):
+                model.freeze_branches(True)
+                froze = True
+            loss_name, loss = system_loss(model, name)
+            groups = model.param_groups(lr) if hasattr(model, "param_groups") else None
+            if groups is None:
+                groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}]
+            groups = [g for g in groups if g["params"]]
+            info = {
+                "name": name or "single",
+                "epochs": n_epochs,
+                "freeze_branches": freeze,
+                "loss": loss_name,
+                "param_groups": [
+                    {"lr": g.get("lr", lr), "n_params": sum(p.numel() for p in g["params"])} for g in groups
+                ],
+            }
+            if not groups:
+                info["skipped"] = "no trainable parameters"
+                record["stages"].append(info)
+                continue
+            schedule = getattr(model, "schedule_values", None)
+            res = fit(
+                model,
+                forward,
+                train,
+                val,
+                loss=cross_entropy,
+                context_loss=loss,
+                epochs=n_epochs,
+                lr=lr,
+                batch_size=batch_size,
+                patience=patience,
+                weight_decay=weight_decay,
+                params=groups,
+                seed=seed + 1000 * i,
+                job=job,
+                what=f"{what} [{info['name']}]" if name else what,
+                epoch_info=(lambda e, n=name, f=schedule: f(n, e)) if schedule and name else None,
+            )
+            for row in res.history:
+                row["stage"] = info["name"]  # type: ignore[assignment]
+            info.update(
+                epochs_run=len(res.history), best_epoch=res.best_epoch, best_val_loss=res.best_val_loss
+            )
+            if res.nothing_to_train:
+                info["skipped"] = "the loss reaches no trainable parameter"
+            record["stages"].append(info)
+            combined.history += res.history
+            combined.seconds += res.seconds
+            combined.stopped_early = combined.stopped_early or res.stopped_early
+            if not res.nothing_to_train:
+                combined.best_epoch, combined.best_val_loss = res.best_epoch, res.best_val_loss
+        from affectscope.models.systems.base import EmotionSystem
+
+        chooser = getattr(type(model), "choose_fusion_weights", None)
+        if chooser is not None and chooser is not EmotionSystem.choose_fusion_weights:
+            record["fusion_weights"] = _validation_fusion(model, forward, val, batch_size)
+    finally:
+        if froze:
+            model.freeze_branches(False)  # leave the model trainable for fine-tuning later
+    return combined, record
 
 
 @torch.no_grad()

@@ -1,0 +1,168 @@
+"""Timeline lanes for a model's predictions: one lane per modality, the fused lane, seed 004's EWMA lane.
+
+Each lane is a content object for ``TimelineView.add_lane`` drawing one class-probability curve per
+label at the analysis windows' centres, with a legend, so the timeline's shared playhead and x axis
+make it follow the clock. A lane whose modality had no input (no audio track, no face found) or whose
+model is untrained shows why as a note over its curves rather than leaving the reader to guess.
+``PredictionLanes`` adds and removes the set of lanes as analyses come and clips change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+
+# Sentiment reads at a glance when its colours mean something; other label sets get a fixed palette.
+SENTIMENT_COLOURS = {"positive": "#43a047", "neutral": "#9e9e9e", "negative": "#e53935"}
+PALETTE = ("#e53935", "#8d6e63", "#8e24aa", "#fdd835", "#1e88e5", "#fb8c00", "#bdbdbd", "#26a69a")
+LANE_PREFIX = "Predicted: "
+PLACEHOLDER = LANE_PREFIX + "model"
+
+
+def class_colours(labels: tuple[str, ...] | list[str]) -> list[str]:
+    """A colour per class: positive green, neutral grey, negative red; a palette for other labels."""
+    return [SENTIMENT_COLOURS.get(label, PALETTE[i % len(PALETTE)]) for i, label in enumerate(labels)]
+
+
+def probs_at(times: np.ndarray, probs: np.ndarray, t: float) -> np.ndarray | None:
+    """The probabilities of the window whose centre is nearest ``t`` (None when there are none)."""
+    if len(times) == 0:
+        return None
+    return probs[int(np.argmin(np.abs(np.asarray(times) - t)))]
+
+
+@dataclass
+class LaneData:
+    """What one prediction lane shows: (T, C) probabilities at window centres, and a note."""
+
+    name: str  # "face", "audio", "fused", "EWMA", ...
+    times: np.ndarray
+    probs: np.ndarray
+    labels: tuple[str, ...]
+    reason: str = ""  # e.g. "clip has no audio track: predicted without it"
+    extra: dict = field(default_factory=dict)
+
+
+class ProbabilityLane:
+    """Coloured probability curves of one lane with a legend and an optional note."""
+
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        self.labels = labels
+        self.plot: pg.PlotItem | None = None
+        self.curves = [
+            pg.PlotDataItem(pen=pg.mkPen(c, width=1.8), name=label)
+            for c, label in zip(class_colours(labels), labels, strict=True)
+        ]
+        self.note = pg.TextItem("", color=(235, 235, 235), anchor=(0, 0.5), fill=pg.mkBrush(0, 0, 0, 150))
+        self.reason = ""
+
+    def attach(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        if self.labels:  # the placeholder lane has no classes and so no legend
+            legend = plot.addLegend(offset=(-2, 1), colCount=len(self.labels), labelTextSize="7pt")
+            legend.setLabelTextColor((230, 230, 230))
+            legend.setBrush(pg.mkBrush(0, 0, 0, 120))
+            legend.layout.setVerticalSpacing(-6)
+        for c in self.curves:
+            plot.addItem(c)
+        plot.addItem(self.note, ignoreBounds=True)
+        plot.enableAutoRange(x=False, y=False)
+        plot.setYRange(0.0, 1.0, padding=0.05)
+        plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
+
+    def set_data(self, times: np.ndarray, probs: np.ndarray | None, reason: str = "") -> None:
+        """``probs`` (T, C) at ``times``; ``reason`` is shown over the curves when set."""
+        self.reason = reason
+        for j, curve in enumerate(self.curves):
+            if probs is None or len(times) == 0:
+                curve.setData([], [])
+            else:
+                curve.setData(np.asarray(times, float), np.asarray(probs[:, j], float))
+        self.note.setText(reason)
+        self.note.setVisible(bool(reason))
+        self._on_range_changed()
+
+    def curve_data(self, label: str) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys = self.curves[self.labels.index(label)].getData()
+        return (np.zeros(0), np.zeros(0)) if xs is None else (xs, ys)
+
+    def _on_range_changed(self, *_: object) -> None:
+        if self.plot is not None:
+            (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+            self.note.setPos(x0 + 0.02 * (x1 - x0), (y0 + y1) / 2)
+
+
+class PredictionLanes:
+    """The prediction lanes on a timeline: ``show(lanes)`` replaces them, ``clear(reason)`` resets."""
+
+    def __init__(self, timeline) -> None:  # noqa: ANN001 - TimelineView
+        self.timeline = timeline
+        self.lanes: dict[str, ProbabilityLane] = {}
+        self.data: dict[str, LaneData] = {}
+        self._added: list[str] = []  # timeline lane names, to take them away again
+        self._reveal_pending = False
+        timeline.scroll.verticalScrollBar().rangeChanged.connect(lambda *_: self.reveal())
+        self.placeholder: ProbabilityLane | None = None  # the one lane shown before any prediction
+        self.clear("no predictions yet: Models tab ▸ Run model (Ctrl+R)")
+
+    def _remove_all(self) -> None:
+        for name in self._added:
+            self.timeline.remove_lane(name)
+        self._added = []
+        self.lanes = {}
+        self.data = {}
+
+    def clear(self, reason: str) -> None:
+        """Empty the lanes, each saying why (not run yet, running, cancelled); they keep their place."""
+        self.data = {}
+        if not self._added:
+            self.placeholder = ProbabilityLane(())
+            self.timeline.add_lane(PLACEHOLDER, self.placeholder)
+            self._added.append(PLACEHOLDER)
+        for lane in (*self.lanes.values(), self.placeholder):
+            if lane is not None:
+                lane.set_data(np.zeros(0), None, reason)
+
+    def show(self, lanes: list[LaneData]) -> None:
+        """Show one lane per ``LaneData``; the same set of lanes as before is refilled in place."""
+        same = [d.name for d in lanes] == list(self.lanes) and all(
+            self.lanes[d.name].labels == d.labels for d in lanes
+        )
+        if not same:
+            self._remove_all()
+            self.placeholder = None
+            for d in lanes:
+                self.lanes[d.name] = ProbabilityLane(d.labels)
+                self.timeline.add_lane(LANE_PREFIX + d.name, self.lanes[d.name])
+                self._added.append(LANE_PREFIX + d.name)
+        for d in lanes:
+            self.lanes[d.name].set_data(d.times, d.probs, d.reason)
+            self.data[d.name] = d
+        # New lanes reach the scroll area's range only after the layout ran: reveal once they have.
+        self._reveal_pending = True
+        QTimer.singleShot(0, self.reveal)
+
+    def reveal(self) -> None:
+        """Scroll the timeline so the prediction lanes are in sight (they sit below the others)."""
+        names = {lane.name for lane in self.timeline.lanes}
+        if not self._reveal_pending or not self._added or any(n not in names for n in self._added):
+            return
+        scroll = self.timeline.scroll
+        first, last = self.timeline.lane(self._added[0]), self.timeline.lane(self._added[-1])
+        scroll.ensureWidgetVisible(last.widget, 0, 0)
+        scroll.ensureWidgetVisible(first.widget, 0, 0)
+        bottom = last.widget.geometry().bottom() - scroll.verticalScrollBar().value()
+        if bottom <= scroll.viewport().height() or first.widget.y() <= scroll.verticalScrollBar().value():
+            self._reveal_pending = False
+
+    def at(self, t: float) -> dict[str, np.ndarray]:
+        """Each lane's probabilities at media time ``t``."""
+        out = {}
+        for name, d in self.data.items():
+            p = probs_at(d.times, d.probs, t)
+            if p is not None:
+                out[name] = p
+        return out
