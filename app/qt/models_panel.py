@@ -95,16 +95,16 @@ def run_prediction(path: str, model_name: str, weights: str | None, project: Any
     analysis = analyse_clip(path, model_name, weights, job, signals, allow_untrained=True)
     reasons = modality_reasons(signals, list(analysis.per_modality))
     note = "untrained (random weights): ignore these numbers" if untrained else ""
-    lanes = []
+    lanes, win = [], float(analysis.window[0])
     for name, probs in analysis.per_modality.items():
         why = reasons.get(name, "")
         text = f"{why}: predicted without it" if why else ""
         lanes.append(
-            LaneData(name, analysis.times, probs, analysis.labels, "; ".join(filter(None, (text, note))))
+            LaneData(name, analysis.times, probs, analysis.labels, "; ".join(filter(None, (text, note))), win)
         )
-    lanes.append(LaneData("fused", analysis.times, analysis.fused, analysis.labels, note))
+    lanes.append(LaneData("fused", analysis.times, analysis.fused, analysis.labels, note, win))
     if analysis.accumulated is not None:
-        lanes.append(LaneData("EWMA", analysis.times, analysis.accumulated, analysis.labels, note))
+        lanes.append(LaneData("EWMA", analysis.times, analysis.accumulated, analysis.labels, note, win))
     if project is None:
         stored = "no project open: not stored"
     elif untrained:

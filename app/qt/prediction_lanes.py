@@ -43,6 +43,7 @@ class LaneData:
     probs: np.ndarray
     labels: tuple[str, ...]
     reason: str = ""  # e.g. "clip has no audio track: predicted without it"
+    window: float = 0.0  # seconds each prediction covers (a single window is drawn across its span)
     extra: dict = field(default_factory=dict)
 
 
@@ -73,14 +74,20 @@ class ProbabilityLane:
         plot.setYRange(0.0, 1.0, padding=0.05)
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
-    def set_data(self, times: np.ndarray, probs: np.ndarray | None, reason: str = "") -> None:
+    def set_data(
+        self, times: np.ndarray, probs: np.ndarray | None, reason: str = "", window: float = 0.0
+    ) -> None:
         """``probs`` (T, C) at ``times``; ``reason`` is shown over the curves when set."""
         self.reason = reason
+        xs = np.asarray(times, float)
+        if probs is not None and len(xs) == 1 and window > 0:
+            # A clip shorter than one window has one prediction: a point would draw nothing.
+            xs, probs = np.array([xs[0] - window / 2, xs[0] + window / 2]), np.repeat(probs, 2, axis=0)
         for j, curve in enumerate(self.curves):
-            if probs is None or len(times) == 0:
+            if probs is None or len(xs) == 0:
                 curve.setData([], [])
             else:
-                curve.setData(np.asarray(times, float), np.asarray(probs[:, j], float))
+                curve.setData(xs, np.asarray(probs[:, j], float))
         self.note.setText(reason)
         self.note.setVisible(bool(reason))
         self._on_range_changed()
@@ -139,7 +146,7 @@ class PredictionLanes:
                 self.timeline.add_lane(LANE_PREFIX + d.name, self.lanes[d.name])
                 self._added.append(LANE_PREFIX + d.name)
         for d in lanes:
-            self.lanes[d.name].set_data(d.times, d.probs, d.reason)
+            self.lanes[d.name].set_data(d.times, d.probs, d.reason, d.window)
             self.data[d.name] = d
         # New lanes reach the scroll area's range only after the layout ran: reveal once they have.
         self._reveal_pending = True

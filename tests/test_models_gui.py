@@ -1,0 +1,163 @@
+"""The Models tab in the real main window: run the shipped seed 004 system on a demo clip off the GUI
+thread, lanes and the clip-level bars fill, the at-playhead readout follows the clock, cancel leaves
+the window usable, a project stores the prediction (not as a label) and the browser shows it, and a
+wrong weights file or a clip without audio say what happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from affectscope.app.qt.main_window import MainWindow
+from affectscope.app.qt.models_panel import Prediction
+from affectscope.app.qt.prediction_lanes import probs_at
+from affectscope.app.services.demo import build_demo_project
+from affectscope.app.services.project import Project
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_project(tmp_path_factory.mktemp("demo") / "project")
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.workers.cancel_all()
+    w.shutdown()
+
+
+def _open(qtbot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.current_clip_changed, timeout=30000):
+        window.load_clip(path)
+
+
+def _run(qtbot, window: MainWindow) -> Prediction:
+    with qtbot.waitSignal(window.models.predicted, timeout=60000) as blocker:
+        window.models.run_action.trigger()
+        assert window.models.cancel_button.isEnabled()  # the work runs off the GUI thread
+    return blocker.args[0]
+
+
+@pytest.mark.slow
+def test_seed004_fills_lanes_clip_bars_and_follows_the_playhead(
+    qtbot, window: MainWindow, demo: Path
+) -> None:
+    panel = window.models
+    assert panel.model_name == "lightweight-streaming"
+    _open(qtbot, window, demo / "clips" / "astronaut_happy.mp4")
+    result = _run(qtbot, window)
+    a = result.analysis
+    assert not result.untrained and a.labels == ("positive", "neutral", "negative")
+    assert list(panel.lanes.lanes) == [*a.per_modality, "fused", "EWMA"]
+    names = [lane.name for lane in window.timeline.lanes]
+    assert "Predicted: fused" in names and "Predicted: EWMA" in names and "Predicted: model" not in names
+    xs, ys = panel.lanes.lanes["fused"].curve_data("negative")
+    assert np.allclose(xs, a.times) and np.allclose(ys, a.fused[:, 2])
+    assert np.allclose(panel.lanes.lanes["EWMA"].curve_data("positive")[1], a.accumulated[:, 0])
+    assert all(lane.reason == "" for lane in panel.lanes.lanes.values())  # demo clips have face and audio
+    bars = panel.clip_bars.values()
+    assert np.allclose(list(bars.values()), a.clip_probs, atol=1e-3)
+    assert a.clip_label in panel.clip_label.text()
+    # the readout follows the clock
+    for t in (float(a.times[1]), float(a.times[-2])):
+        window.clock.seek(t)
+        qtbot.waitUntil(lambda t=t: f"{t:.2f} s" in panel.at_label.text(), timeout=5000)
+        expected = probs_at(a.times, a.fused, t)
+        assert np.allclose(list(panel.at_bars.values().values()), expected, atol=1e-3)
+    assert not np.allclose(probs_at(a.times, a.fused, a.times[1]), probs_at(a.times, a.fused, a.times[-2]))
+
+
+@pytest.mark.slow
+def test_cancel_leaves_the_window_usable_and_missing_audio_is_explained(
+    qtbot, window: MainWindow, tmp_path: Path, shared_data: Path
+) -> None:
+    from tests.clipfactory import make_clip
+
+    panel = window.models
+    clip = make_clip(tmp_path / "silent.mp4", n_frames=100, fps=25)  # no audio track, never analysed
+    _open(qtbot, window, clip)
+    panel.run_action.trigger()
+    assert panel.handle is not None
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.handle is None, timeout=30000)
+    assert panel.status.text() == "Cancelled."
+    assert panel.run_button.isEnabled() and panel.lanes.placeholder.reason.startswith("cancelled")
+    # the window still works: open another clip and run to the end on it
+    real = shared_data / "clips" / "woman2_unlabelled.mp4"  # a real face, no audio track
+    _open(qtbot, window, real)
+    result = _run(qtbot, window)
+    assert panel.lanes.lanes["audio"].reason == "clip has no audio track: predicted without it"
+    assert panel.lanes.lanes["face"].reason == ""
+    assert len(panel.lanes.lanes["audio"].curve_data("neutral")[0]) == len(result.analysis.times)
+    assert "no project open" in panel.status.text()
+
+
+@pytest.mark.slow
+def test_prediction_is_stored_in_the_project_and_shown_in_the_browser(
+    qtbot, window: MainWindow, demo: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from affectscope.db import predictions as pred_rows
+    from affectscope.db.uow import unit_of_work
+
+    folder = tmp_path / "project"
+    shutil.copytree(demo, folder)
+    with Project.init(folder) as p:
+        p.import_clips(folder)
+    window.open_path(folder / "clips")
+    qtbot.waitUntil(
+        lambda: window.labelling.project is not None and window.models.path is not None, timeout=30000
+    )
+    path = window.models.path
+    result = _run(qtbot, window)
+    assert result.stored_ok and "stored in the project" in window.models.status.text()
+    a = result.analysis
+    with Project.open(folder) as p:
+        clip = p.clip(path)
+        with unit_of_work(p.db) as s:
+            rows = pred_rows.clip_predictions(s, clip.id)
+            fused = pred_rows.time_predictions(s, rows[-1].model_version_id, clip.id, "fused")
+        assert clip.label is None  # a prediction never becomes the clip's label
+    assert rows[-1].label == a.clip_label and np.allclose(rows[-1].probs, a.clip_probs, atol=1e-5)
+    assert len(fused) == len(a.times)
+    model = window.browser.model
+    row = model.rows[model._row_of[Path(path)]]
+    assert row.extra["prediction"] == a.clip_label
+    assert row.extra["confidence"] == pytest.approx(float(a.clip_probs.max()))
+    # a window opened later fills the columns from the database
+    other = MainWindow()
+    qtbot.addWidget(other)
+    try:
+        with qtbot.waitSignal(other.models.browser_filled, timeout=30000) as blocker:
+            other.open_path(folder / "clips")
+        assert blocker.args[0] == 1
+        row = other.browser.model.rows[other.browser.model._row_of[Path(path)]]
+        assert row.extra["prediction"] == a.clip_label
+    finally:
+        other.workers.cancel_all()
+        other.shutdown()
+
+
+def test_wrong_weights_file_shows_the_error(qtbot, window: MainWindow, demo: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "other.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    panel = window.models
+    _open(qtbot, window, demo / "clips" / "astronaut_neutral.mp4")
+    panel.set_weights(str(bad))
+    assert "other.safetensors" in panel.weights_label.text() and panel.shipped_button.isEnabled()
+    with qtbot.waitSignal(window.error_shown, timeout=30000) as blocker:
+        panel.run_action.trigger()
+    title, message = blocker.args
+    assert title == "Cannot run lightweight-streaming"
+    assert "not a readable safetensors file" in message and "affectscope train" in message
+    assert "not a readable safetensors file" in window.statusBar().currentMessage()
+    assert panel.run_button.isEnabled() and panel.result is None
+    panel.set_weights(None)
+    assert "shipped" in panel.weights_label.text()
