@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.overlays import SignalsOverlay, perception_overlays
 from affectscope.app.qt.perception_lanes import PerceptionLanes
 from affectscope.models.signals import ClipSignals
@@ -36,7 +37,7 @@ def _extract(path: str, rate_hz: float, job, cache_only: bool = False) -> ClipSi
     return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only)
 
 
-class PerceptionPanel(QWidget):
+class PerceptionPanel(OneJobPanel, QWidget):
     """Analyse button, progress, cancel, overlay check boxes, expression lane mode, reasons."""
 
     analysed = Signal(object)  # ClipSignals shown (after an analysis or a cache hit)
@@ -55,6 +56,7 @@ class PerceptionPanel(QWidget):
         self.lanes = PerceptionLanes(timeline)
 
         self.analyse_button = QPushButton("Analyse clip", self)
+        self.start_button = self.analyse_button
         self.analyse_button.setEnabled(False)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
@@ -126,20 +128,6 @@ class PerceptionPanel(QWidget):
             on_cancelled=self._on_cancelled,
             on_progress=self._on_progress,
         )
-
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-
-    def _job_over(self) -> None:
-        self.handle = None
-        self.cancel_button.setEnabled(False)
-        self.analyse_button.setEnabled(self.path is not None)
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        self.status.setText(message)
 
     def _on_cached(self, path: str, signals: ClipSignals | None) -> None:
         if path == self.path and signals is not None and self.handle is None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.clip_browser import Column
+from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.prediction_lanes import LaneData, PredictionLanes, class_colours
 from affectscope.errors import UserFacingError
 from affectscope.models.registry import all_specs, get
@@ -171,7 +172,7 @@ class ProbabilityBars(QWidget):
         return {label: bar.value() / 1000 for label, bar in self.bars.items()}
 
 
-class ModelsPanel(QWidget):
+class ModelsPanel(OneJobPanel, QWidget):
     """Model chooser, weights, Run/Cancel, clip-level bars and the at-playhead readout."""
 
     predicted = Signal(object)  # Prediction shown
@@ -203,6 +204,7 @@ class ModelsPanel(QWidget):
         self.shipped_button = QPushButton("Shipped", self)
         self.shipped_button.setToolTip("Go back to the model's shipped weights")
         self.run_button = QPushButton("Run model", self)
+        self.start_button = self.run_button
         self.run_button.setToolTip("Run the chosen model on the open clip (Ctrl+R)")
         self.run_button.setEnabled(False)
         self.cancel_button = QPushButton("Cancel", self)
@@ -353,20 +355,6 @@ class ModelsPanel(QWidget):
             on_cancelled=self._on_cancelled,
             on_progress=self._on_progress,
         )
-
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-
-    def _job_over(self) -> None:
-        self.handle = None
-        self.cancel_button.setEnabled(False)
-        self.run_button.setEnabled(self.path is not None)
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-        self.status.setText(message)
 
     def _on_finished(self, result: Prediction) -> None:
         self._job_over()
