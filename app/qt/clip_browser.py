@@ -219,7 +219,11 @@ class ClipBrowser(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes what is left
+        # The name keeps a readable width of its own (user-resizable) and stays the leftmost column
+        # when later features add columns; the last column takes what is left.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 170)
+        header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
         self.count_label = QLabel("No folder open", self)
         # A long folder path must not widen the dock (and with it the window's minimum width).
@@ -249,6 +253,7 @@ class ClipBrowser(QWidget):
         self.table.selectRow(proxy_index.row())
         self.table.setCurrentIndex(proxy_index)
         self.table.selectionModel().blockSignals(False)
+        self.table.horizontalScrollBar().setValue(0)  # keep the Name column in view
         self.table.viewport().update()
 
     @Slot(object)

@@ -191,6 +191,9 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.lanes = PredictionLanes(window.timeline)
 
         self.model_box = QComboBox(self)
+        # Long model titles must not widen the inspector (and with it the window's minimum width).
+        self.model_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_box.setMinimumContentsLength(14)
         for spec in all_specs():
             self.model_box.addItem(f"{spec.name} (seed {spec.seed})", spec.name)
         self.info = QLabel(self)
