@@ -53,6 +53,7 @@ class ModelSpec:
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
+_LOADED = False
 
 
 def register(spec: ModelSpec) -> ModelSpec:
@@ -63,6 +64,11 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 
 def _load_builtin() -> None:
+    """Import the built-in specs and entry points once, whatever was registered before."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
     # The spec list lives in a torch-free module so that listing stays cheap.
     importlib.import_module("affectscope.models.catalog")
     for ep in entry_points(group="affectscope.models"):
@@ -70,14 +76,12 @@ def _load_builtin() -> None:
 
 
 def all_specs() -> list[ModelSpec]:
-    if not _REGISTRY:
-        _load_builtin()
+    _load_builtin()
     return sorted(_REGISTRY.values(), key=lambda s: (s.seed, s.name))
 
 
 def get(name: str) -> ModelSpec:
-    if not _REGISTRY:
-        _load_builtin()
+    _load_builtin()
     try:
         return _REGISTRY[name]
     except KeyError:
