@@ -1,7 +1,7 @@
 """Map the repository's top-level folders onto one import root, ``affectscope``.
 
-The product's layout keeps ``app/``, ``models/``, ``db/``, ``media/`` and ``resources/`` at the top
-of the repository, but they must install as ``affectscope.app`` and so on, never as bare ``app`` or
+The product's layout keeps ``app/``, ``models/``, ``analysis/``, ``db/``, ``media/`` and ``resources/``
+at the top of the repository, but they must install as ``affectscope.app`` and so on, never as bare ``app`` or
 ``models`` in site-packages. pyproject.toml holds the metadata; this file only computes the mapping.
 """
 
@@ -15,6 +15,7 @@ ROOTS = {
     "affectscope.models": "models",
     "affectscope.db": "db",
     "affectscope.media": "media",
+    "affectscope.analysis": "analysis",
     "affectscope.resources": "resources",
 }
 

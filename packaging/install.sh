@@ -34,12 +34,14 @@ fi
 stamp=".venv/.affectscope-$(cat pyproject.toml setup.py | sha256sum | cut -c1-16)-$DEV"
 if [ ! -f "$stamp" ]; then
   python -m pip install -q --upgrade pip
-  if [ $DEV = 1 ]; then python -m pip install -q -e ".[dev]"; else python -m pip install -q -e .; fi
+  if [ $DEV = 1 ]; then python -m pip install -q -e ".[dev,keras]"; else python -m pip install -q -e .; fi
   # mediapipe 0.10.21 is the last release that ships BlazePose's model files; its declared
   # requirements (jax, opencv-contrib-python, sentencepiece...) would pull a second OpenCV into cv2/
   # and numpy 2, and pose estimation needs none of them: install it alone. Its real runtime needs
   # (absl-py, attrs, flatbuffers, protobuf<5, matplotlib, numpy<2) are in pyproject.toml.
   python -m pip install -q --no-deps "mediapipe==0.10.21"
+  # tf-keras declares the full `tensorflow` wheel; tensorflow-cpu (the keras extra) provides it.
+  if [ $DEV = 1 ]; then python -m pip install -q --no-deps "tf-keras==2.19.0"; fi
   rm -f .venv/.affectscope-*
   touch "$stamp"
 fi

@@ -15,6 +15,7 @@ QT_FREE = [
     "affectscope.media",
     "affectscope.db",
     "affectscope.models",
+    "affectscope.analysis",
     "affectscope.jobs",
     "affectscope.app.services",
     "affectscope.app.cli",
@@ -71,7 +72,7 @@ def _violations(folder: str, forbidden: tuple[str, ...], skip: str | None = None
 QT = ("PySide6", "pyqtgraph", "PyQt5", "PyQt6", "shiboken6")
 
 
-@pytest.mark.parametrize("folder", ["media", "db", "models", "affectscope", "app"])
+@pytest.mark.parametrize("folder", ["media", "db", "models", "analysis", "affectscope", "app"])
 def test_no_qt_import_outside_app_qt(folder: str) -> None:
     """Static check of every import statement, including imports inside functions."""
     assert _violations(folder, QT, skip="qt") == []
@@ -80,6 +81,12 @@ def test_no_qt_import_outside_app_qt(folder: str) -> None:
 def test_models_and_db_do_not_know_each_other() -> None:
     assert _violations("models", ("affectscope.db",)) == []
     assert _violations("db", ("affectscope.models", "torch")) == []
+
+
+def test_analysis_is_the_lowest_room() -> None:
+    """analysis/ computes on plain arrays: no torch, no database, no models, no application code."""
+    forbidden = ("torch", "affectscope.models", "affectscope.db", "affectscope.app", "sqlalchemy")
+    assert _violations("analysis", forbidden) == []
 
 
 def test_the_static_check_sees_a_violation(tmp_path: Path) -> None:
