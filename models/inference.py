@@ -229,7 +229,7 @@ def analyse_signals(
     if alpha is not None:
         from affectscope.models.systems.lightweight import ewma
 
-        accumulated = ewma(f, float(alpha))
+        accumulated = ewma(f, float(alpha), y0=getattr(model, "ewma_y0", None))
         clip = accumulated[-1]
     else:
         clip = f.mean(axis=0)

@@ -4,7 +4,12 @@ Per analysed moment: find the face and mouth, classify the mouth open/closed (28
 thresholded at 0.5, eq. 2); closed → the face-only CNN (96×96) decides; open → the audio-visual
 net decides (the face CNN and a spectrogram CNN, 400×400, whose softmax outputs are concatenated
 and classified by a 6→3 softmax layer). Predictions over time are accumulated with an
-exponentially weighted moving average, alpha = 0.1 (eq. 1, ``ewma``).
+exponentially weighted moving average (eq. 1, ``ewma``), started from y0 = 0 as eq. 1 does.
+
+EWMA time constant: the paper predicts every 30 ms with alpha = 0.1, a memory of
+-0.03 / ln(0.9) ≈ 0.285 s. Here one prediction covers a 1 s window every 0.25 s, so alpha is set
+from that time constant (``ewma_time_constant``): alpha = 1 − exp(−hop / 0.285) ≈ 0.58 at 0.25 s.
+(alpha = 0.1 at our hop would remember ~2.4 s.) An explicit ``ewma_alpha`` overrides it.
 
 Here one prediction covers a 1 s window (hop 0.25 s): the face and mouth crops of the analysed
 frame nearest the window's centre and the spectrogram of the window's audio. Inputs come from
@@ -39,7 +44,16 @@ from affectscope.models.systems.lightweight_nets import (
     visual_cnn,
 )
 
-EWMA_ALPHA = 0.1
+EWMA_ALPHA = 0.1  # the paper's, per 30 ms step
+PAPER_STEP_S = 0.03
+EWMA_TIME_CONSTANT = -PAPER_STEP_S / float(np.log(1 - EWMA_ALPHA))  # ≈ 0.285 s
+
+
+def alpha_for_step(step_s: float, time_constant: float = EWMA_TIME_CONSTANT) -> float:
+    """The EWMA coefficient that keeps ``time_constant`` seconds of memory at ``step_s`` per prediction."""
+    return float(1.0 - np.exp(-step_s / time_constant))
+
+
 FACE_TRACK = "face_crop96"
 MOUTH_TRACK = "mouth_crop28"
 
@@ -83,28 +97,37 @@ class LightweightStreaming(EmotionSystem):
         num_classes: int = 3,
         window_seconds: float = 1.0,
         hop_seconds: float = 0.25,
-        ewma_alpha: float = EWMA_ALPHA,
+        ewma_alpha: float | None = None,
         mouth_threshold: float = 0.5,
         audio_rate: int = 16000,
+        spectrogram_size: int = SPEC_SIZE,
+        ewma_time_constant: float = EWMA_TIME_CONSTANT,
         **_paper: Any,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.window_seconds = window_seconds
         self.hop_seconds = hop_seconds
-        self.ewma_alpha = ewma_alpha
+        self.ewma_alpha = (
+            float(ewma_alpha) if ewma_alpha is not None else alpha_for_step(hop_seconds, ewma_time_constant)
+        )
+        #: eq. 1's y0: the accumulator starts from zero
+        self.ewma_y0 = np.zeros(num_classes)
+        self.spectrogram_size = int(spectrogram_size)
         self.mouth_threshold = mouth_threshold
         self.audio_rate = audio_rate
         self.mouth = MouthNet()
         self.visual = visual_cnn(num_classes)  # face-only classifier (mouth closed)
-        self.audiovisual = AudioVisualNet(num_classes)  # its own face CNN + audio CNN + fusion
+        # its own face CNN + audio CNN + fusion
+        self.audiovisual = AudioVisualNet(num_classes, self.spectrogram_size)
 
     # -- inputs ---------------------------------------------------------------------------------
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         face = _nearest_in(signals.track(FACE_TRACK), t0, t1)
         mouth = _nearest_in(signals.track(MOUTH_TRACK), t0, t1)
         audio = self._audio(signals, t0, t1)
-        spec = None if audio is None else spectrogram_image(audio, signals.audio_rate)
+        size = self.spectrogram_size
+        spec = None if audio is None else spectrogram_image(audio, signals.audio_rate, size)
         return {
             "face": (face_tensor(face) if face is not None else torch.zeros(3, FACE_SIZE, FACE_SIZE))[None],
             "face_mask": torch.tensor([float(face is not None)]),
@@ -112,7 +135,7 @@ class LightweightStreaming(EmotionSystem):
                 None
             ],
             "mouth_mask": torch.tensor([float(mouth is not None)]),
-            "audio": (spec if spec is not None else torch.zeros(3, SPEC_SIZE, SPEC_SIZE))[None],
+            "audio": (spec if spec is not None else torch.zeros(3, size, size))[None],
             "audio_mask": torch.tensor([float(spec is not None)]),
         }
 

@@ -17,7 +17,8 @@ import torch
 from torch.utils.data import Dataset
 
 from affectscope.errors import MediaError
-from affectscope.models.systems.lightweight_inputs import face_tensor, spectrogram_image
+from affectscope.models.systems.lightweight_inputs import SPEC_SIZE, face_tensor, spectrogram_image
+from affectscope.models.training.augment import AudioAugment, FaceAugment, spec_augment
 from affectscope.models.training.datasets import Sample
 
 AUDIO_RATE = 16000
@@ -60,10 +61,16 @@ class AudioWindows(Dataset):
         max_windows: int | None = None,
         jitter: bool = False,
         seed: int = 0,
+        augment: AudioAugment | None = None,
+        spec_size: int = SPEC_SIZE,
+        spec_mask: bool = False,
     ) -> None:
         self.samples = list(samples)
         self.window = int(window_s * AUDIO_RATE)
         self.jitter = jitter
+        self.augment = augment
+        self.spec_size = spec_size
+        self.spec_mask = spec_mask
         self.rng = np.random.default_rng(seed)
         self.items: list[tuple[int, int]] = []
         for i, s in enumerate(self.samples):
@@ -85,10 +92,19 @@ class AudioWindows(Dataset):
                     st + self.rng.integers(-self.window // 4, self.window // 4 + 1), 0, len(x) - self.window
                 )
             )
-        seg = x[st : st + self.window]
+        if self.augment is not None:  # speed perturbation reads a little more or less than a window
+            span = int(self.window * max(self.augment.speeds))
+            seg = self.augment.speed(x[st : st + span])[: self.window]
+        else:
+            seg = x[st : st + self.window]
         if len(seg) < self.window:
             seg = np.pad(seg, (0, self.window - len(seg)))
-        return spectrogram_image(seg, AUDIO_RATE), self.samples[i].label
+        if self.augment is not None:
+            seg = self.augment(seg)
+        img = spectrogram_image(seg, AUDIO_RATE, self.spec_size)
+        if self.spec_mask:
+            img = spec_augment(img, self.rng)
+        return img, self.samples[i].label
 
 
 def load_face_image(path: str | Path) -> np.ndarray:
@@ -102,9 +118,12 @@ def load_face_image(path: str | Path) -> np.ndarray:
 class FaceImages(Dataset):
     """(face (3, 96, 96) in [0, 1], label): grey images upsampled and repeated over 3 channels."""
 
-    def __init__(self, samples: Sequence[Sample], flip: bool = False, seed: int = 0) -> None:
+    def __init__(
+        self, samples: Sequence[Sample], flip: bool = False, seed: int = 0, augment: FaceAugment | None = None
+    ) -> None:
         self.samples = list(samples)
         self.flip = flip
+        self.augment = augment
         self.rng = np.random.default_rng(seed)
         # FER images are tiny (48×48): keep them all in memory as uint8.
         self.images = [load_face_image(s.path) for s in self.samples]
@@ -116,6 +135,8 @@ class FaceImages(Dataset):
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
         img = self.images[k]
-        if self.flip and self.rng.random() < 0.5:
+        if self.augment is not None:
+            img = self.augment(img)
+        elif self.flip and self.rng.random() < 0.5:
             img = img[:, ::-1]
         return face_tensor(img), int(self.labels[k])

@@ -1,14 +1,23 @@
-"""The training loop shared by every recipe: Adam/SGD, early stopping on validation loss, Job progress.
+"""The training loop shared by every recipe: Adam/SGD, UAR-based selection, a collapse guard, Job progress.
 
-``fit`` keeps the weights of the epoch with the lowest validation loss and stops after
-``patience`` epochs without improvement; it reports progress per batch and checks for
-cancellation between batches (``Cancelled`` leaves the model at its best weights so far).
+``fit`` keeps the weights of the epoch with the best validation UAR (unweighted average recall;
+ties broken by the lower validation loss) and stops after ``patience`` epochs without improvement.
+Where the validation set has no class labels (or the outputs are a single logit) it selects on
+validation loss, as before. Class-balanced loss weights (``class_weight="balanced"``) and a
+learning-rate schedule (``lr_schedule="cosine"``: linear warm-up then cosine decay, per step) are
+opt-in. After training, the selected epoch's validation predictions are scored with bootstrap CIs
+(``FitResult.val_report``); a model that answers one class, or recalls some class under 0.2, is
+reported loudly (``FitResult.collapse``, the ``affectscope.training`` logger, ``job.partial``).
+Progress is reported per batch; cancellation is checked between batches (``Cancelled`` leaves the
+model at its best weights so far).
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +28,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from affectscope.analysis.metrics import classification_report, format_report
 from affectscope.jobs import Job, ensure_job
+
+log = logging.getLogger("affectscope.training")
 
 Forward = Callable[[nn.Module, Any], Any]  # (model, inputs) -> logits tensor or SystemOutput
 LossFn = Callable[[Any, torch.Tensor], torch.Tensor]
@@ -44,6 +56,33 @@ class FitResult:
     seconds: float = 0.0
     #: the loss reached no trainable parameter (e.g. a parameter-free vote fusion): nothing was trained
     nothing_to_train: bool = False
+    #: what chose the kept epoch: "val_uar" (classification with labels) or "val_loss"
+    selected_on: str = "val_loss"
+    best_val_uar: float | None = None
+    #: the kept epoch's validation metrics (UAR, accuracy, macro-F1 with bootstrap CIs, per-class recall)
+    val_report: dict[str, Any] | None = None
+    #: collapse-guard warnings on the kept epoch's validation predictions (empty: no collapse)
+    collapse: list[str] = field(default_factory=list)
+    class_weights: list[float] | None = None
+    lr_schedule: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready record for model cards (history included)."""
+        return {
+            "epochs_run": len(self.history),
+            "best_epoch": self.best_epoch,
+            "selected_on": self.selected_on,
+            "best_val_uar": self.best_val_uar,
+            "best_val_loss": self.best_val_loss,
+            "stopped_early": self.stopped_early,
+            "seconds": round(self.seconds, 1),
+            "class_weights": self.class_weights,
+            "lr_schedule": self.lr_schedule,
+            "val": self.val_report,
+            "collapse": self.collapse,
+            "collapsed": bool(self.collapse),
+            "history": self.history,
+        }
 
 
 def default_device() -> torch.device:
@@ -163,6 +202,58 @@ def evaluate_loss(
     return total / max(n, 1), np.concatenate(outs) if outs else np.zeros((0,))
 
 
+def class_weights_for(labels: Any, num_classes: int | None = None) -> torch.Tensor:
+    """Inverse-frequency weights (scikit-learn's "balanced": n / (C · n_c)); absent classes get 0."""
+    y = np.asarray(labels, int).reshape(-1)
+    c = int(num_classes or (y.max() + 1 if len(y) else 1))
+    counts = np.bincount(y, minlength=c).astype(np.float64)
+    w = np.where(counts > 0, len(y) / (c * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def weighted_cross_entropy(weights: torch.Tensor) -> LossFn:
+    def loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        lg = _logits(logits)
+        return nn.functional.cross_entropy(lg, y.long(), weight=weights.to(lg.device))
+
+    return loss
+
+
+def _schedule(opt: torch.optim.Optimizer, kind: str | None, total_steps: int) -> Any:
+    """Per-step LR multiplier: "cosine" = 5 % linear warm-up, then cosine decay to 5 % of the base."""
+    if kind in (None, "none", "constant"):
+        return None
+    if kind != "cosine":
+        raise ValueError(f"unknown lr_schedule {kind!r} (known: cosine, none)")
+    warm = max(1, int(0.05 * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        t = min(1.0, (step - warm) / max(1, total_steps - warm))
+        return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * t))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def _predictions(out: np.ndarray) -> np.ndarray | None:
+    """Class predictions from stacked multi-class logits, or None (binary / regression outputs)."""
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(1)
+    return None
+
+
+def report_collapse(report: dict[str, Any], what: str, job: Job | None = None) -> list[str]:
+    """Say loudly (log warning, job partial result) when a report shows a collapsed model."""
+    warnings = list(report.get("warnings", []))
+    if warnings:
+        msg = f"COLLAPSE GUARD: {what}: " + "; ".join(warnings)
+        log.warning(msg)
+        if job is not None:
+            job.partial({"warning": msg})
+    return warnings
+
+
 def fit(
     model: nn.Module,
     forward: Forward,
@@ -184,12 +275,19 @@ def fit(
     recalibrate: bool = True,
     context_loss: ContextLoss | None = None,
     epoch_info: Callable[[int], dict[str, float]] | None = None,
+    class_weight: str | Any | None = None,
+    lr_schedule: str | None = None,
+    select: str = "auto",
+    label_names: Any = None,
 ) -> FitResult:
     """Train ``model`` in place; returns the history and restores the best-validation weights.
 
     ``params`` may be optimizer parameter groups (per-group learning rates); ``context_loss``
     replaces ``loss`` when the loss needs the inputs or the epoch; ``epoch_info(epoch)`` adds
-    values (schedules) to each history row.
+    values (schedules) to each history row. ``class_weight="balanced"`` (or explicit weights)
+    weights the default cross-entropy by inverse class frequency of ``train.labels``;
+    ``lr_schedule="cosine"`` warms up and decays the rate per step; ``select`` is "auto" (UAR when
+    the validation set has labels and the outputs are multi-class), "uar" or "loss".
     """
     job = ensure_job(job)
     device = default_device()
@@ -200,10 +298,27 @@ def fit(
         opt: torch.optim.Optimizer = torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     else:
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    result = FitResult()
+    result = FitResult(lr_schedule=lr_schedule)
+    if class_weight is not None and context_loss is None:
+        if isinstance(class_weight, str):
+            if class_weight != "balanced":
+                raise ValueError(f"unknown class_weight {class_weight!r} (known: balanced)")
+            train_labels = getattr(train, "labels", None)
+            if train_labels is None:
+                raise ValueError("class_weight='balanced' needs a training dataset with .labels")
+            n_cls = len(label_names) if label_names is not None else None
+            weights = class_weights_for(train_labels, n_cls)
+        else:
+            weights = torch.as_tensor(np.asarray(class_weight, dtype=np.float32))
+        result.class_weights = [round(float(w), 4) for w in weights]
+        loss = weighted_cross_entropy(weights)
     best_state = copy.deepcopy(model.state_dict())
     start = time.perf_counter()
     steps_per_epoch = max(1, -(-len(train) // batch_size))
+    sched = _schedule(opt, lr_schedule, epochs * steps_per_epoch)
+    val_labels = getattr(val, "labels", None)
+    best_key: tuple[float, float] = (-math.inf, -math.inf)
+    best_pred: np.ndarray | None = None
     bad = 0
     try:
         for epoch in range(epochs):
@@ -220,6 +335,8 @@ def fit(
                     break
                 batch_loss.backward()
                 opt.step()
+                if sched is not None:
+                    sched.step()
                 running += float(batch_loss.detach()) * len(y)
                 seen += len(y)
                 job.progress(
@@ -237,18 +354,30 @@ def fit(
             row = {"epoch": epoch + 1, "train_loss": running / max(seen, 1), "val_loss": val_loss}
             if epoch_info is not None:
                 row.update(epoch_info(epoch))
-            labels = getattr(val, "labels", None)
-            if labels is not None and len(val_out):
-                pred = (
-                    val_out.argmax(1)
-                    if val_out.ndim == 2 and val_out.shape[1] > 1
-                    else (val_out.reshape(-1) > 0)
-                )
-                row["val_accuracy"] = float(np.mean(pred.astype(int) == np.asarray(labels).astype(int)))
+            pred = _predictions(val_out) if val_labels is not None and len(val_out) else None
+            use_uar = select == "uar" or (select == "auto" and pred is not None)
+            if val_labels is not None and len(val_out):
+                y_val = np.asarray(val_labels).astype(int)
+                if pred is None:
+                    pred = (val_out.reshape(-1) > 0).astype(int)
+                row["val_accuracy"] = float(np.mean(pred.astype(int) == y_val))
+                if use_uar:
+                    names = list(label_names) if label_names is not None else None
+                    n_cls = len(names) if names else int(max(y_val.max(), pred.max()) + 1)
+                    names = names or [str(i) for i in range(n_cls)]
+                    rep = classification_report(y_val, pred, names, ci=False)
+                    row["val_uar"] = rep["uar"]
+                    row["val_macro_f1"] = rep["macro_f1"]
+                    row["val_collapsed"] = rep["collapsed"]
             result.history.append(row)
             job.partial(row)
-            if val_loss < result.best_val_loss:
-                result.best_val_loss, result.best_epoch, bad = val_loss, epoch + 1, 0
+            key = (row["val_uar"], -val_loss) if use_uar and "val_uar" in row else (-val_loss, 0.0)
+            if key > best_key:
+                best_key, bad = key, 0
+                result.best_val_loss, result.best_epoch = val_loss, epoch + 1
+                result.selected_on = "val_uar" if use_uar and "val_uar" in row else "val_loss"
+                result.best_val_uar = row.get("val_uar")
+                best_pred = pred if result.selected_on == "val_uar" else None
                 best_state = copy.deepcopy(model.state_dict())
             else:
                 bad += 1
@@ -261,6 +390,13 @@ def fit(
     finally:
         model.load_state_dict(best_state)
         result.seconds = time.perf_counter() - start
+    if best_pred is not None and val_labels is not None:
+        names = list(label_names) if label_names is not None else None
+        y_val = np.asarray(val_labels).astype(int)
+        n_cls = len(names) if names else int(max(y_val.max(), best_pred.max()) + 1)
+        result.val_report = classification_report(y_val, best_pred, names or [str(i) for i in range(n_cls)])
+        log.info("%s: validation %s (epoch %d)", what, format_report(result.val_report), result.best_epoch)
+        result.collapse = report_collapse(result.val_report, f"{what} (validation)", job)
     return result
 
 
@@ -397,7 +533,12 @@ def fit_system(
             for row in res.history:
                 row["stage"] = info["name"]  # type: ignore[assignment]
             info.update(
-                epochs_run=len(res.history), best_epoch=res.best_epoch, best_val_loss=res.best_val_loss
+                epochs_run=len(res.history),
+                best_epoch=res.best_epoch,
+                best_val_loss=res.best_val_loss,
+                selected_on=res.selected_on,
+                best_val_uar=res.best_val_uar,
+                collapse=res.collapse,
             )
             if res.nothing_to_train:
                 info["skipped"] = "the loss reaches no trainable parameter"
@@ -407,6 +548,8 @@ def fit_system(
             combined.stopped_early = combined.stopped_early or res.stopped_early
             if not res.nothing_to_train:
                 combined.best_epoch, combined.best_val_loss = res.best_epoch, res.best_val_loss
+                combined.selected_on, combined.best_val_uar = res.selected_on, res.best_val_uar
+                combined.val_report, combined.collapse = res.val_report, res.collapse
         from affectscope.models.systems.base import EmotionSystem
 
         chooser = getattr(type(model), "choose_fusion_weights", None)
