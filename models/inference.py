@@ -224,15 +224,7 @@ def analyse_signals(
             hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
     f = np.concatenate(fused)
-    accumulated = None
-    alpha = getattr(model, "ewma_alpha", None)
-    if alpha is not None:
-        from affectscope.models.systems.lightweight import ewma
-
-        accumulated = ewma(f, float(alpha), y0=getattr(model, "ewma_y0", None))
-        clip = accumulated[-1]
-    else:
-        clip = f.mean(axis=0)
+    clip, accumulated = clip_decision(model, f)
     labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
     return Analysis(
         model=spec.name,
@@ -247,6 +239,60 @@ def analyse_signals(
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
     )
+
+
+def clip_decision(model: torch.nn.Module, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(clip probabilities, EWMA timeline or None): the EWMA's last value for systems that accumulate
+    evidence (seed 004, from y0 = 0 as eq. 1), else the mean over windows."""
+    alpha = getattr(model, "ewma_alpha", None)
+    if alpha is None:
+        return fused.mean(axis=0), None
+    from affectscope.models.systems.lightweight import ewma
+
+    acc = ewma(fused, float(alpha), y0=getattr(model, "ewma_y0", None))
+    return acc[-1], acc
+
+
+def analyse_many(
+    spec: ModelSpec,
+    model: torch.nn.Module,
+    signals: list[ClipSignals],
+    job: Job | None = None,
+    batch_size: int = 64,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fused window probabilities (T, C), clip probabilities (C,)) for many clips at once.
+
+    Windows of all clips are batched together (evaluation over a folder of short files), so the
+    networks see full batches instead of one file's few windows.
+    """
+    from affectscope.models.systems.base import EmotionSystem, collate
+
+    if not isinstance(model, EmotionSystem):
+        raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
+    job = ensure_job(job)
+    win, hop = float(model.window_seconds), float(model.hop_seconds)
+    items = [
+        (i, float(t))
+        for i, sig in enumerate(signals)
+        for t in window_starts(max(sig.duration, 1e-3), win, hop)
+    ]
+    dev = device()
+    probs: list[np.ndarray] = []
+    for b0 in range(0, len(items), batch_size):
+        job.check()
+        chunk = items[b0 : b0 + batch_size]
+        batch = collate([model.batch_from_signals(signals[i], t, t + win) for i, t in chunk])
+        with torch.no_grad():
+            out = model({k: v.to(dev) for k, v in batch.items()})
+        probs.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        job.progress(min(b0 + batch_size, len(items)), len(items), f"{spec.name}: window {b0 + len(chunk)}")
+    allp = np.concatenate(probs) if probs else np.zeros((0, len(spec.labels)))
+    owner = np.array([i for i, _ in items], dtype=int)
+    out_list = []
+    for i in range(len(signals)):
+        f = allp[owner == i]
+        out_list.append((f, clip_decision(model, f)[0]))
+    return out_list
 
 
 def analyse_clip(

@@ -42,6 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", required=True, help="CSV of path,label rows")
     p.add_argument("--labels", help="label set to score in (default: the model's)")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
+    p.add_argument(
+        "--protocol",
+        choices=("broad", "paper"),
+        default="broad",
+        help="broad: every mapped file; paper: seed 004's test (happy / neutral+calm / angry+sad, "
+        "fear, disgust, surprise left out, balanced per actor)",
+    )
+    p.add_argument(
+        "--decision",
+        choices=("model", "mean"),
+        default="model",
+        help="clip decision: the model's own (seed 004: EWMA from y0 = 0) or the mean over windows",
+    )
+    p.add_argument("--workers", type=int, default=2, help="decoding threads")
+    p.add_argument("--file-by-file", action="store_true", help="the old per-file path (slow; a baseline)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
 
@@ -143,14 +158,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from affectscope.models.evaluation import evaluate_manifest
 
-    report = evaluate_manifest(args.model, args.manifest, args.labels, args.weights, job=_job())
+    from affectscope.analysis.metrics import format_report
+
+    report = evaluate_manifest(
+        args.model,
+        args.manifest,
+        args.labels,
+        args.weights,
+        job=_job(),
+        protocol=args.protocol,
+        decision=args.decision,
+        fast=not args.file_by_file,
+        workers=args.workers,
+    )
     if args.json:
         _dump(report)
         return 0
-    print(
-        f"{args.model} on {args.manifest}: n={report['n']} accuracy {report['accuracy']:.3f} "
-        f"macro-F1 {report['macro_f1']:.3f}"
-    )
+    print(f"{args.model} on {args.manifest} ({args.protocol} protocol): n={report['n']}")
+    print(f"  {format_report(report)} · kappa {report['kappa']:.3f}")
     for label, row in report["per_class"].items():
         print(
             f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} "

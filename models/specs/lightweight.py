@@ -25,13 +25,13 @@ SPEC = register(
             "stft_rate": 48000,
             "face_size": 96,
             "mouth_size": 28,
-            # The paper's image is 400x400; the shipped audio CNN reads 128x128 (same layers; the
+            # The paper's image is 400x400; the shipped audio CNN reads 64x64 (same layers; the
             # 400x400 image is a ~10x upsample of a 234x41 STFT and costs 10x the CPU).
-            "spectrogram_size": 128,
+            "spectrogram_size": 64,
         },
         description=(
             "Mouth CNN 28x28x3 (1,252,571 params), face CNN 96x96x3 (136,259), spectrogram CNN 400x400x3 "
-            "(2,509,827; shipped at 128x128: 483,491), audio-visual late fusion; 4,034,937 in all at paper "
+            "(2,509,827; shipped at 64x64), audio-visual late fusion; 4,034,937 in all at paper "
             "sizes. Routing: mouth closed -> face CNN, open -> audio-visual; EWMA with the paper's ~0.285 s "
             "time constant (alpha 0.1 per 30 ms = 0.58 per 0.25 s hop), y0 = 0. Stand-ins: face crops are "
             "grey x3 "

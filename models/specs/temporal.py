@@ -30,8 +30,8 @@ TEMPORAL = register(
             _SHARED + " Stand-ins trainable here: VGG-Face fc6 (4096) ← the longest face track's "
             "mini-Xception expression probabilities + box-normalised 68 landmarks + mouth openness (144 per "
             "frame, 16 per second); C3D fc7 (4096) ← mean, std and mean frame-to-frame change of those over "
-            "each 16-frame window (432); openSMILE emobase2010 (1582) ← 680 functionals of 20 LLDs and "
-            "deltas computed with torchaudio/numpy (the opensmile package would force numpy 2)."
+            "each 16-frame window (432); openSMILE functionals (1582): the real openSMILE IS10 "
+            "paralinguistic set (the opensmile package)."
         ),
     )
 )

@@ -1,115 +1,90 @@
-"""Utterance-level audio functionals, computed with torch/numpy (seed 001's stand-in for openSMILE).
+"""Utterance-level paralinguistic functionals from the real openSMILE (audEERING's ``opensmile``).
 
-The paper feeds openSMILE's emobase2010 set (1582 values) to its audio MLP. audEERING's
-``opensmile`` package would pull numpy 2 and pandas 3 into an environment that must keep numpy<2
-(mediapipe), so it is not a dependency; instead the same recipe — frame-level low-level
-descriptors (LLDs) and their deltas, summarised by statistical functionals — is computed here:
-20 LLDs (MFCC 0–12, log energy, zero-crossing rate, spectral centroid, roll-off 85 %, flux, and an
-autocorrelation pitch proxy with its voicing strength) + 20 deltas = 40 contours × 17 functionals
-(mean, std, min, max, range, skewness, kurtosis, quartiles 1–3, IQR, 1st/99th percentile, linear
-slope and offset, relative positions of max and min) = 680 values. 25 ms frames, 10 ms hop.
+Seed 001 feeds the Interspeech 2010 Paralinguistic Challenge set (IS10, 1,582 values: 38 LLDs and
+their deltas × 21 functionals + 2 durations; ``is09-13/IS10_paraling.conf``) to its audio MLP; the
+field's standard baselines are eGeMAPSv02 (88) and ComParE 2016 (6,373), offered here too. The
+``opensmile`` package ships the openSMILE binary and these configs; it runs on the waveform in
+memory. Features are cached in memory by waveform content and set (so training epochs and
+repeated windows cost nothing) and, with ``cache_dir``, on disk as ``.npy`` files.
+
+An empty or silent window gives zeros (openSMILE's functionals of nothing are undefined).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-import torch
 
-N_LLD = 20
-N_FUNCTIONALS = 17
-DIM = 2 * N_LLD * N_FUNCTIONALS  # 680
+#: feature set name -> (opensmile.FeatureSet member, number of values)
+FEATURE_SETS = {
+    "IS10": ("IS10", 1582),
+    "eGeMAPSv02": ("eGeMAPSv02", 88),
+    "ComParE_2016": ("ComParE_2016", 6373),
+}
+DEFAULT_SET = "IS10"
+DIM = FEATURE_SETS[DEFAULT_SET][1]  # 1582
+_MEMORY_ITEMS = 4096
+_lock = threading.Lock()
+_memory: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
 
 @lru_cache(maxsize=4)
-def _mfcc(rate: int) -> torch.nn.Module:
-    import torchaudio
+def smile(feature_set: str = DEFAULT_SET):  # noqa: ANN201 (opensmile.Smile; imported lazily)
+    """One openSMILE extractor per feature set (building one parses its config: ~0.1 s)."""
+    import opensmile
 
-    return torchaudio.transforms.MFCC(
-        sample_rate=rate,
-        n_mfcc=13,
-        melkwargs={
-            "n_fft": 512,
-            "win_length": int(0.025 * rate),
-            "hop_length": int(0.01 * rate),
-            "n_mels": 40,
-        },
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown openSMILE feature set {feature_set!r} (known: {', '.join(FEATURE_SETS)})")
+    return opensmile.Smile(
+        feature_set=getattr(opensmile.FeatureSet, FEATURE_SETS[feature_set][0]),
+        feature_level=opensmile.FeatureLevel.Functionals,
     )
 
 
-def _frames(wave: np.ndarray, win: int, hop: int) -> np.ndarray:
-    if len(wave) < win:
-        wave = np.pad(wave, (0, win - len(wave)))
-    n = 1 + (len(wave) - win) // hop
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    return wave[idx]
+def feature_names(feature_set: str = DEFAULT_SET) -> list[str]:
+    return list(smile(feature_set).feature_names)
 
 
-def low_level_descriptors(wave: np.ndarray, rate: int = 16000) -> np.ndarray:
-    """(frames, 20) LLD contours of a mono waveform."""
-    wave = np.asarray(wave, np.float32)
-    win, hop = int(0.025 * rate), int(0.01 * rate)
-    frames = _frames(wave, win, hop) * np.hanning(win).astype(np.float32)
-    with torch.no_grad():
-        mfcc = _mfcc(rate)(torch.from_numpy(wave)).T.numpy()  # (frames', 13)
-    n = min(len(frames), len(mfcc))
-    frames, mfcc = frames[:n], mfcc[:n]
-    energy = np.log(np.sum(frames**2, axis=1) + 1e-10)
-    zcr = np.mean(np.abs(np.diff(np.sign(frames), axis=1)) > 0, axis=1)
-    spec = np.abs(np.fft.rfft(frames, n=512, axis=1))
-    freqs = np.fft.rfftfreq(512, 1.0 / rate)
-    power = spec.sum(1) + 1e-10
-    centroid = (spec * freqs).sum(1) / power / (rate / 2)
-    rolloff = np.argmax(np.cumsum(spec, axis=1) >= 0.85 * power[:, None], axis=1) / spec.shape[1]
-    flux = np.r_[0.0, np.sqrt((np.diff(spec / power[:, None], axis=0) ** 2).sum(1))]
-    # Pitch proxy: the autocorrelation peak between 60 and 400 Hz, and how strong it is (voicing).
-    ac = np.fft.irfft(np.abs(np.fft.rfft(frames, n=2 * win, axis=1)) ** 2, axis=1)[:, :win]
-    lo, hi = int(rate / 400), min(int(rate / 60), win - 1)
-    lag = lo + np.argmax(ac[:, lo:hi], axis=1)
-    voicing = ac[np.arange(n), lag] / (ac[:, 0] + 1e-10)
-    f0 = np.where(voicing > 0.3, rate / lag, 0.0) / 400.0
-    cols = [mfcc, energy, zcr, centroid, rolloff, flux, f0, voicing]
-    return np.column_stack(cols).astype(np.float32)
+def _key(wave: np.ndarray, rate: int, feature_set: str) -> tuple[str, str]:
+    h = hashlib.blake2b(np.ascontiguousarray(wave, np.float32).tobytes(), digest_size=16)
+    h.update(str(rate).encode())
+    return feature_set, h.hexdigest()
 
 
-def functionals(contours: np.ndarray) -> np.ndarray:
-    """(contours.shape[1] · 17,) statistics of each column of a (frames, k) array."""
-    x = np.asarray(contours, np.float64)
-    n = len(x)
-    mean, std = x.mean(0), x.std(0)
-    z = (x - mean) / np.where(std > 0, std, 1.0)
-    skew, kurt = (z**3).mean(0), (z**4).mean(0) - 3.0
-    q1, q2, q3, p1, p99 = np.percentile(x, [25, 50, 75, 1, 99], axis=0)
-    t = np.arange(n, dtype=np.float64)
-    tc = t - t.mean()
-    slope = (tc[:, None] * (x - mean)).sum(0) / max(float((tc**2).sum()), 1e-10)
-    offset = mean - slope * t.mean()
-    pos = max(n - 1, 1)
-    stats = [
-        mean,
-        std,
-        x.min(0),
-        x.max(0),
-        np.ptp(x, 0),
-        skew,
-        kurt,
-        q1,
-        q2,
-        q3,
-        q3 - q1,
-        p1,
-        p99,
-        slope,
-        offset,
-        x.argmax(0) / pos,
-        x.argmin(0) / pos,
-    ]
-    return np.stack(stats, 1).reshape(-1).astype(np.float32)
-
-
-def audio_functionals(wave: np.ndarray, rate: int = 16000) -> np.ndarray:
-    """The 680-value descriptor of one utterance: functionals of the 20 LLDs and their deltas."""
-    lld = low_level_descriptors(wave, rate)
-    delta = np.diff(lld, axis=0, prepend=lld[:1])
-    return np.nan_to_num(functionals(np.concatenate([lld, delta], axis=1)))
+def audio_functionals(
+    wave: np.ndarray, rate: int = 16000, feature_set: str = DEFAULT_SET, cache_dir: str | Path | None = None
+) -> np.ndarray:
+    """The functionals of one utterance (IS10: 1,582 float32 values), cached by content."""
+    x = np.ascontiguousarray(np.asarray(wave, np.float32).reshape(-1))
+    dim = FEATURE_SETS[feature_set][1] if feature_set in FEATURE_SETS else None
+    if dim is None:
+        smile(feature_set)  # raises the readable error
+    if len(x) < int(0.05 * rate) or not np.any(x):
+        return np.zeros(dim, np.float32)
+    key = _key(x, rate, feature_set)
+    with _lock:
+        hit = _memory.get(key)
+        if hit is not None:
+            _memory.move_to_end(key)
+            return hit
+    path = Path(cache_dir) / feature_set / f"{key[1]}.npy" if cache_dir is not None else None
+    if path is not None and path.is_file():
+        feats = np.load(path, allow_pickle=False)
+    else:
+        values = smile(feature_set).process_signal(x, rate).to_numpy(dtype=np.float32).reshape(-1)
+        feats = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, feats)
+            tmp.replace(path)
+    with _lock:
+        _memory[key] = feats
+        if len(_memory) > _MEMORY_ITEMS:
+            _memory.popitem(last=False)
+    return feats

@@ -160,10 +160,15 @@ class LightweightStreaming(EmotionSystem):
         am = batch.get("audio_mask", torch.ones(face.shape[0], device=face.device))[:, None]
         mm = batch.get("mouth_mask", torch.ones(face.shape[0], device=face.device))[:, None]
 
-        p_open = torch.sigmoid(self.mouth(batch["mouth"]))  # (B, 1)
-        face_only = self.visual(face)
-        av_face = self.audiovisual.face(face)
-        audio_logits = self.audiovisual.audio(audio)
+        # Networks whose input is absent from the whole batch are skipped (an audio-only evaluation
+        # runs only the audio CNN); their outputs are zeros, which the masks below never select.
+        b = face.shape[0]
+        zeros = face.new_zeros(b, self.num_classes)
+        any_face, any_audio = bool((fm > 0).any()), bool((am > 0).any())
+        p_open = torch.sigmoid(self.mouth(batch["mouth"])) if bool((mm > 0).any()) else face.new_zeros(b, 1)
+        face_only = self.visual(face) if any_face else zeros
+        av_face = self.audiovisual.face(face) if any_face and any_audio else zeros
+        audio_logits = self.audiovisual.audio(audio) if any_audio else zeros
         pf = torch.softmax(av_face, dim=1) * fm
         pa = torch.softmax(audio_logits, dim=1) * am
         av_logits = self.audiovisual.fuse(pf, pa)

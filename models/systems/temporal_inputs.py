@@ -7,7 +7,7 @@ Stand-ins (the paper's backbones cannot be had here, see ``temporal``):
 - per-window descriptor (for C3D fc7, 4096) = over each 16-frame window (with or without overlap;
   shorter sequences padded by themselves, as the paper does) the mean, standard deviation and mean
   absolute frame-to-frame change of the face descriptors = 432 values;
-- audio functionals (for openSMILE emobase2010, 1582) = ``audio_functionals`` (680 values).
+- audio functionals: openSMILE IS10 (1,582 values; ``audio_functionals``, the real openSMILE).
 """
 
 from __future__ import annotations

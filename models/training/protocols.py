@@ -13,16 +13,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from affectscope.models.training.datasets import Sample
+from affectscope.models.training.datasets import _EMODB, _RAVDESS, EMODB_EMOTIONS, RAVDESS_EMOTIONS, Sample
 
 PAPER_EMOTIONS = {"happy", "happiness", "neutral", "calm", "angry", "anger", "sad", "sadness"}
 PROTOCOLS = ("broad", "paper")
 
 
+def emotion_of(sample: Sample) -> str:
+    """The corpus emotion of a file: from a RAVDESS or EmoDB file name, else the sample's own label."""
+    stem = sample.path.stem
+    if m := _RAVDESS.match(stem):
+        return RAVDESS_EMOTIONS[m.group(1)]
+    if m := _EMODB.match(stem):
+        return EMODB_EMOTIONS[m.group(2)]
+    return (sample.emotion or "").lower()
+
+
 def paper_004(samples: Sequence[Sample], seed: int = 0) -> list[Sample]:
     """The paper's classes only, balanced per speaker (actor) by sampling down to the rarest class."""
     rng = np.random.default_rng(seed)
-    kept = [s for s in samples if (s.emotion or "").lower() in PAPER_EMOTIONS]
+    kept = [s for s in samples if emotion_of(s) in PAPER_EMOTIONS]
     by_spk: dict[str, dict[int, list[Sample]]] = {}
     for s in kept:
         by_spk.setdefault(s.speaker, {}).setdefault(s.label, []).append(s)

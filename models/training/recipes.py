@@ -379,6 +379,7 @@ def build_card(
 ) -> dict[str, Any]:
     face, audio = networks.get("face", {}), networks.get("audio", {})
     cc = audio.get("cross_corpus", {})
+    size = get(MODEL).config.get("spectrogram_size", 400)
     collapse = {
         name: net.get("fit", {}).get("collapse", [])
         for name, net in networks.items()
@@ -436,7 +437,8 @@ def build_card(
         },
         "collapse_guard": collapse or "no collapse: every class recalled >= 0.2 on every reported set",
         "known_limits": [
-            "Audio CNN reads a 128x128 spectrogram image, not the paper's 400x400 (CPU cost; same layers).",
+            f"Audio CNN reads a {size}x{size} spectrogram image, not the paper's 400x400 (CPU cost on "
+            "this machine; same layers, smaller first FC layer).",
             "Trained on acted German speech (EmoDB); cross-corpus English (RAVDESS) results are in metrics.",
             "The fusion layer is fitted on synthetic face/voice pairs, not real audio-visual recordings.",
             "The mouth CNN learned from two clips only.",
