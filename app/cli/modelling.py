@@ -156,9 +156,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from affectscope.models.evaluation import evaluate_manifest
-
     from affectscope.analysis.metrics import format_report
+    from affectscope.models.evaluation import evaluate_manifest
 
     report = evaluate_manifest(
         args.model,
