@@ -179,3 +179,54 @@ def test_evaluate_json_has_uar_and_ci_and_fast_equals_file_by_file(
     assert set(doc["ci"]) >= {"uar", "accuracy", "macro_f1"} and doc["n"] == 6
     slow = evaluate_manifest("lightweight-streaming", str(manifest), weights=str(weights), fast=False)
     assert slow["confusion"] == doc["confusion"]
+
+
+def test_model_card_view_shows_uar_with_ci_and_collapse(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from affectscope.app.qt.model_card_view import ModelCardView
+    from affectscope.models.weights import write_card
+
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"")
+    write_card(
+        weights,
+        {
+            "command": "affectscope train x --recipe y -o w.safetensors",
+            "metrics": {
+                "audio_test": {
+                    "n": 10,
+                    "uar": 0.61,
+                    "uar_ci": [0.5, 0.7],
+                    "accuracy": 0.6,
+                    "per_class_recall": {"positive": 0.5},
+                }
+            },  # fmt: skip
+            "collapse_guard": {"audio": ["recall of 'neutral' is 0.10 (< 0.2)"]},
+            "known_limits": ["synthetic fusion pairs"],
+        },
+    )
+    view = ModelCardView()
+    qtbot.addWidget(view)
+    view.show_weights(weights)
+    text = view.text.toPlainText()
+    assert "UAR 0.61 [0.50, 0.70]" in text and "Collapse guard" in text and "synthetic fusion pairs" in text
+    assert "affectscope train x" in text
+    view.show_weights(tmp_path / "none.safetensors")
+    assert "No model card" in view.text.toPlainText()
+
+
+@pytest.mark.slow
+def test_shipped_seed004_weights_reproduce_their_card(shared_data: Path) -> None:
+    """The shipped audio CNN, re-scored on EmoDB's held-out speakers exactly as the recipe scored it."""
+    from affectscope.jobs import Job
+    from affectscope.models.inference import load_model
+    from affectscope.models.training.recipes import EMODB_TEST, audio_report
+    from affectscope.models.weights import read_card
+
+    spec, model = load_model("lightweight-streaming")
+    card = read_card(spec.weights_path())
+    want = card["networks"]["audio"]["test"]
+    test = [s for s in ds.emodb(shared_data / "emodb") if s.speaker in EMODB_TEST]
+    got = audio_report(model, test, Job(), "EmoDB speakers 03, 08 (per file)")
+    # float16 storage may move a borderline file or two
+    assert got["n"] == want["n"] and abs(got["uar"] - want["uar"]) <= 0.03
+    assert got["collapsed"] == want["collapsed"]

@@ -53,7 +53,7 @@ def test_analysis_timelines_ewma_and_progress(untrained: Path) -> None:
     assert a.times.tolist() == pytest.approx((np.arange(9) * 0.25 + 0.5).tolist())
     assert a.fused.shape == (9, 3) and np.allclose(a.fused.sum(1), 1, atol=1e-5)
     assert set(a.per_modality) >= {"face", "audio"} and a.per_modality["audio"].shape == (9, 3)
-    assert np.allclose(a.accumulated, ewma(a.fused, 0.1))
+    assert np.allclose(a.accumulated, ewma(a.fused, model.ewma_alpha, y0=np.zeros(3)))
     assert (
         np.allclose(a.clip_probs, a.accumulated[-1]) and a.clip_label == a.labels[int(a.clip_probs.argmax())]
     )

@@ -22,7 +22,8 @@ from affectscope.models.weights import load_state, save_state
 @pytest.fixture(scope="module")
 def system() -> LightweightStreaming:
     torch.manual_seed(0)
-    return build(**registry.get("lightweight-streaming").config)
+    # Paper sizes (400x400 spectrograms); the shipped config reads 64x64 (see the spec's comment).
+    return build(**{**registry.get("lightweight-streaming").config, "spectrogram_size": 400})
 
 
 def _signals(with_face: bool = True, with_audio: bool = True, duration: float = 2.0) -> ClipSignals:
@@ -142,9 +143,19 @@ def test_ewma_follows_equation_1() -> None:
     assert np.allclose(ewma(y, 0.1, y0=np.zeros(3))[0], [0.1, 0, 0])  # the paper's y_0 = 0
 
 
+def test_ewma_keeps_the_papers_time_constant_at_our_hop() -> None:
+    from affectscope.models.systems.lightweight import EWMA_TIME_CONSTANT, alpha_for_step
+
+    assert alpha_for_step(0.03) == pytest.approx(0.1)  # the paper: alpha 0.1 every 30 ms
+    assert pytest.approx(0.285, abs=1e-3) == EWMA_TIME_CONSTANT
+    shipped = build(**registry.get("lightweight-streaming").config)
+    assert shipped.ewma_alpha == pytest.approx(1 - np.exp(-0.25 / EWMA_TIME_CONSTANT))
+    assert np.array_equal(shipped.ewma_y0, np.zeros(3))  # eq. 1 starts from zero
+
+
 def test_weights_round_trip_and_clear_errors(system: LightweightStreaming, tmp_path) -> None:
     path = save_state(system, tmp_path / "w.safetensors", card={"data": "test"})
-    other = build()
+    other = build(spectrogram_size=400)
     load_state(other, path)
     for (k, a), b in zip(system.state_dict().items(), other.state_dict().values(), strict=True):
         assert torch.equal(a, b), k
@@ -152,7 +163,7 @@ def test_weights_round_trip_and_clear_errors(system: LightweightStreaming, tmp_p
 
     with pytest.raises(WeightsError, match="not found"):
         load_state(other, tmp_path / "missing.safetensors", how="Train them with: affectscope train")
-    wrong = build(num_classes=7)
+    wrong = build(num_classes=7, spectrogram_size=400)
     with pytest.raises(WeightsError, match="shape mismatch"):
         load_state(wrong, path)
     (tmp_path / "pickle.safetensors").write_bytes(b"\x80\x04garbage")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from affectscope.app.qt.clip_browser import Column
 from affectscope.app.qt.job_panel import OneJobPanel
+from affectscope.app.qt.model_card_view import ModelCardView
 from affectscope.app.qt.prediction_lanes import LaneData, PredictionLanes, class_colours
 from affectscope.errors import UserFacingError
 from affectscope.models.registry import all_specs, get
@@ -247,7 +248,8 @@ class ModelsPanel(OneJobPanel, QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(clip_box)
-        layout.addStretch(1)
+        self.card_view = ModelCardView(self)
+        layout.addWidget(self.card_view, 1)
 
         self.model_box.currentIndexChanged.connect(self._on_model_chosen)
         self.weights_button.clicked.connect(self._on_weights_clicked)
@@ -309,6 +311,9 @@ class ModelsPanel(OneJobPanel, QWidget):
             f"labels ({spec.label_set}): {', '.join(spec.labels)}<br>{params}; {state}"
         )
         self.shipped_button.setEnabled(self.weights is not None)
+        self.card_view.show_weights(
+            self.weights or (shipped if shipped is not None and shipped.exists() else None)
+        )
 
     @Slot()
     def _on_weights_clicked(self) -> None:

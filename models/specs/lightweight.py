@@ -1,5 +1,7 @@
 """Seed 004, lightweight streaming (Yakaew et al. 2021): registry entry (torch-free)."""
 
+import math
+
 from affectscope.models.registry import ModelSpec, register
 
 SPEC = register(
@@ -17,7 +19,7 @@ SPEC = register(
             "window_seconds": 1.0,
             "hop_seconds": 0.25,
             # The paper's alpha 0.1 per 30 ms step, as a time constant (≈0.285 s): alpha ≈ 0.58 at 0.25 s.
-            "ewma_time_constant": 0.285,
+            "ewma_time_constant": -0.03 / math.log(1 - 0.1),
             "mouth_threshold": 0.5,
             # Paper values (section 3.1), kept for the record; the STFT keeps their durations at 16 kHz.
             "stft_window": 1400,

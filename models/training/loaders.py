@@ -103,7 +103,7 @@ class AudioWindows(Dataset):
             seg = self.augment(seg)
         img = spectrogram_image(seg, AUDIO_RATE, self.spec_size)
         if self.spec_mask:
-            img = spec_augment(img, self.rng)
+            img = spec_augment(img, self.rng, n_freq=1, n_time=1)
         return img, self.samples[i].label
 
 

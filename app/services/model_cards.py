@@ -1,0 +1,89 @@
+"""Model cards as a person reads them: the card JSON beside a weights file, summarised as HTML.
+
+The Models tab shows this read-only; the headline is UAR with its 95 % CI, then accuracy and
+macro-F1, per-class recall, cross-corpus results, training data and licence, split, collapse-guard
+warnings, known limits and the command that reproduces the weights. Works on any card: keys it
+does not know are left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+
+def load_card(weights: str | Path | None) -> dict[str, Any] | None:
+    """The card beside ``weights`` (None when there is none or it cannot be read)."""
+    if weights is None:
+        return None
+    from affectscope.errors import UserFacingError
+    from affectscope.models.weights import read_card
+
+    try:
+        return read_card(weights)
+    except UserFacingError:
+        return None
+
+
+def _ci(v: Any) -> str:
+    return f" [{v[0]:.2f}, {v[1]:.2f}]" if isinstance(v, list | tuple) and len(v) == 2 else ""
+
+
+def metric_line(name: str, m: dict[str, Any]) -> str:
+    """``name: UAR 0.61 [0.55, 0.67] · acc … · macro-F1 … · recall pos 0.70 …`` from a headline or report."""
+    ci = m.get("ci", {}) if isinstance(m.get("ci"), dict) else {}
+    uar_ci = m.get("uar_ci", ci.get("uar"))
+    acc_ci = m.get("accuracy_ci", ci.get("accuracy"))
+    f1_ci = m.get("macro_f1_ci", ci.get("macro_f1"))
+    parts = [f"<b>UAR {m['uar']:.2f}</b>{_ci(uar_ci)}"] if m.get("uar") is not None else []
+    if m.get("accuracy") is not None:
+        parts.append(f"acc {m['accuracy']:.2f}{_ci(acc_ci)}")
+    if m.get("macro_f1") is not None:
+        parts.append(f"macro-F1 {m['macro_f1']:.2f}{_ci(f1_ci)}")
+    recall = m.get("per_class_recall") or {k: v.get("recall") for k, v in m.get("per_class", {}).items()}
+    if recall:
+        parts.append("recall " + ", ".join(f"{k} {v:.2f}" for k, v in recall.items() if v is not None))
+    n = f" (n = {m['n']})" if m.get("n") else ""
+    return f"{html.escape(name)}{n}: " + " · ".join(parts)
+
+
+def card_html(card: dict[str, Any] | None) -> str:
+    if not card:
+        return "<i>No model card: these weights say nothing about how they were trained or tested.</i>"
+    out: list[str] = []
+    collapse = card.get("collapse_guard")
+    if isinstance(collapse, dict) and collapse:
+        items = "".join(
+            f"<li>{html.escape(k)}: {html.escape('; '.join(v))}</li>" for k, v in collapse.items()
+        )
+        out.append(f"<p style='color:#b00'><b>Collapse guard:</b></p><ul>{items}</ul>")
+    metrics = card.get("metrics", {})
+    lines = [
+        metric_line(k.replace("_", " "), v)
+        for k, v in metrics.items()
+        if isinstance(v, dict) and v.get("uar") is not None
+    ]
+    if lines:
+        out.append(
+            "<p><b>Metrics</b> (95 % bootstrap CIs)</p><ul>"
+            + "".join(f"<li>{x}</li>" for x in lines)
+            + "</ul>"
+        )
+    for key, title in (("training_data", "Training data"), ("licences", "Licence"), ("split", "Split")):
+        val = card.get(key)
+        if isinstance(val, dict):
+            val = "; ".join(f"{k}: {v}" for k, v in val.items())
+        if val:
+            out.append(f"<p><b>{title}:</b> {html.escape(str(val))}</p>")
+    limits = card.get("known_limits")
+    if limits:
+        out.append(
+            "<p><b>Known limits</b></p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in limits) + "</ul>"
+        )
+    if card.get("command"):
+        out.append(f"<p><b>Reproduce:</b> <code>{html.escape(card['command'])}</code></p>")
+    meta = ", ".join(str(card[k]) for k in ("date", "code_version") if card.get(k))
+    if meta:
+        out.append(f"<p style='color:#666'>{html.escape(meta)}</p>")
+    return "".join(out)
