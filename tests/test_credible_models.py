@@ -125,8 +125,7 @@ def test_input_norm_round_trips_with_the_weights(tmp_path: Path) -> None:
     data = torch.rand(20, 3, 64, 64) * 0.5 + 0.2
     net.input_norm.fit([data[:10], data[10:]])
     assert float(net.input_norm.fitted) == 1.0
-    centred = data - data.mean(-1, keepdim=True)
-    rows = centred.permute(2, 0, 1, 3).reshape(64, -1)
+    rows = data.permute(2, 0, 1, 3).reshape(64, -1)  # per frequency row, over batch, channels, time
     assert torch.allclose(net.input_norm.mean.reshape(-1), rows.mean(1), atol=1e-5)
     assert torch.allclose(
         net.input_norm.std.reshape(-1), rows.std(1, unbiased=False).clamp_min(1e-3), atol=1e-4
@@ -138,6 +137,10 @@ def test_input_norm_round_trips_with_the_weights(tmp_path: Path) -> None:
     assert torch.equal(other.input_norm.mean, net.input_norm.mean)
     with torch.no_grad():
         assert torch.allclose(other(data), net(data), atol=1e-6)
+    # per-window spectral mean normalisation first, when asked for
+    centred = InputNorm((1, 1, 64, 1), centre_time=True).fit([data])
+    c = data - data.mean(-1, keepdim=True)
+    assert torch.allclose(centred.mean.reshape(-1), c.permute(2, 0, 1, 3).reshape(64, -1).mean(1), atol=1e-5)
 
 
 def test_paper_protocol_keeps_the_papers_classes_balanced_per_actor(shared_data: Path) -> None:

@@ -71,7 +71,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--split", choices=("speaker", "random"), default="speaker", help="validation split")
     p.add_argument("--labels", help="label set (default: the model's)")
     p.add_argument("--epochs", type=int, help="maximum epochs (early stopping may end sooner)")
-    p.add_argument("--init", help="start from these weights (fine-tuning)")
+    p.add_argument("--init", help="start from these weights (fine-tuning; with --recipe: the networks kept)")
+    p.add_argument(
+        "--parts",
+        help="with --recipe default-004: retrain only these networks (comma-separated: "
+        "face,audio,mouth,fusion); "
+        "the others keep --init's weights and card entries",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (recipes)")
     p.add_argument(
         "--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)"
     )
@@ -213,9 +220,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
-        opts: dict[str, Any] = {}
+        opts: dict[str, Any] = {"seed": args.seed}
         if args.epochs:
             opts["audio_epochs"] = args.epochs
+        if args.recipe == "default-004":
+            if args.parts:
+                opts["parts"] = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+            if args.init:
+                opts["base"] = Path(args.init)
+        elif args.init:
+            opts["base"] = Path(args.init)
         card = run_recipe(args.recipe, out, data, job, **opts)
     else:
         from affectscope.models.training.datasets import Sample, map_label, read_manifest, speaker_of

@@ -408,10 +408,13 @@ def build_card(
             "per_class_recall": {k: v["recall"] for k, v in rep.get("per_class", {}).items()},
         }
 
+    command = f"affectscope train {MODEL} --recipe default-004 --seed {seed}"
+    if tuple(parts) != PARTS:
+        command += f" --parts {','.join(parts)} --init <previous weights>"
     return {
         "model": MODEL,
         "recipe": "default-004",
-        "command": f"affectscope train {MODEL} --recipe default-004 -o {out}",
+        "command": command + f" -o {out}",
         "retrained_parts": list(parts),
         "seed": seed,
         "labels": list(LABELS),
@@ -460,14 +463,14 @@ def ravdess_audio_004(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The research model: audio CNN trained on RAVDESS actors 1–14 (val 15–16), tested on 17–20."""
-    from affectscope.models.weights import load_state, save_state
+    from affectscope.models.weights import save_state
 
     job = ensure_job(job)
     spec = get(MODEL)
     model: LightweightStreaming = spec.build()
     base = base or spec.weights_path()
     if base is not None and Path(base).exists():
-        load_state(model, base)
+        load_matching(model, Path(base))  # the face, mouth and fusion networks; audio retrains
     root = data / "ravdess_speech"
     train = ds.ravdess(root, actors=RAVDESS_TRAIN_ACTORS)
     val = ds.ravdess(root, actors=RAVDESS_VAL_ACTORS)
