@@ -208,6 +208,8 @@ def analyse_signals(
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
     job = ensure_job(job)
     win, hop = float(model.window_seconds), float(model.hop_seconds)
+    if getattr(model, "whole_clip", False):  # T steps over the whole video (seed 002)
+        win = hop = max(float(signals.duration), 1e-3)
     starts = window_starts(max(signals.duration, 1e-3), win, hop)
     fused, hidden, per_mod = [], {}, {}
     dev = device()

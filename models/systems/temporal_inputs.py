@@ -7,12 +7,16 @@ Stand-ins (the paper's backbones cannot be had here, see ``temporal``):
 - per-window descriptor (for C3D fc7, 4096) = over each 16-frame window (with or without overlap;
   shorter sequences padded by themselves, as the paper does) the mean, standard deviation and mean
   absolute frame-to-frame change of the face descriptors = 432 values;
-- audio functionals (for openSMILE emobase2010, 1582) = ``audio_functionals`` (680 values).
+- audio functionals: openSMILE's Interspeech 2010 paralinguistic set (1582 values, the
+  emobase2010 family the paper used) from the ``opensmile`` package when the system is built with
+  ``audio_dim=1582`` (the registered default), else ``audio_functionals`` (680 values).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 
@@ -78,8 +82,32 @@ def window_descriptors(seq: np.ndarray, overlap: int, size: int = WINDOW) -> np.
     return np.stack(out).astype(np.float32)
 
 
-def audio_descriptor(signals: ClipSignals, t0: float, t1: float) -> np.ndarray | None:
+IS10_DIM = 1582
+_smile_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _is10():
+    import os
+
+    import opensmile
+
+    conf = os.path.join(os.path.dirname(opensmile.__file__), "core", "config", "is09-13")
+    return opensmile.Smile(feature_set=os.path.join(conf, "IS10_paraling_compat.conf"), feature_level="func")
+
+
+def is10_functionals(wave: np.ndarray, rate: int = 16000) -> np.ndarray:
+    """openSMILE IS10 paralinguistic functionals (1582) of one utterance (the seed 001 audio input)."""
+    with _smile_lock:  # one openSMILE instance, not re-entrant
+        out = _is10().process_signal(np.asarray(wave, np.float32), rate)
+    return np.nan_to_num(np.asarray(out, np.float32).reshape(-1))
+
+
+def audio_descriptor(signals: ClipSignals, t0: float, t1: float, dim: int = 0) -> np.ndarray | None:
+    """Utterance functionals of [t0, t1): IS10 (1582) when ``dim`` asks for it, else the 680 stand-in."""
     wave = audio_window(signals, t0, t1)
     if wave is None or not np.any(wave):
         return None
+    if dim == IS10_DIM:
+        return is10_functionals(wave, signals.audio_rate)
     return audio_functionals(wave, signals.audio_rate)
