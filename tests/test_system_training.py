@@ -195,3 +195,22 @@ def test_shipped_weights_load_and_their_card_reports_uar_with_ci(name: str) -> N
         assert lo <= test["uar"] <= hi
         assert set(test["per_class"]) == {"positive", "neutral", "negative"}
     assert card["command"].startswith(f"affectscope train {name} --recipe default-")
+
+
+def test_model_card_summary_says_which_branches_are_trained(tmp_path: Path) -> None:
+    from affectscope.app.services.model_cards import branch_summary, metric_summary, read_card
+
+    weights = tmp_path / "m.safetensors"
+    card = {
+        "trained_branches": ["audio", "face"],
+        "pretrained_branches": ["laughter"],
+        "untrained_branches": ["scene", "pose", "caption"],
+        "tests": {"fer_test": {"uar": 0.71, "ci": {"uar": [0.66, 0.75]}, "collapsed": False}},
+    }
+    (tmp_path / "m.card.json").write_text(json.dumps(card))
+    read = read_card(weights)
+    assert branch_summary(read) == (
+        "trained: audio, face · pretrained, used as is: laughter · untrained (off): scene, pose, caption"
+    )
+    assert metric_summary(read) == "fer_test UAR 0.71 [0.66, 0.75]"
+    assert read_card(tmp_path / "none.safetensors") is None and branch_summary(None) == ""

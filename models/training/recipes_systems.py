@@ -250,8 +250,12 @@ def train_system(
     """Train one of seeds 000–003 on EmoDB + FER-2013 (+ synthetic pairs); test; write weights + card."""
     from affectscope.models.weights import save_state
 
+    from affectscope.models.systems import temporal_inputs
+
     job = ensure_job(job)
     name, _file, default_epochs, lr = RECIPES[recipe]
+    if not isinstance(temporal_inputs.is10_functionals, sd.DiskMemo):
+        temporal_inputs.is10_functionals = sd.DiskMemo(temporal_inputs.is10_functionals, "is10")
     epochs = epochs or default_epochs
     t0 = time.perf_counter()
     torch.manual_seed(seed)

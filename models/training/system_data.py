@@ -221,3 +221,21 @@ def concat(splits: Sequence[Split], kind: str = "mixed") -> Split:
         np.concatenate([s.file_labels for s in splits]),
         kind,
     )
+
+
+class DiskMemo:
+    """Memoise an expensive per-window feature (openSMILE IS10) on disk, keyed by the samples' hash,
+    while a recipe runs: reruns and the four recipes share it."""
+
+    def __init__(self, fn: Callable[[np.ndarray, int], np.ndarray], what: str) -> None:
+        self.fn, self.what = fn, what
+
+    def __call__(self, wave: np.ndarray, rate: int = AUDIO_RATE) -> np.ndarray:
+        w = np.ascontiguousarray(wave, np.float32)
+        h = hashlib.sha1(w.tobytes() + str(rate).encode()).hexdigest()[:24]
+        f = cache_dir() / f"{self.what}_{h}.npy"
+        if f.exists():
+            return np.load(f)
+        out = self.fn(w, rate)
+        np.save(f, out)
+        return out
