@@ -214,3 +214,14 @@ def test_model_card_summary_says_which_branches_are_trained(tmp_path: Path) -> N
     )
     assert metric_summary(read) == "fer_test UAR 0.71 [0.66, 0.75]"
     assert read_card(tmp_path / "none.safetensors") is None and branch_summary(None) == ""
+
+
+def test_seed002_paper_split_takes_two_thirds_of_each_class() -> None:
+    from affectscope.models.training.recipes_systems import PAPER_RECIPES, per_class_split
+
+    labels = np.array([0] * 30 + [1] * 12 + [2] * 9)
+    mask = per_class_split(labels, np.random.default_rng(0))
+    assert [int(mask[labels == c].sum()) for c in range(3)] == [20, 8, 6]
+    other = per_class_split(labels, np.random.default_rng(1))
+    assert not np.array_equal(mask, other)  # each run draws its own split
+    assert "seed002-paper" in PAPER_RECIPES

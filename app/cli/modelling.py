@@ -259,9 +259,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _system_recipes() -> tuple[str, ...]:
-    from affectscope.models.training.recipes_systems import RECIPES
+    from affectscope.models.training.recipes_systems import PAPER_RECIPES, RECIPES
 
-    return tuple(RECIPES)
+    return (*RECIPES, *PAPER_RECIPES)
 
 
 def _system_card_summary(card: dict[str, Any]) -> str:
