@@ -225,3 +225,19 @@ def test_seed002_paper_split_takes_two_thirds_of_each_class() -> None:
     other = per_class_split(labels, np.random.default_rng(1))
     assert not np.array_equal(mask, other)  # each run draws its own split
     assert "seed002-paper" in PAPER_RECIPES
+
+
+def test_training_faces_are_what_evaluate_feeds_a_system(shared_data: Path) -> None:
+    """A FER image through ``signals_for_file`` (what ``evaluate`` runs) gives the same system inputs
+    as the training recipe's one-frame face clip."""
+    from affectscope.models.inference import signals_for_file
+    from affectscope.models.training import system_data as sd
+
+    path = sorted((shared_data / "fer2013" / "test_sample" / "happy").glob("*.jpg"))[0]
+    arr = sd.face_arrays([path])[0]
+    model = get("fusical").build()
+    ours = model.batch_from_signals(sd.face_signals(arr["grey"], arr["probs"]), 0.0, 5.0)
+    theirs = model.batch_from_signals(signals_for_file(path, ("face",)), 0.0, 5.0)
+    assert float(theirs["face_mask"]) == 1.0
+    for key in ("face", "face_mask", "audio_mask"):
+        assert torch.allclose(ours[key], theirs[key], atol=1e-5), key
