@@ -241,3 +241,14 @@ def test_training_faces_are_what_evaluate_feeds_a_system(shared_data: Path) -> N
     assert float(theirs["face_mask"]) == 1.0
     for key in ("face", "face_mask", "audio_mask"):
         assert torch.allclose(ours[key], theirs[key], atol=1e-5), key
+
+
+def test_cli_refuses_a_recipe_for_another_model(
+    tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from affectscope.app.cli.main import main
+
+    out = str(tmp_path / "w.safetensors")
+    args = ["train", "temporal-fusion", "--recipe", "default-000", "--data", str(shared_data), "-o", out]
+    assert main(args) == 2
+    assert "trains fusical, not temporal-fusion" in capsys.readouterr().err

@@ -193,7 +193,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)
         except ValueError as exc:
             raise ModellingError(str(exc)) from None
-        print(json.dumps(card, default=str) if args.json else _system_card_summary(card))
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        if args.json:
+            _dump({"weights": str(out), "card": card})
+        elif "tests" in card:
+            print(f"wrote {out} (+ model card)\n" + _system_card_summary(card))
+        else:
+            print(f"wrote {out} (+ model card); {json.dumps({k: v for k, v in card.items() if k != 'runs'})}")
         return 0
     if args.recipe:
         from affectscope.models.training.recipes import MODEL, run_recipe
