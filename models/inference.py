@@ -179,7 +179,15 @@ def _image_signals(path: Path) -> ClipSignals:
         "face_count": Track(t, np.ones(1, np.float32)),
     }
     h, w = grey.shape
-    return ClipSignals(path.name, 1.0, w, h, t, [[]], tracks)
+    # Perception classifies every face it finds; systems reading expressions (seeds 000–002) need it.
+    from affectscope.models.extractors.expression import classify_faces, face_features22
+    from affectscope.models.signals import FaceObservation
+
+    probs = classify_faces(tracks["face_crop64"].values)[0]
+    tracks["expression_mean"] = Track(t, probs[None])
+    tracks["face_features22"] = Track(t, face_features22([probs])[None])
+    face = FaceObservation(0, (0.0, 0.0, float(w), float(h)), None, probs, None)
+    return ClipSignals(path.name, 1.0, w, h, t, [[face]], tracks)
 
 
 def window_starts(duration: float, window: float, hop: float) -> np.ndarray:
@@ -208,6 +216,8 @@ def analyse_signals(
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
     job = ensure_job(job)
     win, hop = float(model.window_seconds), float(model.hop_seconds)
+    if getattr(model, "whole_clip", False):  # T steps over the whole video (seed 002)
+        win = hop = max(float(signals.duration), 1e-3)
     starts = window_starts(max(signals.duration, 1e-3), win, hop)
     fused, hidden, per_mod = [], {}, {}
     dev = device()

@@ -96,7 +96,9 @@ def test_training_specifics_are_exposed_to_the_trainer() -> None:
     model = build()
     spec = registry.get("crossmodal-attention")
     assert spec.config["label_smoothing"] == 0.2 and spec.config["encoder_lr_scale"] == 1e-2
-    assert model.label_smoothing == 0.2 and model.encoder_lr_scale == 1e-2
+    # §5's 1e-2 applies to pretrained encoders; random ones train at the full rate until loaded
+    assert model.label_smoothing == 0.2 and model.encoder_lr_scale == 1.0
+    assert model.pretrained_lr_scale == 1e-2
     assert (model.learning_rate, model.weight_decay) == (1e-4, 1e-3)
     enc = {id(p) for p in model.encoder_parameters()}
     assert enc == {id(p) for p in [*model.vision.parameters(), *model.speech.parameters()]}

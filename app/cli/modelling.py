@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--manifest", help="CSV of path,label rows")
     src.add_argument("--project", help="project folder: its labelled clips")
     src.add_argument(
-        "--recipe", help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research)"
+        "--recipe",
+        help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research); "
+        "default-000..003 (seeds 000-003 on EmoDB + FER-2013)",
     )
     p.add_argument("--split", choices=("speaker", "random"), default="speaker", help="validation split")
     p.add_argument("--labels", help="label set (default: the model's)")
@@ -212,6 +214,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     if out.suffix != ".safetensors":
         raise ModellingError(f"the output must be a .safetensors file, not {out.name}")
     job = _job()
+    if args.recipe and args.recipe in _system_recipes():
+        from affectscope.models.training.recipes_systems import run_system_recipe
+
+        data = _shared_data(args.data)
+        if not data.is_dir():
+            raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        try:
+            card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)
+        except ValueError as exc:
+            raise ModellingError(str(exc)) from None
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        if args.json:
+            _dump({"weights": str(out), "card": card})
+        elif "tests" in card:
+            print(f"wrote {out} (+ model card)\n" + _system_card_summary(card))
+        else:
+            print(f"wrote {out} (+ model card); {json.dumps({k: v for k, v in card.items() if k != 'runs'})}")
+        return 0
     if args.recipe:
         from affectscope.models.training.recipes import MODEL, run_recipe
 
@@ -280,3 +301,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {out} (+ model card); metrics: {json.dumps(card.get('metrics', {}))}")
     return 0
+
+
+def _system_recipes() -> tuple[str, ...]:
+    from affectscope.models.training.recipes_systems import PAPER_RECIPES, RECIPES
+
+    return (*RECIPES, *PAPER_RECIPES)
+
+
+def _system_card_summary(card: dict[str, Any]) -> str:
+    """One line per test: UAR [95 % CI], accuracy, macro-F1, and a collapse warning."""
+    lines = [f"{card['model']} ({card['recipe']}): trained {', '.join(card['trained_branches'])}"]
+    if card.get("untrained_branches"):
+        lines.append(f"  untrained and off: {', '.join(card['untrained_branches'])}")
+    for key, t in card["tests"].items():
+        lo, hi = t.get("ci", {}).get("uar", [float("nan"), float("nan")])
+        flag = "  COLLAPSED: " + "; ".join(t["warnings"]) if t.get("collapsed") else ""
+        lines.append(
+            f"  {key}: UAR {t['uar']:.3f} [{lo:.3f}, {hi:.3f}], accuracy {t['accuracy']:.3f}, "
+            f"macro-F1 {t['macro_f1']:.3f} (n={t['n']}){flag}"
+        )
+    return "\n".join(lines)

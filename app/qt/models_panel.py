@@ -301,6 +301,11 @@ class ModelsPanel(OneJobPanel, QWidget):
         elif shipped is not None and shipped.exists():
             state = "trained weights shipped"
             self.weights_label.setText(f"shipped: {shipped.name}")
+            from affectscope.app.services.model_cards import branch_summary, metric_summary, read_card
+
+            card = read_card(shipped)
+            for line in (branch_summary(card), metric_summary(card)):
+                state += f"<br>{line}" if line else ""
         else:
             state = "<b>untrained</b>: runs with random weights; choose a weights file to predict"
             self.weights_label.setText("none shipped (untrained)")

@@ -3,7 +3,9 @@
 The Models tab shows this read-only; the headline is UAR with its 95 % CI, then accuracy and
 macro-F1, per-class recall, cross-corpus results, training data and licence, split, collapse-guard
 warnings, known limits and the command that reproduces the weights. Works on any card: keys it
-does not know are left out rather than guessed.
+does not know are left out rather than guessed. Cards of the multi-branch systems (seeds 000–003)
+also say which branches were trained on real data, which are pretrained and used as is, and which
+stayed untrained (switched off): ``branch_summary`` and ``metric_summary`` give that in one line each.
 """
 
 from __future__ import annotations
@@ -58,7 +60,11 @@ def card_html(card: dict[str, Any] | None) -> str:
             f"<li>{html.escape(k)}: {html.escape('; '.join(v))}</li>" for k, v in collapse.items()
         )
         out.append(f"<p style='color:#b00'><b>Collapse guard:</b></p><ul>{items}</ul>")
-    metrics = card.get("metrics", {})
+    branches = branch_summary(card)
+    if branches:
+        out.append(f"<p><b>Branches:</b> {html.escape(branches)}</p>")
+    tests = card.get("tests") if isinstance(card.get("tests"), dict) else {}
+    metrics = {**card.get("metrics", {}), **tests}
     lines = [
         metric_line(k.replace("_", " "), v)
         for k, v in metrics.items()
@@ -87,3 +93,35 @@ def card_html(card: dict[str, Any] | None) -> str:
     if meta:
         out.append(f"<p style='color:#666'>{html.escape(meta)}</p>")
     return "".join(out)
+
+
+def read_card(weights: str | Path | None) -> dict[str, Any] | None:
+    """The card beside a weights file, or None (no file, no card, unreadable card)."""
+    return load_card(weights)
+
+
+def branch_summary(card: dict[str, Any] | None) -> str:
+    """ "trained: audio, face · pretrained, used as is: laughter · untrained (off): scene" ("" if none)."""
+    if not card or "trained_branches" not in card:
+        return ""
+    parts = [f"trained: {', '.join(card['trained_branches'])}"]
+    if card.get("pretrained_branches"):
+        parts.append(f"pretrained, used as is: {', '.join(card['pretrained_branches'])}")
+    if card.get("untrained_branches"):
+        parts.append(f"untrained (off): {', '.join(card['untrained_branches'])}")
+    return " · ".join(parts)
+
+
+def metric_summary(card: dict[str, Any] | None) -> str:
+    """ "emodb_test UAR 0.62 [0.55, 0.69]; fer_test UAR 0.71 [...]" with COLLAPSED where the guard fired."""
+    if not card or not isinstance(card.get("tests"), dict):
+        return ""
+    out = []
+    for key, test in card["tests"].items():
+        if not isinstance(test, dict) or "uar" not in test:
+            continue
+        lo, hi = (test.get("ci") or {}).get("uar", [None, None])
+        ci = f" [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None else ""
+        flag = " COLLAPSED" if test.get("collapsed") else ""
+        out.append(f"{key} UAR {test['uar']:.2f}{ci}{flag}")
+    return "; ".join(out)

@@ -22,7 +22,8 @@ _SHARED = (
     "8 equally spaced frames → 2D CNN → mean over time → spatial tokens → projection; speech encoder on "
     "the raw 16 kHz waveform → projection; self-attention over both and cross-attention each way with "
     "skip connections, layer norm before the penultimate projections; label smoothing 0.2, encoders at "
-    "1e-2 × the head's learning rate (Adam 1e-4, weight decay 1e-3). Frames (whole frames in the paper) "
+    "1e-2 × the head's learning rate once pretrained encoders are loaded (full rate while random) "
+    "(Adam 1e-4, weight decay 1e-3). Frames (whole frames in the paper) "
     "← perception's crops of the largest face (face_crop96, RGB), or a `frames` track of small whole "
     "frames when supplied; audio ← perception's 16 kHz mono track. Per-modality logits: detached linear "
     "probes on the pooled visual and audio embeddings."
@@ -37,12 +38,14 @@ CROSSMODAL = register(
         modalities=("visual", "audio"),
         label_set="sentiment3",
         input_rates=_RATES,
-        weights=None,
-        config={**_COMMON, "vision_backbone": "resnet18", "speech_encoder": "small", "frame_size": 64},
+        weights="seed003_crossmodal.safetensors",
+        config={**_COMMON, "vision_backbone": "mini_xception", "speech_encoder": "small", "frame_size": 64},
         description=(
-            _SHARED + " Trainable here: ResNet-18 on 64×64 frames stands in for ResNet101d, and a 2-layer "
-            "HuBERT-layout encoder (192 wide) for HuBERT Base; both start untrained (no pretrained weights "
-            "can be had here)."
+            _SHARED + " Trainable here: the shipped FER-2013 mini-Xception (pretrained, so at 1e-2 of the "
+            "head's rate as §5 does for its pretrained encoder) on 64×64 frames stands in for ResNet101d, "
+            "and a 2-layer HuBERT-layout encoder (192 wide) for HuBERT Base, trained from random weights at "
+            "the full rate (no pretrained speech encoder can be had here). vision_backbone='resnet18' gives "
+            "a random ResNet-18 instead."
         ),
     )
 )

@@ -27,11 +27,20 @@ SKELETON_FUSION = register(
         modalities=("visual", "audio", "skeleton"),
         label_set="sentiment3",
         input_rates={"visual": 25.0, "audio": 25.0, "skeleton": 25.0},
-        weights=None,
-        config={**ARCHITECTURE, "inputs": "signals", "window_seconds": _WINDOW, "hop_seconds": 1.0},
+        weights="seed002_skeleton.safetensors",
+        config={
+            **ARCHITECTURE,
+            "inputs": "signals",
+            "window_seconds": _WINDOW,
+            "hop_seconds": 1.0,
+            "whole_clip": True,  # §2.1: T = 100 steps over the whole video
+            # no real labelled skeleton data here: that stream stays untrained and off
+            "off_modalities": ("skeleton",),
+        },
         description=(
             "Per-modality transformer encoder (4 heads) → NeXtVLAD (groups 8, clusters 4) → concatenation → "
-            "squeeze-excitation gating (eqs. 1–4) → MLP 512 → classes, on 100 steps per 4 s window. "
+            "squeeze-excitation gating (eqs. 1–4) → MLP 512 → classes, on T = 100 steps spread over the "
+            "whole clip (§2.1; one prediction per clip). "
             "Stand-ins for the paper's extractors: visual Swin features (768) ← the 22 per-frame face "
             "features (min/max/mean over faces of mini-Xception's 7 expression probabilities + face count); "
             "audio VGGish embeddings (128) ← 64-band log-mel frames of the 16 kHz waveform (VGGish's front "

@@ -24,14 +24,25 @@ TEMPORAL = register(
         modalities=("face", "c3d", "audio"),
         label_set="sentiment3",
         input_rates=_RATES,
-        weights=None,
-        config={"num_classes": 3, "fusion": "moddrop", "face_steps": 64, "overlap": 0},
+        weights="seed001_temporal.safetensors",
+        config={
+            "num_classes": 3,
+            "fusion": "moddrop",
+            "face_steps": 64,
+            "overlap": 0,
+            "audio_dim": 1582,  # openSMILE IS10 paralinguistic functionals
+            # LSTM widths scaled to the 144/432-d stand-in descriptors (2230/1324 in the paper for 4096)
+            "face_hidden": 256,
+            "c3d_hidden": 128,
+        },
         description=(
             _SHARED + " Stand-ins trainable here: VGG-Face fc6 (4096) ← the longest face track's "
             "mini-Xception expression probabilities + box-normalised 68 landmarks + mouth openness (144 per "
             "frame, 16 per second); C3D fc7 (4096) ← mean, std and mean frame-to-frame change of those over "
-            "each 16-frame window (432); openSMILE functionals (1582): the real openSMILE IS10 "
-            "paralinguistic set (the opensmile package)."
+            "each 16-frame window (432), fine-tuned by the score-weighted window stage (Eq. 1) whose "
+            "features the "
+            "C3D-LSTM reads; openSMILE emobase2010 (1582) ← openSMILE's IS10 paralinguistic functionals "
+            "(1582, the opensmile package). LSTMs 256 (face) and 128 (C3D) wide for these small inputs."
         ),
     )
 )

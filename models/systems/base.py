@@ -54,6 +54,9 @@ class EmotionSystem(nn.Module):
     hop_seconds: float = 0.5
     #: number of output classes
     num_classes: int = 3
+    #: one prediction covers the whole clip (seed 002: T steps spread over the whole video, §2.1);
+    #: inference then uses a single window [0, duration) instead of sliding ``window_seconds``
+    whole_clip: bool = False
 
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         """Tensors (batch of 1) for the window [t0, t1) of a clip.
@@ -65,6 +68,21 @@ class EmotionSystem(nn.Module):
 
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
         raise NotImplementedError
+
+    #: modalities whose branch has no trained weights (no real labelled data for them): their masks
+    #: are forced to 0 in ``forward`` so the fusion never reads a random branch (model cards list them)
+    off_modalities: tuple[str, ...] = ()
+
+    def without_off(self, batch: Batch) -> Batch:
+        """``batch`` with the ``<m>_mask`` of every off modality set to 0 (a shallow copy)."""
+        if not self.off_modalities:
+            return batch
+        b = next(iter(batch.values())).shape[0]
+        out = dict(batch)
+        for m in self.off_modalities:
+            ref = batch.get(f"{m}_mask")
+            out[f"{m}_mask"] = torch.zeros(b, device=ref.device if ref is not None else None)
+        return out
 
     def encoder_parameters(self) -> list[nn.Parameter]:
         """Parameters of pretrained-style encoders (trained at a lower rate where a paper says so)."""

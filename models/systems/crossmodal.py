@@ -7,7 +7,8 @@ projection layer PL: ``v_emb`` (S_v × N). Speech: raw 16 kHz waveform → HuBER
 (Q = v, K = V = a and Q = a, K = V = v), each with a skip connection; every branch is mean-pooled,
 layer-normalised before its penultimate projection, and the three projections are concatenated
 into the classifier. Training as the paper: Adam, lr 1e-4, weight decay 1e-3, label smoothing 0.2,
-encoders at 1e-2 of the head's learning rate — exposed as ``label_smoothing``,
+encoders at 1e-2 of the head's learning rate once pretrained encoders are loaded (full rate while
+they are random) — exposed as ``label_smoothing``,
 ``encoder_parameters()``, ``encoder_lr_scale`` and ``loss_fn`` for the shared trainer.
 
 Pretrained ResNet101d and HuBERT cannot be had here: both are built untrained (``resnet101d`` +
@@ -34,7 +35,7 @@ from torch import nn
 
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
-from affectscope.models.systems.crossmodal_encoders import FrameEncoder, SpeechEncoder
+from affectscope.models.systems.crossmodal_encoders import FrameEncoder, SpeechEncoder, map_size
 from affectscope.models.systems.window_inputs import audio_window, pick_times
 
 MODALITIES = ("visual", "audio")
@@ -103,10 +104,16 @@ class CrossModalSystem(EmotionSystem):
         super().__init__()
         self.num_classes, self.num_frames, self.frame_size = num_classes, num_frames, frame_size
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
-        self.label_smoothing, self.encoder_lr_scale = label_smoothing, encoder_lr_scale
+        # §5: encoders train at 1e-2 of the head's rate *because they are pretrained*; randomly
+        # initialised encoders would stay random at that rate, so they train at the full rate until
+        # load_backbone_weights() loads pretrained ones (then ``encoder_lr_scale`` applies).
+        self.label_smoothing, self.pretrained_lr_scale = label_smoothing, encoder_lr_scale
+        self.encoder_lr_scale = 1.0
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.vision = FrameEncoder(vision_backbone)
         self.speech = SpeechEncoder(speech_encoder)
+        if self.vision.pretrained:
+            self.encoder_lr_scale = self.pretrained_lr_scale
         self.visual_projection = nn.Linear(self.vision.out_channels, embed_dim)  # PL
         self.audio_projection = nn.Linear(self.speech.out_features, embed_dim)  # PL
         self.attention = CrossModalAttention(embed_dim, heads, num_classes, dropout)
@@ -116,6 +123,19 @@ class CrossModalSystem(EmotionSystem):
     def encoder_parameters(self) -> list[nn.Parameter]:
         """The frame CNN and the speech encoder: fine-tuned at ``encoder_lr_scale`` × the head's rate."""
         return [*self.vision.parameters(), *self.speech.parameters()]
+
+    def param_groups(self, lr: float) -> list[dict]:
+        """The head at ``lr``; each encoder at ``pretrained_lr_scale × lr`` when it is pretrained (a
+        loaded checkpoint, or the FER-2013 mini-Xception), at ``lr`` while it is random (§5)."""
+        groups = []
+        enc_ids: set[int] = set()
+        for name, enc in (("vision", self.vision), ("speech", self.speech)):
+            params = [p for p in enc.parameters() if p.requires_grad]
+            enc_ids |= {id(p) for p in enc.parameters()}
+            scale = self.pretrained_lr_scale if getattr(enc, "pretrained", False) else 1.0
+            groups.append({"params": params, "lr": lr * scale, "name": name})
+        head = [p for p in self.parameters() if p.requires_grad and id(p) not in enc_ids]
+        return [g for g in [{"params": head, "lr": lr, "name": "head"}, *groups] if g["params"]]
 
     def loss_fn(self, output: SystemOutput, target: torch.Tensor) -> torch.Tensor:
         """Label-smoothed (ε = 0.2) cross-entropy of the fused logits plus the detached probes'."""
@@ -135,6 +155,12 @@ class CrossModalSystem(EmotionSystem):
             load_backbone_weights(self.vision.net, vision, f"{self.vision.backbone} frame encoder")
         if speech is not None:
             load_backbone_weights(self.speech.model, speech, f"{self.speech.encoder_name} speech encoder")
+        if vision is not None:
+            self.vision.pretrained = True
+        if speech is not None:
+            self.speech.pretrained = True
+        if vision is not None or speech is not None:
+            self.encoder_lr_scale = self.pretrained_lr_scale  # pretrained: fine-tune gently (§5)
 
     # --- inputs -------------------------------------------------------------------------------
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
@@ -177,7 +203,7 @@ class CrossModalSystem(EmotionSystem):
         v_mask = batch.get("visual_mask", torch.ones(b, device=frames.device)).to(frames.dtype)
         a_mask = batch.get("audio_mask", torch.ones(b, device=wave.device)).to(wave.dtype)
         v_emb = self.visual_projection(self._visual_maps(frames, v_mask).flatten(2).transpose(1, 2))
-        a_emb = self.audio_projection(self.speech(wave))  # (B, S_a, N)
+        a_emb = self.audio_projection(self._speech_features(wave, a_mask))  # (B, S_a, N)
         # A missing modality enters the attention as zeros.
         v_emb = v_emb * v_mask.reshape(b, 1, 1)
         a_emb = a_emb * a_mask.reshape(b, 1, 1)
@@ -185,6 +211,20 @@ class CrossModalSystem(EmotionSystem):
         hidden = {"visual": v_emb.mean(1), "audio": a_emb.mean(1)}
         per_modality = {m: self.probes[m](h.detach()) for m, h in hidden.items()}
         return SystemOutput(logits=logits, per_modality=per_modality, hidden=hidden)
+
+    def _speech_features(self, wave: torch.Tensor, a_mask: torch.Tensor) -> torch.Tensor:
+        """(B, S_a, D) speech features; rows without audio are zeros (masked downstream anyway), so
+        face-only training data costs no speech compute."""
+        keep = torch.nonzero(a_mask > 0).flatten()
+        if len(keep) == wave.shape[0]:
+            return self.speech(wave)
+        if len(keep) == 0:
+            frames = self.speech(wave[:1]).shape[1] if wave.shape[0] else 0
+            return wave.new_zeros(wave.shape[0], frames, self.speech.out_features)
+        feats = self.speech(wave[keep])
+        out = feats.new_zeros(wave.shape[0], *feats.shape[1:])
+        out[keep] = feats
+        return out
 
     def _visual_maps(self, frames: torch.Tensor, v_mask: torch.Tensor) -> torch.Tensor:
         """(B, C, h, w): CNN feature maps of every frame, mean over time (M).
@@ -197,9 +237,7 @@ class CrossModalSystem(EmotionSystem):
         if len(keep) == b:
             maps = self.vision(frames.flatten(0, 1))  # (B·T, C, h, w)
             return maps.reshape(b, t, *maps.shape[1:]).mean(dim=1)
-        h, w = frames.shape[-2:]
-        for _ in range(5):  # stem conv, max-pool and three strided stages each halve, rounding up
-            h, w = -(-h // 2), -(-w // 2)
+        h, w = (map_size(self.vision.backbone, side) for side in frames.shape[-2:])
         out = frames.new_zeros(b, self.vision.out_channels, h, w)
         if len(keep):
             maps = self.vision(frames[keep].flatten(0, 1))

@@ -19,7 +19,7 @@ import torchaudio
 import torchvision
 from torch import nn
 
-VISION_BACKBONES = ("resnet18", "resnet50", "resnet50d", "resnet101", "resnet101d")
+VISION_BACKBONES = ("resnet18", "resnet50", "resnet50d", "resnet101", "resnet101d", "mini_xception")
 SPEECH_ENCODERS = ("small", "hubert_base")
 
 
@@ -53,13 +53,54 @@ def _to_resnet_d(net: torchvision.models.ResNet, stem_width: int = 32) -> torchv
     return net
 
 
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class MiniXceptionTrunk(nn.Module):
+    """The shipped FER-2013 mini-Xception (MIT) as a *pretrained* frame encoder: ImageNet-normalised
+    RGB frames → grey in [-1, 1] (its training input) → its 128-channel maps before the classifier."""
+
+    def __init__(self, pretrained: bool = True) -> None:
+        super().__init__()
+        from affectscope.models.extractors import mini_xception
+
+        self.net = mini_xception.build(pretrained=pretrained).train()
+        self.register_buffer("mean", torch.tensor(_IMAGENET_MEAN).reshape(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(_IMAGENET_STD).reshape(1, 3, 1, 1), persistent=False)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        grey = (frames * self.std + self.mean).mean(dim=1, keepdim=True)
+        return self.net.features(grey * 2.0 - 1.0)
+
+
+def map_size(backbone: str, size: int) -> int:
+    """Side of the feature map a ``size``-pixel square frame gives."""
+    if backbone == "mini_xception":
+        side = size - 4  # two valid 3×3 convolutions
+        for _ in range(4):  # four residual modules, each a stride-2 'same' max-pool
+            side = -(-side // 2)
+        return side
+    for _ in range(5):  # stem conv, max-pool and three strided stages each halve, rounding up
+        size = -(-size // 2)
+    return size
+
+
 class FrameEncoder(nn.Module):
-    """(N, 3, H, W) frames → (N, C, H/32, W/32) feature maps of a ResNet without pooling or fc."""
+    """(N, 3, H, W) frames → (N, C, H/32, W/32) feature maps of a ResNet without pooling or fc
+    (or of the pretrained FER-2013 mini-Xception, ``backbone="mini_xception"``)."""
 
     def __init__(self, backbone: str = "resnet18") -> None:
         super().__init__()
         if backbone not in VISION_BACKBONES:
             raise ValueError(f"vision backbone must be one of {VISION_BACKBONES}, not {backbone!r}")
+        self.backbone = backbone
+        #: the encoder starts from pretrained weights (trained at the paper's reduced rate)
+        self.pretrained = backbone == "mini_xception"
+        if backbone == "mini_xception":
+            self.net = MiniXceptionTrunk()
+            self.out_channels = 128
+            return
         base = backbone.removesuffix("d") if backbone.endswith("d") else backbone
         net = getattr(torchvision.models, base)(weights=None)
         if backbone.endswith("d"):
@@ -70,6 +111,8 @@ class FrameEncoder(nn.Module):
         self.out_channels = net.layer4[-1].conv1.in_channels
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        if self.backbone == "mini_xception":
+            return self.net(frames)
         n = self.net
         x = n.maxpool(n.relu(n.bn1(n.conv1(frames))))
         return n.layer4(n.layer3(n.layer2(n.layer1(x))))
@@ -106,6 +149,7 @@ class SpeechEncoder(nn.Module):
             raise ValueError(f"speech encoder must be one of {SPEECH_ENCODERS}, not {encoder!r}")
         self.model = torchaudio.models.hubert_base() if encoder == "hubert_base" else _small_speech_model()
         self.encoder_name = encoder
+        self.pretrained = False
         self.out_features = self.model.encoder.feature_projection.projection.out_features
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:

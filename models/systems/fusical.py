@@ -1,8 +1,9 @@
 """Fusical (seed 000, Jin et al., ICMI 2020): six unimodal branches fused by FC early fusion.
 
 Branches (``fusical_branches``): scene (CNN maps of 12 frames → three ConvLSTM heads), pose
-(BiLSTM on 12×27), audio (CNN 64/512/512 + two BiLSTMs), laughter (LSTM → sigmoid score), face
-(22 features per frame → BiLSTM 32 → dense 8 → C) and caption (384-d text embedding → 16 → C).
+(BiLSTM on 12×27), audio (CNN 64/512/512 + two BiLSTMs), laughter (the pretrained detector's
+score, used as is), face (22 features per frame → BiLSTM 32 → dense 8 → C) and caption (384-d
+text embedding → 16 → C).
 Each is first trained on its own (``training_loss(..., stage="branches")``), then frozen
 (``freeze_branches()``) while the fusion learns (``stage="fusion"``). Fusion methods (config
 ``fusion``): ``fc`` — concatenated hidden layers → FC + ReLU → FC (the paper's best); ``soft``,
@@ -37,6 +38,9 @@ MODALITIES = ("scene", "pose", "audio", "laughter", "face", "caption")
 FUSIONS = ("fc", "soft", "hard", "weighted", "vae")
 SCENE_INPUTS = ("signals", "features", "frames")  # stand-in maps, precomputed ResNet maps, raw frames
 VOTERS = ("scene", "pose", "audio", "face", "caption")  # laughter cannot vote on sentiment
+#: §4.3: Adam learning rate and L2 factor of each trained branch (laughter: pretrained, never trained)
+BRANCH_LR = {"scene": 1e-2, "pose": 1e-2, "audio": 4e-5, "face": 5e-3, "caption": 6.5e-5}
+BRANCH_L2 = {"scene": 1e-3, "pose": 1e-2}
 
 
 class FusicalSystem(EmotionSystem):
@@ -63,6 +67,7 @@ class FusicalSystem(EmotionSystem):
         vote_weights: dict[str, float] | None = None,
         window_seconds: float = 5.0,
         hop_seconds: float = 1.0,
+        off_modalities: tuple[str, ...] | list[str] = (),
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
@@ -75,6 +80,10 @@ class FusicalSystem(EmotionSystem):
         self.laughter_dim, self.laughter_steps, self.caption_dim = laughter_dim, laughter_steps, caption_dim
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         self.vote_weights = dict(vote_weights or FUSICAL_VOTE_WEIGHTS)
+        unknown = set(off_modalities) - set(MODALITIES)
+        if unknown:
+            raise ValueError(f"off_modalities must be among {MODALITIES}, not {sorted(unknown)}")
+        self.off_modalities = tuple(off_modalities)
         scene_channels = inputs.SCENE_CHANNELS if scene_input == "signals" else 2048
         self.branches = nn.ModuleDict(
             {
@@ -139,11 +148,17 @@ class FusicalSystem(EmotionSystem):
 
     # -- forward ------------------------------------------------------------------------------
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        batch = self.without_off(batch)
         b = batch["pose"].shape[0]
         masks = {m: batch.get(f"{m}_mask", torch.ones(b)).float().reshape(b) for m in MODALITIES}
         per_modality: dict[str, Tensor] = {}
         hidden: dict[str, Tensor] = {}
         for name, branch in self.branches.items():
+            if name in self.off_modalities:  # untrained and off: uniform scores, nothing for the fusion
+                x = batch[name]
+                per_modality[name] = x.new_zeros(b, self.num_classes)
+                hidden[name] = x.new_zeros(b, branch.hidden_dim)
+                continue
             logits, h = branch(batch[name])
             per_modality[name] = logits
             # What the fusion sees: absent modalities zeroed; frozen branches pass no gradient back.
@@ -176,8 +191,35 @@ class FusicalSystem(EmotionSystem):
     def freeze_branches(self, frozen: bool = True) -> None:
         """Freeze the trained branches so only the fusion learns (the paper's second stage)."""
         self.branches_frozen = frozen
-        for p in self.branches.parameters():
-            p.requires_grad_(not frozen)
+        for branch in self.branches.values():
+            for p in branch.parameters():
+                # the laughter detector is pretrained and used as is (§4.3.4): never unfrozen
+                p.requires_grad_(not frozen and not getattr(branch, "pretrained", False))
+
+    def param_groups(self, lr: float) -> list[dict]:
+        """§4.3's per-branch optimiser settings as Adam parameter groups (``lr`` for the fusion).
+
+        Learning rates: scene 1e-2, pose 1e-2, audio 4e-5, face 5e-3, caption 6.5e-5; L2 1e-3 on
+        the scene FC and 1e-2 on every pose layer. Keras adds λ‖w‖² to the loss, whose gradient
+        2λw is what Adam's ``weight_decay`` adds, so the groups carry weight_decay = 2λ. Frozen
+        parameters (the laughter detector; every branch in the fusion stage) are left out.
+        """
+        groups: list[dict] = []
+
+        def add(params: list[nn.Parameter], rate: float, l2: float = 0.0, name: str = "") -> None:
+            params = [p for p in params if p.requires_grad]
+            if params:
+                groups.append({"params": params, "lr": rate, "weight_decay": 2 * l2, "name": name})
+
+        scene = self.branches["scene"]
+        scene_fc = list(scene.fc.parameters())
+        fc_ids = {id(p) for p in scene_fc}
+        add([p for p in scene.parameters() if id(p) not in fc_ids], BRANCH_LR["scene"], 0.0, "scene")
+        add(scene_fc, BRANCH_LR["scene"], BRANCH_L2["scene"], "scene.fc")
+        for name in ("pose", "audio", "face", "caption"):
+            add(list(self.branches[name].parameters()), BRANCH_LR[name], BRANCH_L2.get(name, 0.0), name)
+        add(self.fusion_parameters(), lr, 0.0, "fusion")
+        return groups
 
     def fusion_parameters(self) -> list[nn.Parameter]:
         params = list(self.fusion.parameters())
@@ -192,6 +234,8 @@ class FusicalSystem(EmotionSystem):
         if stage == "branches":
             total = output.logits.new_zeros(())
             for m, logits in output.per_modality.items():
+                if m == "laughter" or m in self.off_modalities:
+                    continue  # the pretrained laughter detector and untrained-off branches learn nothing
                 mask = batch.get(f"{m}_mask", torch.ones(len(labels))).float().reshape(-1)
                 if mask.sum() > 0:
                     total = total + (ce(logits, labels, reduction="none") * mask).sum() / mask.sum()

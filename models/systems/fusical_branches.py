@@ -142,25 +142,36 @@ class AudioBranch(nn.Module):
 
 
 class LaughterBranch(nn.Module):
-    """LSTM over laughter evidence -> one sigmoid laughter score (the fusion's 1-d input).
+    """The pretrained laughter detector's score, used as is (§4.3.4): never trained on sentiment.
 
-    Paper input: 10 VGGish embeddings (128-d, ``in_dim``) of a pretrained laughter detector; here
-    the per-step laughter probabilities of the shipped ResNet laughter detector (``in_dim=1``).
-    Laughter alone cannot predict sentiment, so the ``readout`` (1 -> C) only gives the timelines
-    and ablation a per-modality view; voting leaves laughter out, as the paper does.
+    With ``in_dim=1`` (perception signals) the input already is the shipped ResNet laughter
+    detector's per-step probability, and the branch's score is its mean over the window: no
+    parameters. With the paper's VGGish input (``in_dim=128``) the detector's LSTM → sigmoid is
+    kept frozen (``requires_grad`` off; load its pretrained weights with the system's state).
+    The fusion reads the 1-d score. ``forward``'s logits are a fixed readout for the timelines and
+    ablation (laughter evidence counts for the first class, positive; the others stay at 0); voting
+    leaves laughter out, as the paper does.
     """
+
+    pretrained = True  # the trainer never trains it (see FusicalSystem.freeze_branches)
 
     def __init__(self, num_classes: int, in_dim: int = 128, units: int = 32):
         super().__init__()
-        self.lstm = nn.LSTM(in_dim, units, batch_first=True)
-        self.score = nn.Linear(units, 1)
-        self.readout = nn.Linear(1, num_classes)
-        self.hidden_dim = 1
+        self.in_dim, self.num_classes, self.hidden_dim = in_dim, num_classes, 1
+        self.lstm = nn.LSTM(in_dim, units, batch_first=True) if in_dim > 1 else None
+        self.score = nn.Linear(units, 1) if in_dim > 1 else None
+        for p in self.parameters():
+            p.requires_grad_(False)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        _, (h, _) = self.lstm(x)
-        laugh = torch.sigmoid(self.score(h[-1]))  # (B, 1)
-        return self.readout(laugh), laugh
+        if self.lstm is None or self.score is None:
+            laugh = x.mean(dim=1).clamp(1e-4, 1 - 1e-4)  # (B, 1) mean detector probability
+        else:
+            _, (h, _) = self.lstm(x)
+            laugh = torch.sigmoid(self.score(h[-1]))
+        logits = laugh.new_zeros(laugh.shape[0], self.num_classes)
+        logits[:, 0] = torch.logit(laugh.reshape(-1).clamp(1e-4, 1 - 1e-4))
+        return logits, laugh
 
 
 class FaceBranch(nn.Module):

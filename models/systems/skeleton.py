@@ -1,10 +1,12 @@
 """Seed 002: visual, audio and skeleton streams fused by squeeze-excitation (Peng et al., MiGA 2023).
 
-Each modality is a sequence of T = 100 steps. Per stream: a linear projection to the stream's
-width (the paper needs one: 99 skeleton features split into neither 4 heads nor 8 groups), fixed
-sinusoidal positions, one transformer encoder layer with 4 heads (intra-modal relations), and
-NeXtVLAD (groups 8, clusters 4). The three descriptors are concatenated (eq. 1), fused by the SE
-block (eqs. 2–4) to 512 features and classified by an MLP (512 → ``mlp_hidden`` → classes).
+Each modality is a sequence of T = 100 steps spread over the whole video (§2.1; ``whole_clip``,
+the default: inference makes one prediction per clip; ``whole_clip=False`` slides 4 s windows).
+Per stream: a linear projection to the stream's width (the paper needs one: 99 skeleton features
+split into neither 4 heads nor 8 groups), fixed sinusoidal positions, one transformer encoder
+layer with 4 heads (intra-modal relations), and NeXtVLAD (groups 8, clusters 4). The three
+descriptors are concatenated (eq. 1), fused by the SE block (eqs. 2–4) to 512 features and
+classified by an MLP (512 → ``mlp_hidden`` → classes).
 
 Inputs. ``inputs="paper"`` takes what the paper extracted, read from tracks of those names when
 a user supplies them: Swin features (T×768, track ``swin768``), VGGish embeddings (T×128, track
@@ -109,6 +111,8 @@ class SkeletonFusionSystem(EmotionSystem):
         skeleton_channels: str = "xyv",
         window_seconds: float = 4.0,
         hop_seconds: float = 1.0,
+        whole_clip: bool = True,
+        off_modalities: tuple[str, ...] | list[str] = (),
     ) -> None:
         super().__init__()
         if inputs not in INPUT_PRESETS:
@@ -118,6 +122,9 @@ class SkeletonFusionSystem(EmotionSystem):
         self.num_classes, self.seq_len = num_classes, seq_len
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         self.inputs, self.skeleton_channels = inputs, skeleton_channels
+        # §2.1: the T = 100 steps cover the whole video; window_seconds/hop_seconds only apply with
+        # whole_clip=False (a sliding 4 s timeline, 25 Hz steps)
+        self.whole_clip, self.off_modalities = whole_clip, tuple(off_modalities)
         self.sources = INPUT_PRESETS[inputs]
         widths = {**STREAM_WIDTHS[inputs], **(stream_widths or {})}
         self.streams = nn.ModuleDict(
@@ -194,10 +201,15 @@ class SkeletonFusionSystem(EmotionSystem):
 
     # --- network ------------------------------------------------------------------------------
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        batch = self.without_off(batch)
         hidden: dict[str, torch.Tensor] = {}
         per_modality: dict[str, torch.Tensor] = {}
         for m, stream in self.streams.items():
             x = batch[m]
+            if m in self.off_modalities:  # untrained and off: contributes nothing, costs nothing
+                hidden[m] = x.new_zeros(x.shape[0], stream.vlad.out_features)
+                per_modality[m] = x.new_zeros(x.shape[0], self.num_classes)
+                continue
             desc = stream(x)
             mask = batch.get(f"{m}_mask")
             if mask is not None:

@@ -139,11 +139,13 @@ class TemporalFusionSystem(EmotionSystem):
         fusion_weights: Mapping[str, float] | None = None,
         window_seconds: float = 4.0,
         hop_seconds: float = 1.0,
+        off_modalities: tuple[str, ...] | list[str] = (),
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
         self.num_classes, self.fusion_method = num_classes, fusion
+        self.off_modalities = tuple(off_modalities)
         self.face_dim, self.c3d_dim, self.audio_dim = face_dim, c3d_dim, audio_dim
         self.face_steps, self.overlap = face_steps, overlap
         self.windows = inputs.window_count(max(face_steps, inputs.WINDOW), overlap)
@@ -155,7 +157,10 @@ class TemporalFusionSystem(EmotionSystem):
                 "audio": AudioMLP(audio_dim, audio_hidden, num_classes),
             }
         )
-        # The weighted C3D: one classifier per window, trained with the score-weighted loss.
+        # The weighted C3D (§2.4): the window network is fine-tuned with the score-weighted loss of
+        # Eq. 1 and its features are what the C3D-LSTM reads. The C3D's trainable top stands in as
+        # ``window_encoder`` (fc7-like: linear + ReLU, same width); ``window_head`` is its fc8.
+        self.window_encoder = nn.Sequential(nn.Linear(c3d_dim, c3d_dim), nn.ReLU())
         self.window_head = nn.Linear(c3d_dim, num_classes)
         dims = [face_fc, c3d_fc, audio_hidden]
         self.moddrop = (
@@ -183,7 +188,11 @@ class TemporalFusionSystem(EmotionSystem):
         windows = inputs.window_descriptors(seq, self.overlap) if seq is not None else None
         if windows is not None and windows.shape[1] != self.c3d_dim:
             windows = None
-        audio = inputs.audio_descriptor(signals, t0, t1) if self.audio_dim == AUDIO_DIM else None
+        audio = (
+            inputs.audio_descriptor(signals, t0, t1, self.audio_dim)
+            if self.audio_dim in (AUDIO_DIM, inputs.IS10_DIM)
+            else None
+        )
         for name, value, shape in (
             ("face", seq, (self.face_steps, self.face_dim)),
             ("c3d", windows, (self.windows, self.c3d_dim)),
@@ -200,6 +209,7 @@ class TemporalFusionSystem(EmotionSystem):
 
     # -- forward ------------------------------------------------------------------------------
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        batch = self.without_off(batch)
         b = batch["audio"].shape[0]
         masks = torch.stack([batch.get(f"{m}_mask", torch.ones(b)).float().reshape(b) for m in MODALITIES], 1)
         per_modality: dict[str, Tensor] = {}
@@ -208,6 +218,11 @@ class TemporalFusionSystem(EmotionSystem):
             branch = self.branches[name]
             if name == "audio":
                 logits, h = branch(batch[name])
+            elif name == "c3d":
+                # The LSTM reads the fine-tuned window features; like the paper's extracted C3D
+                # features they are fixed once the window stage is over (no gradient back).
+                lengths = batch.get("c3d_len", torch.full((b,), batch[name].shape[1]))
+                logits, h = branch(self.window_encoder(batch[name]).detach(), lengths)
             else:
                 lengths = batch.get(f"{name}_len", torch.full((b,), batch[name].shape[1]))
                 logits, h = branch(batch[name], lengths)
@@ -270,7 +285,11 @@ class TemporalFusionSystem(EmotionSystem):
 
     def freeze_branches(self, frozen: bool = True) -> None:
         self.branches_frozen = frozen
-        for p in [*self.branches.parameters(), *self.window_head.parameters()]:
+        for p in [
+            *self.branches.parameters(),
+            *self.window_encoder.parameters(),
+            *self.window_head.parameters(),
+        ]:
             p.requires_grad_(not frozen)
 
     def fusion_parameters(self) -> list[nn.Parameter]:
@@ -279,7 +298,7 @@ class TemporalFusionSystem(EmotionSystem):
 
     def window_logits(self, batch: Batch) -> Tensor:
         """(B, W, C) per-window scores of the weighted C3D (the max over windows is its prediction)."""
-        return self.window_head(batch["c3d"])
+        return self.window_head(self.window_encoder(batch["c3d"]))
 
     def training_loss(
         self, output: SystemOutput, labels: Tensor, batch: Batch, stage: str = "fusion", epoch: int = 0
@@ -298,6 +317,8 @@ class TemporalFusionSystem(EmotionSystem):
         if stage == "modalities":
             total = output.logits.new_zeros(())
             for m, logits in output.per_modality.items():
+                if m in self.off_modalities:
+                    continue
                 mask = batch.get(f"{m}_mask", torch.ones(len(labels))).float().reshape(-1)
                 if mask.sum() > 0:
                     total = total + (ce(logits, labels, reduction="none") * mask).sum() / mask.sum()

@@ -7,7 +7,8 @@ Stand-ins (the paper's backbones cannot be had here, see ``temporal``):
 - per-window descriptor (for C3D fc7, 4096) = over each 16-frame window (with or without overlap;
   shorter sequences padded by themselves, as the paper does) the mean, standard deviation and mean
   absolute frame-to-frame change of the face descriptors = 432 values;
-- audio functionals: openSMILE IS10 (1,582 values; ``audio_functionals``, the real openSMILE).
+- audio functionals: openSMILE's Interspeech 2010 paralinguistic set (1582 values, the
+  emobase2010 family the paper used) from the ``opensmile`` package (``audio_functionals``).
 """
 
 from __future__ import annotations
@@ -78,8 +79,17 @@ def window_descriptors(seq: np.ndarray, overlap: int, size: int = WINDOW) -> np.
     return np.stack(out).astype(np.float32)
 
 
-def audio_descriptor(signals: ClipSignals, t0: float, t1: float) -> np.ndarray | None:
+IS10_DIM = 1582
+
+
+def is10_functionals(wave: np.ndarray, rate: int = 16000) -> np.ndarray:
+    """openSMILE IS10 paralinguistic functionals (1582) of one utterance (the seed 001 audio input)."""
+    return audio_functionals(wave, rate, "IS10")
+
+
+def audio_descriptor(signals: ClipSignals, t0: float, t1: float, dim: int = 0) -> np.ndarray | None:
+    """Utterance functionals of [t0, t1): openSMILE IS10 (1582; ``dim`` kept for older callers)."""
     wave = audio_window(signals, t0, t1)
     if wave is None or not np.any(wave):
         return None
-    return audio_functionals(wave, signals.audio_rate)
+    return is10_functionals(wave, signals.audio_rate)
