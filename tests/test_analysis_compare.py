@@ -40,7 +40,10 @@ def test_reliability_bins_equal_scikit_learns_calibration_curve(seed: int) -> No
     assert ours_conf == pytest.approx(prob_pred, abs=1e-12)
     assert sum(rel["count"]) == 500
     # ECE by its definition, bin by bin.
-    ece = sum(n / 500 * abs(a - c) for n, a, c in zip([n for n in rel["count"] if n], ours_acc, ours_conf))
+    ece = sum(
+        n / 500 * abs(a - c)
+        for n, a, c in zip([n for n in rel["count"] if n], ours_acc, ours_conf, strict=True)
+    )
     assert rel["ece"] == pytest.approx(ece, abs=1e-12)
 
 
