@@ -286,3 +286,17 @@ def regenerate(spec_file: str | Path, out: str | Path, project: Any = None) -> d
         return export_figure(project, spec, out)
     with Project.open(spec["project"]) as opened:
         return export_figure(opened, spec, out)
+
+
+def preview_png(project: Any, spec: dict[str, Any], dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, drawn exactly as ``export_figure`` would (for previews)."""
+    import io
+
+    import matplotlib as mpl
+
+    data = load_data(project, spec)
+    fig = registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
+    buf = io.BytesIO()
+    with mpl.rc_context(style.PAPER_RC):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "Affectscope"})
+    return buf.getvalue()
