@@ -52,14 +52,19 @@ def draw_clip_panel(fig: Any, data: dict[str, Any], options: dict[str, Any]) -> 
             s = data.get("spectrogram")
             if s is not None:
                 db = np.asarray(s["db"], dtype=float)
+                top = float(db.max()) if db.size else 0.0
+                # 80 dB of range below the loudest bin; speech lives under 8 kHz.
                 ax.imshow(
                     db,
                     origin="lower",
                     aspect="auto",
                     cmap="magma",
+                    vmin=top - 80.0,
+                    vmax=top,
                     extent=(s["t0"], s["t1"], 0, s["f_max"] / 1000.0),
                     interpolation="nearest",
                 )
+                ax.set_ylim(0, min(8.0, s["f_max"] / 1000.0))
             ax.set_ylabel("kHz", rotation=0, ha="right", va="center")
         elif row == "tier":
             colours = dict(zip(labels, style.palette(len(labels)), strict=False))

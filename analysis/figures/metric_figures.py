@@ -86,7 +86,7 @@ def draw_per_class(fig: Any, data: dict[str, Any], options: dict[str, Any]) -> N
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.0)
     ax.set_ylabel("Score (95 % CI)")
-    ax.legend(ncols=min(len(metrics) + 2, 5), loc="upper center", bbox_to_anchor=(0.5, 1.16), frameon=False)
+    fig.legend(loc="outside upper center", ncols=min(len(metrics) + 2, 3), frameon=False)
     _title(fig, data, options)
 
 
@@ -118,7 +118,8 @@ def draw_reliability(fig: Any, data: dict[str, Any], options: dict[str, Any]) ->
     ax.set_ylim(0, 1)
     ax.set_ylabel("Accuracy")
     ax.text(0.03, 0.95, f"ECE {rel['ece']:.3f}\nn = {rel['n']}", va="top", transform=ax.transAxes)
-    ax.legend(loc="lower right", frameon=False)
+    # Upper left: over-confident models (the common case) leave it empty.
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.84), frameon=False)
     ax.tick_params(labelbottom=False)
     axc = fig.add_subplot(gs[1], sharex=ax)
     axc.bar(centres, rel["count"], width * 0.9, color="grey")
