@@ -103,3 +103,22 @@ def test_cli_evaluate_project_stores_a_run(stored, capsys: pytest.CaptureFixture
     assert len(runs.list_runs(project)) == before + 1 and doc["run_id"] == runs.list_runs(project)[-1].id
     assert main(["evaluate", "--model", "lightweight-streaming"]) == 2
     assert main(["evaluate", "--model", "x", "--project", str(Path(project.folder) / "nope")]) == 2
+
+
+def test_a_database_at_0001_upgrades_to_the_evaluation_tables(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from affectscope.db.engine import Database, _alembic_config, open_database
+
+    db = Database(str(tmp_path / "old.db"))
+    cfg = _alembic_config()
+    with db.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    assert "evaluation_runs" not in inspect(db.read_engine).get_table_names()
+    db.dispose()
+    db = open_database(tmp_path / "old.db")
+    tables = set(inspect(db.read_engine).get_table_names())
+    assert {"evaluation_runs", "evaluation_items", "figure_specs", "clip_selections"} <= tables
+    db.dispose()

@@ -362,7 +362,9 @@ class EvaluationView(OneJobPanel, QWidget):
         if spec is None or chart.property("drawn_for") == key:
             return
         try:
-            png = figures.preview_png(self.project, spec, dpi=110)
+            # Fill the tab's width: the figure keeps its paper size, the preview its resolution.
+            fit = max(self.tabs.width() - 40, 300) / (spec["width_mm"] / 25.4)
+            png = figures.preview_png(self.project, spec, dpi=int(min(max(fit, 80), 220)))
         except UserFacingError as exc:
             chart.setText(str(exc))
             return
