@@ -94,7 +94,7 @@ def plain_confusion(project: Project, run_id: int) -> list[list[int]]:
         rows = conn.execute(
             text("SELECT true_index, pred_index FROM evaluation_items WHERE run_id = :r"), {"r": run_id}
         ).all()
-    counts = Counter(rows)
+    counts = Counter((t, p) for t, p in rows)  # plain tuples: Row objects hash slowly
     return [[counts.get((t, p), 0) for p in range(3)] for t in range(3)]
 
 

@@ -262,10 +262,11 @@ def cell_items(
             EvaluationItem.true_index == true_index,
             EvaluationItem.pred_index == pred_index,
         )
-        .order_by(EvaluationItem.confidence.desc(), EvaluationItem.id)
+        .order_by(EvaluationItem.confidence.desc(), EvaluationItem.id.desc())
         .limit(limit)
     )
-    return [ItemRecord(*r) for r in session.execute(q)]
+    # Core on the connection: no ORM result machinery for what may be 10,000s of plain rows.
+    return [ItemRecord(*r) for r in session.connection().execute(q)]
 
 
 def set_report(session: Session, run_id: int, report: dict[str, Any]) -> None:
