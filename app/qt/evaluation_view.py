@@ -149,7 +149,10 @@ class EvaluationView(OneJobPanel, QWidget):
         self.clip_table = QTableView(self)
         self.clip_table.setModel(self.clip_model)
         self.clip_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.clip_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.clip_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.open_button = QPushButton("Open clip", self)
         self.relabel_button = QPushButton("Send to relabel queue", self)
         self.study_button = QPushButton("Send to new reader study", self)
@@ -170,7 +173,7 @@ class EvaluationView(OneJobPanel, QWidget):
         lower_layout.addWidget(self.cell_label)
         lower_layout.addWidget(self.clip_table, 1)
         lower_layout.addLayout(actions)
-        split = QSplitter(Qt.Orientation.Vertical, confusion)
+        split = QSplitter(Qt.Orientation.Horizontal, confusion)
         split.addWidget(self.matrix)
         split.addWidget(lower)
         c_layout = QVBoxLayout(confusion)
@@ -362,8 +365,12 @@ class EvaluationView(OneJobPanel, QWidget):
         if spec is None or chart.property("drawn_for") == key:
             return
         try:
-            # Fill the tab's width: the figure keeps its paper size, the preview its resolution.
-            fit = max(self.tabs.width() - 40, 300) / (spec["width_mm"] / 25.4)
+            # Fit the tab: the figure keeps its paper size and shape, the preview chooses its resolution.
+            from affectscope.analysis.figures.registry import get_kind
+
+            w_in = spec["width_mm"] / 25.4
+            h_in = (spec["height_mm"] or spec["width_mm"] * get_kind(spec["kind"]).aspect) / 25.4
+            fit = min(max(chart.width() - 10, 200) / w_in, max(chart.height() - 10, 150) / h_in)
             png = figures.preview_png(self.project, spec, dpi=int(min(max(fit, 80), 220)))
         except UserFacingError as exc:
             chart.setText(str(exc))
