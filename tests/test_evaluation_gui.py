@@ -132,6 +132,17 @@ def test_window_starts_a_run_and_opens_a_clip_at_its_worst_window(qtbot, stored)
             ),
             timeout=30000,
         )
+        # File > Export figure…: the clip panel of the open clip, its frame at the playhead.
+        window.labelling.project = project
+        window.export_figure_action.trigger()
+        dialog = window.figure_dialog
+        assert dialog.spec["kind"] == "clip" and dialog.spec["frame_t"] == pytest.approx(item.worst_t)
+        assert dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull()
+        dialog.kind_choice.setCurrentIndex(1)
+        assert dialog.spec["kind"] == "modality" and not dialog.preview.pixmap().isNull()
+        out = Path(project.folder) / "clip-modality.pdf"
+        assert dialog.export_to(out)["kind"] == "modality" and out.read_bytes().startswith(b"%PDF")
+        dialog.close()
     finally:
         window.workers.cancel_all()
         window.shutdown()

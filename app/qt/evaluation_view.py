@@ -477,13 +477,14 @@ def export_clip_figure(window: Any) -> Any:
     if project is None or window.loaded is None:
         window.show_error("Nothing to export", "Open a project and a clip of it first (Labels tab).")
         return None
-    try:
-        spec = figures.make_spec(project, "clip", clip=str(window.loaded.path))
-    except UserFacingError as exc:
-        window.show_error("Cannot export", str(exc))
-        return None
+    path = str(window.loaded.path)
+    spec = figures.make_spec(project, "clip", clip=path)
     spec["frame_t"] = float(window.clock.position)
-    dialog = FigureExportDialog(project, spec, window)
+    alternatives = {
+        "Clip panel (frame at the playhead)": spec,
+        "Modality activation (clip and over time)": figures.make_spec(project, "modality", clip=path),
+    }
+    dialog = FigureExportDialog(project, spec, window, alternatives=alternatives)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     window.figure_dialog = dialog

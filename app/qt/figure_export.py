@@ -42,11 +42,23 @@ class FigureExportDialog(QDialog):
 
     exported = Signal(dict)  # {"output", "spec", "kind", "figure_id"}
 
-    def __init__(self, project: Any, spec: dict[str, Any], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        project: Any,
+        spec: dict[str, Any],
+        parent: QWidget | None = None,
+        alternatives: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """``alternatives``: {title: spec} the user may switch between (clip panel, modality activation)."""
         super().__init__(parent)
         self.project = project
         self.spec = dict(spec)
+        self.alternatives = dict(alternatives or {})
         self.setWindowTitle(f"Export figure — {spec['kind']}")
+        self.kind_choice = QComboBox(self)
+        for title, alt in self.alternatives.items():
+            self.kind_choice.addItem(title, alt)
+        self.kind_choice.setVisible(bool(self.alternatives))
         self.width_choice = QComboBox(self)
         for text, key in WIDTH_CHOICES:
             self.width_choice.addItem(text, key)
@@ -74,6 +86,8 @@ class FigureExportDialog(QDialog):
         self.save_button.setDefault(True)
         close = QPushButton("Close", self)
         form = QFormLayout()
+        if self.alternatives:
+            form.addRow("Figure", self.kind_choice)
         form.addRow("Width", self.width_choice)
         form.addRow("", self.width_mm)
         form.addRow("PNG DPI", self.dpi)
@@ -85,10 +99,16 @@ class FigureExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
+        self.kind_choice.currentIndexChanged.connect(self._on_kind_choice)
         self.width_choice.currentIndexChanged.connect(self._on_width_choice)
         self.width_mm.valueChanged.connect(lambda _v: self.refresh())
         self.save_button.clicked.connect(self._on_save)
         close.clicked.connect(self.reject)
+        self.refresh()
+
+    def _on_kind_choice(self, index: int) -> None:
+        self.spec = dict(self.kind_choice.itemData(index))
+        self.setWindowTitle(f"Export figure — {self.spec['kind']}")
         self.refresh()
 
     def _on_width_choice(self, index: int) -> None:
