@@ -39,7 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate", help="accuracy, macro-F1, per-class scores on a path,label manifest"
     )
     p.add_argument("--model", required=True)
-    p.add_argument("--manifest", required=True, help="CSV of path,label rows")
+    p.add_argument("--manifest", help="CSV of path,label rows")
+    # Issue 10: score on a project's labels and store the run there (app/cli/figures.py).
+    p.add_argument("--project", help="project folder: score its labelled clips and store the run")
+    p.add_argument("--label-source", help="with --project: current (default), majority, annotator:NAME")
     p.add_argument("--labels", help="label set to score in (default: the model's)")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
     p.add_argument(
@@ -165,6 +168,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if getattr(args, "project", None):
+        if args.manifest:
+            raise ModellingError("give --manifest or --project, not both")
+        from affectscope.app.cli.figures import cmd_evaluate_project
+
+        return cmd_evaluate_project(args)
+    if not args.manifest:
+        raise ModellingError("give --manifest CSV (path,label rows) or --project DIR")
     from affectscope.analysis.metrics import format_report
     from affectscope.models.evaluation import evaluate_manifest
 

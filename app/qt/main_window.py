@@ -141,6 +141,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.models_panel import install_models
 
         self.models = install_models(self)
+        # Evaluation runs, confusion click-through, Export figure… (issue 10): app/qt/evaluation_view.py.
+        from affectscope.app.qt.evaluation_view import install_evaluation
+
+        self.evaluation = install_evaluation(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)

@@ -1,0 +1,302 @@
+"""Figures from a project: load a kind's data, draw it with ``analysis.figures``, write a spec beside it.
+
+A spec is everything needed to draw the figure again: the kind, the project folder, the run(s), the
+clip, time range and frame time, the model version of the timelines, size, DPI and options. Defaults
+are resolved when a figure is first exported and written into its spec, so ``regenerate(spec)``
+gives the same picture until the data itself changes. Specs sit beside the figure (``OUT.json``)
+and are recorded in the project (``figure_specs``).
+
+Loaders are a registry too: ``register_loader("study", fn)`` lets the reader-study room supply
+``fn(project, spec) -> data`` for the built-in "study" kind (accuracy per arm, agreement, times).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affectscope.analysis.figures import registry, style
+from affectscope.app.services import evaluation_runs as runs
+from affectscope.app.services.evaluation_runs import EvaluationError
+from affectscope.db import evaluations as ev
+from affectscope.db import labels as label_rows
+from affectscope.db.uow import unit_of_work
+
+SPEC_VERSION = 1
+LoaderFn = Callable[[Any, dict[str, Any]], dict[str, Any]]
+_LOADERS: dict[str, LoaderFn] = {}
+
+
+def register_loader(kind: str, fn: LoaderFn) -> None:
+    _LOADERS[kind] = fn
+
+
+def spec_path_for(out: str | Path) -> Path:
+    return Path(str(out) + ".json")
+
+
+def _need_run(spec: dict[str, Any]) -> int:
+    if spec.get("run") is None:
+        raise EvaluationError(
+            f"a {spec['kind']} figure needs an evaluation run (--run ID); see evaluate --project"
+        )
+    return int(spec["run"])
+
+
+def _load_confusion(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    rep = runs.run_report(project, _need_run(spec))
+    return {"confusion": rep["confusion"], "labels": rep["labels"]}
+
+
+def _load_per_class(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    rep = runs.run_report(project, _need_run(spec))
+    keys = ("labels", "per_class", "per_class_ci", "uar", "chance_uar")
+    return {k: rep[k] for k in keys}
+
+
+def _load_reliability(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"reliability": runs.run_report(project, _need_run(spec))["reliability"]}
+
+
+def _load_comparison(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    ids = spec.get("runs") or []
+    if len(ids) != 2:
+        raise EvaluationError("a comparison figure needs two runs: --run A --run B")
+    return runs.compare_runs(project, int(ids[0]), int(ids[1]))
+
+
+def _clip_timelines(project: Any, clip_id: int, version_id: int | None) -> tuple[int | None, list, dict]:
+    from sqlalchemy import select
+
+    from affectscope.db import predictions as pred_rows
+    from affectscope.db.schema import ModelVersion, TimePrediction
+
+    with unit_of_work(project.db) as s:
+        if version_id is None:
+            version_id = s.scalar(
+                select(TimePrediction.model_version_id)
+                .where(TimePrediction.clip_id == clip_id)
+                .order_by(TimePrediction.model_version_id.desc())
+                .limit(1)
+            )
+        if version_id is None:
+            return None, [], {}
+        version = s.get(ModelVersion, version_id)
+        labels = json.loads(version.labels_json)
+        lanes_q = select(TimePrediction.modality).where(
+            TimePrediction.clip_id == clip_id, TimePrediction.model_version_id == version_id
+        )
+        names = sorted(set(s.scalars(lanes_q)), key=lambda n: (n != "fused", n == "accumulated", n))
+        lanes = {}
+        for name in names:
+            rows = pred_rows.time_predictions(s, version_id, clip_id, name)
+            lanes[name] = {
+                "t": [(r.t_start + r.t_end) / 2 for r in rows],
+                "probs": [list(r.probs) for r in rows],
+            }
+    return version_id, labels, lanes
+
+
+def _resolve_clip(project: Any, spec: dict[str, Any]) -> Any:
+    if spec.get("clip") is None:
+        raise EvaluationError(f"a {spec['kind']} figure of a clip needs --clip CLIP")
+    try:
+        return project.clip(spec["clip"])
+    except Exception as exc:  # noqa: BLE001 - the db says "no such clip" in its own words
+        raise EvaluationError(str(exc)) from None
+
+
+def _load_modality(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    if spec.get("clip") is None:
+        rep = runs.run_report(project, _need_run(spec))
+        if not rep.get("modalities"):
+            raise EvaluationError(f"run {spec['run']} holds no per-modality predictions")
+        reports = {k: v for k, v in rep["modalities"].items() if k != "fused"}
+        reports["fused"] = rep["modalities"]["fused"]
+        return {"reports": reports, "chance_uar": rep["chance_uar"]}
+    clip = _resolve_clip(project, spec)
+    version, labels, lanes = _clip_timelines(project, clip.id, spec.get("model_version_id"))
+    if not lanes:
+        raise EvaluationError(f"no model has stored timelines for {Path(clip.path).name}; run a model first")
+    spec["model_version_id"] = version
+    return {"labels": labels, "timelines": {k: v for k, v in lanes.items() if k != "accumulated"}}
+
+
+def _load_clip(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    from scipy import signal
+
+    from affectscope.media import NoAudioError, VideoReader, load_audio
+    from affectscope.media.waveform import WaveformEnvelope
+
+    clip = _resolve_clip(project, spec)
+    spec["clip"] = clip.path
+    start = float(spec.get("start") if spec.get("start") is not None else 0.0)
+    end = float(spec.get("end") if spec.get("end") is not None else clip.duration)
+    if not 0 <= start < end:
+        raise EvaluationError(f"--start {start} / --end {end}: the range must satisfy 0 <= start < end")
+    spec["start"], spec["end"] = start, end
+    frame_t = float(spec.get("frame_t") if spec.get("frame_t") is not None else (start + end) / 2)
+    spec["frame_t"] = frame_t
+    path = project.clip_file(clip.id)
+    with VideoReader(path) as reader:
+        _, frame = reader.frame_at(frame_t)
+    data: dict[str, Any] = {"frame": np.asarray(frame), "frame_t": frame_t, "start": start, "end": end}
+    try:
+        audio = load_audio(path)
+    except NoAudioError:
+        audio = None
+    if audio is not None:
+        env = WaveformEnvelope(audio.samples, audio.rate, audio.start_time)
+        t, lo, hi = env.minmax(start, end, 600)
+        data["waveform"] = {"t": t, "min": lo, "max": hi}
+        s0 = max(0, int((start - audio.start_time) * audio.rate))
+        s1 = max(s0 + 1, int((end - audio.start_time) * audio.rate))
+        seg = audio.samples[s0:s1]
+        if len(seg) >= 512:
+            f, tt, sxx = signal.spectrogram(seg, fs=audio.rate, nperseg=512, noverlap=384)
+            data["spectrogram"] = {
+                "db": 10 * np.log10(sxx + 1e-10),
+                "t0": audio.start_time + s0 / audio.rate,
+                "t1": audio.start_time + s1 / audio.rate,
+                "f_max": float(f[-1]),
+            }
+    version, labels, lanes = _clip_timelines(project, clip.id, spec.get("model_version_id"))
+    spec["model_version_id"] = version
+    data["labels"] = labels or list(project.labels())
+    data["timelines"] = {k: v for k, v in lanes.items() if k != "accumulated"}
+    with unit_of_work(project.db) as s:
+        spans = label_rows.current_spans(s, [clip.id], project.label_set)
+    tier = [{"start": sp.start, "end": sp.end, "value": sp.value} for sp in spans]
+    if not tier and clip.label:
+        tier = [{"start": start, "end": end, "value": clip.label}]
+    data["tier"] = tier
+    data["title"] = spec.get("options", {}).get("title", Path(clip.path).name)
+    return data
+
+
+def _load_study(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    raise EvaluationError(
+        "reader-study figures need the reader-study results; this installation has no study loader yet"
+    )
+
+
+for _kind, _fn in {
+    "confusion": _load_confusion,
+    "per-class": _load_per_class,
+    "reliability": _load_reliability,
+    "modality": _load_modality,
+    "comparison": _load_comparison,
+    "clip": _load_clip,
+    "study": _load_study,
+}.items():
+    register_loader(_kind, _fn)
+
+
+def make_spec(
+    project: Any,
+    kind: str,
+    run: int | None = None,
+    runs_: list[int] | None = None,
+    clip: str | int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    study: int | None = None,
+    width_mm: float | None = None,
+    height_mm: float | None = None,
+    dpi: int = style.DEFAULT_DPI,
+    options: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    try:
+        fk = registry.get_kind(kind)
+    except KeyError as exc:
+        raise EvaluationError(str(exc.args[0])) from None
+    if runs_ and len(runs_) == 1 and run is None:
+        run, runs_ = runs_[0], None
+    return {
+        "affectscope_figure": SPEC_VERSION,
+        "kind": kind,
+        "project": str(Path(project.folder).resolve()),
+        "run": run,
+        "runs": list(runs_ or []),
+        "clip": clip,
+        "start": start,
+        "end": end,
+        "study": study,
+        "width_mm": float(width_mm or style.WIDTHS_MM[fk.default_width]),
+        "height_mm": height_mm,
+        "dpi": int(dpi),
+        "options": dict(options or {}),
+    }
+
+
+def load_data(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    """The kind's data; fills the spec's defaults (clip path, range, frame time, model version)."""
+    if spec["kind"] not in _LOADERS:
+        raise EvaluationError(f"no data loader for figure kind {spec['kind']!r}")
+    return _LOADERS[spec["kind"]](project, spec)
+
+
+def draw(project: Any, spec: dict[str, Any]) -> Any:
+    """A matplotlib Figure for ``spec`` (previews in the window use this)."""
+    data = load_data(project, spec)
+    return registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
+
+
+def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: bool = True) -> dict[str, Any]:
+    """Draw ``spec`` into ``out`` (.png/.svg/.pdf), write ``OUT.json`` beside it, record it in the project."""
+    out = Path(out)
+    try:
+        style.output_format(out)
+    except ValueError as exc:
+        raise EvaluationError(str(exc)) from None
+    spec = json.loads(json.dumps(spec))
+    data = load_data(project, spec)
+    registry.render(
+        spec["kind"], data, out, spec["options"], spec["width_mm"], spec["height_mm"], spec["dpi"]
+    )
+    spec_file = spec_path_for(out)
+    spec_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    figure_id = None
+    if record:
+        with unit_of_work(project.db, write=True) as s:
+            figure_id = ev.record_figure(s, spec["kind"], spec, str(out.resolve()))
+    return {"output": str(out), "spec": str(spec_file), "kind": spec["kind"], "figure_id": figure_id}
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    try:
+        spec = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"cannot read the figure spec {path}: {exc}") from None
+    if not isinstance(spec, dict) or spec.get("affectscope_figure") != SPEC_VERSION or "kind" not in spec:
+        raise EvaluationError(f"{path} is not an Affectscope figure spec (version {SPEC_VERSION})")
+    return spec
+
+
+def regenerate(spec_file: str | Path, out: str | Path, project: Any = None) -> dict[str, Any]:
+    """Draw the figure a spec describes again, from the project's current data."""
+    from affectscope.app.services.project import Project
+
+    spec = read_spec(spec_file)
+    if project is not None:
+        return export_figure(project, spec, out)
+    with Project.open(spec["project"]) as opened:
+        return export_figure(opened, spec, out)
+
+
+def preview_png(project: Any, spec: dict[str, Any], dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, drawn exactly as ``export_figure`` would (for previews)."""
+    import io
+
+    import matplotlib as mpl
+
+    data = load_data(project, spec)
+    fig = registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
+    buf = io.BytesIO()
+    with mpl.rc_context(style.PAPER_RC):
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "Affectscope"})
+    return buf.getvalue()
