@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from affectscope.db import studies as _studies  # noqa: F401  (registers the study tables)
 from affectscope.db.schema import Base
 
 
