@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from affectscope.analysis.agreement import CONFIDENCE, N_RESAMPLES, percentile_ci
+from affectscope.analysis.agreement import CONFIDENCE, N_RESAMPLES, multiplicities, percentile_ci
 
 _BATCH = 200
 
@@ -72,12 +72,8 @@ def two_way_bootstrap(
     done = 0
     while done < n_resamples and n_r and n_c:
         size = min(_BATCH, n_resamples - done)
-        wc = np.stack([np.bincount(rng.integers(0, n_c, n_c), minlength=n_c) for _ in range(size)]).astype(
-            float
-        )
-        wr = np.stack([np.bincount(rng.integers(0, n_r, n_r), minlength=n_r) for _ in range(size)]).astype(
-            float
-        )
+        wc = next(multiplicities(n_c, size, int(rng.integers(2**31)), batch=size))
+        wr = next(multiplicities(n_r, size, int(rng.integers(2**31)), batch=size))
         d = _reader_means(a, wc) - _reader_means(b, wc)  # (B, R)
         ok = np.isfinite(d)
         with np.errstate(invalid="ignore", divide="ignore"):
