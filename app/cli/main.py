@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "labels",  # label, export, import
     "extract",  # extract
     "modelling",  # models, predict, evaluate, train
+    "studies",  # study create|show|add-readers|export|stats|import-crema-d
 ]
 
 

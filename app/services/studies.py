@@ -154,7 +154,9 @@ def create_study(
         raise StudyError("arm names must differ")
     for a in arms:
         if a.presentation not in PRESENTATIONS:
-            raise StudyError(f"presentation must be one of {', '.join(PRESENTATIONS)}, not {a.presentation!r}")
+            raise StudyError(
+                f"presentation must be one of {', '.join(PRESENTATIONS)}, not {a.presentation!r}"
+            )
         if a.assistance not in ASSISTANCE:
             raise StudyError(f"assistance must be one of {', '.join(ASSISTANCE)}, not {a.assistance!r}")
         if a.assistance == "model" and a.model_version_id is None:
@@ -214,7 +216,9 @@ def find_study(session, ref: str | int) -> Study:  # noqa: ANN001
     study = session.get(Study, int(ref)) if ref.isdigit() else None
     study = study or session.scalar(select(Study).where(Study.name == ref))
     if study is None:
-        raise StudyError(f"no study {ref!r} in this project; list them with: affectscope study show --project DIR")
+        raise StudyError(
+            f"no study {ref!r} in this project; list them with: affectscope study show --project DIR"
+        )
     return study
 
 
@@ -240,7 +244,9 @@ def add_readers(db: Database, study: str | int, names: Sequence[str]) -> list[st
     added = []
     with unit_of_work(db, write=True) as s:
         st = find_study(s, study)
-        arm_ids = list(s.scalars(select(StudyArm.id).where(StudyArm.study_id == st.id).order_by(StudyArm.position)))
+        arm_ids = list(
+            s.scalars(select(StudyArm.id).where(StudyArm.study_id == st.id).order_by(StudyArm.position))
+        )
         case_ids = list(
             s.scalars(select(StudyCase.id).where(StudyCase.study_id == st.id).order_by(StudyCase.position))
         )
@@ -280,8 +286,12 @@ class ReadingSession:
             self.study_id, self.reader_id, self.reader = st.id, r.id, r.name
             self.labels = tuple(json.loads(st.labels_json))
             self.steps = s.execute(
-                select(StudyAssignment.session_index, StudyAssignment.position, StudyAssignment.arm_id,
-                       StudyAssignment.case_id)
+                select(
+                    StudyAssignment.session_index,
+                    StudyAssignment.position,
+                    StudyAssignment.arm_id,
+                    StudyAssignment.case_id,
+                )
                 .where(StudyAssignment.reader_id == r.id)
                 .order_by(StudyAssignment.session_index, StudyAssignment.position)
             ).all()
@@ -296,7 +306,9 @@ class ReadingSession:
         with unit_of_work(self.db) as s:
             return set(
                 s.execute(
-                    select(StudyResponse.arm_id, StudyResponse.case_id).where(StudyResponse.reader_id == self.reader_id)
+                    select(StudyResponse.arm_id, StudyResponse.case_id).where(
+                        StudyResponse.reader_id == self.reader_id
+                    )
                 ).all()
             )
 
@@ -419,8 +431,17 @@ class ReaderVote:
 def clip_reader_votes(db: Database, clip_ids: Sequence[int] | None = None) -> dict[int, list[ReaderVote]]:
     """Every reader answer per clip (cases without a clip are left out), oldest first."""
     q = (
-        select(StudyCase.clip_id, Study.name, StudyArm.name, StudyArm.presentation, StudyArm.assistance,
-               StudyReader.name, StudyResponse.label, StudyResponse.confidence, StudyResponse.answered_at)
+        select(
+            StudyCase.clip_id,
+            Study.name,
+            StudyArm.name,
+            StudyArm.presentation,
+            StudyArm.assistance,
+            StudyReader.name,
+            StudyResponse.label,
+            StudyResponse.confidence,
+            StudyResponse.answered_at,
+        )
         .join(StudyCase, StudyCase.id == StudyResponse.case_id)
         .join(StudyArm, StudyArm.id == StudyResponse.arm_id)
         .join(Study, Study.id == StudyResponse.study_id)
@@ -444,7 +465,9 @@ def list_studies(db: Database) -> list[dict]:
 
 
 def study_summary(session, st: Study) -> dict:  # noqa: ANN001
-    arms = session.scalars(select(StudyArm).where(StudyArm.study_id == st.id).order_by(StudyArm.position)).all()
+    arms = session.scalars(
+        select(StudyArm).where(StudyArm.study_id == st.id).order_by(StudyArm.position)
+    ).all()
     readers = session.scalars(
         select(StudyReader).where(StudyReader.study_id == st.id).order_by(StudyReader.position)
     ).all()
