@@ -92,12 +92,13 @@ def load_study(db: Database, study: str | int) -> StudyData:
             for a in arms
         ]
         name = st.name
+        reader_names = [r.name for r in readers]
     cols = list(zip(*resp, strict=True)) if resp else [()] * 10
     return StudyData(
         name=name,
         labels=labels,
         arms=arm_dicts,
-        readers=[r.name for r in readers],
+        readers=reader_names,
         case_refs=[c.ref for c in cases],
         case_clip=[c.clip_id for c in cases],
         case_truth=np.array([index.get(c.truth, -1) if c.truth else -1 for c in cases], np.int64),
