@@ -57,6 +57,16 @@ def test_designer_reader_screens_and_results(qtbot, tmp_path: Path) -> None:  # 
         _shot(view, f"study_case_{presentation}")
         view.close()
 
+    # bo's order starts with the model-assisted arm: the screen shows the model's answer, nothing more.
+    view = ReaderView(studies.ReadingSession(project.db, sid, "bo"))
+    qtbot.addWidget(view)
+    view.resize(640, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.stimulus.assistance is not None and view.assist.isVisible()
+    _shot(view, "study_case_assisted")
+    view.close()
+
     # Answer the pilot (two arms) and look at the results.
     for who in ("ada", "bo"):
         session = studies.ReadingSession(project.db, sid, who)

@@ -63,7 +63,7 @@ class ReaderView(QWidget):
         self.mode = QLabel()
         self.mode.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.frame = FrameView()
-        self.listen = QLabel("\N{SPEAKER WITH THREE SOUND WAVES}  audio only")
+        self.listen = QLabel("Audio only: listen")
         self.listen.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.listen.setStyleSheet("font-size: 22px; color: #555;")
         self.no_media = QLabel("This case has no media in this project")

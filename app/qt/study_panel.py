@@ -48,6 +48,7 @@ class StudyDesigner(QWidget):
         self.arms = QTableWidget(0, 3)
         self.arms.setHorizontalHeaderLabels(["arm", "presentation", "model version id (assisted)"])
         self.arms.horizontalHeader().setStretchLastSection(True)
+        self.arms.setMaximumHeight(150)
         add_arm = QPushButton("Add arm")
         add_arm.clicked.connect(lambda: self.add_arm("arm", "audiovisual", ""))
         self.selection = QComboBox()
@@ -91,7 +92,9 @@ class StudyDesigner(QWidget):
     def add_arm(self, name: str, presentation: str, model: str) -> None:
         row = self.arms.rowCount()
         self.arms.insertRow(row)
-        self.arms.setItem(row, 0, QTableWidgetItem(name if row == 0 else f"{name}{row + 1}"))
+        taken = {self.arms.item(r, 0).text() for r in range(row) if self.arms.item(r, 0)}
+        unique = name if name not in taken else f"{name}-{row + 1}"
+        self.arms.setItem(row, 0, QTableWidgetItem(unique))
         combo = QComboBox()
         combo.addItems(PRESENTATIONS)
         combo.setCurrentText(presentation)
