@@ -86,6 +86,8 @@ def test_create_show_stats_export(capsys, tmp_path: Path) -> None:  # noqa: ANN0
     for arm in ("plain", "helped"):
         assert set(stats["arms"][arm]) >= STATS_KEYS and stats["arms"][arm]["n_readers"] == 2
         assert stats["arms"][arm]["mean_time_ms"] == 900.0
+    model = stats["arms"]["helped"]["model"]  # readers vs the model on the same cases
+    assert model["n_cases"] == 4 and model["model_accuracy"] == 0.75 and len(model["reader_model_kappa"]) == 2
     (diff,) = stats["assisted_minus_unassisted"]
     assert diff["assisted"] == "helped" and diff["unassisted"] == "plain" and len(diff["ci"]) == 2
     out = _json(capsys, ["study", "export", "pilot", "--format", "csv", "-o", str(tmp_path / "r.csv"),
