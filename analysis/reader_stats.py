@@ -3,9 +3,9 @@
 Accuracy and UAR are pooled over every response of the arm; their 95 % intervals come from a bootstrap
 that resamples *cases* (a case's responses move together, since answers to one clip are correlated),
 done as item multiplicities like analysis/agreement.py. Per reader, accuracy carries a Wilson interval
-(statsmodels ``proportion_confint``) and UAR, confusion and Cohen's kappa come from
-``analysis.metrics.classification_report``. Anonymous responses (reader -1, e.g. imported crowd votes)
-count in the pooled numbers and agreement, never per reader.
+(statsmodels ``proportion_confint``); UAR (with its bootstrap CI over that reader's cases) and the
+confusion matrix come from ``analysis.metrics.classification_report``. Anonymous responses
+(reader -1, e.g. imported crowd votes) count in the pooled numbers and agreement, never per reader.
 """
 
 from __future__ import annotations
@@ -135,14 +135,24 @@ def arm_report(
     per_reader = []
     for r in named:
         m = (reader == r) & known
-        rep = classification_report(truth[m], answer[m], labels, ci=False) if m.any() else None
+        with_ci = bool(n_resamples > 0 and m.sum() >= 2)
+        rep = (
+            classification_report(
+                truth[m], answer[m], labels, ci=with_ci, n_resamples=min(n_resamples, 1000), seed=seed
+            )
+            if m.any()
+            else None
+        )
         kr, nr = int(correct[m].sum()), int(m.sum())
         per_reader.append(
             {
                 "reader": names[r] if r < len(names) else str(r),
                 "n_responses": int((reader == r).sum()),
                 "accuracy": {"value": kr / nr if nr else None, "ci": wilson(kr, nr)},
-                "uar": rep["uar"] if rep else None,
+                "uar": {
+                    "value": rep["uar"] if rep else None,
+                    "ci": rep["ci"]["uar"] if rep and "ci" in rep else [float("nan")] * 2,
+                },
                 "confusion": rep["confusion"] if rep else None,
                 "mean_time_ms": _times(t_ms[reader == r])["mean"],
             }

@@ -115,6 +115,10 @@ def test_arm_report_pools_readers_and_agrees_with_libraries() -> None:
     for j, pr in enumerate(rep["per_reader"]):
         m = reader == j
         assert pr["accuracy"]["value"] == pytest.approx((answer[m] == truth[m]).mean())
+        assert pr["uar"]["value"] == pytest.approx(balanced_accuracy_score(truth[m], answer[m]), abs=1e-9)
+        assert pr["uar"]["ci"][0] <= pr["uar"]["value"] <= pr["uar"]["ci"][1]
+        lo, hi = pr["accuracy"]["ci"]  # Wilson
+        assert lo < pr["accuracy"]["value"] < hi
     assert sum(b["n"] for b in rep["calibration"]) == len(case)
     assert len(rep["cohen_pairs"]) == 3
 
