@@ -1,8 +1,10 @@
 """The reader-study results figure (Qt-free, matplotlib): accuracy per arm with 95 % CIs, agreement
 (Fleiss' kappa and Krippendorff's alpha with CIs), and time to answer. Input: ``study stats --json``.
 
-Registered for figure kind "study" by the figures registry; ``draw_study_figure(stats)`` returns a
-matplotlib Figure (no pyplot), which callers save with ``fig.savefig``.
+Two doors for the figures registry (analysis/figures, kind "study"): ``draw_study_stats(fig, stats,
+options)`` has the registry's ``draw(fig, data, options)`` signature and draws the ``study stats`` JSON
+as is; ``registry_data(stats, times_s)`` converts it to the registry's built-in "study" kind's data
+(``arms`` / ``agreement`` / ``times``). ``draw_study_figure(stats)`` returns a standalone Figure (no pyplot).
 """
 
 from __future__ import annotations
@@ -25,8 +27,35 @@ def _err(d: dict) -> tuple[float, list[float]]:
 
 
 def draw_study_figure(stats: dict[str, Any], figsize: tuple[float, float] = (11.0, 3.6)) -> Figure:
-    arms = list(stats["arms"])
     fig = Figure(figsize=figsize, layout="constrained")  # no pyplot: no global backend state
+    draw_study_stats(fig, stats, {})
+    return fig
+
+
+def registry_data(stats: dict[str, Any], times_s: dict[str, list[float]] | None = None) -> dict[str, Any]:
+    """The figures registry's "study" data: arms with accuracy and CI, agreement, times (seconds)."""
+    arms = [
+        {"name": n, "accuracy": a["accuracy"]["value"], "ci": a["accuracy"]["ci"], "n": a["n_responses"]}
+        for n, a in stats["arms"].items()
+        if a["accuracy"]["value"] is not None
+    ]
+    agreement = {
+        f"{n} {key}": a[k]["value"]
+        for n, a in stats["arms"].items()
+        for k, key in (("fleiss_kappa", "kappa"), ("krippendorff_alpha", "alpha"))
+        if a[k]["value"] is not None and np.isfinite(a[k]["value"])
+    }
+    return {
+        "arms": arms,
+        "agreement": agreement,
+        "times": times_s or {},
+        "title": f"Reader study {stats['study']}",
+    }
+
+
+def draw_study_stats(fig: Figure, stats: dict[str, Any], options: dict[str, Any] | None = None) -> None:
+    """Draw accuracy/UAR, agreement and time to answer per arm on ``fig`` (three panels)."""
+    arms = list(stats["arms"])
     axes = fig.subplots(1, 3)
     x = np.arange(len(arms))
     # Accuracy (and UAR) per arm.
@@ -88,4 +117,3 @@ def draw_study_figure(stats: dict[str, Any], figsize: tuple[float, float] = (11.
     ax.set_xticks(x, arms, rotation=15)
     ax.set_title("Time to answer")
     fig.suptitle(f"Reader study {stats.get('study', '')}", fontsize=10)
-    return fig

@@ -88,6 +88,11 @@ def test_study_round_trip(backend_url: str) -> None:
         assert set(votes) == {c.clip_id for c in cases if c.clip_id is not None}  # no media: no clip votes
         assert sum(len(v) for v in votes.values()) == len(cases) - 1
         assert all(v.reader == "r1" and v.study == "s" for vs in votes.values() for v in vs)
+        from affectscope.app.services.study_stats import study_stats
+
+        stats = study_stats(db, "s", n_resamples=50)  # the plain-driver-rows path, on each backend
+        assert stats["arms"]["a"]["n_responses"] + stats["arms"]["v"]["n_responses"] == len(cases)
+        assert {stats["arms"]["a"]["n_readers"], stats["arms"]["v"]["n_readers"]} == {1}
         summary = studies.show_study(db, "s")
         assert [r["answered"] for r in summary["readers"]] == [len(cases), 0, 0]
         with pytest.raises(studies.StudyError, match="not a reader"):

@@ -73,11 +73,8 @@ def load_study(db: Database, study: str | int, with_rows: bool = False) -> Study
         if with_rows:  # exports only: statistics never need notes or timestamps
             columns += [StudyResponse.id, StudyResponse.note, StudyResponse.plays, StudyResponse.answered_at]
         # Core (not ORM) execution: ~200,000 rows come back as plain tuples.
-        resp = (
-            s.connection()
-            .execute(select(*columns).where(StudyResponse.study_id == st.id).order_by(StudyResponse.id))
-            .all()
-        )
+        query = select(*columns).where(StudyResponse.study_id == st.id).order_by(StudyResponse.id)
+        resp = _plain_rows(s.connection(), query) if not with_rows else s.connection().execute(query).all()
         arm_dicts = [
             {
                 "id": a.id,
@@ -112,13 +109,34 @@ def load_study(db: Database, study: str | int, with_rows: bool = False) -> Study
     )
 
 
+def _plain_rows(conn, query) -> list[tuple]:  # noqa: ANN001
+    """Rows as the driver's plain tuples: ~200,000 SQLAlchemy Row objects cost seconds to build and unpack.
+    The query's only parameter is an integer id, so it is inlined safely (literal binds)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def _lookup(values: tuple, index: dict) -> np.ndarray:
-    """Map database values (ids or labels; None -> -1) to positions, through the distinct values only."""
+    """Map database values (integer ids, or labels; None -> -1) to positions."""
     if not values:
         return np.zeros(0, np.int64)
-    keys, inverse = np.unique(np.array(["" if v is None else str(v) for v in values]), return_inverse=True)
-    table = {str(k): i for k, i in index.items()}
-    return np.array([table.get(k, -1) for k in keys], np.int64)[inverse]
+    if all(isinstance(k, int) for k in index):
+        ids = np.array(values, dtype=float)  # None -> nan
+        keys = np.array(sorted(index), dtype=float)
+        out = np.full(len(ids), -1, np.int64)
+        ok = np.isfinite(ids)
+        if len(keys):
+            pos = np.clip(np.searchsorted(keys, ids[ok]), 0, len(keys) - 1)
+            found = keys[pos] == ids[ok]
+            mapped = np.array([index[int(k)] for k in keys], np.int64)[pos]
+            out[np.flatnonzero(ok)[found]] = mapped[found]
+        return out
+    return np.array([index.get(v, -1) for v in values], np.int64)
 
 
 def _model_answers(db: Database, model_version_id: int, data: StudyData) -> dict[int, int]:
@@ -207,6 +225,18 @@ def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int
             )
             out.append({"assisted": arm["name"], "unassisted": data.arms[j]["name"], **res})
     return out
+
+
+def figure_data(db: Database, study: str | int, stats: dict) -> dict:
+    """Data for the figures registry's "study" kind: ``registry_data`` plus each arm's answer times."""
+    from affectscope.analysis.study_figure import registry_data
+
+    d = load_study(db, study)
+    times = {
+        a["name"]: [float(t) / 1000.0 for t in d.time_ms[(d.arm == i) & np.isfinite(d.time_ms)]]
+        for i, a in enumerate(d.arms)
+    }
+    return registry_data(stats, {k: v for k, v in times.items() if v})
 
 
 # -- exports -------------------------------------------------------------------------------------------------
