@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func, select
@@ -27,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from affectscope.db import clips as clip_rows
 from affectscope.db.engine import Database
 from affectscope.db.label_sets import get_label_set, utcnow
-from affectscope.db.schema import Clip, ClipCurrent, ClipPrediction
+from affectscope.db.schema import Clip, ClipCurrent, ClipPrediction, ModelVersion
 from affectscope.db.studies import (
     ASSISTANCE,
     DESIGNS,
@@ -129,7 +130,7 @@ def select_cases(
             pool = strata[value]
             take = rng.choice(len(pool), size=min(per_label, len(pool)), replace=False)
             ids += [pool[i] for i in sorted(take)]
-    return [CaseSpec(cid, paths[cid].rsplit("/", 1)[-1], None, current.get(cid)) for cid in ids]
+    return [CaseSpec(cid, Path(paths[cid]).name, None, current.get(cid)) for cid in ids]
 
 
 def create_study(
@@ -278,7 +279,7 @@ class ReadingSession:
 
     def __init__(self, db: Database, study: str | int, reader: str) -> None:
         self.db = db
-        with unit_of_work(db, write=True) as s:
+        with unit_of_work(db) as s:
             st = find_study(s, study)
             r = s.scalar(select(StudyReader).where(StudyReader.study_id == st.id, StudyReader.name == reader))
             if r is None:
@@ -339,8 +340,6 @@ class ReadingSession:
                     )
                 )
                 if row is not None:
-                    from affectscope.db.schema import ModelVersion
-
                     mv = s.get(ModelVersion, arm.model_version_id)
                     help_ = Assistance(row.label, float(row.confidence), f"{mv.name} {mv.version}")
             if self._session_arm != arm_id:  # a new arm: a new session row
