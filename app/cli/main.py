@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "extract",  # extract
     "modelling",  # models, predict, evaluate, train
     "figures",  # figure (evaluate --project is handled there too)
+    "studies",  # study create|show|add-readers|export|stats|import-crema-d
 ]
 
 

@@ -181,6 +181,23 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         view.addAction(self.browser_dock.toggleViewAction())
         view.addAction(self.inspector_dock.toggleViewAction())
+        study = self.menuBar().addMenu("&Study")  # reader studies (issue 11): a window of their own
+        open_studies = QAction("Reader &studies…", self)
+        open_studies.triggered.connect(self._on_open_studies)
+        study.addAction(open_studies)
+
+    def _on_open_studies(self) -> None:
+        from affectscope.app.qt.study_panel import StudyPanel
+        from affectscope.app.services.project import Project
+
+        folder = QFileDialog.getExistingDirectory(self, "Project folder")
+        if folder:
+            try:
+                self._study_panel = StudyPanel(Project.open(folder))
+            except UserFacingError as exc:
+                self.show_error("Cannot open the project", str(exc))
+                return
+            self._study_panel.show()
 
     # ------------------------------------------------------------------ opening
     def open_path(self, path: str | Path) -> None:

@@ -1,0 +1,383 @@
+"""Reader-study results: statistics per arm and assisted-vs-unassisted comparisons, CSV and iMRMC
+exports, and the CREMA-D crowd ratings imported as a reference study.
+
+The numbers come from ``affectscope.analysis`` (reader_stats, agreement, mrmc) on arrays read here;
+this module only turns database rows into those arrays and the results into JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, select
+
+from affectscope.analysis import mrmc
+from affectscope.analysis.agreement import N_RESAMPLES
+from affectscope.analysis.reader_stats import arm_report
+from affectscope.app.services.studies import ArmSpec, CaseSpec, StudyError, create_study, find_study
+from affectscope.db.engine import Database
+from affectscope.db.label_sets import add_label_set, all_label_sets, utcnow
+from affectscope.db.schema import ClipPrediction
+from affectscope.db.studies import Study, StudyArm, StudyCase, StudyReader, StudyResponse
+from affectscope.db.uow import unit_of_work
+from affectscope.jobs import Job, ensure_job
+
+
+@dataclass
+class StudyData:
+    """A study's responses as parallel arrays (one entry per response) plus names to map them back."""
+
+    name: str
+    labels: list[str]
+    arms: list[dict]
+    readers: list[str]
+    case_refs: list[str]
+    case_clip: list[int | None]
+    case_truth: np.ndarray  # (cases,) label index, -1 unknown
+    arm: np.ndarray
+    case: np.ndarray
+    reader: np.ndarray  # -1 anonymous
+    answer: np.ndarray
+    time_ms: np.ndarray
+    confidence: np.ndarray
+    rows: list[tuple]  # (response id, note, plays, answered_at) for exports
+
+
+def load_study(db: Database, study: str | int, with_rows: bool = False) -> StudyData:
+    with unit_of_work(db) as s:
+        st = find_study(s, study)
+        labels = json.loads(st.labels_json)
+        index = {v: i for i, v in enumerate(labels)}
+        arms = s.scalars(select(StudyArm).where(StudyArm.study_id == st.id).order_by(StudyArm.position)).all()
+        readers = s.scalars(
+            select(StudyReader).where(StudyReader.study_id == st.id).order_by(StudyReader.position)
+        ).all()
+        cases = s.execute(
+            select(StudyCase.id, StudyCase.ref, StudyCase.clip_id, StudyCase.truth)
+            .where(StudyCase.study_id == st.id)
+            .order_by(StudyCase.position)
+        ).all()
+        columns = [
+            StudyResponse.arm_id,
+            StudyResponse.case_id,
+            StudyResponse.reader_id,
+            StudyResponse.label,
+            StudyResponse.time_ms,
+            StudyResponse.confidence,
+        ]
+        if with_rows:  # exports only: statistics never need notes or timestamps
+            columns += [StudyResponse.id, StudyResponse.note, StudyResponse.plays, StudyResponse.answered_at]
+        # Core (not ORM) execution: ~200,000 rows come back as plain tuples.
+        query = select(*columns).where(StudyResponse.study_id == st.id).order_by(StudyResponse.id)
+        resp = _plain_rows(s.connection(), query) if not with_rows else s.connection().execute(query).all()
+        arm_dicts = [
+            {
+                "id": a.id,
+                "name": a.name,
+                "presentation": a.presentation,
+                "assistance": a.assistance,
+                "model_version_id": a.model_version_id,
+            }
+            for a in arms
+        ]
+        name = st.name
+        reader_names = [r.name for r in readers]
+        arm_ix = {a.id: i for i, a in enumerate(arms)}
+        reader_ix = {r.id: i for i, r in enumerate(readers)}
+    # Rows to plain tuples first: unpacking SQLAlchemy Row objects column-wise is ~10x slower.
+    cols = list(zip(*map(tuple, resp), strict=True)) if resp else [()] * len(columns)
+    return StudyData(
+        name=name,
+        labels=labels,
+        arms=arm_dicts,
+        readers=reader_names,
+        case_refs=[c.ref for c in cases],
+        case_clip=[c.clip_id for c in cases],
+        case_truth=np.array([index.get(c.truth, -1) if c.truth else -1 for c in cases], np.int64),
+        arm=_lookup(cols[0], arm_ix),
+        case=_lookup(cols[1], {c.id: i for i, c in enumerate(cases)}),
+        reader=_lookup(cols[2], reader_ix),
+        answer=_lookup(cols[3], index),
+        time_ms=np.array(cols[4], dtype=float).reshape(-1),  # None -> nan
+        confidence=np.array(cols[5], dtype=float).reshape(-1),
+        rows=list(zip(*cols[6:], strict=True)) if with_rows else [],
+    )
+
+
+def _plain_rows(conn, query) -> list[tuple]:  # noqa: ANN001
+    """Rows as the driver's plain tuples: ~200,000 SQLAlchemy Row objects cost seconds to build and unpack.
+    The query's only parameter is an integer id, so it is inlined safely (literal binds)."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
+def _lookup(values: tuple, index: dict) -> np.ndarray:
+    """Map database values (integer ids, or labels; None -> -1) to positions."""
+    if not values:
+        return np.zeros(0, np.int64)
+    if all(isinstance(k, int) for k in index):
+        ids = np.array(values, dtype=float)  # None -> nan
+        keys = np.array(sorted(index), dtype=float)
+        out = np.full(len(ids), -1, np.int64)
+        ok = np.isfinite(ids)
+        if len(keys):
+            pos = np.clip(np.searchsorted(keys, ids[ok]), 0, len(keys) - 1)
+            found = keys[pos] == ids[ok]
+            mapped = np.array([index[int(k)] for k in keys], np.int64)[pos]
+            out[np.flatnonzero(ok)[found]] = mapped[found]
+        return out
+    return np.array([index.get(v, -1) for v in values], np.int64)
+
+
+def _model_answers(db: Database, model_version_id: int, data: StudyData) -> dict[int, int]:
+    """Case index -> the model's label index, for cases whose clip has a prediction of that version."""
+    index = {v: i for i, v in enumerate(data.labels)}
+    clip_to_case = {c: i for i, c in enumerate(data.case_clip) if c is not None}
+    with unit_of_work(db) as s:
+        rows = s.execute(
+            select(ClipPrediction.clip_id, ClipPrediction.label).where(
+                ClipPrediction.model_version_id == model_version_id,
+                ClipPrediction.clip_id.in_(list(clip_to_case)),
+            )
+        ).all()
+    return {clip_to_case[c]: index[v] for c, v in rows if v in index}
+
+
+def study_stats(
+    db: Database, study: str | int, n_resamples: int = N_RESAMPLES, seed: int = 0, job: Job | None = None
+) -> dict:
+    """The ``study stats --json`` document: per arm statistics, and assisted-minus-unassisted differences."""
+    job = ensure_job(job)
+    data = load_study(db, study)
+    truth = data.case_truth[data.case] if len(data.case) else np.zeros(0, np.int64)
+    arms: dict[str, dict] = {}
+    for i, arm in enumerate(data.arms):
+        job.check()
+        job.progress(i, len(data.arms) + 1, f"arm {arm['name']}")
+        m = data.arm == i
+        model = _model_answers(db, arm["model_version_id"], data) if arm["model_version_id"] else None
+        report = arm_report(
+            data.case[m],
+            data.reader[m],
+            truth[m],
+            data.answer[m],
+            data.labels,
+            time_ms=data.time_ms[m],
+            confidence=data.confidence[m],
+            reader_names=data.readers,
+            model_answer=model,
+            n_resamples=n_resamples,
+            seed=seed,
+        )
+        arms[arm["name"]] = {**{k: arm[k] for k in ("presentation", "assistance")}, **report}
+    job.progress(len(data.arms), len(data.arms) + 1, "assisted vs unassisted")
+    return {
+        "study": data.name,
+        "labels": data.labels,
+        "n_resamples": n_resamples,
+        "arms": arms,
+        "assisted_minus_unassisted": _comparisons(data, truth, n_resamples, seed),
+    }
+
+
+def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int) -> list[dict]:
+    """Each model-assisted arm against the unassisted arm of the same presentation (or the only one)."""
+    out = []
+    plain = [i for i, a in enumerate(data.arms) if a["assistance"] == "none"]
+    known = (truth >= 0) & (data.reader >= 0)
+    correct = (data.answer == truth).astype(float)
+    for i, arm in enumerate(data.arms):
+        if arm["assistance"] != "model":
+            continue
+        same = [j for j in plain if data.arms[j]["presentation"] == arm["presentation"]]
+        base = same or (plain if len(plain) == 1 else [])
+        for j in base:
+            mats = []
+            for k in (i, j):
+                m = known & (data.arm == k)
+                mats.append(
+                    mrmc.correctness_matrix(
+                        data.reader[m], data.case[m], correct[m], len(data.readers), len(data.case_refs)
+                    )
+                )
+            # Only readers and cases seen in both arms enter the paired comparison.
+            both_r = np.isfinite(mats[0]).any(1) & np.isfinite(mats[1]).any(1)
+            both_c = np.isfinite(mats[0]).any(0) & np.isfinite(mats[1]).any(0)
+            res = mrmc.two_way_bootstrap(
+                mats[0][both_r][:, both_c], mats[1][both_r][:, both_c], n_resamples=n_resamples, seed=seed
+            )
+            res["per_reader"] = dict(
+                zip(
+                    [r for r, ok in zip(data.readers, both_r, strict=True) if ok],
+                    res["per_reader"],
+                    strict=True,
+                )
+            )
+            out.append({"assisted": arm["name"], "unassisted": data.arms[j]["name"], **res})
+    return out
+
+
+def figure_data(db: Database, study: str | int, stats: dict) -> dict:
+    """Data for the figures registry's "study" kind: ``registry_data`` plus each arm's answer times."""
+    from affectscope.analysis.study_figure import registry_data
+
+    d = load_study(db, study)
+    times = {
+        a["name"]: [float(t) / 1000.0 for t in d.time_ms[(d.arm == i) & np.isfinite(d.time_ms)]]
+        for i, a in enumerate(d.arms)
+    }
+    return registry_data(stats, {k: v for k, v in times.items() if v})
+
+
+# -- exports -------------------------------------------------------------------------------------------------
+CSV_COLUMNS = (
+    "study", "arm", "presentation", "assistance", "case", "case_ref", "clip_id", "truth", "reader",
+    "label", "correct", "confidence", "note", "time_ms", "plays", "answered_at",
+)  # fmt: skip
+
+
+def export_csv(db: Database, study: str | int, path: str | Path) -> int:
+    """One row per response (the long format every statistics package reads); returns the row count."""
+    d = load_study(db, study, with_rows=True)
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(CSV_COLUMNS)
+        for k in range(len(d.answer)):
+            arm, case = d.arms[d.arm[k]], d.case[k]
+            t = d.case_truth[case]
+            rid, note, plays, when = d.rows[k]
+            w.writerow(
+                [
+                    d.name, arm["name"], arm["presentation"], arm["assistance"], case + 1, d.case_refs[case],
+                    d.case_clip[case] or "", d.labels[t] if t >= 0 else "",
+                    d.readers[d.reader[k]] if d.reader[k] >= 0 else "", d.labels[d.answer[k]],
+                    "" if t < 0 else int(d.answer[k] == t),
+                    "" if np.isnan(d.confidence[k]) else int(d.confidence[k]), note or "",
+                    "" if np.isnan(d.time_ms[k]) else f"{d.time_ms[k]:.1f}", plays, when.isoformat(),
+                ]
+            )  # fmt: skip
+    return len(d.answer)
+
+
+def export_imrmc(db: Database, study: str | int, path: str | Path) -> int:
+    """The iMRMC input file (percent-correct form, see analysis/mrmc.py); returns reader observations."""
+    d = load_study(db, study)
+    rows = []
+    for k in range(len(d.answer)):
+        t = d.case_truth[d.case[k]]
+        if d.reader[k] < 0 or t < 0:
+            continue  # iMRMC needs named readers and a truth
+        rows.append(
+            (d.readers[d.reader[k]], int(d.case[k]) + 1, d.arms[d.arm[k]]["name"], float(d.answer[k] == t))
+        )
+    cases = sorted({c for _, c, _, _ in rows})
+    lines = mrmc.imrmc_lines(
+        rows,
+        cases,
+        [a["name"] for a in d.arms],
+        f"Affectscope reader study {d.name!r}: score 1 = the reader's label equals the reference label",
+    )
+    Path(path).write_text("\n".join(lines) + "\n")
+    return len(rows)
+
+
+# -- CREMA-D ----------------------------------------------------------------------------------------------
+CREMA_LABEL_SET = "crema6"
+CREMA_CODES = {"A": "anger", "D": "disgust", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
+CREMA_FILE_EMOTION = {"ANG": "A", "DIS": "D", "FEA": "F", "HAP": "H", "NEU": "N", "SAD": "S"}
+CREMA_ARMS = {
+    "1": ArmSpec("voice", "audio"),
+    "2": ArmSpec("face", "video"),
+    "3": ArmSpec("audiovisual", "audiovisual"),
+}
+
+
+def _read_crema(folder: Path) -> list[dict]:
+    path = folder / "tabulatedVotes.csv"
+    if not path.exists():
+        raise StudyError(f"{folder} has no tabulatedVotes.csv; point at the CREMA-D ratings folder")
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def import_crema_d(db: Database, folder: str | Path, name: str = "crema-d", job: Job | None = None) -> int:
+    """CREMA-D's tabulated crowd votes as a study: three arms (voice, face, audio-visual), one case per
+    clip (no media), truth from the file name's intended emotion, each vote an anonymous response."""
+    job = ensure_job(job)
+    rows = _read_crema(Path(folder))
+    with unit_of_work(db, write=True) as s:
+        if CREMA_LABEL_SET not in all_label_sets(s):
+            add_label_set(s, CREMA_LABEL_SET, list(CREMA_CODES.values()))
+    clips = sorted({r["fileName"] for r in rows})
+    cases = [CaseSpec(None, f, None, CREMA_CODES[CREMA_FILE_EMOTION[f.split("_")[2]]]) for f in clips]
+    study_id = create_study(
+        db,
+        name,
+        CREMA_LABEL_SET,
+        list(CREMA_ARMS.values()),
+        cases,
+        design="split",
+        source="imported",
+        description="CREMA-D crowd ratings (Cao et al. 2014), tabulatedVotes.csv; votes are anonymous",
+    )
+    with unit_of_work(db, write=True) as s:
+        arm_ids = dict(
+            s.execute(select(StudyArm.name, StudyArm.id).where(StudyArm.study_id == study_id)).all()
+        )
+        case_ids = dict(
+            s.execute(select(StudyCase.ref, StudyCase.id).where(StudyCase.study_id == study_id)).all()
+        )
+        now = utcnow()
+        batch: list[dict] = []
+        for i, r in enumerate(rows):
+            if i % 2000 == 0:
+                job.check()
+                job.progress(i, len(rows), "importing votes")
+            arm = arm_ids[CREMA_ARMS[r[""][0]].name]
+            case = case_ids[r["fileName"]]
+            for code, label in CREMA_CODES.items():
+                batch += [
+                    {"study_id": study_id, "arm_id": arm, "case_id": case, "label": label, "plays": 1,
+                     "answered_at": now}
+                ] * int(r[code])  # fmt: skip
+            if len(batch) >= 20000:
+                s.connection().execute(insert(StudyResponse.__table__), batch)
+                batch = []
+        if batch:
+            s.connection().execute(insert(StudyResponse.__table__), batch)
+    job.progress(len(rows), len(rows), "done")
+    return study_id
+
+
+def crema_table(stats: dict) -> list[str]:
+    """The reference table (markdown) of per-presentation recognition and agreement."""
+    lines = [
+        "| presentation | clips | responses | accuracy [95 % CI] | UAR | Fleiss' kappa [95 % CI] "
+        "| Krippendorff's alpha [95 % CI] |",
+        "|---|---|---|---|---|---|---|",
+    ]  # fmt: skip
+
+    def fmt(d: dict) -> str:
+        return f"{d['value']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
+
+    for arm, r in stats["arms"].items():
+        lines.append(
+            f"| {arm} | {r['n_cases']} | {r['n_responses']} | {fmt(r['accuracy'])} "
+            f"| {r['uar']['value']:.3f} | {fmt(r['fleiss_kappa'])} | {fmt(r['krippendorff_alpha'])} |"
+        )
+    return lines
+
+
+def studies_of(db: Database) -> Iterable[str]:
+    with unit_of_work(db) as s:
+        return list(s.scalars(select(Study.name).order_by(Study.id)))
