@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from affectscope.db import lineage as _lineage  # noqa: F401  (its tables join Base.metadata)
 from affectscope.db.schema import Base
 
 
