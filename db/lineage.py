@@ -19,7 +19,17 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, selec
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from affectscope.db.label_sets import LabelError, utcnow
-from affectscope.db.schema import Base, ModelVersion
+from affectscope.db.records import ModelVersionRecord
+from affectscope.db.schema import (
+    Annotator,
+    AnnotatorCurrent,
+    Base,
+    Clip,
+    ClipCurrent,
+    ClipPrediction,
+    ModelVersion,
+    TimePrediction,
+)
 
 
 class ModelLineage(Base):
@@ -44,6 +54,30 @@ class ModelActivation(Base):
     reason: Mapped[str] = mapped_column(String(32))  # activate | rollback
     created_at: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (Index("ix_model_activations_set", "label_set", "id"),)
+
+
+class ClipFlag(Base):
+    """A clip an annotator flagged from the relabel queue (append-only, like labels)."""
+
+    __tablename__ = "clip_flags"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
+    label_set: Mapped[str] = mapped_column(String(64))
+    annotator: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One annotator's current whole-clip label: what a training snapshot or a disagreement score reads."""
+
+    clip_id: int
+    path: str
+    annotator: str
+    label_id: int
+    value: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -171,3 +205,98 @@ def rollback(session: Session, label_set: str) -> int:
         raise LabelError(f"no earlier active version of {label_set} to roll back to")
     activate(session, label_set, earlier[0], reason="rollback")
     return earlier[0]
+
+
+def current_votes(session: Session, label_set: str) -> list[Vote]:
+    """Every human annotator's current whole-clip label on present clips, oldest first."""
+    query = (
+        select(AnnotatorCurrent, Annotator.name, Clip.path)
+        .join(Annotator, Annotator.id == AnnotatorCurrent.annotator_id)
+        .join(Clip, Clip.id == AnnotatorCurrent.clip_id)
+        .where(AnnotatorCurrent.label_set == label_set, Annotator.kind == "human", Clip.status == "ok")
+        .order_by(AnnotatorCurrent.label_id)
+    )
+    return [
+        Vote(r.clip_id, path, name, r.label_id, r.value, r.created_at)
+        for r, name, path in session.execute(query)
+    ]
+
+
+def latest_labels(session: Session, label_set: str) -> list[Vote]:
+    """The clips' current labels (newest human label in effect), as votes of whoever gave them."""
+    query = (
+        select(ClipCurrent, Annotator.name, Clip.path)
+        .join(Annotator, Annotator.id == ClipCurrent.annotator_id)
+        .join(Clip, Clip.id == ClipCurrent.clip_id)
+        .where(ClipCurrent.label_set == label_set, Clip.status == "ok")
+        .order_by(ClipCurrent.clip_id)
+    )
+    return [
+        Vote(r.clip_id, path, name, r.label_id, r.value, r.created_at)
+        for r, name, path in session.execute(query)
+    ]
+
+
+def version_clip_probs(session: Session, model_version_id: int) -> dict[int, tuple[list[float], datetime]]:
+    """clip id -> (probabilities, when predicted) of one version's whole-clip predictions."""
+    rows = session.scalars(select(ClipPrediction).where(ClipPrediction.model_version_id == model_version_id))
+    return {r.clip_id: (json.loads(r.probs_json), r.created_at) for r in rows}
+
+
+def version_timelines(
+    session: Session, model_version_id: int
+) -> dict[int, dict[str, list[tuple[float, list[float]]]]]:
+    """clip id -> modality -> [(t_start, probs)] of one version's time predictions."""
+    out: dict[int, dict[str, list[tuple[float, list[float]]]]] = {}
+    rows = session.execute(
+        select(
+            TimePrediction.clip_id, TimePrediction.modality, TimePrediction.t_start, TimePrediction.probs_json
+        )
+        .where(TimePrediction.model_version_id == model_version_id)
+        .order_by(TimePrediction.clip_id, TimePrediction.modality, TimePrediction.t_start)
+    )
+    for clip_id, modality, t0, probs in rows:
+        out.setdefault(clip_id, {}).setdefault(modality, []).append((t0, json.loads(probs)))
+    return out
+
+
+def versions_with_predictions(session: Session, label_set: str) -> list[int]:
+    """Ids of versions in this label set that have whole-clip predictions, newest first."""
+    ids = session.scalars(
+        select(ModelVersion.id)
+        .join(ClipPrediction, ClipPrediction.model_version_id == ModelVersion.id)
+        .where(ModelVersion.label_set == label_set)
+        .distinct()
+    )
+    return sorted(ids, reverse=True)
+
+
+def flag_clip(session: Session, clip_id: int, label_set: str, annotator: str, note: str = "") -> None:
+    session.add(
+        ClipFlag(clip_id=clip_id, label_set=label_set, annotator=annotator, note=note, created_at=utcnow())
+    )
+    session.flush()
+
+
+def flagged_clips(session: Session, label_set: str) -> set[int]:
+    return set(session.scalars(select(ClipFlag.clip_id).where(ClipFlag.label_set == label_set)))
+
+
+def version_record(session: Session, model_version_id: int) -> ModelVersionRecord:
+    row = session.get(ModelVersion, model_version_id)
+    if row is None:
+        raise LabelError(f"no model version with id {model_version_id}")
+    return ModelVersionRecord(
+        row.id,
+        row.name,
+        row.version,
+        row.label_set,
+        tuple(json.loads(row.labels_json)),
+        row.weights_sha256,
+        json.loads(row.config_json),
+    )
+
+
+def clip_states(session: Session) -> list[tuple[int, str, str, datetime]]:
+    """(id, status, path, updated_at) of every clip: what decides whether a prediction is stale."""
+    return [tuple(r) for r in session.execute(select(Clip.id, Clip.status, Clip.path, Clip.updated_at))]

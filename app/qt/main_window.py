@@ -141,6 +141,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.models_panel import install_models
 
         self.models = install_models(self)
+        # Relabel queue (order, weights, filters; 1-9 label + next, S skip, F flag): app/qt/queue_panel.py.
+        from affectscope.app.qt.queue_panel import install_queue
+
+        self.queue = install_queue(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)

@@ -1,5 +1,5 @@
-"""Model lineage (labels, split, held-out clips, metrics, code version of each trained version) and the
-append-only history of which version is active per label set.
+"""Model lineage (labels, split, held-out clips, metrics, code version of each trained version), the
+append-only history of which version is active per label set, and clips flagged from the relabel queue.
 
 Revision ID: 0004_lineage
 Revises: 0001
@@ -42,9 +42,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_model_activations_set", "model_activations", ["label_set", "id"], unique=False)
+    op.create_table(
+        "clip_flags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("clip_id", sa.Integer(), nullable=False),
+        sa.Column("label_set", sa.String(length=64), nullable=False),
+        sa.Column("annotator", sa.String(length=128), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["clip_id"], ["clips.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("clip_flags")
     op.drop_index("ix_model_activations_set", table_name="model_activations")
     op.drop_table("model_activations")
     op.drop_table("model_lineage")
