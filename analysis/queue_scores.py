@@ -15,8 +15,9 @@ Every score is "higher = look sooner" on plain arrays (numpy, scikit-learn, clea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,12 @@ def out_of_fold_probs(
     groups: Sequence[object] | None = None,
     folds: int = 5,
     seed: int = 0,
+    make_model: Callable[[], Any] | None = None,
 ) -> np.ndarray:
-    """Predicted probabilities of each item by a logistic regression that never saw the item's label.
+    """Predicted probabilities of each item by a model that never saw the item's label.
+
+    The model is ``make_model()`` (any scikit-learn classifier with ``predict_proba``), by default a
+    standardised logistic regression.
 
     Folds are speaker-grouped when ``groups`` are given (and enough groups exist), stratified otherwise.
     Classes missing from a fold's training part get probability 0 there (columns stay ``n_classes``).
@@ -91,7 +96,10 @@ def out_of_fold_probs(
         present = np.unique(y[train])
         if len(present) < 2:
             continue
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0))
+        if make_model is not None:
+            model = make_model()
+        else:
+            model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0))
         model.fit(x[train], y[train])
         out[test] = 0.0
         out[np.ix_(test, present)] = model.predict_proba(x[test])

@@ -157,6 +157,7 @@ class QueuePanel(QWidget):
         if self.project is None:
             return
         self.start_button.setEnabled(False)
+        self.window.inspector.setCurrentWidget(self)
         self.progress_label.setText("Scoring clips…")
         self.workers.start(
             _build,

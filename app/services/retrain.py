@@ -2,11 +2,12 @@
 
 A retrain takes a label snapshot (one annotator, the majority of annotators, the latest label, or a
 reader-study majority once a vote source "readers" is registered in ``queue.VOTE_SOURCES``), holds out
-a *stable* set of clips (whole speakers where clips have speaker ids, else clips by a hash of their
-content), trains on the rest, predicts the held-out clips, and records the new version with its
-lineage: the exact label row ids and snapshot time, split, held-out predictions, metrics, weights
-hash and code version. Because held-out membership is a pure function of speaker or content, two
-versions trained on different snapshots are compared on the clips both held out.
+a *stable* set of about a quarter of the clips (whole speakers where clips have speaker ids, else
+clips, chosen in the order of a hash of the speaker or content), trains on the rest, predicts the
+held-out clips, and records the new version with its lineage: the exact label row ids and snapshot
+time, split, held-out predictions, metrics, weights hash and code version. Because held-out
+membership depends only on the speakers or contents present, two versions trained on different
+snapshots of the same clips are compared on the same held-out clips.
 
 Activating a version appends to the activation history and computes its predictions for the clips
 that lack them or changed since (the clip browser, timelines and queue read the active version).
@@ -34,7 +35,7 @@ from affectscope.jobs import Job, ensure_job
 
 QUICK_MODEL = "audio-logmel-linear"  # models.training.quick_audio.NAME, without importing torch here
 LABEL_SOURCES = ("latest", "majority", "annotator:NAME", "readers")
-HELDOUT_SHARE = 0.2
+HELDOUT_SHARE = 0.25
 
 
 class RetrainError(UserFacingError):
@@ -139,19 +140,21 @@ def _bucket(key: str) -> float:
 
 
 def stable_split(keys: list[str], share: float = HELDOUT_SHARE) -> np.ndarray:
-    """Held-out mask from a hash of each key (speaker or content), so later versions hold out the same.
-
-    At least one key is held out and one kept, whatever the hash says.
+    """Held-out mask: keys (speakers or clip contents) taken in the order of their hash until about
+    ``share`` of the items are held out. Membership depends only on the keys present, so versions
+    trained on later snapshots of the same clips hold out the same ones. At least one key is kept.
     """
-    uniq = sorted(set(keys))
+    uniq = sorted(set(keys), key=_bucket)
     if len(uniq) < 2:
         raise RetrainError("too few clips to hold any out; label at least two clips (better: ten)")
-    held = {k for k in uniq if _bucket(k) < share}
-    ranked = sorted(uniq, key=_bucket)
-    if not held:
-        held = {ranked[0]}
-    if held == set(uniq):
-        held.discard(ranked[-1])
+    counts = Counter(keys)
+    held: set[str] = set()
+    total = 0
+    for key in uniq[:-1]:
+        if held and total >= share * len(keys):
+            break
+        held.add(key)
+        total += counts[key]
     return np.array([k in held for k in keys])
 
 

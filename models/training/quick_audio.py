@@ -22,7 +22,7 @@ from affectscope.jobs import Job, ensure_job
 
 NAME = "audio-logmel-linear"
 RATE = 16000
-WINDOW_S, HOP_S = 2.0, 1.0
+WINDOW_S, HOP_S = 1.0, 0.5
 _MEL: Any = None
 
 
@@ -118,7 +118,7 @@ def fit_linear(
     # Balanced class weights from the training labels (absent classes weigh nothing).
     counts = np.bincount(y_train, minlength=len(labels)).astype(float)
     weight = {c: (len(y_train) / (len(labels) * counts[c]) if counts[c] else 0.0) for c in classes}
-    clf = SGDClassifier(loss="log_loss", alpha=1e-3, learning_rate="optimal", random_state=seed)
+    clf = SGDClassifier(loss="log_loss", alpha=1e-2, learning_rate="optimal", random_state=seed)
     sample_w = np.array([weight[c] for c in y_train])
     best: tuple[float, LinearAudioModel] | None = None
     history: list[dict[str, float]] = []
