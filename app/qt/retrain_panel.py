@@ -11,7 +11,7 @@ any two are compared on the clips both held out (UAR with 95 % CIs, McNemar); on
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -88,7 +88,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.status.setWordWrap(True)
         # Two plots: losses are unbounded (an early held-out loss can spike), UAR lies in [0, 1].
         self.plot = pg.GraphicsLayoutWidget(self)
-        self.plot.setMinimumHeight(200)
+        self.plot.setMinimumHeight(180)
         loss_plot = self.plot.addPlot(row=0, col=0, title="loss")
         uar_plot = self.plot.addPlot(row=1, col=0, title="held-out UAR")
         uar_plot.setYRange(0, 1)
@@ -112,6 +112,8 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.compare_button.clicked.connect(self.compare)
         self.compare_label = QLabel("", self)
         self.compare_label.setWordWrap(True)
+        self.compare_label.setMinimumHeight(4 * self.fontMetrics().lineSpacing())
+        self.compare_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.activate_button = QPushButton("Make B active", self)
         self.activate_button.clicked.connect(self.activate_b)
         self.rollback_button = QPushButton("Roll back", self)
