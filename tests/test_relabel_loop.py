@@ -109,3 +109,16 @@ def test_queue_orders_and_cli_contract(project, capsys) -> None:
     item = doc["items"][0]
     assert set(item) >= {"clip_id", "path", "label", "score", "scores", "reasons", "moment"}
     assert main(["queue", "--project", str(project.folder), "--by", "nonsense"]) == 2
+
+
+def test_train_project_with_label_source_records_lineage(project, tmp_path, capsys) -> None:
+    out = tmp_path / "w.npz"
+    args = ["train", "audio-logmel-linear", "--project", str(project.folder), "--label-source", "majority"]
+    assert main([*args, "--epochs", "3", "-o", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert out.is_file() and doc["label_source"] == "majority" and len(doc["history"]) == 3
+    with unit_of_work(project.db) as s:
+        lin = lineage_rows.lineage(s, doc["model_version_id"])
+    rows, _ = rt.training_labels(project, "sentiment3", "majority")
+    assert set(lin.label_ids) == {i for r in rows for i in r.label_ids}
+    assert main([*args, "-o", str(tmp_path / "w.safetensors")]) == 2

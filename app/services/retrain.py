@@ -169,7 +169,7 @@ def retrain(
 ) -> RetrainResult:
     """Train ``model`` on a label snapshot, record the version and its lineage (not yet active)."""
     from affectscope.analysis.metrics import classification_report
-    from affectscope.app.services.analysis_store import record_version
+    from affectscope.app.services.analysis_store import weights_sha256
     from affectscope.models.training.datasets import speaker_of
 
     job = ensure_job(job)
@@ -227,10 +227,20 @@ def retrain(
         if k in report
     }
     metrics["history"] = history
-    version_id = record_version(
-        project, model, label_set, labels, weights, {**config, "label_source": label_source, "epochs": epochs}
-    )
+    # Each training run is its own version ("r3-1a2b3c4d": run 3 of this model here, weights hash), even
+    # when a deterministic fit reproduces earlier weights: its lineage (snapshot, source) is its own.
+    digest = weights_sha256(weights)
     with unit_of_work(project.db, write=True) as s:
+        run = 1 + sum(1 for r in lineage_rows.trained_versions(s, label_set) if r.name == model)
+        version_id = pred_rows.record_model_version(
+            s,
+            model,
+            f"r{run}-{digest[:8]}",
+            label_set,
+            list(labels),
+            digest,
+            {**config, "weights": str(weights), "label_source": label_source, "epochs": epochs},
+        ).id
         lineage_rows.record_lineage(
             s,
             version_id,
