@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "modelling",  # models, predict, evaluate, train
     "figures",  # figure (evaluate --project is handled there too)
     "studies",  # study create|show|add-readers|export|stats|import-crema-d
+    "relabel",  # queue, retrain, versions
 ]
 
 

@@ -88,6 +88,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)"
     )
     p.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
+    p.add_argument(
+        "--label-source",
+        help="with --project: latest | majority | annotator:NAME | readers; records a version with lineage "
+        "(model audio-logmel-linear allowed; see `affectscope retrain`)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_train)
 
@@ -214,9 +219,42 @@ def _shared_data(arg: str | None) -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
+def _train_with_lineage(args: argparse.Namespace) -> int:
+    """``train --project --label-source``: the relabel loop's retrain (lineage recorded), copied to -o."""
+    import shutil
+
+    from affectscope.app.services import retrain as rt
+    from affectscope.app.services.project import Project
+
+    split = {"speaker": "speaker", "random": "clip"}[args.split]
+    with Project.open(args.project) as project:
+        result = rt.retrain(
+            project, args.name, args.label_source, split, args.epochs or 30, args.labels, job=_job()
+        )
+    out = Path(args.output)
+    if out.suffix != result.weights.suffix:
+        raise ModellingError(
+            f"{args.name} writes {result.weights.suffix} weights; name the output *{result.weights.suffix}"
+        )
+    shutil.copyfile(result.weights, out)
+    doc = result.to_json()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        _dump({"weights": str(out), **doc})
+    else:
+        print(
+            f"wrote {out}; version {doc['model_version_id']} UAR {doc['metrics']['uar']:.3f} "
+            "(lineage recorded)"
+        )
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from affectscope.models.registry import get
 
+    if args.project and args.label_source:
+        return _train_with_lineage(args)
     try:
         get(args.name)
     except KeyError as exc:

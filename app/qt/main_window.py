@@ -145,6 +145,14 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.evaluation_view import install_evaluation
 
         self.evaluation = install_evaluation(self)
+        # Relabel queue (order, weights, filters; 1-9 label + next, S skip, F flag): app/qt/queue_panel.py.
+        from affectscope.app.qt.queue_panel import install_queue
+
+        self.queue = install_queue(self)
+        # Retraining with a live curve, version comparison, activate / roll back: app/qt/retrain_panel.py.
+        from affectscope.app.qt.retrain_panel import install_retrain
+
+        self.retrain = install_retrain(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from affectscope.db import evaluations  # noqa: F401 - its tables join Base.metadata
+from affectscope.db import lineage as _lineage  # noqa: F401  (its tables join Base.metadata)
 from affectscope.db import studies as _studies  # noqa: F401  (registers the study tables)
 from affectscope.db.schema import Base
 

@@ -1,0 +1,338 @@
+"""The Queue tab: work through the clips whose labels are worth a second look, keyboard only.
+
+The order (uncertainty, label issues, disagreement, modality conflict, combined) and the combined
+score's weights are on screen, with filters by label, annotator and model version. Start opens the
+first clip at its most telling moment (the window where the model is least sure); a number key
+labels it through the Labels tab (the same append-only, undoable commit) and the queue moves on;
+Shift+Q starts, S skips, F flags (stored), and "12 of 200 done" counts what was labelled or flagged.
+Ctrl+Z undoes the last label as everywhere, and the queue goes back to that clip.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from affectscope.app.qt.workers import Workers
+from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue
+from affectscope.jobs import Job
+
+SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
+DEFAULT_WEIGHTS = {"uncertainty": 1.0, "label-issues": 2.0, "disagreement": 1.0, "modality-conflict": 0.5}
+
+
+def _build(
+    project,
+    by: str,
+    weights: dict,
+    label: str | None,
+    annotator: str | None,
+    version: int | None,
+    job: Job | None = None,
+) -> Queue:  # noqa: ANN001, E501
+    return build_queue(project, by, weights=weights, label=label, annotator=annotator, model_version=version)
+
+
+def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
+    from affectscope.db import lineage as lineage_rows
+    from affectscope.db.uow import unit_of_work
+
+    with unit_of_work(project.db, write=True) as s:
+        lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
+    return clip_id
+
+
+class QueuePanel(QWidget):
+    """The inspector's Queue tab; ``install_queue(window)`` wires it to the window and Labels tab."""
+
+    queue_ready = Signal(object)  # Queue
+    item_opened = Signal(object)  # QueueItem
+    finished = Signal()
+
+    def __init__(self, window, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.window = window
+        self.workers = Workers(self, synchronous=window.workers.synchronous, max_threads=1)
+        self.queue: Queue | None = None
+        self.position = -1
+        self.done: dict[int, str] = {}  # clip id -> "labelled" | "flagged" | "skipped"
+        self.working = False
+        self._pending_moment: tuple[str, float] | None = None
+
+        self.order_box = QComboBox(self)
+        self.order_box.addItems(list(ORDERS))
+        self.order_box.setCurrentText("combined")
+        self.weights: dict[str, QDoubleSpinBox] = {}
+        weights_row = QGridLayout()
+        for k, name in enumerate(SCORE_NAMES):
+            box = QDoubleSpinBox(self)
+            box.setRange(0.0, 10.0)
+            box.setSingleStep(0.5)
+            box.setValue(DEFAULT_WEIGHTS[name])
+            box.setToolTip(f"weight of {name} in the combined order")
+            self.weights[name] = box
+            weights_row.addWidget(QLabel(name, self), k // 2, 2 * (k % 2))
+            weights_row.addWidget(box, k // 2, 2 * (k % 2) + 1)
+        self.label_filter = QComboBox(self)
+        self.annotator_filter = QComboBox(self)
+        self.version_box = QComboBox(self)
+        for box in (self.label_filter, self.annotator_filter, self.version_box):
+            # Long names must not widen the inspector (and with it the window's minimum width).
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14)
+        self.start_button = QPushButton("Start queue", self)
+        self.start_button.setToolTip(
+            "Build the queue and open its first clip (then: number = label, S skip, F flag)"
+        )
+        self.start_button.clicked.connect(self.start)
+        self.progress_label = QLabel("No queue yet", self)
+        self.current_label = QLabel("", self)
+        self.current_label.setWordWrap(True)
+        self.table = QTableWidget(0, 4, self)
+        self.table.setHorizontalHeaderLabels(["Clip", "Label", "Score", "Why"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys belong to the window
+
+        form = QFormLayout()
+        form.addRow("Order", self.order_box)
+        form.addRow("Weights", weights_row)
+        form.addRow("Label", self.label_filter)
+        form.addRow("Annotator", self.annotator_filter)
+        form.addRow("Model version", self.version_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.start_button)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.current_label)
+        layout.addWidget(self.table, 1)
+        keys = QLabel("Keys: Shift+Q start · 1–9 label and move on · S skip · F flag · Ctrl+Z undo", self)
+        keys.setWordWrap(True)
+        layout.addWidget(keys)
+        self.set_project(None)
+
+    # -- project -----------------------------------------------------------------------------------
+    @property
+    def project(self):  # noqa: ANN201
+        return self.window.labelling.project
+
+    def set_project(self, _: object = None) -> None:
+        project = self.project
+        self.start_button.setEnabled(project is not None)
+        for box in (self.label_filter, self.annotator_filter, self.version_box):
+            box.clear()
+        self.label_filter.addItem("any label", None)
+        self.annotator_filter.addItem("any annotator", None)
+        self.version_box.addItem("active version", None)
+        if project is None:
+            return
+        for lab in project.labels():
+            self.label_filter.addItem(lab, lab)
+        self.label_filter.addItem("unlabelled", "-")
+        for name in project.annotators():
+            self.annotator_filter.addItem(name, name)
+        from affectscope.app.services.retrain import versions
+
+        for v in versions(project):
+            self.version_box.addItem(
+                f"{v['model_version_id']}: {v['name']} {v['version']}", v["model_version_id"]
+            )
+
+    def weight_values(self) -> dict[str, float]:
+        return {name: box.value() for name, box in self.weights.items()}
+
+    # -- working the queue ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.project is None:
+            return
+        self.start_button.setEnabled(False)
+        self.window.inspector.setCurrentWidget(self)
+        self.progress_label.setText("Scoring clips…")
+        self.workers.start(
+            _build,
+            (
+                self.project,
+                self.order_box.currentText(),
+                self.weight_values(),
+                self.label_filter.currentData(),
+                self.annotator_filter.currentData(),
+                self.version_box.currentData(),
+            ),
+            title="Building the queue",
+            on_finished=self._on_queue,
+            on_failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_queue(self, queue: Queue) -> None:
+        self.start_button.setEnabled(True)
+        self.queue, self.position, self.done = queue, -1, {}
+        self.table.setRowCount(len(queue.items))
+        for r, item in enumerate(queue.items):
+            cells = (Path(item.path).name, item.label or "—", f"{item.score:.3f}", "; ".join(item.reasons))
+            for c, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                self.table.setItem(r, c, cell)
+        self.table.resizeColumnsToContents()
+        self.working = bool(queue.items)
+        self.queue_ready.emit(queue)
+        self._show_progress()
+        self.next()
+
+    def next(self) -> None:
+        """Open the next clip not yet done (skipped ones come back only after the rest)."""
+        if self.queue is None:
+            return
+        items = self.queue.items
+        for k in range(self.position + 1, len(items)):
+            if items[k].clip_id not in self.done:
+                self._open(k)
+                return
+        for k in range(len(items)):
+            if items[k].clip_id not in self.done:
+                self._open(k)
+                return
+        self.working = False
+        self.current_label.setText("Queue finished")
+        self.finished.emit()
+
+    def _open(self, k: int) -> None:
+        self.position = k
+        item = self.queue.items[k]
+        self.table.selectRow(k)
+        self.current_label.setText(
+            f"{Path(item.path).name} — label {item.label or '—'}; " + "; ".join(item.reasons)
+        )
+        self._pending_moment = (str(Path(item.path).resolve()), item.moment or 0.0)
+        loaded = self.window.loaded
+        if loaded is not None and str(Path(loaded.path).resolve()) == self._pending_moment[0]:
+            self._seek_moment(str(loaded.path))
+        else:
+            self.window.browser.select(item.path)
+            self.window.load_clip(item.path)
+        self.item_opened.emit(item)
+
+    @Slot(str)
+    def _seek_moment(self, path: str) -> None:
+        if self._pending_moment and str(Path(path).resolve()) == self._pending_moment[0]:
+            self.window.clock.seek(self._pending_moment[1])
+            self._pending_moment = None
+
+    def current(self) -> QueueItem | None:
+        if self.queue is None or not (0 <= self.position < len(self.queue.items)):
+            return None
+        return self.queue.items[self.position]
+
+    def skip(self) -> None:
+        item = self.current()
+        if not self.working or item is None:
+            return
+        self._mark(self.position, "skipped")  # not done: it comes round again after the rest
+        self._skip_to_next()
+
+    def _skip_to_next(self) -> None:
+        items = self.queue.items
+        for k in list(range(self.position + 1, len(items))) + list(range(self.position)):
+            if items[k].clip_id not in self.done:
+                self._open(k)
+                return
+        self.next()
+
+    def flag(self) -> None:
+        item = self.current()
+        if not self.working or item is None:
+            return
+        self.workers.start(
+            _flag,
+            (self.project, item.clip_id),
+            title="Flag",
+            on_finished=self._on_flagged,
+            on_failed=self._on_failed,
+        )
+
+    @Slot(object)
+    def _on_flagged(self, clip_id: int) -> None:
+        self._finish(clip_id, "flagged")
+
+    def on_label_state(self, state) -> None:  # noqa: ANN001 - a labelling.ClipState
+        """The Labels tab committed something: a label of the current clip moves the queue on."""
+        change = getattr(state, "change", None)
+        if not self.working or change is None or self.queue is None:
+            return
+        ids = [i.clip_id for i in self.queue.items]
+        if change.clip_id not in ids:
+            return
+        if change.action == "undo" and self.done.get(change.clip_id) == "labelled":
+            del self.done[change.clip_id]
+            self._mark(ids.index(change.clip_id), "")
+            self._show_progress()
+            self._open(ids.index(change.clip_id))
+            return
+        item = self.current()
+        if (
+            change.action == "set"
+            and change.start is None
+            and item is not None
+            and change.clip_id == item.clip_id
+        ):
+            self._finish(item.clip_id, "labelled", change.new)
+
+    def _finish(self, clip_id: int, how: str, value: str | None = None) -> None:
+        self.done[clip_id] = how
+        ids = [i.clip_id for i in self.queue.items]
+        self._mark(ids.index(clip_id), f"{how} {value}" if value else how)
+        self._show_progress()
+        self.next()
+
+    def _mark(self, row: int, text: str) -> None:
+        cell = self.table.item(row, 1)
+        if cell is not None and text:
+            cell.setText(text)
+
+    def _show_progress(self) -> None:
+        if self.queue is None:
+            return
+        n = len(self.queue.items)
+        done = len(self.done)
+        flagged = sum(1 for v in self.done.values() if v == "flagged")
+        extra = f" ({flagged} flagged)" if flagged else ""
+        self.progress_label.setText(
+            f"{done} of {n} done{extra} — order {self.queue.by}, model version {self.queue.model_version_id}"
+        )
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.start_button.setEnabled(self.project is not None)
+        self.progress_label.setText("The queue could not be built")
+        self.window.show_error("Relabel queue", str(exc))
+
+
+def install_queue(window) -> QueuePanel:  # noqa: ANN001
+    """Add the Queue tab and its S / F keys; follow the Labels tab's project and commits."""
+    panel = QueuePanel(window, window)
+    window.inspector.addTab(panel, "Queue")
+    window.labelling.project_opened.connect(panel.set_project)
+    window.labelling.state_changed.connect(panel.on_label_state)
+    window.current_clip_changed.connect(panel._seek_moment)
+    panel.shortcuts = {}
+    for key, fn in (("Shift+Q", panel.start), ("S", panel.skip), ("F", panel.flag)):
+        sc = QShortcut(QKeySequence(key), window)
+        sc.setContext(Qt.ShortcutContext.WindowShortcut)
+        sc.activated.connect(fn)
+        panel.shortcuts[key] = sc
+    return panel

@@ -1,0 +1,326 @@
+"""The Retrain tab: train a new version from the project's labels, watch it learn, compare, switch.
+
+Choose the model (the fast audio model, or a registered system), the label source (latest, majority,
+one annotator, reader-study majority when a study provides votes) and the split (speaker-independent
+where clips have speaker ids). Training runs in a worker: progress bar, Cancel, and a live curve of
+training loss, held-out loss and held-out UAR per epoch. Every version is listed with its lineage;
+any two are compared on the clips both held out (UAR with 95 % CIs, McNemar); one is made active
+(its predictions computed for clips that lack them) or the previous one restored (Roll back).
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from affectscope.app.qt.job_panel import OneJobPanel
+from affectscope.app.qt.workers import Workers
+from affectscope.app.services import retrain as rt
+from affectscope.jobs import Job
+
+CURVES = (("train_loss", (80, 160, 255)), ("val_loss", (255, 170, 60)), ("val_uar", (90, 220, 120)))
+
+
+def _train(project, model: str, source: str, split: str, epochs: int, job: Job | None = None):  # noqa: ANN001, ANN201
+    return rt.retrain(project, model, source, split, epochs, job=job)
+
+
+def _activate(project, version_id: int, job: Job | None = None) -> int:  # noqa: ANN001
+    rt.activate(project, version_id, job=job)
+    return version_id
+
+
+def _rollback(project, job: Job | None = None) -> int:  # noqa: ANN001
+    return rt.rollback(project, job=job)
+
+
+def _compare(project, a: int, b: int, job: Job | None = None) -> dict:  # noqa: ANN001
+    return rt.compare(project, a, b)
+
+
+class RetrainPanel(OneJobPanel, QWidget):
+    trained = Signal(object)  # RetrainResult
+    versions_changed = Signal()
+    compared = Signal(object)  # dict
+
+    def __init__(self, window, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.window = window
+        self.workers = window.workers
+        self.db_workers = Workers(self, synchronous=window.workers.synchronous, max_threads=1)
+        self.history: list[dict] = []
+        self.path = None
+
+        self.model_box = QComboBox(self)
+        # Long names must not widen the inspector (and with it the window's minimum width).
+        for box in (self.model_box,):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(14)
+        self.model_box.addItem(f"{rt.QUICK_MODEL} (fast, audio)", rt.QUICK_MODEL)
+        from affectscope.models.registry import all_specs
+
+        for spec in all_specs():
+            if spec.name != "fer-mini-xception":  # a perception model, not a trainable system
+                self.model_box.addItem(spec.name, spec.name)
+        self.source_box = QComboBox(self)
+        self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.source_box.setMinimumContentsLength(14)
+        self.split_box = QComboBox(self)
+        self.split_box.addItems(["auto", "speaker", "clip"])
+        self.split_box.setToolTip("auto: whole speakers held out where clips have speaker ids, else clips")
+        self.epochs = QSpinBox(self)
+        self.epochs.setRange(1, 500)
+        self.epochs.setValue(30)
+        self.start_button = QPushButton("Train new version", self)
+        self.start_button.clicked.connect(self.train)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar(self)
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        # Two plots: losses are unbounded (an early held-out loss can spike), UAR lies in [0, 1].
+        self.plot = pg.GraphicsLayoutWidget(self)
+        self.plot.setMinimumHeight(180)
+        loss_plot = self.plot.addPlot(row=0, col=0, title="loss")
+        uar_plot = self.plot.addPlot(row=1, col=0, title="held-out UAR")
+        uar_plot.setYRange(0, 1)
+        uar_plot.setXLink(loss_plot)
+        uar_plot.setLabel("bottom", "epoch")
+        loss_plot.addLegend(offset=(-5, 5))
+        self.curves = {}
+        for key, colour in CURVES:
+            target = uar_plot if key == "val_uar" else loss_plot
+            pen = pg.mkPen(colour, width=2)
+            self.curves[key] = target.plot([], [], pen=pen, symbol="o", symbolSize=4, name=key)
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels(["Version", "UAR [95 % CI]", "Labels", "Held out", "Active"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMaximumHeight(130)
+        self.a_box, self.b_box = QComboBox(self), QComboBox(self)
+        self.compare_button = QPushButton("Compare", self)
+        self.compare_button.clicked.connect(self.compare)
+        self.compare_label = QLabel("", self)
+        self.compare_label.setWordWrap(True)
+        self.compare_label.setMinimumHeight(4 * self.fontMetrics().lineSpacing())
+        self.compare_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.activate_button = QPushButton("Make B active", self)
+        self.activate_button.clicked.connect(self.activate_b)
+        self.rollback_button = QPushButton("Roll back", self)
+        self.rollback_button.setToolTip("Make the previously active version active again")
+        self.rollback_button.clicked.connect(self.rollback)
+
+        form = QFormLayout()
+        form.addRow("Model", self.model_box)
+        form.addRow("Labels", self.source_box)
+        form.addRow("Split", self.split_box)
+        form.addRow("Epochs", self.epochs)
+        run = QHBoxLayout()
+        run.addWidget(self.start_button)
+        run.addWidget(self.cancel_button)
+        cmp = QHBoxLayout()
+        for w in (QLabel("A", self), self.a_box, QLabel("B", self), self.b_box, self.compare_button):
+            cmp.addWidget(w)
+        act = QHBoxLayout()
+        act.addWidget(self.activate_button)
+        act.addWidget(self.rollback_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(run)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 3)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(cmp)
+        layout.addWidget(self.compare_label)
+        layout.addLayout(act)
+        self.set_project()
+
+    @property
+    def project(self):  # noqa: ANN201
+        return self.window.labelling.project
+
+    def set_project(self, _: object = None) -> None:
+        project = self.project
+        self.path = str(project.folder) if project is not None else None
+        for w in (self.start_button, self.compare_button, self.activate_button, self.rollback_button):
+            w.setEnabled(project is not None)
+        self.source_box.clear()
+        if project is None:
+            return
+        self.source_box.addItem("latest label", "latest")
+        self.source_box.addItem("majority of annotators", "majority")
+        for name in project.annotators():
+            self.source_box.addItem(f"annotator {name}", f"annotator:{name}")
+        from affectscope.app.services.queue import VOTE_SOURCES
+
+        if "readers" in VOTE_SOURCES:
+            self.source_box.addItem("reader-study majority", "readers")
+        self.refresh_versions()
+
+    # -- training -------------------------------------------------------------------------------------
+    def train(self) -> None:
+        if self.project is None or self.handle is not None:
+            return
+        self.history = []
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Training…")
+        self.handle = self.workers.start(
+            _train,
+            (
+                self.project,
+                self.model_box.currentData(),
+                self.source_box.currentData(),
+                self.split_box.currentText(),
+                self.epochs.value(),
+            ),
+            title="Retraining",
+            on_finished=self._on_trained,
+            on_failed=self._on_failed,
+            on_cancelled=self._on_cancelled,
+            on_progress=self._on_progress,
+            on_partial=self._on_epoch,
+        )
+
+    @Slot(object)
+    def _on_epoch(self, row: object) -> None:
+        if not isinstance(row, dict) or "epoch" not in row:
+            return
+        self.history.append(row)
+        xs = list(range(1, len(self.history) + 1))
+        for key, curve in self.curves.items():
+            ys = [
+                float(r.get(key, r.get("val_accuracy", float("nan")) if key == "val_uar" else float("nan")))
+                for r in self.history
+            ]
+            curve.setData(xs, ys)
+
+    def _on_trained(self, result: rt.RetrainResult) -> None:
+        self._job_over()
+        r = result.report
+        lo, hi = r["ci"]["uar"]
+        self.status.setText(
+            f"Version {result.model_version_id}: UAR {r['uar']:.3f} [{lo:.3f}, {hi:.3f}] "
+            f"on {result.n_heldout} held-out clips ({result.split['how']} split), "
+            f"trained on {result.n_train}. Not active yet."
+        )
+        self.refresh_versions()
+        self.trained.emit(result)
+
+    def _on_cancelled(self) -> None:
+        self._job_over()
+        self.status.setText("Training cancelled; no version recorded")
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self._job_over()
+        self.status.setText("")
+        self.window.show_error("Retraining", str(exc))
+
+    # -- versions -------------------------------------------------------------------------------------
+    def refresh_versions(self) -> None:
+        if self.project is None:
+            return
+        rows = rt.versions(self.project)
+        self.table.setRowCount(len(rows))
+        a_prev, b_prev = self.a_box.currentData(), self.b_box.currentData()
+        self.a_box.clear()
+        self.b_box.clear()
+        for i, v in enumerate(rows):
+            ci = v["uar_ci"] or [float("nan")] * 2
+            cells = (
+                f"{v['model_version_id']}: {v['name']} {v['version']}",
+                f"{v['uar']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]",
+                f"{v['n_labels']} ({v['label_source']})",
+                str(v["n_heldout"]),
+                "●" if v["active"] else "",
+            )
+            for c, text in enumerate(cells):
+                self.table.setItem(i, c, QTableWidgetItem(text))
+            for box in (self.a_box, self.b_box):
+                box.addItem(str(v["model_version_id"]), v["model_version_id"])
+        self.table.resizeColumnsToContents()
+        if rows:
+            self.a_box.setCurrentIndex(
+                max(0, len(rows) - 2) if a_prev is None else self.a_box.findData(a_prev)
+            )
+            self.b_box.setCurrentIndex(len(rows) - 1 if b_prev is None else self.b_box.findData(b_prev))
+        self.versions_changed.emit()
+
+    def compare(self) -> None:
+        a, b = self.a_box.currentData(), self.b_box.currentData()
+        if self.project is None or a is None or b is None:
+            return
+        self.db_workers.start(
+            _compare,
+            (self.project, a, b),
+            title="Compare",
+            on_finished=self._on_compared,
+            on_failed=self._on_failed,
+        )
+
+    def _on_compared(self, doc: dict) -> None:
+        a, b, mc = doc["a"], doc["b"], doc["mcnemar"]
+        verdict = "differ" if mc["p_value"] < 0.05 else "do not differ significantly"
+        self.compare_label.setText(
+            f"On {doc['n']} clips both held out: A ({doc['version_a']}) UAR {a['uar']:.3f} "
+            f"[{a['uar_ci'][0]:.3f}, {a['uar_ci'][1]:.3f}]; B ({doc['version_b']}) UAR {b['uar']:.3f} "
+            f"[{b['uar_ci'][0]:.3f}, {b['uar_ci'][1]:.3f}]; ΔUAR {doc['uar_delta']:+.3f}. "
+            f"McNemar p = {mc['p_value']:.3g} ({'exact' if mc['exact'] else 'χ²'}; "
+            f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): they {verdict}."
+        )
+        self.compared.emit(doc)
+
+    def activate_b(self) -> None:
+        b = self.b_box.currentData()
+        if self.project is None or b is None:
+            return
+        self.status.setText(f"Making version {b} active; predicting clips that need it…")
+        self.workers.start(
+            _activate,
+            (self.project, b),
+            title="Activating",
+            on_finished=self._on_switched,
+            on_failed=self._on_failed,
+            on_progress=self._on_progress,
+        )
+
+    def rollback(self) -> None:
+        if self.project is None:
+            return
+        self.workers.start(
+            _rollback,
+            (self.project,),
+            title="Rolling back",
+            on_finished=self._on_switched,
+            on_failed=self._on_failed,
+        )
+
+    def _on_switched(self, version_id: int) -> None:
+        self.status.setText(f"Version {version_id} is active")
+        self.refresh_versions()
+
+
+def install_retrain(window) -> RetrainPanel:  # noqa: ANN001
+    panel = RetrainPanel(window, window)
+    window.inspector.addTab(panel, "Retrain")
+    window.labelling.project_opened.connect(panel.set_project)
+    return panel
