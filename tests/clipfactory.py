@@ -249,3 +249,19 @@ def make_corrupt_files(directory: str | Path) -> dict[str, Path]:
     truncated_mkv.write_bytes(data[: len(data) * 2 // 3])
     source.unlink()
     return {"truncated": truncated, "not_video": not_video, "empty": empty, "truncated_mkv": truncated_mkv}
+
+
+def damage_frames(source: str | Path, out: str | Path, frames: list[int]) -> Path:
+    """Copy ``source`` with the first bytes of the given frames' packets flipped (decode order =
+    display order for clips made with ``bframes=False``): the decoder refuses exactly those frames,
+    as players show such files with a glitch there."""
+    with av.open(str(source)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(video=0) if p.size]
+    data = bytearray(Path(source).read_bytes())
+    for k in frames:
+        pos, _size = packets[k]
+        for off in range(pos, pos + 6):  # the NAL length prefix and header: undecodable, not glitched
+            data[off] ^= 0xFF
+    out = Path(out)
+    out.write_bytes(bytes(data))
+    return out
