@@ -9,7 +9,7 @@ from affectscope.errors import MediaError
 from affectscope.media.audio import Audio, NoAudioError, load_audio
 from affectscope.media.files import VIDEO_EXTENSIONS, content_hash, scan_folder
 from affectscope.media.probe import ClipInfo, probe, probe_with_times
-from affectscope.media.reader import VideoReader
+from affectscope.media.reader import UndecodableFrameError, VideoReader
 
 __all__ = [
     "VIDEO_EXTENSIONS",
@@ -17,6 +17,7 @@ __all__ = [
     "ClipInfo",
     "MediaError",
     "NoAudioError",
+    "UndecodableFrameError",
     "VideoReader",
     "content_hash",
     "load_audio",

@@ -26,6 +26,17 @@ DEFAULT_CACHE_MB = 192
 SKIP_MARGIN = 3  # frames before a jump target that are decoded in full (and cached) for steps back
 
 
+class UndecodableFrameError(MediaError):
+    """One frame of an otherwise playable clip cannot be decoded (bytes damaged inside its data).
+
+    Players show such files with glitches; analysis treats the frame as a gap (``index``) and goes on.
+    """
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
 class VideoReader:
     """Decode frames of one clip by index or time. One per thread: not thread-safe.
 
@@ -58,6 +69,8 @@ class VideoReader:
         self._next = 0  # index the running decoder outputs next (valid while _frames is not None)
         self._last_request = -2
         self.seeks = 0  # number of container seeks, for tests and benchmarks
+        self.bad_packets = 0  # video packets the decoder refused (damaged frame data), skipped over
+        self._bad: set[int] = set()  # frames known to be undecodable: refused again at once
 
     def __len__(self) -> int:
         return len(self.times)
@@ -97,6 +110,8 @@ class VideoReader:
         cached = self._cache.get(i)
         if cached is not None:
             return cached
+        if i in self._bad:
+            raise self._undecodable(i)
         key = int(self._keyframes[np.searchsorted(self._keyframes, i, side="right") - 1])
         # Decoding on is cheaper than seeking when no keyframe lies between the decoder and i.
         if not (self._frames is not None and self._next <= i and key <= self._next):
@@ -134,7 +149,15 @@ class VideoReader:
                 if skipping and (packet.pts is None or packet.pts >= skip_pts):
                     ctx.skip_frame = "DEFAULT"
                     skipping = False
-                yield from packet.decode()
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError as exc:
+                    # Damaged frame data: skip this packet like a player would; the frames that
+                    # depend on it come out with glitches or not at all (gaps, see frame()).
+                    self.bad_packets += 1
+                    log.debug("%s: video packet at pts %s undecodable (%s)", self.path, packet.pts, exc)
+                    continue
+                yield from frames
         finally:
             ctx.skip_frame = "DEFAULT"
 
@@ -179,15 +202,21 @@ class VideoReader:
         return idx
 
     def _retry_from_earlier(self, i: int, key: int) -> np.ndarray:
-        """The seek landed after frame ``i`` (imprecise container index): start from earlier keyframes."""
+        """The seek landed after frame ``i`` (imprecise container index): start from earlier keyframes.
+        When no start brings frame ``i`` out, its data is damaged: UndecodableFrameError."""
         earlier = [int(k) for k in self._keyframes if k < key][::-1]
-        for k in [*earlier[:2], 0]:
+        for k in [*earlier[:2], 0] if self.bad_packets == 0 else [key]:
             log.debug("%s: frame %d missed from keyframe %d; retrying from %d", self.path, i, key, k)
             self._seek(k)
             rgb = self._decode_to(i)
             if rgb is not None:
                 return rgb
-        raise MediaError(
+        self._bad.add(i)
+        raise self._undecodable(i)
+
+    def _undecodable(self, i: int) -> UndecodableFrameError:
+        return UndecodableFrameError(
             f"{self.path}: frame {i} of {len(self.times)} cannot be decoded; "
-            "the file is damaged or truncated."
+            "the file is damaged or truncated.",
+            i,
         )

@@ -79,6 +79,12 @@ class ClipSignals:
     # Settings the extraction ran with (rate_hz, modalities, ...) and whether it came from the cache.
     settings: dict = field(default_factory=dict)
     from_cache: bool = False
+    # Times of analysed frames whose data is damaged (gaps: NaN in the per-frame tracks).
+    undecodable_times: list[float] = field(default_factory=list)
+
+    @property
+    def undecodable_frames(self) -> int:
+        return len(self.undecodable_times)
 
     def track(self, name: str) -> Track:
         if name in self.tracks:

@@ -19,6 +19,7 @@ import numpy as np
 N_BITS = 16  # up to 65,535 frames: enough for long-GOP clips
 _DEFAULT_AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
 _AVI_AUDIO = "pcm_s16le"
+DEMO_SPEECH = Path(__file__).resolve().parents[1] / "resources" / "demo"
 
 
 def _layout(width: int, height: int) -> tuple[int, int, int]:
@@ -78,12 +79,8 @@ def _tone(n: int, rate: int) -> np.ndarray:
 
 
 def _speech(n: int, rate: int) -> np.ndarray:
-    """A real EmoDB utterance (CC0) from the shared data, looped to length; a tone if it is missing."""
-    from tests.conftest import SHARED_DATA
-
-    wavs = sorted((SHARED_DATA / "emodb").glob("*.wav"))
-    if not wavs:
-        return _tone(n, rate)
+    """Real EmoDB speech (CC0) shipped in resources/demo, looped to length: needs no research data."""
+    wavs = sorted(DEMO_SPEECH.glob("*.wav"))
     with av.open(str(wavs[0])) as src:
         res = av.AudioResampler(format="flt", layout="mono", rate=rate)
         chunks = [f.to_ndarray().reshape(-1) for fr in src.decode(audio=0) for f in res.resample(fr)]
@@ -155,8 +152,8 @@ def make_clip(
     """Write a real clip whose frame i shows index i (see ``read_index``); return its path.
 
     The container follows the suffix (.mp4 .mov .mkv .webm .avi .m4v). ``vfr`` gives irregular frame
-    times (``vfr_times``). ``audio`` is "tone" (440 Hz), "speech" (an EmoDB utterance), or a mono
-    float32 array at ``audio_rate`` laid from t=0. webm needs codec libvpx/libvpx-vp9; avi is
+    times (``vfr_times``). ``audio`` is "tone" (440 Hz), "speech" (EmoDB speech from resources/demo),
+    or a mono float32 array at ``audio_rate`` laid from t=0. webm needs codec libvpx/libvpx-vp9; avi is
     constant-rate only.
     """
     path = Path(path)
@@ -252,3 +249,19 @@ def make_corrupt_files(directory: str | Path) -> dict[str, Path]:
     truncated_mkv.write_bytes(data[: len(data) * 2 // 3])
     source.unlink()
     return {"truncated": truncated, "not_video": not_video, "empty": empty, "truncated_mkv": truncated_mkv}
+
+
+def damage_frames(source: str | Path, out: str | Path, frames: list[int]) -> Path:
+    """Copy ``source`` with the first bytes of the given frames' packets flipped (decode order =
+    display order for clips made with ``bframes=False``): the decoder refuses exactly those frames,
+    as players show such files with a glitch there."""
+    with av.open(str(source)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(video=0) if p.size]
+    data = bytearray(Path(source).read_bytes())
+    for k in frames:
+        pos, _size = packets[k]
+        for off in range(pos, pos + 6):  # the NAL length prefix and header: undecodable, not glitched
+            data[off] ^= 0xFF
+    out = Path(out)
+    out.write_bytes(bytes(data))
+    return out

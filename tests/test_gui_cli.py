@@ -39,7 +39,7 @@ def test_parser_knows_open_and_screenshot() -> None:
 
 
 def test_screenshot_shows_the_frame_at_the_time_asked(tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "clip.mp4", n_frames=50, fps=25, audio="tone")
+    clip = make_clip(tmp_path / "clip.mp4", n_frames=50, fps=25, audio="speech")
     out = tmp_path / "shot.png"
     proc = _cli("screenshot", str(clip), "-o", str(out), "--at", "1.0", "--size", "1200x800", "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -16,7 +16,7 @@ from tests.clipfactory import make_clip, make_corrupt_files, read_index
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("window")
-    make_clip(d / "a_good.mp4", n_frames=75, fps=25, gop=12, audio="tone")
+    make_clip(d / "a_good.mp4", n_frames=75, fps=25, gop=12, audio="speech")
     make_clip(d / "b_silent.mp4", n_frames=50, fps=25, gop=12)
     make_corrupt_files(d)
     return d

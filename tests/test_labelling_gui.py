@@ -17,7 +17,7 @@ from tests.clipfactory import make_clip
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    make_clip(tmp_path / "a.mp4", n_frames=50, fps=25, audio="tone")
+    make_clip(tmp_path / "a.mp4", n_frames=50, fps=25, audio="speech")
     make_clip(tmp_path / "b.mp4", n_frames=30, fps=25)
     return tmp_path
 

@@ -24,7 +24,7 @@ from tests.clipfactory import make_clip
 @pytest.fixture(scope="module")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("clips")
-    make_clip(folder / "a.mp4", n_frames=20, fps=25, audio="tone")
+    make_clip(folder / "a.mp4", n_frames=20, fps=25, audio="speech")
     make_clip(folder / "nested" / "b.mkv", n_frames=12, fps=30)
     return folder
 

@@ -71,6 +71,8 @@ def summary(signals, path: Path, seconds: float) -> dict:
         "width": signals.width,
         "height": signals.height,
         "frames_analysed": len(signals.frame_times),
+        # Analysed frames whose data is damaged: gaps in the tracks, not a refused clip.
+        "undecodable_frames": signals.undecodable_frames,
         "cache_hit": bool(signals.from_cache),
         "seconds": round(seconds, 3),
         "modalities": signals.settings.get("modalities", []),
@@ -121,6 +123,8 @@ def run_extract(args: argparse.Namespace) -> int:
         f"{doc['clip']}: {doc['frames_analysed']} frames analysed in {doc['seconds']} s"
         f"{' (from cache)' if doc['cache_hit'] else ''}"
     )
+    if doc["undecodable_frames"]:
+        print(f"  {doc['undecodable_frames']} frames could not be decoded (damaged data): gaps in the tracks")
     for name, t in doc["tracks"].items():
         mean = f" mean {t['mean']:.3f}" if t.get("mean") is not None else ""
         reason = f"  ({t['reason']})" if t["reason"] else ""

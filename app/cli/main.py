@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "figures",  # figure (evaluate --project is handled there too)
     "studies",  # study create|show|add-readers|export|stats|import-crema-d
     "relabel",  # queue, retrain, versions
+    "batch",  # batch extract|predict|evaluate (Dask)
 ]
 
 

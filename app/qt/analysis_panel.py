@@ -132,7 +132,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
     def _on_cached(self, path: str, signals: ClipSignals | None) -> None:
         if path == self.path and signals is not None and self.handle is None:
             self._show(signals)
-            self.status.setText(f"{Path(path).name}: analysis loaded from the cache.")
+            self.status.setText(f"{Path(path).name}: analysis loaded from the cache{_gaps(signals)}.")
 
     def _on_finished(self, path: str, signals: ClipSignals) -> None:
         self._job_over()
@@ -140,7 +140,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
             return  # the user opened another clip meanwhile
         self.progress.setValue(self.progress.maximum())
         self._show(signals)
-        self.status.setText(f"{Path(path).name}: {len(signals.frame_times)} frames analysed.")
+        self.status.setText(f"{Path(path).name}: {len(signals.frame_times)} frames analysed{_gaps(signals)}.")
 
     def _on_failed(self, exc: BaseException) -> None:
         self._job_over()
@@ -163,6 +163,8 @@ class PerceptionPanel(OneJobPanel, QWidget):
             self.lanes.show(signals)
             self.expression_mode.addItems([f"face {i}" for i in self.lanes.face_track_ids()])
             reasons = sorted({f"{name}: {t.reason}" for name, t in signals.tracks.items() if t.reason})
+            if signals.undecodable_frames:
+                reasons.insert(0, f"{signals.undecodable_frames} frames undecodable (damaged data): gaps")
             self.reasons.setText("\n".join(reasons))
             self.analysed.emit(signals)
         else:
@@ -193,3 +195,9 @@ def install_perception(window) -> PerceptionPanel:
     window.menuBar().addMenu("&Analyse").addAction(action)
     panel.analyse_action = action
     return panel
+
+
+def _gaps(signals: ClipSignals) -> str:
+    """ ", N frames undecodable (gaps)" for a damaged clip, "" otherwise."""
+    n = signals.undecodable_frames
+    return f", {n} undecodable (damaged data: gaps in the lanes)" if n else ""

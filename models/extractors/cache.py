@@ -96,6 +96,7 @@ def save(signals: ClipSignals, root: Path, key: str) -> Path:
         "tracks": meta_tracks,
         "faces": faces,
         "people": [len(p) for p in signals.people],
+        "undecodable_times": list(signals.undecodable_times),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
@@ -167,4 +168,5 @@ def _from_parts(meta: dict, arrays: dict[str, np.ndarray]) -> ClipSignals:
         people=people,
         settings=meta["settings"],
         from_cache=True,
+        undecodable_times=list(meta.get("undecodable_times", [])),
     )

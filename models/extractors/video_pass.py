@@ -4,6 +4,8 @@ Frames are read in increasing order, so the reader decodes forward without seeki
 one batch: ``job.check()`` before it. Per frame: faces + landmarks, a track id per face, expression
 probabilities of every face in one forward pass, mouth opening, the largest face's crops, and the
 skeletons of the people in view. Tracks are assembled at the end with NaN where nothing was found.
+A frame whose data is damaged (``UndecodableFrameError``) is a gap: NaN in every per-frame track
+(face_count too, so "no face" and "no picture" differ), its time in ``signals.undecodable_times``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def run_video_pass(
     mouth_model: MouthClassifier | None = None,
 ) -> None:
     """Fill ``signals`` (frame_times, faces, people, face/pose tracks) from the clip's frames."""
-    from affectscope.media import VideoReader
+    from affectscope.errors import MediaError
+    from affectscope.media import UndecodableFrameError, VideoReader
     from affectscope.models.extractors.pipeline import DARK_LEVEL, MIN_SIDE, select_frames
 
     want_faces = "faces" in settings.modalities
@@ -48,7 +51,15 @@ def run_video_pass(
         try:
             for n, i in enumerate(indices):
                 job.check()
-                rgb = reader.frame(int(i))
+                try:
+                    rgb = reader.frame(int(i))
+                except UndecodableFrameError:
+                    acc.gap(n)
+                    signals.undecodable_times.append(float(times[n]))
+                    signals.faces.append([])
+                    signals.people.append([])
+                    job.progress(n + 1, len(indices), f"frame {n + 1}/{len(indices)} undecodable")
+                    continue
                 dark = float(rgb.mean()) < DARK_LEVEL
                 acc.dark += dark
                 found = [] if (tiny or dark or not want_faces) else detect_faces(rgb)
@@ -65,6 +76,10 @@ def run_video_pass(
         finally:
             if estimator is not None:
                 estimator.close()
+    if len(indices) and len(signals.undecodable_times) == len(indices):
+        raise MediaError(
+            f"{path}: none of the {len(indices)} analysed frames can be decoded; the file is damaged."
+        )
     reason_video = ""
     if len(indices) == 0:
         reason_video = "the clip has no video frames"
@@ -96,6 +111,13 @@ class _Accumulator:
         self.pose_conf = np.zeros(n, np.float32)
         self.people = np.zeros(n, np.float32)
 
+    def gap(self, n: int) -> None:
+        """Frame ``n`` could not be decoded: unknown, not "nothing found"."""
+        self.count[n] = np.nan
+        self.feat22[n] = np.nan
+        self.people[n] = np.nan
+        self.pose_conf[n] = np.nan
+
     def add_pose(self, n: int, people: list[np.ndarray]) -> None:
         self.people[n] = len(people)
         if people:
@@ -104,7 +126,7 @@ class _Accumulator:
             self.pose_conf[n] = pose.confidence(best)
 
     def face_tracks(self, signals: ClipSignals, times: np.ndarray, reason: str) -> None:
-        any_face = bool(self.count.max(initial=0) > 0)
+        any_face = bool(np.nanmax(self.count, initial=0) > 0)
         names22 = expression.feature22_names()
         tr = signals.tracks
         tr["face_count"] = Track(times, self.count, names=("faces",), reason="" if any_face else reason)
@@ -130,7 +152,7 @@ class _Accumulator:
         tr["mouth_crop28"] = Track(crop_times, np.stack([c[3] for c in self.crops]))
 
     def pose_tracks(self, signals: ClipSignals, times: np.ndarray, reason: str) -> None:
-        found = bool(self.people.max(initial=0) > 0)
+        found = bool(np.nanmax(self.people, initial=0) > 0)
         r = "" if found else reason
         signals.tracks["pose"] = Track(times, self.pose, names=pose.KEYPOINT_NAMES, reason=r)
         signals.tracks["pose_confidence"] = Track(times, self.pose_conf, names=("confidence",), reason=r)
