@@ -111,6 +111,16 @@ class PerceptionPanel(OneJobPanel, QWidget):
             on_finished=lambda s, p=path: self._on_cached(p, s),
         )
 
+    @Slot(str)
+    def clear_clip(self, path: str) -> None:
+        """The chosen clip could not be opened: drop the previous clip's overlays, lanes and reasons."""
+        self.cancel()
+        self.path = None
+        self._show(None)
+        self.lanes.clear(f"{Path(path).name} could not be opened")
+        self.analyse_button.setEnabled(False)
+        self.status.setText(f"{Path(path).name} could not be opened.")
+
     def analyse(self) -> None:
         if self.path is None or self.handle is not None:
             return
@@ -187,6 +197,7 @@ def install_perception(window) -> PerceptionPanel:
     panel = PerceptionPanel(window.workers, window.player, window.timeline, window)
     window.inspector.addTab(panel, "Perception")
     window.current_clip_changed.connect(panel.set_clip)
+    window.clip_failed.connect(panel.clear_clip)
     action = QAction("&Analyse clip", window)
     action.setShortcut(QKeySequence("Ctrl+E"))
     action.triggered.connect(panel.analyse)
