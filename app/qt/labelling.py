@@ -100,6 +100,18 @@ def _open_project(
     return project, project.clips(), scan
 
 
+def _open_project_url(
+    folder: Path, db_url: str, job: Job | None = None
+) -> tuple[Project, list[ClipRecord], ClipScan | None]:
+    """A project whose database is on a PostgreSQL server; its clips are (re)imported from ``folder``."""
+    project = Project.init(folder, db_url=db_url)
+    return project, project.clips(), project.import_clips(folder, job=job)
+
+
+def _clips(project: Project, job: Job | None = None) -> list[ClipRecord]:
+    return project.clips()
+
+
 def describe_scan(scan: ClipScan) -> str:
     """What creating a project did with the folder's files, in one sentence for the status bar."""
     n = len(scan.added) + len(scan.moved) + len(scan.changed) + len(scan.unchanged)
@@ -186,6 +198,29 @@ class LabellingPanel(QWidget):
             on_finished=self._on_project_opened,
             on_failed=self._on_failed,
         )
+
+    def open_project_on(self, folder: str | Path, db_url: str) -> None:
+        """Create or open the project in ``folder`` on the PostgreSQL database at ``db_url``."""
+        self.db_workers.start(
+            _open_project_url,
+            (Path(folder), db_url),
+            title="Opening project",
+            on_finished=self._on_project_opened,
+            on_failed=self._on_failed,
+        )
+
+    def reload(self) -> None:
+        """Labels changed behind the panel's back (an import): the browser and this clip show them."""
+        if self.project is None:
+            return
+        self.db_workers.start(
+            _clips,
+            (self.project,),
+            title="Labels",
+            on_finished=self.project_opened.emit,
+            on_failed=self._on_failed,
+        )
+        self._refresh()
 
     @Slot(object)
     def _on_project_opened(self, result: tuple[Project, list[ClipRecord], ClipScan | None]) -> None:

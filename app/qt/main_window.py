@@ -152,6 +152,12 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.models_panel import install_models
 
         self.models = install_models(self)
+        # Project menu (new, open folder or PostgreSQL URL, recent, demo, labels in/out) and Help (F1, ?).
+        from affectscope.app.qt.help_dialog import install_help
+        from affectscope.app.qt.project_menu import install_project_menu
+
+        self.project_menu = install_project_menu(self)
+        self.help_action = install_help(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
