@@ -8,10 +8,14 @@ export PYTHONUNBUFFERED=1
 
 ruff check . || exit 1
 
-# A throwaway PostgreSQL cluster for the storage tests (skipped with a reason if it cannot start).
+# A throwaway PostgreSQL cluster for the storage tests. Locally they are skipped with a reason if it
+# cannot start; under CI ($CI set) that is a failure: a CI run must never pass without PostgreSQL.
 if [ -z "${AFFECTSCOPE_PG_URL:-}" ] && [ -f packaging/ci/postgres.sh ]; then
   if pg_env=$(bash packaging/ci/postgres.sh); then
     eval "$pg_env"
+  elif [ -n "${CI:-}" ] && [ "${CI:-}" != "false" ] && [ "${CI:-}" != "0" ]; then
+    echo "error: CI is set but PostgreSQL could not be started (packaging/ci/postgres.sh)" >&2
+    exit 1
   else
     echo "warning: PostgreSQL could not be started; postgres-marked tests will be skipped"
   fi

@@ -49,6 +49,7 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     home = tmp_path_factory.getbasetemp() / "user-dirs"
     monkeypatch.setenv("AFFECTSCOPE_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("AFFECTSCOPE_CACHE_DIR", str(home / "cache"))
+    monkeypatch.setenv("AFFECTSCOPE_DATA_DIR", str(home / "data"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,7 +2,9 @@
 $AFFECTSCOPE_PG_URL (start one with ``eval "$(bash packaging/ci/postgres.sh)"``).
 
 Test modules import ``backend_url`` and use it as a fixture; tests using it run once per backend and
-the PostgreSQL run is marked ``postgres`` and skipped, with the reason, when no server is configured.
+the PostgreSQL run is marked ``postgres`` and skipped, with the reason, when no server is configured,
+except under CI (``$CI`` set, as every CI service sets it): there a missing server fails the test, so
+a broken PostgreSQL setup can never turn into a quietly green run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ import pytest
 
 PG_URL = os.environ.get("AFFECTSCOPE_PG_URL", "")
 PG_SKIP = 'no PostgreSQL server: set AFFECTSCOPE_PG_URL (eval "$(bash packaging/ci/postgres.sh)")'
+
+
+def require_postgres() -> None:
+    """Skip without a server; under CI (``$CI`` set) fail instead: CI must test PostgreSQL."""
+    if PG_URL:
+        return
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail("CI is set but " + PG_SKIP, pytrace=False)
+    pytest.skip(PG_SKIP)
+
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -55,8 +67,7 @@ def make_backend_url(kind: str, tmp_path: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield str(tmp_path / "project.db")
         return
-    if not PG_URL:
-        pytest.skip(PG_SKIP)
+    require_postgres()
     url = fresh_pg_database()
     try:
         yield url

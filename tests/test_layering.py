@@ -47,14 +47,34 @@ def test_package_imports_with_qt_blocked(package: str) -> None:
     assert proc.stdout.strip().endswith("ok")
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
-    """Every module an import statement in ``path`` names, at any depth (function-level too)."""
+def _package_of(path: Path, root: Path = REPO) -> list[str]:
+    """The package a file belongs to, as parts: the repository root is the ``affectscope`` package."""
+    try:
+        parts = list(path.resolve().relative_to(root.resolve()).parts[:-1])
+    except ValueError:  # a file outside the repository (the checker's own test): a top-level module
+        return ["affectscope"]
+    return ["affectscope", *parts]
+
+
+def _imports(path: Path, package: list[str] | None = None) -> list[tuple[int, str]]:
+    """Every module an import statement in ``path`` names, at any depth (function-level too).
+
+    Relative imports are resolved against the file's package, so ``from ..db import x`` in
+    ``models/`` is seen as ``affectscope.db`` (and ``from .. import db`` as ``affectscope.db``).
+    """
     found: list[tuple[int, str]] = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            package = package or _package_of(path)
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            if node.module:
+                found.append((node.lineno, ".".join([*base, node.module])))
+            else:  # ``from .. import db``: each name may be a module
+                found += [(node.lineno, ".".join([*base, a.name])) for a in node.names]
     return found
 
 
@@ -94,3 +114,20 @@ def test_the_static_check_sees_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from PySide6.QtCore import QObject\n")
     assert _imports(bad) == [(2, "PySide6.QtCore")]
+
+
+def test_the_static_check_sees_relative_imports(tmp_path: Path) -> None:
+    """``from ..db import x`` inside models/ crosses the same wall as ``from affectscope.db import x``."""
+    source = "from ..db import schema\nfrom .. import db\nfrom . import faces\nfrom .faces import x\n"
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    # as if the file lived in models/extractors/
+    assert _imports(probe, ["affectscope", "models", "extractors"]) == [
+        (1, "affectscope.models.db"),
+        (2, "affectscope.models.db"),
+        (3, "affectscope.models.extractors.faces"),
+        (4, "affectscope.models.extractors.faces"),
+    ]
+    probe.write_text("from ...db import schema\n")
+    assert _imports(probe, ["affectscope", "models", "extractors"]) == [(1, "affectscope.db")]
+    assert _package_of(REPO / "models" / "extractors" / "faces.py") == ["affectscope", "models", "extractors"]

@@ -116,7 +116,7 @@ def test_safetensors_equal_h5(shared_data: Path) -> None:
 
 @pytest.mark.slow
 def test_fer2013_accuracy_close_to_published(shared_data: Path) -> None:
-    """About 66 % is published; the port must reach it on the 1,029-image test sample."""
+    """About 66 % is published; the port gives 65.3 % on the 1,029-image test sample, and must keep it."""
     import cv2
 
     model = mini_xception.build()
@@ -131,7 +131,9 @@ def test_fer2013_accuracy_close_to_published(shared_data: Path) -> None:
     )
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     accuracy = float((probs.argmax(1) == np.array(labels)).mean())
-    assert 0.62 <= accuracy <= 0.72, accuracy
+    # Pinned: the port gives 672/1,029 = 65.3 % (deterministic weights and preprocessing). A band of one
+    # point either way allows for a few images flipping with another OpenCV build; a 3-point drop fails.
+    assert accuracy == pytest.approx(672 / 1029, abs=0.01), accuracy
 
 
 def test_laughter_same_outputs_before_and_after_conversion(shared_data: Path) -> None:

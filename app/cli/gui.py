@@ -26,10 +26,12 @@ def _demo_dir() -> Path:
 
 
 def run_default() -> int:
-    """The window on the demo project (what ``affectscope`` with no command does)."""
+    """The window on the demo project (what ``affectscope`` with no command does): a real, writable
+    project in the user's data folder, so the README's walk (press 1 to label) works at once."""
     from affectscope.app.qt.application import run_app
+    from affectscope.app.services.demo import demo_project
 
-    return run_app(_demo_dir())
+    return run_app(demo_project())
 
 
 def _size(text: str) -> tuple[int, int]:

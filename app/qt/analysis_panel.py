@@ -37,6 +37,9 @@ def _extract(path: str, rate_hz: float, job, cache_only: bool = False) -> ClipSi
     return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only)
 
 
+RATES = (2.0, 5.0, 10.0, 25.0)  # analysed frames per second offered in the panel
+
+
 class PerceptionPanel(OneJobPanel, QWidget):
     """Analyse button, progress, cancel, overlay check boxes, expression lane mode, reasons."""
 
@@ -65,6 +68,14 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.status = QLabel("Open a clip, then Analyse clip.", self)
         self.status.setWordWrap(True)
         self.checks: dict[str, QCheckBox] = {}
+        self.rate_box = QComboBox(self)
+        self.rate_box.setToolTip(
+            "How many frames per second Analyse clip looks at; between them the overlays show the nearest "
+            "analysed frame, dashed"
+        )
+        for rate in RATES:
+            self.rate_box.addItem(f"{rate:g} frames/s", rate)
+        self.rate_box.setCurrentIndex(RATES.index(self.rate_hz))
         self.expression_mode = QComboBox(self)
         self.expression_mode.addItems(["mean", "min", "max"])
         self.reasons = QLabel("", self)
@@ -80,6 +91,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
             box.toggled.connect(self._on_overlay_toggled)
             self.checks[overlay.name] = box
             form.addRow(box)
+        form.addRow("Analysis rate", self.rate_box)
         form.addRow("Expression lane", self.expression_mode)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -92,6 +104,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.analyse_button.clicked.connect(self.analyse)
         self.cancel_button.clicked.connect(self.cancel)
         self.expression_mode.currentTextChanged.connect(self._on_expression_mode)
+        self.rate_box.currentIndexChanged.connect(self._on_rate_chosen)
 
     # ------------------------------------------------------------------ clip and jobs
     @Slot(str)
@@ -110,6 +123,16 @@ class PerceptionPanel(OneJobPanel, QWidget):
             title="Reading cached analysis",
             on_finished=lambda s, p=path: self._on_cached(p, s),
         )
+
+    @Slot(str)
+    def clear_clip(self, path: str) -> None:
+        """The chosen clip could not be opened: drop the previous clip's overlays, lanes and reasons."""
+        self.cancel()
+        self.path = None
+        self._show(None)
+        self.lanes.clear(f"{Path(path).name} could not be opened")
+        self.analyse_button.setEnabled(False)
+        self.status.setText(f"{Path(path).name} could not be opened.")
 
     def analyse(self) -> None:
         if self.path is None or self.handle is not None:
@@ -172,6 +195,19 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.expression_mode.blockSignals(False)
         self.player.view.update()
 
+    def set_rate(self, rate_hz: float) -> None:
+        """Analyse at ``rate_hz`` frames per second; the clip's cached analysis at that rate is shown."""
+        self.rate_box.setCurrentIndex(self.rate_box.findData(rate_hz))
+
+    @Slot(int)
+    def _on_rate_chosen(self, index: int) -> None:
+        rate = float(self.rate_box.itemData(index))
+        if rate == self.rate_hz:
+            return
+        self.rate_hz = rate
+        if self.path is not None:
+            self.set_clip(self.path)  # another rate is another analysis: its cache, or "not analysed"
+
     @Slot(bool)
     def _on_overlay_toggled(self, _checked: bool) -> None:
         for overlay in self.overlays:
@@ -189,6 +225,7 @@ def install_perception(window) -> PerceptionPanel:
     panel = PerceptionPanel(window.workers, window.player, window.timeline, window)
     window.inspector.addTab(panel, "Perception")
     window.current_clip_changed.connect(panel.set_clip)
+    window.clip_failed.connect(panel.clear_clip)
     action = QAction("&Analyse clip", window)
     action.setShortcut(QKeySequence("Ctrl+E"))
     action.triggered.connect(panel.analyse)

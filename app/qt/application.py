@@ -45,7 +45,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
 def run_app(path: str | Path | None) -> int:
     """Show the main window on ``path`` (folder or clip) and run until it is closed."""
     from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.qt.quiet_log import quiet_terminal
 
+    quiet_terminal()  # TF Lite, MediaPipe and Qt warnings go to the log file, not the terminal
     app = ensure_app()
     window = MainWindow()
     window.show()

@@ -236,12 +236,27 @@ class ClipBrowser(QWidget):
         layout.addWidget(self.count_label)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.folder: Path | None = None
+        self.model.dataChanged.connect(self._update_count)
 
     def set_paths(self, paths: list[Path], folder: Path | None = None) -> None:
         self.folder = folder
         self.model.set_paths(paths)
-        where = f" in {folder}" if folder else ""
-        self.count_label.setText(f"{len(paths)} clip{'s' if len(paths) != 1 else ''}{where}")
+        self._update_count()
+
+    def count_text(self) -> str:
+        """Honest counts: files that could not be read are not counted as clips."""
+        n = len(self.model.rows)
+        bad = sum(1 for row in self.model.rows if row.error)
+        ok = n - bad
+        text = f"{ok} clip{'s' if ok != 1 else ''}"
+        if bad:
+            text += f", {bad} unreadable"
+        return text
+
+    @Slot()
+    def _update_count(self, *_: object) -> None:
+        where = f" in {self.folder}" if self.folder else ""
+        self.count_label.setText(self.count_text() + where)
 
     def select(self, path: str | Path) -> None:
         """Make ``path`` the current row without emitting ``clip_activated``."""

@@ -9,12 +9,14 @@ saved is saved. A locked database becomes an error message, never a frozen windo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -30,9 +32,12 @@ from affectscope.app.qt.label_lane import LabelLane
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services.commands import AnnotatorHistory, LabelCommand, clip_history
 from affectscope.app.services.project import PROJECT_FILE, Project, default_annotator
+from affectscope.app.services.settings import save_settings
 from affectscope.db.label_sets import MAX_KEYED_LABELS
-from affectscope.db.records import ClipRecord, LabelChange, LabelRecord, SpanRecord
+from affectscope.db.records import ClipRecord, ClipScan, LabelChange, LabelRecord, SpanRecord
 from affectscope.jobs import Job
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,33 @@ def _stack(project: Project, ref: str | None, undo: bool, job: Job | None = None
     return _fetch_state(project, change.clip_id, change)
 
 
-def _open_project(folder: Path, create: bool, job: Job | None = None) -> tuple[Project, list[ClipRecord]]:
+def _open_project(
+    folder: Path, create: bool, job: Job | None = None
+) -> tuple[Project, list[ClipRecord], ClipScan | None]:
     project = Project.init(folder) if create else Project.open(folder)
-    if create:
-        project.import_clips(folder, job=job)
-    return project, project.clips()
+    scan = project.import_clips(folder, job=job) if create else None
+    return project, project.clips(), scan
+
+
+def _open_project_url(
+    folder: Path, db_url: str, job: Job | None = None
+) -> tuple[Project, list[ClipRecord], ClipScan | None]:
+    """A project whose database is on a PostgreSQL server; its clips are (re)imported from ``folder``."""
+    project = Project.init(folder, db_url=db_url)
+    return project, project.clips(), project.import_clips(folder, job=job)
+
+
+def _clips(project: Project, job: Job | None = None) -> list[ClipRecord]:
+    return project.clips()
+
+
+def describe_scan(scan: ClipScan) -> str:
+    """What creating a project did with the folder's files, in one sentence for the status bar."""
+    n = len(scan.added) + len(scan.moved) + len(scan.changed) + len(scan.unchanged)
+    text = f"{n} clip{'s' if n != 1 else ''} added"
+    if scan.failed:
+        text += f", {len(scan.failed)} could not be read ({', '.join(Path(p).name for p, _ in scan.failed)})"
+    return text
 
 
 def _choose_annotator(project: Project, name: str, job: Job | None = None) -> str:
@@ -103,6 +130,7 @@ class LabellingPanel(QWidget):
 
     state_changed = Signal(object)  # ClipState, after every fetch or committed change
     project_opened = Signal(object)  # Project
+    notice = Signal(str)  # a sentence for the status bar (e.g. what creating a project imported)
     error = Signal(str, str)  # title, message
 
     def __init__(
@@ -113,6 +141,9 @@ class LabellingPanel(QWidget):
         # One thread: label commits happen in the order the keys were pressed.
         self.db_workers = Workers(self, synchronous=synchronous, max_threads=1)
         self.project: Project | None = None
+        self.last_scan: ClipScan | None = None
+        self.settings = None  # the window's Settings: the annotator is remembered per project there
+        self.focus_home = None  # gives the keyboard back to the player (set by install_labelling)
         self.clip_path: str | None = None
         self.state: ClipState | None = None
         self.marks: list[float | None] = [None, None]
@@ -168,12 +199,37 @@ class LabellingPanel(QWidget):
             on_failed=self._on_failed,
         )
 
+    def open_project_on(self, folder: str | Path, db_url: str) -> None:
+        """Create or open the project in ``folder`` on the PostgreSQL database at ``db_url``."""
+        self.db_workers.start(
+            _open_project_url,
+            (Path(folder), db_url),
+            title="Opening project",
+            on_finished=self._on_project_opened,
+            on_failed=self._on_failed,
+        )
+
+    def reload(self) -> None:
+        """Labels changed behind the panel's back (an import): the browser and this clip show them."""
+        if self.project is None:
+            return
+        self.db_workers.start(
+            _clips,
+            (self.project,),
+            title="Labels",
+            on_finished=self.project_opened.emit,
+            on_failed=self._on_failed,
+        )
+        self._refresh()
+
     @Slot(object)
-    def _on_project_opened(self, result: tuple[Project, list[ClipRecord]]) -> None:
+    def _on_project_opened(self, result: tuple[Project, list[ClipRecord], ClipScan | None]) -> None:
         if self.project is not None:
             self.project.close()
-        self.project, clips = result
-        self.project.annotator = self.annotator_box.currentText().strip() or default_annotator()
+        self.project, clips, scan = result
+        self.last_scan = scan
+        remembered = self.settings.annotators.get(self._project_key()) if self.settings else None
+        self.project.annotator = remembered or self.annotator_box.currentText().strip() or default_annotator()
         self.project_label.setText(f"{self.project.folder}\n{self.project.db.display_url}")
         self.annotator_box.blockSignals(True)
         self.annotator_box.clear()
@@ -187,7 +243,12 @@ class LabellingPanel(QWidget):
         self.label_set_box.setCurrentText(self.project.label_set)
         self.label_set_box.blockSignals(False)
         self._build_buttons()
-        self._set_enabled(True)
+        had_focus = self.isAncestorOf(QApplication.focusWidget()) if QApplication.focusWidget() else True
+        self._set_enabled(True)  # hides "Create project": Qt would hand its focus to the Annotator field
+        if had_focus:
+            self._give_focus_back()
+        if scan is not None:
+            self.notice.emit(f"Project created in {self.project.folder}: {describe_scan(scan)}")
         self.project_opened.emit(clips)
         if self.clip_path is not None:
             self._refresh()
@@ -218,7 +279,27 @@ class LabellingPanel(QWidget):
 
     @Slot(object)
     def _on_annotator_chosen(self, name: str) -> None:
+        self._remember_annotator(name)
+        self._give_focus_back()
         self._refresh()
+
+    def _project_key(self) -> str:
+        return str(Path(self.project.folder).resolve()) if self.project is not None else ""
+
+    def _remember_annotator(self, name: str) -> None:
+        """Who labels in this project comes back after a restart (settings, written at once)."""
+        if self.settings is None or self.project is None:
+            return
+        self.settings.annotators[self._project_key()] = name
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("annotator not remembered: %s", exc)
+
+    def _give_focus_back(self) -> None:
+        """Number keys label: they must never be left typing into a field after an action here."""
+        if self.focus_home is not None:
+            self.focus_home()
 
     @Slot(str)
     def _on_label_set_changed(self, name: str) -> None:
@@ -242,6 +323,16 @@ class LabellingPanel(QWidget):
                 self.project_label.setText(f"No project in {Path(self.clip_path).parent}")
                 return
         self._refresh()
+
+    @Slot(str)
+    def clear_clip(self, _path: str) -> None:
+        """The chosen clip could not be opened: its spans, history and current label are not shown."""
+        self.clip_path = None
+        self.state = None
+        self.clear_marks()
+        self.lane.set_spans([])
+        self.history.show_history([], "")
+        self.current_label.setText("— (no clip open)")
 
     def _refresh(self) -> None:
         if self.project is None or self.clip_path is None:
@@ -387,11 +478,15 @@ def _browser_values(clip: ClipRecord) -> dict[str, object]:
 def install_labelling(window) -> LabellingPanel:  # noqa: ANN001
     """Add the Labels and History tabs, the label lane, keys and browser columns to a ``MainWindow``."""
     panel = LabellingPanel(window.clock, window, synchronous=window.workers.synchronous)
+    panel.settings = window.settings
+    panel.focus_home = window.player.view.setFocus
     window.inspector.addTab(panel, "Labels")
     window.inspector.addTab(panel.history, "History")
     window.timeline.add_lane("Labels", panel.lane)
     window.current_clip_changed.connect(panel.set_clip)
+    window.clip_failed.connect(panel.clear_clip)
     panel.error.connect(window.show_error)
+    panel.notice.connect(lambda text: window.statusBar().showMessage(text, 15000))
     model = window.browser.model
     for column in LABEL_COLUMNS:
         model.add_column(column)

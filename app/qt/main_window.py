@@ -8,6 +8,7 @@ Hooks for the panels other engineers add (all on ``MainWindow``):
 - ``inspector``: the right-hand ``QTabWidget`` dock; ``inspector.addTab(widget, "Fused")``.
 - ``browser.model.add_column(Column(...))`` and ``browser.model.set_value(path, key, value)``.
 - ``current_clip_changed(path)``: a clip finished loading (``loaded`` holds its ``LoadedClip``).
+- ``clip_failed(path)``: the chosen clip could not be opened; every view clears what it showed.
 - ``workers.start(fn, args, title=...)``: long work with the status-bar progress bar and Cancel.
 - ``show_error(title, message)``: status bar + non-blocking dialog + log.
 - ``ready``: the clip is loaded, its frame shown and its lanes drawn (screenshots, tests).
@@ -50,6 +51,13 @@ from affectscope.media import VIDEO_EXTENSIONS, scan_folder
 log = logging.getLogger(__name__)
 
 
+class _NoRow:
+    error = None
+
+
+_NO_ROW = _NoRow()
+
+
 class ClipInfoPanel(QWidget):
     """The inspector's first tab: the open clip's facts."""
 
@@ -88,6 +96,7 @@ class MainWindow(QMainWindow):
     """Affectscope's window; see the module docstring for the extension hooks."""
 
     current_clip_changed = Signal(str)
+    clip_failed = Signal(str)  # the chosen clip could not be opened: views clear the previous clip
     ready = Signal()
     error_shown = Signal(str, str)
 
@@ -108,6 +117,8 @@ class MainWindow(QMainWindow):
         self.last_error: tuple[str, str] | None = None
         self._loading: str | None = None
         self._frame_waiting = False
+        self._fallbacks: list[Path] = []  # clips to try when the folder's first clip cannot be opened
+        self._reported: set[str] = set()  # clips whose "cannot open" dialog was already shown
 
         centre = QSplitter(Qt.Orientation.Vertical, self)
         centre.addWidget(self.player)
@@ -153,6 +164,12 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.retrain_panel import install_retrain
 
         self.retrain = install_retrain(self)
+        # Project menu (new, open folder or PostgreSQL URL, recent, demo, labels in/out) and Help (F1, ?).
+        from affectscope.app.qt.help_dialog import install_help
+        from affectscope.app.qt.project_menu import install_project_menu
+
+        self.project_menu = install_project_menu(self)
+        self.help_action = install_help(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
@@ -165,6 +182,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.browser_dock, self.inspector_dock], [420, 280], Qt.Orientation.Horizontal)
         self.player.view.setFocus()
         self._restore_layout()
+        from affectscope.app.qt.layout_keeper import DockWidths
+
+        self.dock_widths = DockWidths(self, [self.browser_dock, self.inspector_dock], [420, 280])
         self.statusBar().showMessage("Open a folder of clips or a clip (File ▸ Open)")
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -230,13 +250,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Affectscope — {folder}")
         if clips:
             self.workers.start(
-                probe_paths, (clips,), title="Reading clips", on_partial=self.browser.on_probed
+                probe_paths,
+                (clips,),
+                title="Reading clips",
+                on_partial=self.browser.on_probed,
+                on_finished=lambda _n: self.statusBar().showMessage(self.browser.count_text(), 10000),
             )
         if target is None:
             self.show_error(
                 "No clips here", f"{folder} holds no video files ({', '.join(VIDEO_EXTENSIONS)})."
             )
             return
+        # A broken first file must not greet the user with an error: on failure the next one is tried.
+        self._fallbacks = [c for c in clips if c != target] if path.is_dir() else []
         self.browser.select(target)
         self.load_clip(target)
 
@@ -256,12 +282,14 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_clip_activated(self, path: str) -> None:
+        self._fallbacks = []  # the user chose: no more automatic skipping
         if self.loaded is None or str(self.loaded.path) != path:
             self.load_clip(path)
 
     def _on_clip_loaded(self, clip: LoadedClip) -> None:
         if str(clip.path) != self._loading:
             return  # the user picked another clip meanwhile
+        self._fallbacks = []
         self.loaded = clip
         self.clock.set_duration(clip.duration)
         self.timeline.set_duration(clip.duration)
@@ -286,6 +314,14 @@ class MainWindow(QMainWindow):
             log.error("loading %s failed", path, exc_info=exc)
             message = f"{Path(path).name} could not be opened: {exc}"
         self.browser.model.mark_error(path, message)
+        fallbacks = [p for p in self._fallbacks if not (self.browser.model.row_for(p) or _NO_ROW).error]
+        self._fallbacks = []
+        if fallbacks:  # opening a folder: skip its unreadable file quietly (the row is red, with why)
+            self.statusBar().showMessage(f"Skipped {Path(path).name}: {message}", 10000)
+            self._fallbacks = fallbacks[1:]
+            self.browser.select(fallbacks[0])
+            self.load_clip(fallbacks[0])
+            return
         self.loaded = None
         self.player.clear(f"Cannot open {Path(path).name}\n\n{message}")
         self.waveform.set_envelope(None, "no clip")
@@ -293,7 +329,13 @@ class MainWindow(QMainWindow):
         self.audio.set_audio(None)
         self.clip_panel.show_clip(None)
         self.clock.set_duration(0.0)
-        self.show_error("Cannot open this clip", message)
+        self.timeline.set_duration(0.0)
+        self.clip_failed.emit(path)
+        if path in self._reported:  # said once already: the row and the player say it again, quietly
+            self.statusBar().showMessage(f"Cannot open this clip: {message}")
+        else:
+            self._reported.add(path)
+            self.show_error("Cannot open this clip", message)
         self.ready.emit()  # nothing more will come: let waiters (screenshot) go on
 
     @Slot(int, float)

@@ -36,6 +36,7 @@ from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.model_card_view import ModelCardView
 from affectscope.app.qt.prediction_lanes import LaneData, PredictionLanes, class_colours
 from affectscope.errors import UserFacingError
+from affectscope.jobs import Job, ensure_job
 from affectscope.models.registry import all_specs, get
 
 log = logging.getLogger(__name__)
@@ -84,17 +85,73 @@ def modality_reasons(signals: Any, names: list[str]) -> dict[str, str]:
     return out
 
 
-def run_prediction(path: str, model_name: str, weights: str | None, project: Any, job: Any) -> Prediction:
-    """Worker-thread job: signals → ``analyse_clip`` → lanes; stores the analysis in ``project``."""
+class StagedJob(Job):
+    """One stage of ``n`` on the parent job's bar: "analysing frames 1/2: …", never going backwards.
+
+    Analysis and inference used to report into one bar, each from 0 %, so the bar went 61 % → 47 %.
+    """
+
+    def __init__(self, parent: Any, stage: int, n: int, name: str, floor: list[int]) -> None:
+        super().__init__()
+        self.parent, self.stage, self.n, self.name, self.floor = parent, stage, n, name, floor
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        frac = min(max(done / max(total, 1), 0.0), 1.0)
+        value = int(1000 * ((self.stage - 1) + frac) / self.n)
+        self.floor[0] = max(self.floor[0], value)  # monotonic even if a stage restarts its count
+        text = f"{self.name} {self.stage}/{self.n}" + (f": {message}" if message else "")
+        self.parent.progress(self.floor[0], 1000, text)
+
+    def partial(self, result: Any) -> None:
+        self.parent.partial(result)
+
+    def check(self) -> None:
+        self.parent.check()
+
+    def cancelled(self) -> bool:
+        return self.parent.cancelled()
+
+
+def cached_signals(path: str, rate_hz: float, modalities: tuple[str, ...]) -> Any:
+    """The Perception tab's cached analysis of the clip when it holds every track the model needs."""
+    from affectscope.models.extractors.pipeline import MODALITIES, extract_clip
+    from affectscope.models.inference import perception_modalities
+    from affectscope.models.training.datasets import kind_of
+
+    if kind_of(Path(path)) != "video" or not set(perception_modalities(modalities)) <= set(MODALITIES):
+        return None
+    try:
+        return extract_clip(path, rate_hz=rate_hz, cache_only=True)
+    except Exception:  # noqa: BLE001 - a cache that cannot be read is simply not used
+        log.warning("cached analysis of %s unreadable; analysing again", path, exc_info=True)
+        return None
+
+
+def run_prediction(
+    path: str, model_name: str, weights: str | None, project: Any, job: Any, rate_hz: float = 10.0
+) -> Prediction:
+    """Worker-thread job: signals → ``analyse_clip`` → lanes; stores the analysis in ``project``.
+
+    Two stages on one monotonic bar; the frames are analysed only when the Perception tab's cache
+    (same clip, same rate) does not already hold them.
+    """
     from affectscope.app.services.analysis_store import store_analysis
     from affectscope.models.inference import analyse_clip, load_model, signals_for_file
 
+    job = ensure_job(job)
     spec = get(model_name)
     shipped = spec.weights_path()
     untrained = weights is None and (shipped is None or not shipped.exists())
     load_model(model_name, weights, allow_untrained=True)  # a weights error before minutes of extraction
-    signals = signals_for_file(path, tuple(spec.modalities), job=job)
-    analysis = analyse_clip(path, model_name, weights, job, signals, allow_untrained=True)
+    floor = [0]
+    stage1 = StagedJob(job, 1, 2, "analysing frames", floor)
+    signals = cached_signals(path, rate_hz, tuple(spec.modalities))
+    if signals is not None:
+        stage1.progress(1, 1, "reused the clip's cached analysis")
+    else:
+        signals = signals_for_file(path, tuple(spec.modalities), job=stage1)
+    stage2 = StagedJob(job, 2, 2, "running model", floor)
+    analysis = analyse_clip(path, model_name, weights, stage2, signals, allow_untrained=True)
     reasons = modality_reasons(signals, list(analysis.per_modality))
     note = "untrained (random weights): ignore these numbers" if untrained else ""
     lanes, win = [], float(analysis.window[0])
@@ -119,6 +176,22 @@ def run_prediction(path: str, model_name: str, weights: str | None, project: Any
         except UserFacingError as exc:
             stored = f"not stored: {exc}"
     return Prediction(path, analysis, lanes, untrained, stored, stored.startswith("stored"))
+
+
+def stored_prediction(project: Any, path: str, job: Any = None) -> Prediction | None:
+    """Worker-thread job: the clip's newest analysis stored in the project, as lanes (or None)."""
+    from affectscope.app.services.analysis_store import load_stored_analysis
+
+    a = load_stored_analysis(project, path)
+    if a is None:
+        return None
+    note = f"stored {a.model} ({a.version}): Run model (Ctrl+R) to compute again"
+    win = float(a.window[0])
+    lanes = [LaneData(name, a.times, probs, a.labels, "", win) for name, probs in a.per_modality.items()]
+    lanes.append(LaneData("fused", a.times, a.fused, a.labels, "", win))
+    if a.accumulated is not None:
+        lanes.append(LaneData("EWMA", a.times, a.accumulated, a.labels, "", win))
+    return Prediction(path, a, lanes, False, note, True)
 
 
 def describe_model(name: str, job: Any = None) -> int:
@@ -179,6 +252,7 @@ class ModelsPanel(OneJobPanel, QWidget):
     predicted = Signal(object)  # Prediction shown
     error = Signal(str, str)  # title, message
     browser_filled = Signal(int)  # clips whose stored prediction was put in the browser
+    stored_shown = Signal(object)  # Prediction read back from the project for the open clip
 
     def __init__(self, window, parent: QWidget | None = None) -> None:  # noqa: ANN001 - MainWindow
         super().__init__(parent)
@@ -342,6 +416,37 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.lanes.clear("not run on this clip yet: Models tab ▸ Run model (Ctrl+R)")
         self.run_button.setEnabled(True)
         self.status.setText(f"{Path(path).name}: choose a model, then Run model (Ctrl+R).")
+        self.load_stored()
+
+    def load_stored(self) -> None:
+        """Draw the open clip's stored analysis again (a relaunch must not look like "not run yet")."""
+        path = self.path
+        project = self._project_for(path) if path is not None else None
+        if project is None:
+            return
+        self.workers.start(
+            stored_prediction,
+            (project, path),
+            title="Reading the stored prediction",
+            on_finished=lambda result, p=path: self._on_stored_prediction(p, result),
+        )
+
+    def _on_stored_prediction(self, path: str, result: Prediction | None) -> None:
+        if result is None or path != self.path or self.handle is not None or self.result is not None:
+            return  # nothing stored, another clip, or a run started or finished meanwhile
+        self._show(result)
+        self.status.setText(f"{Path(path).name}: {result.stored}.")
+        self.stored_shown.emit(result)
+
+    @Slot(str)
+    def clear_clip(self, path: str) -> None:
+        """The chosen clip could not be opened: nothing of the previous clip stays on screen."""
+        self.cancel()
+        self.path = None
+        self._show(None)
+        self.lanes.clear(f"{Path(path).name} could not be opened")
+        self.run_button.setEnabled(False)
+        self.status.setText(f"{Path(path).name} could not be opened: nothing to run a model on.")
 
     def _project_for(self, path: str) -> Any:
         labelling = getattr(self.window_, "labelling", None)
@@ -362,6 +467,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.handle = self.workers.start(
             run_prediction,
             (path, name, self.weights, self._project_for(path)),
+            {"rate_hz": float(getattr(getattr(self.window_, "perception", None), "rate_hz", 10.0))},
             title=f"Running {name} on {Path(path).name}",
             on_finished=self._on_finished,
             on_failed=lambda exc, n=name: self._on_failed(n, exc),
@@ -441,6 +547,8 @@ class ModelsPanel(OneJobPanel, QWidget):
     def _on_project_opened(self, _clips: object) -> None:
         project = getattr(self.window_.labelling, "project", None)
         if project is not None:
+            if self.result is None and self.handle is None:
+                self.load_stored()  # the project opens after the clip: its stored prediction too
             self.workers.start(
                 latest_predictions,
                 (project,),
@@ -479,6 +587,7 @@ def install_models(window) -> ModelsPanel:  # noqa: ANN001 - MainWindow
     panel = ModelsPanel(window, window)
     window.inspector.addTab(panel, "Models")
     window.current_clip_changed.connect(panel.set_clip)
+    window.clip_failed.connect(panel.clear_clip)
     panel.error.connect(window.show_error)
     for column in PREDICTION_COLUMNS:
         window.browser.model.add_column(column)

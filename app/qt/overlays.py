@@ -19,6 +19,7 @@ TRACK_COLOURS = [
     QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#90a4ae")
 ]
 OPEN_COLOUR, CLOSED_COLOUR = QColor("#ff5252"), QColor("#69f0ae")
+HELD_AFTER = 0.012  # seconds past an analysed frame: less than one frame even at 60 fps
 
 
 class SignalsOverlay:
@@ -30,6 +31,9 @@ class SignalsOverlay:
         self.visible = True
         self.signals: ClipSignals | None = None
         self.hold = 0.25
+        # True while the frame shown is not an analysed one: what is drawn comes from the nearest
+        # analysed frame before it, so it is drawn dashed and faded (the user sees it is not exact).
+        self.held = False
 
     def set_signals(self, signals: ClipSignals | None) -> None:
         self.signals = signals
@@ -42,7 +46,9 @@ class SignalsOverlay:
             return None
         i = int(np.searchsorted(s.frame_times, t + 1e-6, side="right")) - 1
         if i < 0 or t - s.frame_times[i] > self.hold:
+            self.held = False
             return None
+        self.held = t - s.frame_times[i] > HELD_AFTER
         return i
 
     def faces_at(self, t: float) -> list[FaceObservation]:
@@ -51,10 +57,14 @@ class SignalsOverlay:
             [] if i is None or self.signals is None or i >= len(self.signals.faces) else self.signals.faces[i]
         )
 
-    @staticmethod
-    def pen(colour: QColor, width: float = 2.0) -> QPen:
+    def pen(self, colour: QColor, width: float = 2.0) -> QPen:
+        if self.held:
+            colour = QColor(colour)
+            colour.setAlpha(150)
         pen = QPen(colour, width)
         pen.setCosmetic(True)  # the same thickness however the frame is scaled
+        if self.held:
+            pen.setStyle(Qt.PenStyle.DashLine)
         return pen
 
     def paint(self, painter: QPainter, t: float, frame_index: int) -> None:
@@ -90,8 +100,9 @@ class LandmarkOverlay(SignalsOverlay):
 
     def paint(self, painter: QPainter, t: float, frame_index: int) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(255, 255, 255, 220))
-        for face in self.faces_at(t):
+        faces = self.faces_at(t)
+        painter.setBrush(QColor(255, 255, 255, 110 if self.held else 220))
+        for face in faces:
             if face.landmarks is None:
                 continue
             r = max(1.0, (face.box[2] - face.box[0]) / 90)

@@ -43,6 +43,12 @@ class TrackLane:
         for c in self.curves:
             plot.addItem(c)
         plot.addItem(self.note, ignoreBounds=True)
+        if len(self.curves) > 1:  # a multi-line lane names its lines (the expression lane has seven)
+            self.legend = plot.addLegend(offset=(-2, 1), colCount=len(self.curves), labelTextSize="7pt")
+            self.legend.setLabelTextColor((230, 230, 230))
+            self.legend.setBrush(pg.mkBrush(0, 0, 0, 120))
+            for curve in self.curves:
+                self.legend.addItem(curve, curve.name())
         plot.enableAutoRange(x=False, y=False)
         plot.setYRange(*self.y_range, padding=0.05)
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
@@ -65,6 +71,25 @@ class TrackLane:
         if self.plot is not None:
             (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
             self.note.setPos(x0 + 0.02 * (x1 - x0), (y0 + y1) / 2)
+
+
+def without_face(signals: ClipSignals, times: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:
+    """``values`` with NaN (a gap in the lane) wherever no face was found at that time.
+
+    A face-derived lane must not draw a confident line through frames where its input was missing.
+    """
+    if values is None or len(times) == 0:
+        return values
+    tr = signals.tracks.get("face_count")
+    if tr is None or len(tr) == 0:
+        return values
+    idx = np.clip(np.searchsorted(tr.times, times - 1e-6), 0, len(tr.times) - 1)
+    nearest_prev = np.clip(idx - 1, 0, len(tr.times) - 1)
+    use_prev = np.abs(tr.times[nearest_prev] - times) < np.abs(tr.times[idx] - times)
+    counts = np.asarray(tr.values, float)[np.where(use_prev, nearest_prev, idx)]
+    out = np.array(values, dtype=np.float32, copy=True)
+    out[counts <= 0] = np.nan
+    return out
 
 
 def per_face_expression(signals: ClipSignals, track_id: int) -> np.ndarray:
@@ -117,8 +142,9 @@ class PerceptionLanes:
             if self.lanes["Faces"].plot is not None:
                 self.lanes["Faces"].plot.setYRange(*self.lanes["Faces"].y_range, padding=0.05)
         self.set_expression_mode(self.expression_mode)
+        times, values, reason = self._track("mouth_open")
+        self.lanes["Mouth open"].set_data(times, without_face(signals, times, values), reason)
         for lane, track in (
-            ("Mouth open", "mouth_open"),
             ("Voice activity", "vad"),
             ("Laughter", "laughter"),
             ("Pose confidence", "pose_confidence"),
@@ -134,7 +160,8 @@ class PerceptionLanes:
             values = per_face_expression(self.signals, int(mode.split()[1]))
             self.lanes["Expression"].set_data(self.signals.frame_times, values)
         else:
-            self.lanes["Expression"].set_data(*self._track(f"expression_{mode}"))
+            times, values, reason = self._track(f"expression_{mode}")
+            self.lanes["Expression"].set_data(times, without_face(self.signals, times, values), reason)
 
     def face_track_ids(self) -> list[int]:
         if self.signals is None:

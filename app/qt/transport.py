@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QStyle,
     QVBoxLayout,
@@ -72,7 +73,10 @@ class Transport(QWidget):
         self.time_field = QLineEdit(self)
         self.time_field.setPlaceholderText("go to time (s or m:ss)")
         self.time_field.setToolTip("Type a time and press Enter to jump there")
-        self.time_field.setMaximumWidth(150)
+        # A fixed width: the box keeps its size whatever the labels around it say (issue 14, bug 5).
+        self.time_field.setFixedWidth(
+            self.fontMetrics().horizontalAdvance("go to time (s or m:ss)") // 2 + 40
+        )
         self.time_field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # never grabs the keys on its own
         self.speed_box = QComboBox(self)
         self.speed_box.setToolTip("Playback speed; audio plays only at 1×")
@@ -82,6 +86,13 @@ class Transport(QWidget):
         self.speed_box.setCurrentIndex(SPEEDS.index(1.0))
         self.audio_label = QLabel("", self)
         self.audio_label.setObjectName("audioStatus")
+        # Texts that change while the user works must not change the row's minimum width (which
+        # narrowed the clip panel each time): fixed widths from the widest text, the audio note elides.
+        fm = self.fontMetrics()
+        self.time_label.setMinimumWidth(fm.horizontalAdvance("00:00.000 / 00:00.000") + 6)
+        self.frame_label.setMinimumWidth(fm.horizontalAdvance("frame 00000/00000") + 6)
+        self.audio_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.audio_label.setMinimumWidth(60)
 
         row = QHBoxLayout()
         for b in (
@@ -95,14 +106,18 @@ class Transport(QWidget):
         row.addWidget(self.time_label)
         row.addWidget(self.frame_label)
         row.addStretch(1)
-        row.addWidget(QLabel("Go to:", self))
-        row.addWidget(self.time_field)
-        row.addWidget(QLabel("Speed:", self))
-        row.addWidget(self.speed_box)
-        row.addWidget(self.audio_label)
+        row.addWidget(self.audio_label, 1)
+        # Go to and Speed share the slider's row, so the transport's minimum width (and with it the
+        # window's) stays small enough for a laptop screen.
+        top = QHBoxLayout()
+        top.addWidget(self.slider, 1)
+        top.addWidget(QLabel("Go to:", self))
+        top.addWidget(self.time_field)
+        top.addWidget(QLabel("Speed:", self))
+        top.addWidget(self.speed_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 2)
-        layout.addWidget(self.slider)
+        layout.addLayout(top)
         layout.addLayout(row)
 
         self.play_button.clicked.connect(self._on_play_clicked)

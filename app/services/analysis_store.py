@@ -8,8 +8,12 @@ so re-running the same weights replaces their earlier predictions and new weight
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from affectscope.db import predictions as pred_rows
 from affectscope.db.uow import unit_of_work
@@ -93,3 +97,77 @@ def labelled_files(project: Any, label_set: str | None = None) -> list[tuple[Pat
     chosen = label_set or project.label_set
     rows = project.clips(ClipQuery(label_set=chosen))
     return [(Path(r.path), r.label) for r in rows if r.label and r.status == "ok" and Path(r.path).exists()]
+
+
+@dataclass
+class StoredAnalysis:
+    """An ``Analysis`` as the project stored it: what the window redraws when a clip is opened again.
+
+    Carries the fields the Models tab shows (no hidden states: those are not stored).
+    """
+
+    model: str
+    version: str
+    labels: tuple[str, ...]
+    times: np.ndarray  # window centres, seconds
+    window: tuple[float, float]  # (length, hop) as far as the stored windows tell
+    per_modality: dict[str, np.ndarray]
+    fused: np.ndarray
+    clip_probs: np.ndarray
+    clip_label: str
+    accumulated: np.ndarray | None = None
+    hidden: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: str | None = None
+    stored: bool = True
+
+
+def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | None:
+    """The clip's newest stored analysis (every lane of that model version), or None if none is stored."""
+    from sqlalchemy import func, select
+
+    from affectscope.db.schema import ClipPrediction, ModelVersion, TimePrediction
+
+    try:
+        clip = project.clip(str(path))
+    except Exception:  # noqa: BLE001 - a clip outside the project simply has nothing stored
+        return None
+    with unit_of_work(project.db) as s:
+        newest = s.scalar(
+            select(ClipPrediction).where(ClipPrediction.clip_id == clip.id).order_by(ClipPrediction.id.desc())
+        )
+        if newest is None:
+            return None
+        version = s.get(ModelVersion, newest.model_version_id)
+        order = s.execute(
+            select(TimePrediction.modality, func.min(TimePrediction.id))
+            .where(TimePrediction.model_version_id == version.id, TimePrediction.clip_id == clip.id)
+            .group_by(TimePrediction.modality)
+        ).all()
+        lanes = {}
+        for modality, _ in sorted(order, key=lambda r: r[1]):
+            rows = pred_rows.time_predictions(s, version.id, clip.id, modality)
+            lanes[modality] = rows
+        labels = tuple(json.loads(version.labels_json))
+        clip_probs = np.asarray(json.loads(newest.probs_json), dtype=np.float64)
+        name, tag, weights = version.name, version.version, json.loads(version.config_json).get("weights")
+    fused_rows = lanes.pop("fused", [])
+    if not fused_rows:
+        return None
+    times = np.array([(r.t_start + r.t_end) / 2 for r in fused_rows])
+    win = float(fused_rows[0].t_end - fused_rows[0].t_start)
+    hop = float(times[1] - times[0]) if len(times) > 1 else win
+    as_array = lambda rows: np.array([r.probs for r in rows], dtype=np.float64)  # noqa: E731
+    accumulated = lanes.pop("accumulated", None)
+    return StoredAnalysis(
+        model=name,
+        version=tag,
+        labels=labels,
+        times=times,
+        window=(win, hop),
+        per_modality={k: as_array(v) for k, v in lanes.items()},
+        fused=as_array(fused_rows),
+        clip_probs=clip_probs,
+        clip_label=labels[int(np.argmax(clip_probs))] if labels else newest.label,
+        accumulated=as_array(accumulated) if accumulated else None,
+        weights=weights,
+    )

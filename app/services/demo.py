@@ -175,3 +175,28 @@ def _write_clip(path: Path, portrait: np.ndarray, wav: Path, zoom, pan, roll, br
             frame.time_base = Fraction(1, AUDIO_RATE)
             container.mux(audio.encode(frame))
         container.mux(audio.encode(None))
+
+
+def data_dir() -> Path:
+    """The user's data folder ($AFFECTSCOPE_DATA_DIR overrides): kept, unlike the cache folder."""
+    env = os.environ.get("AFFECTSCOPE_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("affectscope", appauthor=False))
+
+
+def demo_project() -> Path:
+    """The demo as a real, writable project (labels, predictions) in the user's data folder.
+
+    Built on first use: the clips, then a project holding them. A cache cleaner cannot take the
+    user's demo labels away, as it could from ``demo_project_dir()`` under the cache folder.
+    """
+    from affectscope.app.services.project import PROJECT_FILE, Project
+
+    dest = build_demo_project(data_dir() / f"demo-project-v{DEMO_VERSION}")
+    if not (dest / PROJECT_FILE).is_file():
+        with Project.init(dest, name="Affectscope demo") as project:
+            project.import_clips(dest / "clips")
+    return dest

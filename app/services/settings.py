@@ -31,6 +31,7 @@ class Settings:
     recent_paths: list[str] = field(default_factory=list)
     playback_rate: float = 1.0
     device: str = "cpu"  # for inference: "cpu" or "cuda"
+    annotators: dict[str, str] = field(default_factory=dict)  # project folder -> who labels there
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         p = str(Path(path).resolve())

@@ -1,0 +1,81 @@
+"""Dock widths that hold: what the user chose comes back after the window was made small and large again.
+
+``QMainWindow`` gives every extra pixel to the central widget, so after shrinking the window (docks
+squeezed to their minimum) and growing it again the clip panel stayed ~60 px wide. ``DockWidths``
+remembers each dock's width as the user left it (a dock resized while the window's size did not change)
+and, after the window was resized, gives the docks back up to that width while the player keeps
+at least 45 % of the window.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+
+class DockWidths(QObject):
+    """Event filter on the window and its side docks; see the module docstring."""
+
+    def __init__(self, window: QMainWindow, docks: list[QDockWidget], widths: list[int]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.docks = docks
+        self.preferred = dict(zip(docks, widths, strict=True))
+        self._window_resizing = False
+        self._shown = False
+        self._last_width = window.width()
+        window.installEventFilter(self)
+        for dock in docks:
+            dock.installEventFilter(self)
+
+    def remember(self) -> None:
+        """Take the docks' present widths as the user's choice (after ``resizeDocks`` or a restore)."""
+        self.preferred = {dock: dock.width() for dock in self.docks}
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Show and obj is self.window and not self._shown:
+            self._shown = True  # a restored layout's widths are known once the window is shown
+            QTimer.singleShot(0, self.remember)
+        elif event.type() == QEvent.Type.Resize:
+            if obj is self.window:
+                if not self._window_resizing:
+                    self._window_resizing = True
+                    QTimer.singleShot(0, self._after_window_resize)
+            elif (
+                obj in self.preferred
+                and not self._window_resizing
+                and obj.isVisible()
+                and self.window.width() == self._last_width  # the user dragged the splitter
+            ):
+                self.preferred[obj] = obj.width()
+        return False
+
+    def _after_window_resize(self) -> None:
+        # After a burst of resizes (small then large may come before this runs), whatever the size now.
+        self._last_width = self.window.width()
+        self.restore()
+        # the docks follow resizeDocks on the next layout pass: only then is a dock resize the user's
+        QTimer.singleShot(0, self._done)
+
+    def _done(self) -> None:
+        self._window_resizing = False
+
+    def restore(self) -> None:
+        """Give each visible dock back its preferred width, as far as the central widget can spare."""
+        docks = [d for d in self.docks if d.isVisible() and not d.isFloating()]
+        short = [d for d in docks if d.width() < self.preferred[d]]
+        if not short:
+            return
+        central = self.window.centralWidget()
+        # Measured from the window, not the central widget: its own width may not be laid out yet. The
+        # player keeps at least 45 % of the window: a smaller window gives the docks less, not the player.
+        keep = max(
+            central.minimumSizeHint().width() if central is not None else 0, self.window.width() * 0.45
+        )
+        spare = int(self.window.width() - keep) - 24
+        widths = []
+        for dock in docks:
+            give = max(dock.minimumSizeHint().width(), min(self.preferred[dock], spare))
+            spare -= give
+            widths.append(give)
+        self.window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
