@@ -174,3 +174,16 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("collapsed"):
         line += " · COLLAPSE: " + "; ".join(report["warnings"])
     return line
+
+
+def seed_summary(values: Sequence[float]) -> dict[str, Any]:
+    """Mean ± sample standard deviation (ddof 1) of a metric over training seeds, for logs and cards."""
+    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    sd = float(v.std(ddof=1)) if len(v) > 1 else float("nan")
+    return {
+        "n": int(len(v)),
+        "mean": float(v.mean()) if len(v) else float("nan"),
+        "sd": sd,
+        "values": v.tolist(),
+        "text": f"{v.mean():.3f} ± {sd:.3f} (n = {len(v)})" if len(v) else "no runs",
+    }

@@ -260,7 +260,9 @@ def clip_decision(model: torch.nn.Module, fused: np.ndarray) -> tuple[np.ndarray
     from affectscope.models.systems.lightweight import ewma
 
     acc = ewma(fused, float(alpha), y0=getattr(model, "ewma_y0", None))
-    return acc[-1], acc
+    # From y0 = 0 the accumulator sums to 1 - (1 - alpha)^T: renormalise (the argmax is eq. 1's).
+    last = acc[-1] / max(float(acc[-1].sum()), 1e-12)
+    return last, acc
 
 
 def analyse_many(

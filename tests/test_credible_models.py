@@ -233,3 +233,16 @@ def test_shipped_seed004_weights_reproduce_their_card(shared_data: Path) -> None
     # float16 storage may move a borderline file or two
     assert got["n"] == want["n"] and abs(got["uar"] - want["uar"]) <= 0.03
     assert got["collapsed"] == want["collapsed"]
+
+
+def test_seed_summary_is_mean_and_sample_sd() -> None:
+    import statistics
+
+    from affectscope.analysis.metrics import seed_summary
+
+    vals = [0.61, 0.55, 0.58]
+    s = seed_summary(vals)
+    assert s["mean"] == pytest.approx(statistics.mean(vals)) and s["sd"] == pytest.approx(
+        statistics.stdev(vals)
+    )
+    assert s["n"] == 3 and "±" in s["text"]

@@ -55,7 +55,8 @@ def test_analysis_timelines_ewma_and_progress(untrained: Path) -> None:
     assert set(a.per_modality) >= {"face", "audio"} and a.per_modality["audio"].shape == (9, 3)
     assert np.allclose(a.accumulated, ewma(a.fused, model.ewma_alpha, y0=np.zeros(3)))
     assert (
-        np.allclose(a.clip_probs, a.accumulated[-1]) and a.clip_label == a.labels[int(a.clip_probs.argmax())]
+        np.allclose(a.clip_probs, a.accumulated[-1] / a.accumulated[-1].sum())
+        and a.clip_label == a.labels[int(a.clip_probs.argmax())]
     )
     assert a.hidden["face"].shape == (9, 3) and a.hidden["mouth"].shape == (9, 1)
     assert seen[-1] == (9, 9) and len(seen) == 3  # batches of 4: 4, 8, 9
