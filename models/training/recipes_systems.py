@@ -45,8 +45,8 @@ EMODB_VAL = ("emodb:09",)
 #: recipe -> (model, shipped weights file, default epochs, learning rate of heads/fusion)
 RECIPES: dict[str, tuple[str, str, int, float]] = {
     "default-000": ("fusical", "seed000_fusical.safetensors", 20, 1e-3),
-    "default-001": ("temporal-fusion", "seed001_temporal.safetensors", 9, 1e-3),
-    "default-002": ("skeleton-fusion", "seed002_skeleton.safetensors", 8, 1e-4),
+    "default-001": ("temporal-fusion", "seed001_temporal.safetensors", 6, 1e-3),
+    "default-002": ("skeleton-fusion", "seed002_skeleton.safetensors", 4, 1e-4),
     "default-003": ("crossmodal-attention", "seed003_crossmodal.safetensors", 4, 1e-4),
 }
 _R17_20 = (17, 18, 19, 20)
