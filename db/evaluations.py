@@ -353,3 +353,15 @@ def reference_labels(session: Session, label_set: str, source: str) -> dict[int,
         if len(ranked) == 1 or ranked[0] > ranked[1]:
             out[c] = max(counts, key=counts.__getitem__)
     return out
+
+
+def stored_lanes(session: Session, model_version_id: int, clip_id: int) -> list[str]:
+    """The time lanes ("fused", each modality head, ...) a model version stored for a clip."""
+    from affectscope.db.schema import TimePrediction
+
+    q = (
+        select(TimePrediction.modality)
+        .where(TimePrediction.model_version_id == model_version_id, TimePrediction.clip_id == clip_id)
+        .distinct()
+    )
+    return sorted(session.scalars(q))

@@ -68,11 +68,10 @@ def _render_pdf(pdf: Path, out_png: Path) -> np.ndarray:
         )
         return _png_pixels(out_png)
     from PySide6.QtCore import QSize
-    from PySide6.QtGui import QGuiApplication
     from PySide6.QtPdf import QPdfDocument
 
-    _app = QGuiApplication.instance() or QGuiApplication([])
-    doc = QPdfDocument()
+    doc = QPdfDocument()  # the caller holds pytest-qt's QApplication (a QGuiApplication here would
+    # stop later tests from making widgets)
     assert doc.load(str(pdf)) == QPdfDocument.Error.None_
     assert doc.pageCount() == 1
     size = doc.pagePointSize(0)
@@ -87,7 +86,7 @@ KINDS = ("confusion", "per-class", "reliability", "modality", "comparison", "cli
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_in_three_formats_and_regenerates_pixel_identical(
-    stored, kind: str, tmp_path: Path, capsys
+    qapp, stored, kind: str, tmp_path: Path, capsys
 ) -> None:
     project, facts, run_a, run_b = stored
     base = ["figure", kind, "--project", str(project.folder), *_args(kind, facts, run_a, run_b)]

@@ -143,7 +143,7 @@ def evaluate_project(
                 p for p in pred_rows.clip_predictions(s, clip.id) if p.model_version_id == version_id
             ]
             lanes = {}
-            for lane in ("fused", *spec.modalities):
+            for lane in ev.stored_lanes(s, version_id, clip.id):  # every head the model has
                 rows = pred_rows.time_predictions(s, version_id, clip.id, lane)
                 if rows:
                     lanes[lane] = rows
