@@ -287,13 +287,13 @@ class RetrainPanel(OneJobPanel, QWidget):
 
     def _on_compared(self, doc: dict) -> None:
         a, b, mc = doc["a"], doc["b"], doc["mcnemar"]
-        verdict = "differ" if mc["p_value"] < 0.05 else "do not differ significantly"
+        verdict = "a significant difference" if mc["p_value"] < 0.05 else "no significant difference"
         self.compare_label.setText(
             f"On {doc['n']} clips both held out: A ({doc['version_a']}) UAR {a['uar']:.3f} "
             f"[{a['uar_ci'][0]:.3f}, {a['uar_ci'][1]:.3f}]; B ({doc['version_b']}) UAR {b['uar']:.3f} "
             f"[{b['uar_ci'][0]:.3f}, {b['uar_ci'][1]:.3f}]; ΔUAR {doc['uar_delta']:+.3f}. "
             f"McNemar p = {mc['p_value']:.3g} ({'exact' if mc['exact'] else 'χ²'}; "
-            f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): they {verdict}."
+            f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): {verdict}."
         )
         self.compared.emit(doc)
 
