@@ -61,6 +61,7 @@ def test_ten_clips_with_the_keyboard_only(window: MainWindow, qtbot, clips: Path
         window.activateWindow()
     window.player.view.setFocus()
     panel = window.queue
+    window.resizeDocks([window.inspector_dock], [560], Qt.Orientation.Horizontal)  # room for the reasons
     assert panel.start_button.isEnabled() and panel.version_box.count() == 2
 
     with qtbot.waitSignal(panel.queue_ready, timeout=60000):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services import retrain as rt
@@ -46,6 +47,7 @@ def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qt
     panel = window.retrain
     project = window.labelling.project
     window.inspector.setCurrentWidget(panel)
+    window.resizeDocks([window.inspector_dock], [560], Qt.Orientation.Horizontal)  # room for the curves
     assert panel.model_box.currentData() == rt.QUICK_MODEL
     assert [panel.source_box.itemData(i) for i in range(panel.source_box.count())] == [
         "latest",

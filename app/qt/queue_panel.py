@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGridLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -77,23 +76,20 @@ class QueuePanel(QWidget):
         self.order_box.addItems(list(ORDERS))
         self.order_box.setCurrentText("combined")
         self.weights: dict[str, QDoubleSpinBox] = {}
-        weights_row = QGridLayout()
-        for k, name in enumerate(SCORE_NAMES):
+        for name in SCORE_NAMES:
             box = QDoubleSpinBox(self)
             box.setRange(0.0, 10.0)
             box.setSingleStep(0.5)
             box.setValue(DEFAULT_WEIGHTS[name])
             box.setToolTip(f"weight of {name} in the combined order")
             self.weights[name] = box
-            weights_row.addWidget(QLabel(name, self), k // 2, 2 * (k % 2))
-            weights_row.addWidget(box, k // 2, 2 * (k % 2) + 1)
         self.label_filter = QComboBox(self)
         self.annotator_filter = QComboBox(self)
         self.version_box = QComboBox(self)
-        for box in (self.label_filter, self.annotator_filter, self.version_box):
+        for box in (self.order_box, self.label_filter, self.annotator_filter, self.version_box):
             # Long names must not widen the inspector (and with it the window's minimum width).
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(14)
+            box.setMinimumContentsLength(10)
         self.start_button = QPushButton("Start queue", self)
         self.start_button.setToolTip(
             "Build the queue and open its first clip (then: number = label, S skip, F flag)"
@@ -111,7 +107,8 @@ class QueuePanel(QWidget):
 
         form = QFormLayout()
         form.addRow("Order", self.order_box)
-        form.addRow("Weights", weights_row)
+        for name, box in self.weights.items():  # one row each: a narrow tab (the inspector stays slim)
+            form.addRow(f"× {name.replace('modality-', '')}", box)
         form.addRow("Label", self.label_filter)
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)

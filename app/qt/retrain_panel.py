@@ -68,7 +68,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         # Long names must not widen the inspector (and with it the window's minimum width).
         for box in (self.model_box,):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(14)
+            box.setMinimumContentsLength(10)
         self.model_box.addItem(f"{rt.QUICK_MODEL} (fast, audio)", rt.QUICK_MODEL)
         from affectscope.models.registry import all_specs
 
@@ -77,7 +77,7 @@ class RetrainPanel(OneJobPanel, QWidget):
                 self.model_box.addItem(spec.name, spec.name)
         self.source_box = QComboBox(self)
         self.source_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.source_box.setMinimumContentsLength(14)
+        self.source_box.setMinimumContentsLength(10)
         self.split_box = QComboBox(self)
         self.split_box.addItems(["auto", "speaker", "clip"])
         self.split_box.setToolTip("auto: whole speakers held out where clips have speaker ids, else clips")
@@ -114,6 +114,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setMaximumHeight(130)
         self.a_box, self.b_box = QComboBox(self), QComboBox(self)
+        for box in (self.a_box, self.b_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(3)
         self.compare_button = QPushButton("Compare", self)
         self.compare_button.clicked.connect(self.compare)
         self.compare_label = QLabel("", self)
@@ -134,12 +137,17 @@ class RetrainPanel(OneJobPanel, QWidget):
         run = QHBoxLayout()
         run.addWidget(self.start_button)
         run.addWidget(self.cancel_button)
+        # Two short rows keep the tab (and the inspector) narrow.
         cmp = QHBoxLayout()
-        for w in (QLabel("A", self), self.a_box, QLabel("B", self), self.b_box, self.compare_button):
+        for w in (QLabel("A", self), self.a_box, QLabel("B", self), self.b_box):
             cmp.addWidget(w)
         act = QHBoxLayout()
+        act.addWidget(self.compare_button)
         act.addWidget(self.activate_button)
         act.addWidget(self.rollback_button)
+        self.compare_button.setText("Compare")
+        self.activate_button.setText("B active")
+        self.activate_button.setToolTip("Make version B the active version (predicts clips that need it)")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(run)
@@ -148,8 +156,8 @@ class RetrainPanel(OneJobPanel, QWidget):
         layout.addWidget(self.plot, 3)
         layout.addWidget(self.table, 1)
         layout.addLayout(cmp)
-        layout.addWidget(self.compare_label)
         layout.addLayout(act)
+        layout.addWidget(self.compare_label)
         self.set_project()
 
     @property
@@ -279,13 +287,13 @@ class RetrainPanel(OneJobPanel, QWidget):
 
     def _on_compared(self, doc: dict) -> None:
         a, b, mc = doc["a"], doc["b"], doc["mcnemar"]
-        verdict = "differ" if mc["p_value"] < 0.05 else "do not differ significantly"
+        verdict = "a significant difference" if mc["p_value"] < 0.05 else "no significant difference"
         self.compare_label.setText(
             f"On {doc['n']} clips both held out: A ({doc['version_a']}) UAR {a['uar']:.3f} "
             f"[{a['uar_ci'][0]:.3f}, {a['uar_ci'][1]:.3f}]; B ({doc['version_b']}) UAR {b['uar']:.3f} "
             f"[{b['uar_ci'][0]:.3f}, {b['uar_ci'][1]:.3f}]; ΔUAR {doc['uar_delta']:+.3f}. "
             f"McNemar p = {mc['p_value']:.3g} ({'exact' if mc['exact'] else 'χ²'}; "
-            f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): they {verdict}."
+            f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): {verdict}."
         )
         self.compared.emit(doc)
 
