@@ -22,7 +22,8 @@ from tests.clipfactory import make_clip
 
 
 def _clips(folder: Path, n: int, frames: int = 30) -> list[Path]:
-    return [make_clip(folder / f"c{i}.mp4", n_frames=frames, fps=15, audio="speech") for i in range(n)]
+    # Different lengths: different content hashes (identical files would share one cache entry).
+    return [make_clip(folder / f"c{i}.mp4", n_frames=frames + i, fps=15, audio="speech") for i in range(n)]
 
 
 def _batch(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
@@ -85,8 +86,8 @@ def _wait_for(path: Path, timeout: float = 120) -> None:
 
 @pytest.mark.timeout(900)
 def test_dask_cluster_survives_a_killed_worker_and_does_every_clip_once(tmp_path: Path) -> None:
-    n = 6
-    _clips(tmp_path / "clips", n, frames=45)
+    n = 5
+    _clips(tmp_path / "clips", n, frames=30)
     Project.init(tmp_path / "p").close()
     with Project.open(tmp_path / "p") as project:
         project.import_clips(tmp_path / "clips")
