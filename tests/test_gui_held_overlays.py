@@ -38,3 +38,18 @@ def test_analysis_rate_is_chosen_in_the_perception_tab(qtbot) -> None:
         assert panel.rate_hz == 25.0 and "25 frames/s" in panel.rate_box.currentText()
     finally:
         window.shutdown()
+
+
+def test_the_analysis_rate_comes_back_after_a_restart(qtbot) -> None:
+    settings = Settings()
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    first.perception.set_rate(5.0)
+    first.shutdown()
+    assert settings.analysis_rate_hz == 5.0
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    try:
+        assert second.perception.rate_hz == 5.0 and second.perception.rate_box.currentData() == 5.0
+    finally:
+        second.shutdown()

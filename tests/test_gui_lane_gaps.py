@@ -45,3 +45,22 @@ def test_expression_legend_and_gaps_where_no_face(qtbot) -> None:
         assert not hasattr(lanes.lanes["Mouth open"], "legend")  # one line needs no legend
     finally:
         window.shutdown()
+
+
+def test_lane_axes_carry_few_numbers_so_they_do_not_overlap(qtbot) -> None:
+    window = MainWindow(settings=Settings())
+    qtbot.addWidget(window)
+    try:
+        window.perception.lanes.show(_signals())
+        for name in ("Expression", "Mouth open", "Faces"):
+            ticks = window.timeline.lane(name).plot.getAxis("left")._tickLevels
+            assert len(ticks[0]) == 3 and ticks[1] == []
+        assert [label for _, label in window.timeline.lane("Faces").plot.getAxis("left")._tickLevels[0]] == [
+            "0",
+            "1.5",
+            "3",
+        ]
+        placeholder = window.models.lanes.placeholder
+        assert [label for _, label in placeholder.plot.getAxis("left")._tickLevels[0]] == ["0", ".5", "1"]
+    finally:
+        window.shutdown()

@@ -224,6 +224,13 @@ def install_perception(window) -> PerceptionPanel:
     """Add the perception overlays, lanes, Analyse action and inspector tab to a ``MainWindow``."""
     panel = PerceptionPanel(window.workers, window.player, window.timeline, window)
     window.inspector.addTab(panel, "Perception")
+    settings = getattr(window, "settings", None)
+    if settings is not None:  # the chosen analysis rate comes back after a restart (its cache too)
+        if settings.analysis_rate_hz in RATES:
+            panel.set_rate(settings.analysis_rate_hz)
+        panel.rate_box.currentIndexChanged.connect(
+            lambda _i: setattr(settings, "analysis_rate_hz", float(panel.rate_hz))
+        )
     window.current_clip_changed.connect(panel.set_clip)
     window.clip_failed.connect(panel.clear_clip)
     action = QAction("&Analyse clip", window)

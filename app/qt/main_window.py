@@ -169,6 +169,12 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.project_menu import install_project_menu
 
         self.project_menu = install_project_menu(self)
+        from affectscope.app.qt.analyse_all import install_analyse_all
+
+        install_analyse_all(self)  # Analyse ▸ Analyse all clips (Ctrl+Shift+E)
+        from affectscope.app.qt.lane_controls import install_lane_controls
+
+        self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
         self.help_action = install_help(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -260,6 +261,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.workers = window.workers
         self.path: str | None = None
         self.result: Prediction | None = None
+        self.compared: dict[str, Prediction] = {}  # earlier models' results on this clip, by model name
         self.handle = None
         self.weights: str | None = None
         self.param_counts: dict[str, int] = {}
@@ -287,6 +289,11 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.run_button.setEnabled(False)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setEnabled(False)
+        self.compare_box = QCheckBox("Keep earlier models' lanes to compare", self)
+        self.compare_box.setChecked(True)
+        self.compare_box.setToolTip(
+            "Running a second model on the clip adds its lanes; the first model's fused lane stays beside it"
+        )
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.status = QLabel("Open a clip, choose a model, then Run model.", self)
@@ -319,6 +326,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.compare_box)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(clip_box)
@@ -412,6 +420,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         """A new clip is open: forget the last prediction; Run model is possible."""
         self.cancel()
         self.path = path
+        self.compared = {}
         self._show(None)
         self.lanes.clear("not run on this clip yet: Models tab ▸ Run model (Ctrl+R)")
         self.run_button.setEnabled(True)
@@ -443,6 +452,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         """The chosen clip could not be opened: nothing of the previous clip stays on screen."""
         self.cancel()
         self.path = None
+        self.compared = {}
         self._show(None)
         self.lanes.clear(f"{Path(path).name} could not be opened")
         self.run_button.setEnabled(False)
@@ -480,6 +490,17 @@ class ModelsPanel(OneJobPanel, QWidget):
         if result.path != self.path:
             return  # the user opened another clip meanwhile
         self.progress.setValue(self.progress.maximum())
+        previous = self.result
+        self.compared.pop(result.analysis.model, None)
+        if (
+            self.compare_box.isChecked()
+            and previous is not None
+            and previous.path == result.path
+            and previous.analysis.model != result.analysis.model
+        ):
+            self.compared[previous.analysis.model] = previous
+        elif not self.compare_box.isChecked():
+            self.compared = {}
         self._show(result)
         a = result.analysis
         self.status.setText(
@@ -518,7 +539,7 @@ class ModelsPanel(OneJobPanel, QWidget):
             self.at_table.setText("")
             return
         a = result.analysis
-        self.lanes.show(result.lanes)
+        self.lanes.show(result.lanes + self.comparison_lanes(a.model))
         how = "EWMA at the clip's end" if a.accumulated is not None else "mean over windows"
         flag = " — untrained" if result.untrained else ""
         self.clip_label.setText(f"Whole clip: <b>{a.clip_label}</b> ({how}){flag}")
@@ -526,6 +547,17 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.clip_bars.set_probs(a.clip_probs)
         self.at_bars.set_labels(a.labels)
         self._on_position(self.window_.clock.position)
+
+    def comparison_lanes(self, current: str) -> list[LaneData]:
+        """The fused lane of each earlier model on this clip, named after its model."""
+        out = []
+        for model, pred in self.compared.items():
+            if model == current:
+                continue
+            for d in pred.lanes:
+                if d.name == "fused":
+                    out.append(LaneData(f"{model} fused", d.times, d.probs, d.labels, d.reason, d.window))
+        return out
 
     @Slot(float)
     def _on_position(self, t: float) -> None:
@@ -539,6 +571,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         rows = "".join(
             f"<tr><td>{name}</td>" + "".join(f"<td align=right>{p:.0%}</td>" for p in probs) + "</tr>"
             for name, probs in at.items()
+            if len(probs) == len(labels)  # a compared model with another label set has its own lane only
         )
         self.at_table.setText(f"<table cellspacing=4><tr><th></th>{head}</tr>{rows}</table>")
 

@@ -51,7 +51,16 @@ class TrackLane:
                 self.legend.addItem(curve, curve.name())
         plot.enableAutoRange(x=False, y=False)
         plot.setYRange(*self.y_range, padding=0.05)
+        self._set_ticks()
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
+
+    def _set_ticks(self) -> None:
+        """The lane's ends and middle only: more numbers overlap in a lane this low."""
+        if self.plot is None:
+            return
+        y0, y1 = self.y_range
+        ticks = [(v, f"{v:g}") for v in (y0, (y0 + y1) / 2, y1)]
+        self.plot.getAxis("left").setTicks([ticks, []])
 
     def set_data(self, times: np.ndarray, values: np.ndarray | None, reason: str = "") -> None:
         """``values`` (N,) or (N, C) at ``times``; ``reason`` (why it is empty or all zero) is shown."""
@@ -141,6 +150,7 @@ class PerceptionLanes:
             self.lanes["Faces"].y_range = (0, max(2.0, float(np.max(counts)) + 1))
             if self.lanes["Faces"].plot is not None:
                 self.lanes["Faces"].plot.setYRange(*self.lanes["Faces"].y_range, padding=0.05)
+                self.lanes["Faces"]._set_ticks()
         self.set_expression_mode(self.expression_mode)
         times, values, reason = self._track("mouth_open")
         self.lanes["Mouth open"].set_data(times, without_face(signals, times, values), reason)

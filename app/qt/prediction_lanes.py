@@ -72,6 +72,8 @@ class ProbabilityLane:
         plot.addItem(self.note, ignoreBounds=True)
         plot.enableAutoRange(x=False, y=False)
         plot.setYRange(0.0, 1.0, padding=0.05)
+        # Three ticks, not six: in a 64 px lane six probability numbers overlap one another.
+        plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")], []])
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_data(

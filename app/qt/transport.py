@@ -71,12 +71,10 @@ class Transport(QWidget):
         self.time_label = QLabel(format_time(0) + " / " + format_time(0), self)
         self.frame_label = QLabel("frame –", self)
         self.time_field = QLineEdit(self)
-        self.time_field.setPlaceholderText("go to time (s or m:ss)")
+        self.time_field.setPlaceholderText("s or m:ss")  # the "Go to:" label says the rest
         self.time_field.setToolTip("Type a time and press Enter to jump there")
         # A fixed width: the box keeps its size whatever the labels around it say (issue 14, bug 5).
-        self.time_field.setFixedWidth(
-            self.fontMetrics().horizontalAdvance("go to time (s or m:ss)") // 2 + 40
-        )
+        self.time_field.setFixedWidth(self.fontMetrics().horizontalAdvance("00:00.000") + 36)
         self.time_field.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # never grabs the keys on its own
         self.speed_box = QComboBox(self)
         self.speed_box.setToolTip("Playback speed; audio plays only at 1×")
