@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "labels",  # label, export, import
     "extract",  # extract
     "modelling",  # models, predict, evaluate, train
+    "explain",  # explain (issue 9)
 ]
 
 
