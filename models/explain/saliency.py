@@ -42,7 +42,7 @@ def image_map(
     occlusion_fraction: float = 1 / 8,
 ) -> tuple[np.ndarray, float | None]:
     """An (H, W) attribution map of ``x`` (1, C, H, W) for ``target`` and IG's convergence delta."""
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
+    from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
 
     x = x.detach().float()
     h, w = x.shape[-2:]
@@ -55,11 +55,8 @@ def image_map(
         up = LayerAttribution.interpolate(cam, (h, w), interpolate_mode="bilinear")
         return up[0].sum(0).detach().cpu().numpy(), None
     if method == "ig":
-        attr, delta = IntegratedGradients(forward).attribute(
-            x, baselines=torch.zeros_like(x), target=target, n_steps=n_steps,
-            internal_batch_size=10, return_convergence_delta=True,
-        )
-        return attr[0].sum(0).detach().cpu().numpy(), float(delta.abs().max())
+        attr, delta = integrated_gradients(forward, x, target, n_steps)
+        return attr[0].sum(0), delta
     if method == "smoothgrad":
         spread = float(x.max() - x.min()) or 1.0
         attr = NoiseTunnel(Saliency(forward)).attribute(
@@ -76,18 +73,42 @@ def image_map(
     return attr[0].sum(0).detach().cpu().numpy(), None
 
 
+def integrated_gradients(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    target: int,
+    n_steps: int = IG_STEPS,
+    tolerance: float = 0.01,
+    max_steps: int = 800,
+) -> tuple[np.ndarray, float]:
+    """IG from a zero baseline; the step count doubles from ``n_steps`` until completeness holds to
+    ``tolerance`` of |f(x) − f(0)| (ReLU and max-pool kinks need more than 50 steps on some faces).
+    Returns the attribution (same shape as x) and captum's convergence delta (absolute)."""
+    from captum.attr import IntegratedGradients
+
+    x = x.detach().float()
+    base = torch.zeros_like(x)
+    with torch.no_grad():
+        gap = float((forward(x)[:, target] - forward(base)[:, target]).abs().max())
+    ig = IntegratedGradients(forward)
+    steps = n_steps
+    while True:
+        attr, delta = ig.attribute(
+            x, baselines=base, target=target, n_steps=steps, internal_batch_size=25,
+            return_convergence_delta=True,
+        )
+        d = float(delta.abs().max())
+        if d <= tolerance * max(gap, 1e-6) or steps >= max_steps:
+            return attr.detach().cpu().numpy(), d
+        steps *= 2
+
+
 def vector_attribution(
     forward: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, target: int, n_steps: int = IG_STEPS
 ) -> tuple[np.ndarray, float]:
     """Integrated Gradients of a feature tensor (1, ...) from a zero baseline, same shape as x[0]."""
-    from captum.attr import IntegratedGradients
-
-    x = x.detach().float()
-    attr, delta = IntegratedGradients(forward).attribute(
-        x, baselines=torch.zeros_like(x), target=target, n_steps=n_steps,
-        internal_batch_size=10, return_convergence_delta=True,
-    )
-    return attr[0].detach().cpu().numpy(), float(delta.abs().max())
+    attr, delta = integrated_gradients(forward, x, target, n_steps)
+    return attr[0], delta
 
 
 @dataclass
@@ -166,13 +187,28 @@ def system_maps(
             return system({**rest, key: v}).logits
 
         spectrogram = type(system).__name__ == "LightweightStreaming" and key == "audio"
+        if type(system).__name__ == "LightweightStreaming" and key == "mouth":
+            # The mouth crop only routes (open → audio-visual); no gradient reaches the fused
+            # logits through a threshold, so explain the router's own "open" logit instead.
+            values, delta = image_map(system.mouth, x, 0, method, last_conv(system.mouth))
+            out[key] = InputMap(key, "image", values, method, delta, extra={"explains": "mouth open (router)"})
+            continue
         if x.ndim == 4:
             how = method
             layer = _gradcam_layer(system, key, batch) if method == "gradcam" else None
             if how == "gradcam" and layer is None:
                 how = "ig"
-            values, delta = image_map(forward, x, target, how, layer)
-            out[key] = InputMap(key, "spectrogram" if spectrogram else "image", values, how, delta)
+            kind = "spectrogram" if spectrogram else "image"
+            try:
+                values, delta = image_map(forward, x, target, how, layer)
+            except RuntimeError as exc:
+                if "not have been used in the graph" not in str(exc):
+                    raise
+                # A routed-out input (seed 004's audio when the mouth is closed) had no say here.
+                values, delta = np.zeros(x.shape[-2:], np.float32), None
+                out[key] = InputMap(key, kind, values, how, delta, extra={"unused": True})
+                continue
+            out[key] = InputMap(key, kind, values, how, delta)
             continue
         if x.ndim > 4:
             continue  # frame stacks (seed 003): explained through its attention lane
