@@ -15,7 +15,11 @@ import numpy as np
 from affectscope.models.signals import ClipSignals, FaceObservation, Track
 
 
-def fer_faces(shared_data: Path, per_class: int = 4, classes: tuple[str, ...] = ("happy", "angry", "surprise", "sad", "neutral")) -> np.ndarray:
+def fer_faces(
+    shared_data: Path,
+    per_class: int = 4,
+    classes: tuple[str, ...] = ("happy", "angry", "surprise", "sad", "neutral"),
+) -> np.ndarray:
     """(N, 64, 64) uint8 grey FER-2013 test faces (first ``per_class`` of each class, sorted names)."""
     out = []
     for c in classes:
@@ -25,7 +29,9 @@ def fer_faces(shared_data: Path, per_class: int = 4, classes: tuple[str, ...] = 
     return np.stack(out)
 
 
-def face_signals(shared_data: Path, duration: float = 3.0, fps: float = 4.0, audio: bool = True) -> ClipSignals:
+def face_signals(
+    shared_data: Path, duration: float = 3.0, fps: float = 4.0, audio: bool = True
+) -> ClipSignals:
     """A clip's signals: one FER-2013 face (boxed at x 100–196, y 60–156) and EmoDB speech."""
     from affectscope.models.training.loaders import AUDIO_RATE, load_audio
 

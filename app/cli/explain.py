@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("clip", help="video clip (or audio file / face image)")
     p.add_argument("--model", default="lightweight-streaming", help="registered model name")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
-    p.add_argument("--keras", metavar="MODEL.h5", help="explain a Keras face model with tf-keras-vis Grad-CAM")
+    p.add_argument(
+        "--keras", metavar="MODEL.h5", help="explain a Keras face model with tf-keras-vis Grad-CAM"
+    )
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", type=float, metavar="SECONDS", help="explain the window nearest this time")
     when.add_argument("--all-windows", action="store_true", help="bars for every window (no maps)")
@@ -67,21 +68,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
     doc = result.to_json(args.output, _frame(clip, result.time) if args.output else None)
     if args.all_windows:
         doc["windows"] = [
-            {k: v for k, v in ex.explain(float(t), args.target, args.method, maps=False).to_json().items()
-             if k in ("time", "target", "modalities", "fused_all", "fused_none")}
+            {
+                k: v
+                for k, v in ex.explain(float(t), args.target, args.method, maps=False).to_json().items()
+                if k in ("time", "target", "modalities", "fused_all", "fused_none")
+            }
             for t in ex.times
         ]
     if args.json:
         _dump(doc)
         return 0
     when = f"at {doc['time']:.2f} s" if doc["time"] is not None else "over the whole clip"
-    print(f"{clip.name}: {doc['model']} on '{doc['target']}' {when}: "
-          f"p(all) {doc['fused_all']:.3f}, p(none) {doc['fused_none']:.3f}")
+    print(
+        f"{clip.name}: {doc['model']} on '{doc['target']}' {when}: "
+        f"p(all) {doc['fused_all']:.3f}, p(none) {doc['fused_none']:.3f}"
+    )
     for m, row in doc["modalities"].items():
         gate = "-" if row["gate"] is None else f"{row['gate']:.3f}"
-        print(f"  {m:<12} shapley {row['shapley']:+.4f}  leave-one-out {row['leave_one_out']:+.4f}  gate {gate}")
+        print(
+            f"  {m:<12} shapley {row['shapley']:+.4f}  leave-one-out {row['leave_one_out']:+.4f}  gate {gate}"
+        )
     for key, m in doc["maps"].items():
-        print(f"  map {key}: {m['kind']} {m['method']} {m['shape']} box {m['box']} -> {', '.join(m['paths'])}")
+        print(
+            f"  map {key}: {m['kind']} {m['method']} {m['shape']} box {m['box']} -> {', '.join(m['paths'])}"
+        )
     return 0
 
 
@@ -114,12 +124,25 @@ def _keras(args: argparse.Namespace, clip: Path) -> int:
     time = float(crops.times[i])
     box = frames.face_box(signals, time)
     doc: dict[str, Any] = {
-        "model": Path(args.keras).name, "labels": labels, "target": labels[c], "time": time,
-        "method": "gradcam", "modalities": {"face": {"shapley": None, "leave_one_out": None, "gate": None}},
-        "fused_all": round(float(probs[c]), 6), "fused_none": None, "keypoints": None,
-        "maps": {"face": {"kind": "image", "method": "gradcam", "shape": list(cam.shape),
-                          "box": [round(float(v), 2) for v in box] if box else None,
-                          "convergence_delta": None, "paths": []}},
+        "model": Path(args.keras).name,
+        "labels": labels,
+        "target": labels[c],
+        "time": time,
+        "method": "gradcam",
+        "modalities": {"face": {"shapley": None, "leave_one_out": None, "gate": None}},
+        "fused_all": round(float(probs[c]), 6),
+        "fused_none": None,
+        "keypoints": None,
+        "maps": {
+            "face": {
+                "kind": "image",
+                "method": "gradcam",
+                "shape": list(cam.shape),
+                "box": [round(float(v), 2) for v in box] if box else None,
+                "convergence_delta": None,
+                "paths": [],
+            }
+        },
     }
     if args.output:
         from affectscope.models.explain.render import overlay_png

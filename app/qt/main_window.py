@@ -141,6 +141,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.models_panel import install_models
 
         self.models = install_models(self)
+        # Explain (saliency overlay, modality bars, live ablation): app/qt/explain_panel.py.
+        from affectscope.app.qt.explain_panel import install_explain
+
+        self.explain = install_explain(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)

@@ -117,7 +117,9 @@ class ClipExplainer:
             self.starts = window_starts(max(signals.duration, 1e-3), win, hop)
             self.times = self.starts + win / 2
             # The cached features: each window's input tensors, built once (no re-extraction later).
-            self.batches = [self.model.batch_from_signals(signals, float(t), float(t) + win) for t in self.starts]
+            self.batches = [
+                self.model.batch_from_signals(signals, float(t), float(t) + win) for t in self.starts
+            ]
             self.batch = collate(self.batches)
         else:
             self.modalities = ("face",)
@@ -234,13 +236,20 @@ class ClipExplainer:
 
             x = preprocess(np.asarray(self.signals.track("face_crop64").values[w : w + 1]))
             values, delta = image_map(self.model, x, c, method, last_conv(self.model))
-            return {"face": InputMap("face", "image", values, method, delta, box=frames.face_box(self.signals, t))}
+            return {
+                "face": InputMap("face", "image", values, method, delta, box=frames.face_box(self.signals, t))
+            }
         out = system_maps(self.model, self._window_batch(w), c, method, feature_names=self._names())
         for key, m in out.items():
             if m.kind == "image":
-                m.box = frames.mouth_box(self.signals, t) if key == "mouth" else frames.face_box(self.signals, t)
+                m.box = (
+                    frames.mouth_box(self.signals, t) if key == "mouth" else frames.face_box(self.signals, t)
+                )
             if m.kind == "spectrogram":
-                m.extra["t0"], m.extra["t1"] = float(self.starts[w]), float(self.starts[w] + self.model.window_seconds)
+                m.extra["t0"], m.extra["t1"] = (
+                    float(self.starts[w]),
+                    float(self.starts[w] + self.model.window_seconds),
+                )
         return out
 
     def _names(self) -> dict[str, tuple[str, ...]]:

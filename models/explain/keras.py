@@ -30,7 +30,9 @@ def load_keras(path: str | Path):
     try:
         import tf_keras
     except ImportError:
-        raise UserFacingError("Keras explanation needs the keras extra: pip install 'affectscope[keras]'") from None
+        raise UserFacingError(
+            "Keras explanation needs the keras extra: pip install 'affectscope[keras]'"
+        ) from None
     if not Path(path).is_file():
         raise UserFacingError(f"Keras model not found: {path}")
     return tf_keras.models.load_model(str(path), compile=False)
@@ -39,8 +41,12 @@ def load_keras(path: str | Path):
 def last_conv_name(model) -> str:
     import tf_keras
 
-    convs = [layer.name for layer in model.layers if isinstance(layer, tf_keras.layers.Conv2D)
-             and not isinstance(layer, tf_keras.layers.SeparableConv2D | tf_keras.layers.DepthwiseConv2D)]
+    convs = [
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, tf_keras.layers.Conv2D)
+        and not isinstance(layer, tf_keras.layers.SeparableConv2D | tf_keras.layers.DepthwiseConv2D)
+    ]
     if not convs:
         raise UserFacingError("the Keras model has no Conv2D layer for Grad-CAM")
     return convs[-1]

@@ -94,7 +94,11 @@ def integrated_gradients(
     steps = n_steps
     while True:
         attr, delta = ig.attribute(
-            x, baselines=base, target=target, n_steps=steps, internal_batch_size=25,
+            x,
+            baselines=base,
+            target=target,
+            n_steps=steps,
+            internal_batch_size=25,
             return_convergence_delta=True,
         )
         d = float(delta.abs().max())
@@ -191,7 +195,9 @@ def system_maps(
             # The mouth crop only routes (open → audio-visual); no gradient reaches the fused
             # logits through a threshold, so explain the router's own "open" logit instead.
             values, delta = image_map(system.mouth, x, 0, method, last_conv(system.mouth))
-            out[key] = InputMap(key, "image", values, method, delta, extra={"explains": "mouth open (router)"})
+            out[key] = InputMap(
+                key, "image", values, method, delta, extra={"explains": "mouth open (router)"}
+            )
             continue
         if x.ndim == 4:
             how = method

@@ -57,12 +57,12 @@ def subset_table(
     """
     names = list(modalities or system.modalities)
     if len(names) > MAX_MODALITIES:
-        raise ValueError(f"exact Shapley over {len(names)} modalities is too costly (at most {MAX_MODALITIES})")
+        raise ValueError(
+            f"exact Shapley over {len(names)} modalities is too costly (at most {MAX_MODALITIES})"
+        )
     n_sub = 1 << len(names)
     b = next(iter(batch.values())).shape[0]
-    stacked = {
-        k: torch.cat([masked_batch(batch, names, s)[k] for s in range(n_sub)], dim=0) for k in batch
-    }
+    stacked = {k: torch.cat([masked_batch(batch, names, s)[k] for s in range(n_sub)], dim=0) for k in batch}
     total = n_sub * b
     out = []
     with torch.no_grad():
