@@ -27,8 +27,10 @@ def _demo_dir() -> Path:
 
 def run_default() -> int:
     """The window on the demo project (what ``affectscope`` with no command does)."""
+    from affectscope.app.qt import explain_panel
     from affectscope.app.qt.application import run_app
 
+    explain_panel.AUTORUN_DEMO = True  # a new user sees predictions and explanations at once
     return run_app(_demo_dir())
 
 

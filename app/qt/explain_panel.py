@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.models_panel import ProbabilityBars
 
 log = logging.getLogger(__name__)
+# ``affectscope`` with no command sets this: opening a demo clip runs the default model (and so its
+# explanation) in the background, so a new user sees predictions and bars without knowing a shortcut.
+AUTORUN_DEMO = False
 KINDS = ("shapley", "leave_one_out", "gate")
 KIND_COLOURS = {"shapley": QColor("#42a5f5"), "leave_one_out": QColor("#ffa726"), "gate": QColor("#9e9e9e")}
 
@@ -279,6 +282,17 @@ class ExplainPanel(QWidget):
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Cannot explain: {exc}")
 
+    @Slot(str)
+    def autorun_demo(self, path: str) -> None:
+        """On a demo clip (a ``clips/`` file beside the demo manifest), run the default model."""
+        from affectscope.app.services.demo import MANIFEST
+
+        models = getattr(self.window_, "models", None)
+        if not AUTORUN_DEMO or models is None or not (Path(path).parent.parent / MANIFEST).is_file():
+            return
+        if models.handle is None and models.path == path:
+            models.run()
+
     # ------------------------------------------------------------------ live ablation
     def present(self) -> list[str]:
         return [m for m, box in self.checks.items() if box.isChecked()]
@@ -366,6 +380,7 @@ def install_explain(window: Any) -> ExplainPanel:
     window.inspector.addTab(panel, "Explain")
     window.player.add_overlay(panel.overlay)
     models = getattr(window, "models", None)
+    window.current_clip_changed.connect(panel.autorun_demo)
     if models is not None:
         models.predicted.connect(
             lambda result: panel.explain_clip(result.path, result.analysis.model, models.weights)
