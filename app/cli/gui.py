@@ -27,10 +27,13 @@ def _demo_dir() -> Path:
 
 def run_default() -> int:
     """The window on the demo project (what ``affectscope`` with no command does): a real, writable
-    project in the user's data folder, so the README's walk (press 1 to label) works at once."""
+    project in the user's data folder, so the README's walk (press 1 to label) works at once; its
+    clips are analysed in the background on first open, so predictions and explanations show at once."""
+    from affectscope.app.qt import explain_panel
     from affectscope.app.qt.application import run_app
     from affectscope.app.services.demo import demo_project
 
+    explain_panel.AUTORUN_DEMO = True  # a new user sees predictions and explanations at once
     return run_app(demo_project())
 
 

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "studies",  # study create|show|add-readers|export|stats|import-crema-d
     "relabel",  # queue, retrain, versions
     "batch",  # batch extract|predict|evaluate (Dask)
+    "explain",  # explain (issue 9)
 ]
 
 

@@ -176,6 +176,10 @@ class MainWindow(QMainWindow):
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
         self.help_action = install_help(self)
+        # Explain (saliency overlay, modality bars, live ablation): app/qt/explain_panel.py.
+        from affectscope.app.qt.explain_panel import install_explain
+
+        self.explain = install_explain(self)
 
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
