@@ -150,3 +150,31 @@ def test_modality_conflict_and_pluggable_reader_votes(project, monkeypatch) -> N
     assert {i.clip_id for i in dis.items} >= {clips[0].id, clips[1].id}
     rows, _ = rt.training_labels(project, "sentiment3", "readers")
     assert [(r.clip_id, r.value, r.label_ids) for r in rows] == [(c.id, "negative", ()) for c in clips[:2]]
+
+
+def test_reader_study_answers_are_votes_in_the_queue_and_a_label_source(project) -> None:
+    """Answers given in a real reader study (not a registered stand-in) reach the queue and retraining."""
+    from affectscope.app.services import studies
+
+    clips = project.clips()[:2]
+    cases = [studies.CaseSpec(c.id, c.path) for c in clips]
+    studies.create_study(
+        project.db, "relabel-votes", "sentiment3", [studies.ArmSpec("av", "audiovisual")], cases,
+        readers=["r1", "r2"], seed=4,
+    )  # fmt: skip
+    for reader in ("r1", "r2"):
+        session = studies.ReadingSession(project.db, "relabel-votes", reader)
+        for _ in clips:
+            stim = session.next_stimulus()
+            session.answer(stim, "positive", confidence=70, time_ms=900.0, plays=1)
+    votes = queue_svc.reader_votes(project, "sentiment3")
+    assert {k: sorted(v) for k, v in votes.items()} == {c.id: ["positive", "positive"] for c in clips}
+    assert queue_svc.reader_votes(project, "emotion7") == {}
+    rows, _ = rt.training_labels(project, "sentiment3", "readers")
+    assert [(r.clip_id, r.value) for r in rows] == [
+        (c.id, "positive") for c in sorted(clips, key=lambda c: c.id)
+    ]
+    dis = queue_svc.build_queue(project, "disagreement")
+    top = {i.clip_id: i for i in dis.items}
+    for c in clips:  # alice's label and two reader votes: disagreement wherever alice did not say positive
+        assert sorted(top[c.id].votes).count("positive") >= 2

@@ -6,7 +6,7 @@ the one asked for, else the active one, else the newest with predictions. Label 
 *out-of-fold* probabilities: a logistic regression over the version's stored log-probabilities (and
 per-modality means where stored), cross-validated against the current labels, so no clip's label
 judges itself even when the version trained on it. Votes come from every source in ``VOTE_SOURCES``
-(annotators' current labels now; a reader study registers its own).
+(annotators' current labels, and every reader-study answer about the clip).
 """
 
 from __future__ import annotations
@@ -38,7 +38,15 @@ def annotator_votes(project: Any, label_set: str) -> dict[int, list[str]]:
     return out
 
 
-VOTE_SOURCES: dict[str, VoteSource] = {"annotators": annotator_votes}
+def reader_votes(project: Any, label_set: str) -> dict[int, list[str]]:
+    """Reader-study answers about each clip (studies in ``label_set``), one vote per answer."""
+    from affectscope.app.services.studies import clip_reader_votes
+
+    found = clip_reader_votes(project.db, label_set=label_set)
+    return {clip_id: [v.label for v in votes] for clip_id, votes in found.items()}
+
+
+VOTE_SOURCES: dict[str, VoteSource] = {"annotators": annotator_votes, "readers": reader_votes}
 
 
 class QueueError(UserFacingError):

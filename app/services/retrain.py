@@ -1,7 +1,7 @@
 """Retraining from a project's labels, with lineage; comparing, activating and rolling back versions.
 
 A retrain takes a label snapshot (one annotator, the majority of annotators, the latest label, or a
-reader-study majority once a vote source "readers" is registered in ``queue.VOTE_SOURCES``), holds out
+reader-study majority: the answers of the project's reader studies), holds out
 a *stable* set of about a quarter of the clips (whole speakers where clips have speaker ids, else
 clips, chosen in the order of a hash of the speaker or content), trains on the rest, predicts the
 held-out clips, and records the new version with its lineage: the exact label row ids and snapshot
@@ -97,16 +97,17 @@ def training_labels(project: Any, label_set: str, source: str) -> tuple[list[Tra
     if source == "readers":
         from affectscope.app.services.queue import VOTE_SOURCES
 
-        if "readers" not in VOTE_SOURCES:
-            raise RetrainError(
-                "this project has no reader-study votes yet; choose latest, majority or one annotator"
-            )
         votes = VOTE_SOURCES["readers"](project, label_set)
         paths = {c.id: c.path for c in project.clips()}
         out = []
         for clip_id, vs in sorted(votes.items()):
             if vs and clip_id in paths:
                 out.append(TrainingLabel(clip_id, paths[clip_id], Counter(vs).most_common(1)[0][0], ()))
+        if not out:
+            raise RetrainError(
+                f"no reader-study answers in {label_set} about this project's clips yet; "
+                "choose latest, majority or one annotator"
+            )
         return out, snapshot
     with unit_of_work(project.db) as s:
         if source == "latest":

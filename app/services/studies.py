@@ -427,8 +427,11 @@ class ReaderVote:
     answered_at: datetime
 
 
-def clip_reader_votes(db: Database, clip_ids: Sequence[int] | None = None) -> dict[int, list[ReaderVote]]:
-    """Every reader answer per clip (cases without a clip are left out), oldest first."""
+def clip_reader_votes(
+    db: Database, clip_ids: Sequence[int] | None = None, label_set: str | None = None
+) -> dict[int, list[ReaderVote]]:
+    """Every reader answer per clip (cases without a clip are left out), oldest first; with
+    ``label_set``, only the answers of studies in that label set."""
     q = (
         select(
             StudyCase.clip_id,
@@ -450,6 +453,8 @@ def clip_reader_votes(db: Database, clip_ids: Sequence[int] | None = None) -> di
     )
     if clip_ids is not None:
         q = q.where(StudyCase.clip_id.in_(list(clip_ids)))
+    if label_set is not None:
+        q = q.where(Study.label_set == label_set)
     out: dict[int, list[ReaderVote]] = defaultdict(list)
     with unit_of_work(db) as s:
         for row in s.execute(q):
