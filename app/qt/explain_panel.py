@@ -206,6 +206,8 @@ class ExplainPanel(QWidget):
         self.clip_bars = ModalityBars(self)
         self.details = QLabel("", self)
         self.details.setWordWrap(True)
+        self.sound_label = QLabel("", self)
+        self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
 
         form = QFormLayout()
         form.addRow("Method", self.method)
@@ -223,6 +225,8 @@ class ExplainPanel(QWidget):
         layout.addWidget(self.at_label)
         layout.addWidget(self.at_bars)
         layout.addWidget(self.details)
+        layout.addWidget(self.sound_label)
+        layout.addWidget(self.sound)
         layout.addStretch(1)
 
         self.debounce = QTimer(self)
@@ -361,8 +365,29 @@ class ExplainPanel(QWidget):
             peak = int(np.argmax(a)) if len(a) else 0
             lines.append(f"<b>attention</b> over {key}: peak at step {peak} of {len(a)}")
         self.details.setText("<br>".join(lines))
+        self._show_sound(result)
         self._repaint_frame()
         self.explained.emit(result)
+
+    def _show_sound(self, result: Any) -> None:
+        from PySide6.QtGui import QPixmap
+
+        from affectscope.models.explain.render import colourise
+
+        spec = next((m for m in result.maps.values() if m.kind == "spectrogram"), None)
+        if spec is None:
+            self.sound.clear()
+            self.sound_label.setText("")
+            return
+        rgba = np.ascontiguousarray((colourise(spec.values) * 255).astype(np.uint8))
+        h, w = rgba.shape[:2]
+        img = QImage(rgba.tobytes(), w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.sound.setPixmap(QPixmap.fromImage(img).scaled(260, 110))
+        t0, t1 = spec.extra.get("t0", 0.0), spec.extra.get("t1", 0.0)
+        note = " (not used: mouth closed)" if spec.extra.get("unused") else ""
+        self.sound_label.setText(
+            f"Sound saliency {t0:.2f}–{t1:.2f} s, 0–8 kHz (high frequencies at the top){note}:"
+        )
 
     def _on_opacity(self, value: int) -> None:
         self.overlay.opacity = value / 100

@@ -9,6 +9,7 @@ expression model (a face-image classifier) is explained on the largest face at t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,6 +112,9 @@ class ClipExplainer:
         self.signals = signals
         self.labels = self.spec.labels
         self._table: ModalityTable | None = None
+        # captum hooks layers of the one shared model: two workers explaining at once would see
+        # each other's activations, so explanations run one at a time (the newest is drawn).
+        self._lock = threading.RLock()
         if isinstance(self.model, EmotionSystem):
             self.modalities = tuple(self.model.modalities)
             win, hop = float(self.model.window_seconds), float(self.model.hop_seconds)
@@ -133,6 +137,10 @@ class ClipExplainer:
     # -- modality table: Shapley, leave-one-out, live ablation -----------------------------------
     def table(self, job: Job | None = None) -> ModalityTable:
         """Every modality subset over every window (computed once, in chunks, cancellable)."""
+        with self._lock:
+            return self._build_table(job)
+
+    def _build_table(self, job: Job | None) -> ModalityTable:
         if self._table is None:
             job = ensure_job(job)
             if self.is_system:
@@ -181,6 +189,12 @@ class ClipExplainer:
         job: Job | None = None,
     ) -> Explanation:
         """Bars (Shapley, leave-one-out, gate) and maps at ``time`` (None: the whole clip, no maps)."""
+        with self._lock:
+            return self._explain(time, target, method, maps, job)
+
+    def _explain(
+        self, time: float | None, target: str | None, method: str, maps: bool, job: Job | None
+    ) -> Explanation:
         if method not in METHODS:
             raise ExplainError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         if target is not None and target not in self.labels:
