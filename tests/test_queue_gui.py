@@ -106,3 +106,28 @@ def test_ten_clips_with_the_keyboard_only(window: MainWindow, qtbot, clips: Path
         qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert panel.current().clip_id == last.clip_id
     assert panel.progress_label.text().startswith("8 of 12 done")
+
+
+def test_clips_sent_from_an_evaluation_become_the_queue(window: MainWindow, qtbot, clips: Path) -> None:
+    """A confusion cell's clips sent to the relabel queue are offered there and the queue holds only them."""
+    from affectscope.app.services import evaluation_runs
+
+    with qtbot.waitSignal(window.labelling.project_opened, timeout=60000):
+        window.open_path(clips)
+    project = window.labelling.project
+    chosen = [c.id for c in project.clips()][:3]
+    sid = evaluation_runs.send_clips(project, "relabel", chosen, "run 1: true negative, predicted positive")
+    window.evaluation.clips_sent.emit("relabel", chosen)
+    panel = window.queue
+    assert window.inspector.currentWidget() is panel
+    assert (
+        panel.selection_box.currentData() == chosen
+        and f"#{sid}: 3 clips" in panel.selection_box.currentText()
+    )
+    with qtbot.waitSignal(panel.queue_ready, timeout=60000):
+        panel.start()
+    assert sorted(i.clip_id for i in panel.queue.items) == sorted(chosen)
+    panel.selection_box.setCurrentIndex(0)  # all clips again
+    with qtbot.waitSignal(panel.queue_ready, timeout=60000):
+        panel.start()
+    assert len(panel.queue.items) == len(project.clips())

@@ -178,3 +178,16 @@ def test_reader_study_answers_are_votes_in_the_queue_and_a_label_source(project)
     top = {i.clip_id: i for i in dis.items}
     for c in clips:  # alice's label and two reader votes: disagreement wherever alice did not say positive
         assert sorted(top[c.id].votes).count("positive") >= 2
+
+
+def test_queue_cli_takes_the_clips_an_evaluation_sent(project, capsys) -> None:
+    from affectscope.app.services import evaluation_runs
+
+    chosen = [c.id for c in project.clips()][-4:]
+    sid = evaluation_runs.send_clips(project, "relabel", chosen, "run 7: true neutral, predicted negative")
+    args = ["queue", "--project", str(project.folder), "--by", "combined", "--json"]
+    assert main([*args, "--selection", str(sid)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(i["clip_id"] for i in doc["items"]) == sorted(chosen)
+    assert main([*args, "--selection", "999"]) == 2
+    assert "no pending relabel selection 999" in capsys.readouterr().err

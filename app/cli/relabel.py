@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--model-version", type=int, help="model version id (default: the active one)")
     q.add_argument("--label-set", help="label set (default: the project's)")
     q.add_argument(
+        "--selection", type=int, metavar="ID", help="only the clips an evaluation sent to the queue (ID)"
+    )
+    q.add_argument(
         "--weight",
         action="append",
         default=[],
@@ -99,9 +102,10 @@ def _weights(pairs: list[str]) -> dict[str, float] | None:
 
 def cmd_queue(args: argparse.Namespace) -> int:
     from affectscope.app.services.project import Project
-    from affectscope.app.services.queue import build_queue
+    from affectscope.app.services.queue import build_queue, selection_clip_ids
 
     with Project.open(args.project) as project:
+        chosen = selection_clip_ids(project, args.selection) if args.selection is not None else None
         queue = build_queue(
             project,
             args.by,
@@ -111,6 +115,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             annotator=args.annotator,
             model_version=args.model_version,
             limit=args.limit,
+            clip_ids=chosen,
         )
     if args.json:
         _dump(queue.to_json())

@@ -41,9 +41,18 @@ def _build(
     label: str | None,
     annotator: str | None,
     version: int | None,
+    clip_ids: list[int] | None = None,
     job: Job | None = None,
 ) -> Queue:  # noqa: ANN001, E501
-    return build_queue(project, by, weights=weights, label=label, annotator=annotator, model_version=version)
+    return build_queue(
+        project,
+        by,
+        weights=weights,
+        label=label,
+        annotator=annotator,
+        model_version=version,
+        clip_ids=clip_ids,
+    )
 
 
 def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
@@ -86,7 +95,16 @@ class QueuePanel(QWidget):
         self.label_filter = QComboBox(self)
         self.annotator_filter = QComboBox(self)
         self.version_box = QComboBox(self)
-        for box in (self.order_box, self.label_filter, self.annotator_filter, self.version_box):
+        self.selection_box = QComboBox(self)  # all clips, or a selection an evaluation sent here
+        self.selection_box.setToolTip("only the clips sent from an evaluation's confusion cell")
+        boxes = (
+            self.order_box,
+            self.label_filter,
+            self.annotator_filter,
+            self.version_box,
+            self.selection_box,
+        )
+        for box in boxes:
             # Long names must not widen the inspector (and with it the window's minimum width).
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             box.setMinimumContentsLength(10)
@@ -112,6 +130,7 @@ class QueuePanel(QWidget):
         form.addRow("Label", self.label_filter)
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)
+        form.addRow("Clips", self.selection_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.start_button)
@@ -131,8 +150,9 @@ class QueuePanel(QWidget):
     def set_project(self, _: object = None) -> None:
         project = self.project
         self.start_button.setEnabled(project is not None)
-        for box in (self.label_filter, self.annotator_filter, self.version_box):
+        for box in (self.label_filter, self.annotator_filter, self.version_box, self.selection_box):
             box.clear()
+        self.selection_box.addItem("all clips", None)
         self.label_filter.addItem("any label", None)
         self.annotator_filter.addItem("any annotator", None)
         self.version_box.addItem("active version", None)
@@ -149,6 +169,32 @@ class QueuePanel(QWidget):
             self.version_box.addItem(
                 f"{v['model_version_id']}: {v['name']} {v['version']}", v["model_version_id"]
             )
+        self.refresh_selections()
+
+    def refresh_selections(self, choose: int | None = None) -> None:
+        """List the selections evaluations sent to the queue; ``choose`` makes one current."""
+        from affectscope.app.services.evaluation_runs import pending_clip_selections
+
+        project = self.project
+        while self.selection_box.count() > 1:
+            self.selection_box.removeItem(1)
+        if project is None:
+            return
+        for sid, source, ids in pending_clip_selections(project, "relabel"):
+            self.selection_box.addItem(f"#{sid}: {len(ids)} clips ({source})", ids)
+            if sid == choose:
+                self.selection_box.setCurrentIndex(self.selection_box.count() - 1)
+
+    @Slot(str, list)
+    def on_clips_sent(self, purpose: str, _clip_ids: list) -> None:
+        """An evaluation sent a confusion cell's clips here: offer them and show the Queue tab."""
+        if purpose != "relabel" or self.project is None:
+            return
+        from affectscope.app.services.evaluation_runs import pending_clip_selections
+
+        pending = pending_clip_selections(self.project, "relabel")
+        self.refresh_selections(choose=pending[-1][0] if pending else None)
+        self.window.inspector.setCurrentWidget(self)
 
     def weight_values(self) -> dict[str, float]:
         return {name: box.value() for name, box in self.weights.items()}
@@ -169,6 +215,7 @@ class QueuePanel(QWidget):
                 self.label_filter.currentData(),
                 self.annotator_filter.currentData(),
                 self.version_box.currentData(),
+                self.selection_box.currentData(),
             ),
             title="Building the queue",
             on_finished=self._on_queue,
@@ -326,6 +373,9 @@ def install_queue(window) -> QueuePanel:  # noqa: ANN001
     window.labelling.project_opened.connect(panel.set_project)
     window.labelling.state_changed.connect(panel.on_label_state)
     window.current_clip_changed.connect(panel._seek_moment)
+    evaluation = getattr(window, "evaluation", None)
+    if evaluation is not None:  # a confusion cell's clips sent from the Evaluation dock
+        evaluation.clips_sent.connect(panel.on_clips_sent)
     panel.shortcuts = {}
     for key, fn in (("Shift+Q", panel.start), ("S", panel.skip), ("F", panel.flag)):
         sc = QShortcut(QKeySequence(key), window)

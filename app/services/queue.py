@@ -12,7 +12,7 @@ judges itself even when the version trained on it. Votes come from every source 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,13 @@ def build_queue(
     model_version: int | None = None,
     limit: int | None = None,
     vote_sources: tuple[str, ...] | None = None,
+    clip_ids: Collection[int] | None = None,
 ) -> Queue:
-    """Score every present clip of the project (filtered) and order them by ``by``, highest first."""
+    """Score every present clip of the project (filtered) and order them by ``by``, highest first.
+
+    ``clip_ids`` keeps only those clips (an evaluation's confusion cell sent to the queue, say); like
+    the other filters it applies after scoring, so out-of-fold label issues still see every label.
+    """
     from affectscope.db.clips import ClipQuery
 
     if by not in ORDERS:
@@ -143,6 +148,8 @@ def build_queue(
     if label is not None or annotator is not None:
         wanted = ClipQuery(label_set=label_set, label=label, annotator=annotator)
         keep = {c.id for c in project.clips(wanted)}
+    if clip_ids is not None:
+        keep = set(clip_ids) if keep is None else keep & set(clip_ids)
     version = _pick_version(project, label_set, model_version)
     with unit_of_work(project.db) as s:
         clip_probs = lineage_rows.version_clip_probs(s, version) if version is not None else {}
@@ -312,3 +319,13 @@ def _reasons(
 
 def queue_paths(queue: Queue) -> list[Path]:
     return [Path(i.path) for i in queue.items]
+
+
+def selection_clip_ids(project: Any, selection_id: int) -> list[int]:
+    """The clips of a selection an evaluation sent to the relabel queue (it stays listed until taken)."""
+    from affectscope.app.services.evaluation_runs import pending_clip_selections
+
+    for sid, _source, ids in pending_clip_selections(project, "relabel"):
+        if sid == selection_id:
+            return ids
+    raise QueueError(f"no pending relabel selection {selection_id} in this project")
