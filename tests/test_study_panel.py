@@ -85,3 +85,43 @@ def test_designer_reader_screens_and_results(qtbot, tmp_path: Path) -> None:  # 
     assert stats["arms"]["helped"]["n_responses"] == 8
     _shot(panel, "study_results")
     project.close()
+
+
+def test_clips_sent_from_an_evaluation_become_a_new_studys_cases(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """The Evaluation dock's "Send to a new reader study" opens the designer on exactly those clips."""
+    from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.services import evaluation_runs
+    from affectscope.app.services.settings import Settings
+
+    project, _ = make_study_project(tmp_path)
+    folder = project.folder
+    project.close()
+    window = MainWindow(settings=Settings())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.labelling.project_opened, timeout=60000):
+        window.labelling.open_project(folder)
+    opened = window.labelling.project
+    chosen = [c.id for c in opened.clips()][:2]
+    sel = evaluation_runs.send_clips(opened, "study", chosen, "run 3: true negative, predicted positive")
+    window.evaluation.clips_sent.emit("study", chosen)
+    panel = window._study_panel
+    qtbot.addWidget(panel)
+    d = panel.designer
+    assert panel.tabs.currentWidget() is d and d.selection.currentData() == (sel, chosen)
+    d.name.setText("from-cell")
+    assert d.create_study() is not None and "with 2 cases" in d.status.text()
+    from sqlalchemy import select
+
+    from affectscope.db.studies import Study, StudyCase
+    from affectscope.db.uow import unit_of_work
+
+    with unit_of_work(opened.db) as s:
+        q = (
+            select(StudyCase.clip_id)
+            .join(Study, Study.id == StudyCase.study_id)
+            .where(Study.name == "from-cell")
+        )
+        assert sorted(s.scalars(q)) == sorted(chosen)
+    assert evaluation_runs.pending_clip_selections(opened, "study") == []  # taken by the study
+    assert d.selection.count() == 3
+    window.shutdown()

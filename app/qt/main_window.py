@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.evaluation_view import install_evaluation
 
         self.evaluation = install_evaluation(self)
+        self.evaluation.clips_sent.connect(self._on_clips_sent)
         # Relabel queue (order, weights, filters; 1-9 label + next, S skip, F flag): app/qt/queue_panel.py.
         from affectscope.app.qt.queue_panel import install_queue
 
@@ -221,21 +222,40 @@ class MainWindow(QMainWindow):
         view.addAction(self.inspector_dock.toggleViewAction())
         study = self.menuBar().addMenu("&Study")  # reader studies (issue 11): a window of their own
         open_studies = QAction("Reader &studies…", self)
-        open_studies.triggered.connect(self._on_open_studies)
+        open_studies.triggered.connect(lambda: self._on_open_studies())
         study.addAction(open_studies)
 
-    def _on_open_studies(self) -> None:
+    def _on_open_studies(self, selection: int | None = None) -> None:
+        """The Study window on the open project (a folder is asked for only when none is open)."""
         from affectscope.app.qt.study_panel import StudyPanel
         from affectscope.app.services.project import Project
 
-        folder = QFileDialog.getExistingDirectory(self, "Project folder")
-        if folder:
+        project = self.labelling.project
+        if project is None:
+            folder = QFileDialog.getExistingDirectory(self, "Project folder")
+            if not folder:
+                return
             try:
-                self._study_panel = StudyPanel(Project.open(folder))
+                project = Project.open(folder)
             except UserFacingError as exc:
                 self.show_error("Cannot open the project", str(exc))
                 return
-            self._study_panel.show()
+        self._study_panel = StudyPanel(project)
+        if selection is not None:
+            self._study_panel.designer.add_sent_selections(choose=selection)
+            self._study_panel.tabs.setCurrentWidget(self._study_panel.designer)
+        self._study_panel.show()
+
+    @Slot(str, list)
+    def _on_clips_sent(self, purpose: str, _clip_ids: list) -> None:
+        """An evaluation sent a confusion cell's clips to a new reader study: open the designer on them."""
+        from affectscope.app.services.evaluation_runs import pending_clip_selections
+
+        project = self.labelling.project
+        if purpose != "study" or project is None:
+            return
+        pending = pending_clip_selections(project, "study")
+        self._on_open_studies(selection=pending[-1][0] if pending else None)
 
     # ------------------------------------------------------------------ opening
     def open_path(self, path: str | Path) -> None:

@@ -53,6 +53,7 @@ class StudyDesigner(QWidget):
         add_arm.clicked.connect(lambda: self.add_arm("arm", "audiovisual", ""))
         self.selection = QComboBox()
         self.selection.addItems(["all clips", "clips with current label", "stratified sample per label"])
+        self.add_sent_selections()
         self.filter_label = QLineEdit()
         self.filter_label.setPlaceholderText("label (filter)")
         self.per_label = QSpinBox()
@@ -89,6 +90,17 @@ class StudyDesigner(QWidget):
         layout.addWidget(self.status)
         self.add_arm("unassisted", "audiovisual", "")
 
+    def add_sent_selections(self, choose: int | None = None) -> None:
+        """Offer the clips an evaluation's confusion cell sent to "a new reader study" as case sets."""
+        from affectscope.app.services.evaluation_runs import pending_clip_selections
+
+        while self.selection.count() > 3:
+            self.selection.removeItem(3)
+        for sid, source, ids in pending_clip_selections(self.project, "study"):
+            self.selection.addItem(f"sent from an evaluation #{sid}: {len(ids)} clips ({source})", (sid, ids))
+            if sid == choose:
+                self.selection.setCurrentIndex(self.selection.count() - 1)
+
     def add_arm(self, name: str, presentation: str, model: str) -> None:
         row = self.arms.rowCount()
         self.arms.insertRow(row)
@@ -120,6 +132,7 @@ class StudyDesigner(QWidget):
 
         label_set = self.label_set.currentText()
         mode = self.selection.currentIndex()
+        sent = self.selection.currentData()  # (selection id, clip ids) for clips an evaluation sent
         try:
             query = None
             if mode == 1:
@@ -129,6 +142,7 @@ class StudyDesigner(QWidget):
             cases = studies.select_cases(
                 self.project.db,
                 label_set,
+                refs=list(sent[1]) if sent else None,
                 query=query,
                 per_label=self.per_label.value() if mode == 2 else None,
                 seed=self.seed.value(),
@@ -149,6 +163,11 @@ class StudyDesigner(QWidget):
             self.status.setText(str(exc))
             return None
         self.status.setText(f"created study {self.name.text()} with {len(cases)} cases")
+        if sent:
+            from affectscope.app.services.evaluation_runs import take_clip_selection
+
+            take_clip_selection(self.project, sent[0])  # the evaluation's selection is now a study
+            self.add_sent_selections()
         if self.on_created:
             self.on_created()
         return sid
