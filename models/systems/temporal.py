@@ -172,6 +172,10 @@ class TemporalFusionSystem(EmotionSystem):
         self.gamma = GammaSchedule(gamma0, gamma_decay)
         self.temperature = TemperatureSchedule()
         self.register_buffer("fusion_weights", torch.full((3,), 1.0 / 3))
+        # openSMILE functionals span many orders of magnitude: standardise them with statistics fitted
+        # on the training set (``fit_normalisation``) and saved with the weights (identity until fitted)
+        self.register_buffer("audio_mean", torch.zeros(audio_dim))
+        self.register_buffer("audio_std", torch.ones(audio_dim))
         if fusion_weights is not None:
             self.set_fusion_weights(fusion_weights)
         self.branches_frozen = False
@@ -217,7 +221,7 @@ class TemporalFusionSystem(EmotionSystem):
         for i, name in enumerate(MODALITIES):
             branch = self.branches[name]
             if name == "audio":
-                logits, h = branch(batch[name])
+                logits, h = branch((batch[name] - self.audio_mean) / self.audio_std)
             elif name == "c3d":
                 # The LSTM reads the fine-tuned window features; like the paper's extracted C3D
                 # features they are fixed once the window stage is over (no gradient back).
@@ -250,6 +254,15 @@ class TemporalFusionSystem(EmotionSystem):
         else:
             fused = soft_vote(probs, mask_map)
         return fused.clamp_min(1e-8).log()
+
+    @torch.no_grad()
+    def fit_normalisation(self, batch: Batch) -> None:
+        """Fit the audio standardisation on the training rows that have audio (stored as buffers)."""
+        keep = batch["audio_mask"].reshape(-1) > 0
+        if keep.sum() > 1:
+            x = batch["audio"][keep].float()
+            self.audio_mean.copy_(x.mean(0))
+            self.audio_std.copy_(x.std(0).clamp_min(1e-6))
 
     # -- fusion weights and training ----------------------------------------------------------
     def set_fusion_weights(self, weights: Mapping[str, float]) -> None:

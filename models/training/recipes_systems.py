@@ -45,7 +45,7 @@ EMODB_VAL = ("emodb:09",)
 #: recipe -> (model, shipped weights file, default epochs, learning rate of heads/fusion)
 RECIPES: dict[str, tuple[str, str, int, float]] = {
     "default-000": ("fusical", "seed000_fusical.safetensors", 20, 1e-3),
-    "default-001": ("temporal-fusion", "seed001_temporal.safetensors", 6, 1e-3),
+    "default-001": ("temporal-fusion", "seed001_temporal.safetensors", 12, 1e-3),
     "default-002": ("skeleton-fusion", "seed002_skeleton.safetensors", 4, 1e-4),
     "default-003": ("crossmodal-attention", "seed003_crossmodal.safetensors", 4, 1e-4),
 }
@@ -370,6 +370,8 @@ def train_system(
             _with_kind(pair_split(_pairs(sp_val, fa_val, max(pairs // 4, 30), rng), "pairs"), 2),
         ]
     )
+    if hasattr(model, "fit_normalisation"):
+        model.fit_normalisation(_inputs(train.batch))  # statistics of the training set only
     prep_s = time.perf_counter() - t0
     stages = train_stages(model, train, val, epochs, lr, trained, job, seed=seed, max_seconds=max_seconds)
 
