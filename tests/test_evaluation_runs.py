@@ -14,6 +14,8 @@ from affectscope.app.cli.main import main
 from affectscope.app.services import evaluation_runs as runs
 from tests.evalfactory import LABELS, make_eval_project
 
+pytest_plugins = ["tests.db_backends"]  # the backend_url fixture: SQLite and PostgreSQL
+
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory):
@@ -122,3 +124,51 @@ def test_a_database_at_0001_upgrades_to_the_evaluation_tables(tmp_path: Path) ->
     tables = set(inspect(db.read_engine).get_table_names())
     assert {"evaluation_runs", "evaluation_items", "figure_specs", "clip_selections"} <= tables
     db.dispose()
+
+
+def test_runs_cells_and_selections_on_each_backend(backend_url: str, tmp_path: Path) -> None:
+    """The same run stored through SQLite and PostgreSQL: cells, report and selections agree."""
+    from datetime import datetime
+
+    from sqlalchemy import insert
+
+    from affectscope.app.services.project import Project
+    from affectscope.db.schema import Clip
+
+    t0 = datetime(2024, 1, 1)
+    with Project.init(tmp_path / "p", db_url=backend_url) as p:
+        with p.db.write_engine.begin() as conn:
+            conn.execute(
+                insert(Clip),
+                [
+                    {
+                        "path": f"/x/{i}.mp4",
+                        "content_hash": "h",
+                        "duration": 1.0,
+                        "fps": 25.0,
+                        "width": 1,
+                        "height": 1,
+                        "n_frames": 1,
+                        "has_audio": False,
+                        "size_bytes": 1,
+                        "mtime": 0.0,
+                        "status": "ok",
+                        "added_at": t0,
+                        "updated_at": t0,
+                    }
+                    for i in range(120)
+                ],
+            )
+        ids = sorted(c.id for c in p.clips())
+        rng = np.random.default_rng(0)
+        y, probs = rng.integers(0, 3, 120), rng.dirichlet(np.ones(3), 120)
+        run = runs.store_run(
+            p, "m", LABELS, y, probs, ids, [str(i) for i in ids], modality_probs={"face": probs}
+        )
+        pred = probs.argmax(1)
+        assert runs.confusion(p, run) == skm.confusion_matrix(y, pred, labels=[0, 1, 2]).tolist()
+        got = [item.clip_id for item in runs.cell_clips(p, run, 0, 1)]
+        assert sorted(got) == [ids[k] for k in range(120) if y[k] == 0 and pred[k] == 1]
+        assert runs.run_report(p, run)["uar"] == pytest.approx(skm.balanced_accuracy_score(y, pred))
+        sel = runs.send_clips(p, "study", got, "cell")
+        assert runs.take_clip_selection(p, sel) == got
