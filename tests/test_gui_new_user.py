@@ -198,3 +198,19 @@ def test_folder_with_broken_files_opens_on_a_good_clip_says_each_error_once_and_
     assert "2 clips added, 2 could not be read" in notice.args[0]
     assert "a_broken.mp4" in notice.args[0] and "c_empty.mp4" in notice.args[0]
     qtbot.waitUntil(lambda: "2 clips added" in window.statusBar().currentMessage())
+
+
+def test_a_window_that_starts_small_gives_the_clip_panel_its_width_back_when_grown(qtbot) -> None:
+    """A restart into a small window (a small screen, a restored small geometry) squeezes the docks;
+    that squeeze must not become the remembered width."""
+    window = _window(qtbot)
+    try:
+        window.resize(500, 400)
+        window.show()
+        qtbot.waitUntil(lambda: window.dock_widths._shown)
+        qtbot.wait(50)  # the first-show bookkeeping runs on the next turn of the event loop
+        assert window.browser_dock.width() < 200
+        window.resize(1600, 1000)
+        qtbot.waitUntil(lambda: window.browser_dock.width() >= 400, timeout=5000)
+    finally:
+        window.shutdown()

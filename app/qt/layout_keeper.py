@@ -23,14 +23,30 @@ class DockWidths(QObject):
         self.preferred = dict(zip(docks, widths, strict=True))
         self._window_resizing = False
         self._shown = False
+        # Restartable: a resize that arrives while the last one is still being handled is not lost.
+        self._after_timer = QTimer(self)
+        self._after_timer.setSingleShot(True)
+        self._after_timer.setInterval(0)
+        self._after_timer.timeout.connect(self._after_window_resize)
+        self._done_timer = QTimer(self)
+        self._done_timer.setSingleShot(True)
+        self._done_timer.setInterval(0)
+        self._done_timer.timeout.connect(self._done)
         self._last_width = window.width()
         window.installEventFilter(self)
         for dock in docks:
             dock.installEventFilter(self)
 
+    @staticmethod
+    def _squeezed(dock: QDockWidget) -> bool:
+        """A dock at its minimum width was squeezed there by a small window: that is not a choice."""
+        return dock.width() <= dock.minimumSizeHint().width() + 2
+
     def remember(self) -> None:
         """Take the docks' present widths as the user's choice (after ``resizeDocks`` or a restore)."""
-        self.preferred = {dock: dock.width() for dock in self.docks}
+        for dock in self.docks:
+            if not self._squeezed(dock):
+                self.preferred[dock] = dock.width()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Show and obj is self.window and not self._shown:
@@ -38,14 +54,15 @@ class DockWidths(QObject):
             QTimer.singleShot(0, self.remember)
         elif event.type() == QEvent.Type.Resize:
             if obj is self.window:
-                if not self._window_resizing:
-                    self._window_resizing = True
-                    QTimer.singleShot(0, self._after_window_resize)
+                self._window_resizing = True
+                self._done_timer.stop()
+                self._after_timer.start()
             elif (
                 obj in self.preferred
                 and not self._window_resizing
                 and obj.isVisible()
                 and self.window.width() == self._last_width  # the user dragged the splitter
+                and not self._squeezed(obj)
             ):
                 self.preferred[obj] = obj.width()
         return False
@@ -55,7 +72,7 @@ class DockWidths(QObject):
         self._last_width = self.window.width()
         self.restore()
         # the docks follow resizeDocks on the next layout pass: only then is a dock resize the user's
-        QTimer.singleShot(0, self._done)
+        self._done_timer.start()
 
     def _done(self) -> None:
         self._window_resizing = False
