@@ -101,6 +101,29 @@ def test_create_show_stats_export(capsys, tmp_path: Path) -> None:  # noqa: ANN0
     assert len(data) == 4 + 16 and "NR: 2" in lines and "NM: 2" in lines
     assert main(["study", "stats", "nope", "--project", proj]) == 2
 
+    # The study's results as a paper figure, regenerated from its spec to the same pixels.
+    out_png = str(tmp_path / "s.png")
+    fig = _json(capsys, ["figure", "study", "--project", proj, "--study", str(sid), "-o", out_png, "--json"])
+    assert fig["kind"] == "study" and Path(fig["output"]).stat().st_size > 0
+    assert main(["figure", "--from", fig["spec"], "-o", str(tmp_path / "again.png")]) == 0
+    assert (tmp_path / "again.png").read_bytes() == (tmp_path / "s.png").read_bytes()
+    capsys.readouterr()
+
+    # Reader majority as a label source: x answers "negative" in "sample"; "pilot" ties (ada vs bo) drop out.
+    from affectscope.app.services.evaluation_runs import EvaluationError, reference_labels
+
+    with Project.open(proj) as p:
+        session = ReadingSession(p.db, "sample", "x")
+        read = []
+        while (st := session.next_stimulus()) is not None:
+            session.answer(st, "negative", confidence=50, time_ms=700.0)
+            read.append(st.case_id)
+        majority = reference_labels(p, "sentiment3", "study:sample")
+        assert len(majority) == len(read) == 3 and set(majority.values()) == {"negative"}
+        assert reference_labels(p, "sentiment3", "study:pilot") == {}
+        with pytest.raises(EvaluationError, match="answers in sentiment3"):
+            reference_labels(p, "emotion7", "study:sample")
+
 
 # A reading loop: prints each response id after its commit (what "saved" means in the reader mode).
 READ_LOOP = """

@@ -42,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--manifest", help="CSV of path,label rows")
     # Issue 10: score on a project's labels and store the run there (app/cli/figures.py).
     p.add_argument("--project", help="project folder: score its labelled clips and store the run")
-    p.add_argument("--label-source", help="with --project: current (default), majority, annotator:NAME")
+    p.add_argument(
+        "--label-source", help="with --project: current (default), majority, annotator:NAME, study:ID"
+    )
     p.add_argument("--labels", help="label set to score in (default: the model's)")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
     p.add_argument(

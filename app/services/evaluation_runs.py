@@ -3,9 +3,10 @@ prediction, and read runs back as reports, confusion cells and run-versus-run co
 
 ``evaluate_project`` reuses the predictions a model version already stored for a clip (same name and
 weights hash) and runs the model only where none exist, so evaluating after "Run model" is quick.
-Label sources: "current", "majority", "annotator:NAME" built in; another room (reader studies)
-adds its own with ``register_label_source("study", fn)``, ``fn(project, label_set, arg)`` returning
-``{clip_id: label}``. ``store_run`` takes plain arrays (imports, tests, benchmarks).
+Label sources: "current", "majority", "annotator:NAME" and "study:ID" (the majority answer of a
+reader study's readers, ties left out) built in; more join with ``register_label_source(prefix, fn)``,
+``fn(project, label_set, arg)`` returning ``{clip_id: label}``. ``store_run`` takes plain arrays
+(imports, tests, benchmarks).
 
 Selections flow back with ``send_clips(project, "relabel" | "study", clip_ids, source)``; the
 relabel queue and the reader-study builder read ``pending_clip_selections(project, purpose)`` and mark
@@ -34,7 +35,7 @@ from affectscope.errors import UserFacingError
 from affectscope.jobs import Job, ensure_job
 
 LabelSourceFn = Callable[[Any, str, str], dict[int, str]]
-_LABEL_SOURCES: dict[str, LabelSourceFn] = {}
+_LABEL_SOURCES: dict[str, LabelSourceFn] = {}  # "study" joins below, once study_majority is defined
 LANES_SKIPPED = ("fused", "accumulated")  # the rest of a model's time lanes are its modality heads
 
 
@@ -45,6 +46,28 @@ class EvaluationError(UserFacingError):
 def register_label_source(prefix: str, fn: LabelSourceFn) -> None:
     """``fn(project, label_set, arg)`` for sources written ``prefix:arg`` (e.g. ``study:3``)."""
     _LABEL_SOURCES[prefix] = fn
+
+
+def study_majority(project: Any, label_set: str, study: str) -> dict[int, str]:
+    """Each clip's most common reader answer in one reader study (ties and other label sets left out)."""
+    from collections import Counter
+
+    from affectscope.app.services import studies
+
+    with unit_of_work(project.db) as s:
+        st = studies.find_study(s, study)
+        name, study_set = st.name, st.label_set
+    if study_set != label_set:
+        raise EvaluationError(f"study {name!r} answers in {study_set}, not {label_set}")
+    out: dict[int, str] = {}
+    for clip_id, votes in studies.clip_reader_votes(project.db, label_set=label_set).items():
+        counts = Counter(v.label for v in votes if v.study == name).most_common(2)
+        if counts and (len(counts) == 1 or counts[0][1] > counts[1][1]):
+            out[clip_id] = counts[0][0]
+    return out
+
+
+register_label_source("study", study_majority)
 
 
 def reference_labels(project: Any, label_set: str, source: str) -> dict[int, str]:

@@ -6,8 +6,8 @@ are resolved when a figure is first exported and written into its spec, so ``reg
 gives the same picture until the data itself changes. Specs sit beside the figure (``OUT.json``)
 and are recorded in the project (``figure_specs``).
 
-Loaders are a registry too: ``register_loader("study", fn)`` lets the reader-study room supply
-``fn(project, spec) -> data`` for the built-in "study" kind (accuracy per arm, agreement, times).
+Loaders are a registry too (``register_loader(kind, fn)``, ``fn(project, spec) -> data``); the
+built-in "study" kind reads a reader study's statistics (accuracy per arm, agreement, times).
 """
 
 from __future__ import annotations
@@ -179,9 +179,19 @@ def _load_clip(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_study(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    raise EvaluationError(
-        "reader-study figures need the reader-study results; this installation has no study loader yet"
+    """A reader study's results (accuracy per arm with CIs, agreement, answer times), seeded so the
+    figure regenerates identically while the answers are unchanged."""
+    from affectscope.app.services import study_stats
+
+    if spec.get("study") is None:
+        raise EvaluationError(
+            "a study figure needs --study ID (affectscope study show --project DIR lists them)"
+        )
+    options = spec.get("options", {})
+    stats = study_stats.study_stats(
+        project.db, spec["study"], n_resamples=int(options.get("n_resamples", 1000)), seed=0
     )
+    return study_stats.figure_data(project.db, spec["study"], stats)
 
 
 for _kind, _fn in {
