@@ -23,11 +23,8 @@ def _run(qtbot, window: MainWindow):
 @pytest.mark.slow
 def test_second_model_adds_its_lanes_beside_the_first(qtbot, tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "clip.mp4", n_frames=25, fps=25, audio="speech")
-    from affectscope.models.registry import get
-
-    # Build once on the main thread first: torchvision's first import (via triton) crashed when it
-    # happened in a worker thread while the frame decoder thread ran (seen here; see the report).
-    get("crossmodal-attention").build()
+    # No model is built before the window exists: crossmodal-attention's first torchvision import
+    # happens in Run model's worker, with Qt's OpenGL loaded (triton used to segfault there).
     window = MainWindow(settings=Settings())
     qtbot.addWidget(window)
     window.show()

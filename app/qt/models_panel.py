@@ -468,6 +468,8 @@ class ModelsPanel(OneJobPanel, QWidget):
     def run(self) -> None:
         if self.path is None or self.handle is not None:
             return
+        import torchvision  # noqa: F401  (first import on the GUI thread; see app/qt/__init__.py)
+
         path, name = self.path, self.model_name
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
