@@ -45,13 +45,14 @@ def _run_all(paths: list[Path], qtbot) -> None:
     summary = _batch(paths[0].parent)
     counts[("batch", "done")] += summary["done"]
     counts[("batch", "refused")] += summary["failed"]
+    counts[("batch", "skipped")] += summary["skipped"]  # extracted above: the cache answers
     print(f"\nfuzz: {len(paths)} files; outcomes by stage:")
     for (stage, outcome), c in sorted(counts.items()):
         print(f"  {stage:<8} {outcome:<8} {c}")
     print("by kind:", dict(sorted(by_kind.items())))
     assert not bad, f"{len(bad)} stage runs crashed, hung or raised without a clear message: {bad[:10]}"
     assert set(window.values()) <= {"ok", "refused"}
-    assert summary["done"] + summary["failed"] == len(paths)
+    assert summary["done"] + summary["failed"] + summary["skipped"] == len(paths)
     assert all(f["error"].strip() for f in summary["failures"])
 
 
@@ -61,16 +62,21 @@ def _open_in_window(paths: list[Path], qtbot) -> dict[str, str]:
     window = MainWindow()
     qtbot.addWidget(window)
     outcomes: dict[str, str] = {}
-    state: dict[str, str | None] = {"outcome": None}
-    window.ready.connect(lambda *_: state.update(outcome="ok"))
-    window.error_shown.connect(lambda _t, msg: state.update(outcome="refused" if msg.strip() else "error"))
+    state = {"answered": False}
+    window.ready.connect(lambda *_: state.update(answered=True))
+    window.error_shown.connect(lambda *_: state.update(answered=True))
     try:
         for path in paths:
-            state["outcome"] = None
+            state["answered"] = False
+            window.last_error = None
             window.load_clip(path)
-            qtbot.waitUntil(lambda: state["outcome"] is not None, timeout=PER_FILE_TIMEOUT_S * 1000)
-            outcomes[path.name] = str(state["outcome"])
-            if state["outcome"] == "refused":
+            qtbot.waitUntil(lambda: state["answered"], timeout=PER_FILE_TIMEOUT_S * 1000)
+            # The window also says "ready" after showing an error (its view shows the message), so
+            # the error it recorded decides: refused with a message, or opened.
+            if window.last_error is None:
+                outcomes[path.name] = "ok"
+            else:
+                outcomes[path.name] = "refused" if window.last_error[1].strip() else "error"
                 window.error_dialog.close()  # deletes itself on close
     finally:
         window.workers.cancel_all()
