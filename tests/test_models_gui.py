@@ -161,3 +161,12 @@ def test_wrong_weights_file_shows_the_error(qtbot, window: MainWindow, demo: Pat
     assert panel.run_button.isEnabled() and panel.result is None
     panel.set_weights(None)
     assert "shipped" in panel.weights_label.text()
+
+
+def test_models_tab_says_which_branches_the_shipped_weights_trained(qtbot, window: MainWindow) -> None:
+    panel = window.models
+    panel.choose_model("fusical")
+    text = panel.info.text()
+    assert "trained weights shipped" in text and "untrained</b>" not in text
+    assert "trained: audio, face" in text and "untrained (off): scene, pose, caption" in text
+    assert "pretrained, used as is: laughter" in text and "emodb_test UAR" in text

@@ -160,13 +160,16 @@ def test_masked_audio_does_not_reach_the_fused_answer() -> None:
 
 
 def test_trains_with_the_papers_optimiser_groups() -> None:
-    """Adam with the encoders at 1e-2 of the head's rate still learns a class carried by the audio."""
+    """Adam with the encoders at 1e-2 of the head's rate (the paper's groups for pretrained encoders)
+    still learns a class carried by the audio."""
     torch.manual_seed(0)
     model = build(frame_size=32, embed_dim=64, heads=4)
     enc = {id(p) for p in model.encoder_parameters()}
     head = [p for p in model.parameters() if id(p) not in enc]
+    assert [g["lr"] for g in model.param_groups(3e-3)] == [3e-3, 3e-3, 3e-3]  # random: full rate
+    model.vision.pretrained = model.speech.pretrained = True  # as load_backbone_weights marks them
     groups = model.param_groups(3e-3)
-    assert [g["lr"] for g in groups] == [3e-3, 3e-5]
+    assert [g["lr"] for g in groups] == [3e-3, 3e-5, 3e-5]  # head, vision, speech
     assert {id(p) for p in groups[0]["params"]} == {id(p) for p in head}
     opt = torch.optim.Adam(groups, weight_decay=model.weight_decay)
     target = torch.arange(6) % 3

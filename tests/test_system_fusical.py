@@ -131,8 +131,8 @@ def test_fc_fusion_learns_a_small_labelled_set() -> None:
     batch["caption"] = torch.nn.functional.one_hot(labels, 384).float() * 3  # a label-bearing input
     batch["caption_mask"] = torch.ones(6)
     model.branches["caption"].dense[0].weight.data[:3, :3] += torch.eye(3) * 2
-    opt = torch.optim.Adam(model.fusion_parameters(), lr=0.05)
-    for _ in range(60):
+    opt = torch.optim.Adam(model.fusion_parameters(), lr=0.01)
+    for _ in range(200):
         opt.zero_grad()
         model.training_loss(model(batch), labels, batch).backward()
         opt.step()

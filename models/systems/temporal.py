@@ -221,7 +221,8 @@ class TemporalFusionSystem(EmotionSystem):
         for i, name in enumerate(MODALITIES):
             branch = self.branches[name]
             if name == "audio":
-                logits, h = branch((batch[name] - self.audio_mean) / self.audio_std)
+                # standardised, and clipped: a corpus can move a functional far outside training's range
+                logits, h = branch(((batch[name] - self.audio_mean) / self.audio_std).clamp(-8.0, 8.0))
             elif name == "c3d":
                 # The LSTM reads the fine-tuned window features; like the paper's extracted C3D
                 # features they are fixed once the window stage is over (no gradient back).
@@ -262,7 +263,9 @@ class TemporalFusionSystem(EmotionSystem):
         if keep.sum() > 1:
             x = batch["audio"][keep].float()
             self.audio_mean.copy_(x.mean(0))
-            self.audio_std.copy_(x.std(0).clamp_min(1e-6))
+            std = x.std(0)
+            # near-constant functionals (silence padding) keep their scale: dividing by ~0 explodes
+            self.audio_std.copy_(torch.where(std > 1e-3, std, torch.ones_like(std)))
 
     # -- fusion weights and training ----------------------------------------------------------
     def set_fusion_weights(self, weights: Mapping[str, float]) -> None:
