@@ -149,27 +149,27 @@ def test_fusical_best_five_modalities_without_fer() -> None:
 
 @pytest.mark.slow
 def test_short_real_training_run_beats_majority_uar(shared_data: Path, tmp_path: Path) -> None:
-    """Fusical on 20 EmoDB files and 60 FER-2013 faces per class: its face test UAR beats the
-    majority class's (1/3) clearly, and the card reports UAR with a CI."""
+    """Temporal fusion on 120 EmoDB training files (speaker independent) for a few epochs: its UAR on
+    held-out speakers clearly beats the majority class's (1/3), and the card reports it with a CI."""
     from affectscope.models.training.recipes_systems import train_system
 
-    out = tmp_path / "fusical.safetensors"
+    out = tmp_path / "temporal.safetensors"
     card = train_system(
-        "default-000",
+        "default-001",
         out,
         shared_data,
-        epochs=4,
-        fer_per_class=60,
+        epochs=6,
+        fer_per_class=20,
         pairs=30,
-        speech_limit=20,
+        speech_limit=120,
         ravdess_actors=(17,),
-        test_limit=150,
+        test_limit=60,
     )
-    fer = card["tests"]["fer_test"]
-    assert fer["uar"] > 0.45 and not fer["collapsed"]
-    lo, hi = fer["ci"]["uar"]
-    assert lo <= fer["uar"] <= hi and lo > 1 / 3
-    assert out.exists() and json.loads(out.with_name("fusical.card.json").read_text())["tests"]
+    speech = card["tests"]["emodb_test"]
+    assert speech["uar"] > 1 / 3 + 0.1, speech
+    lo, hi = speech["ci"]["uar"]
+    assert lo <= speech["uar"] <= hi
+    assert out.exists() and json.loads(out.with_name("temporal.card.json").read_text())["tests"]
 
 
 def _shipped() -> list[str]:
