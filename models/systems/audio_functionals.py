@@ -30,6 +30,7 @@ DEFAULT_SET = "IS10"
 DIM = FEATURE_SETS[DEFAULT_SET][1]  # 1582
 _MEMORY_ITEMS = 4096
 _lock = threading.Lock()
+_smile_lock = threading.Lock()  # an openSMILE instance is not re-entrant: one signal at a time
 _memory: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
 
@@ -76,7 +77,8 @@ def audio_functionals(
     if path is not None and path.is_file():
         feats = np.load(path, allow_pickle=False)
     else:
-        values = smile(feature_set).process_signal(x, rate).to_numpy(dtype=np.float32).reshape(-1)
+        with _smile_lock:
+            values = smile(feature_set).process_signal(x, rate).to_numpy(dtype=np.float32).reshape(-1)
         feats = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
