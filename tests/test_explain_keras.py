@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -14,7 +15,11 @@ from affectscope.models.explain.saliency import image_map, last_conv  # noqa: E4
 from affectscope.models.extractors import mini_xception as mx  # noqa: E402
 from tests.explain_factory import fer_faces  # noqa: E402
 
-pytest.importorskip("tf_keras_vis", reason="the keras extra is not installed")
+# Not importorskip: importing tf_keras_vis at collection would load TensorFlow into the whole test
+# session before openSMILE (see tests/test_native_libraries.py); TensorFlow loads at test time here.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("tf_keras_vis") is None, reason="the keras extra is not installed"
+)
 
 
 def test_gradcam_matches_tf_keras_vis_on_real_faces(shared_data) -> None:

@@ -20,6 +20,11 @@ def _tf_env() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # openSMILE's library must be loaded before TensorFlow's (loaded RTLD_GLOBAL): the other way
+    # round openSMILE segfaults on its first signal, e.g. seed 001's audio in the same process.
+    from affectscope.models.systems.audio_functionals import smile
+
+    smile()
 
 
 def load_keras(path: str | Path):

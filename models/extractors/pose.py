@@ -47,11 +47,33 @@ def features99(pose33: np.ndarray) -> np.ndarray:
     return p[..., :3].reshape(*p.shape[:-2], 99)
 
 
+def import_mediapipe():  # noqa: ANN201 (the mediapipe module; imported lazily)
+    """mediapipe, imported without TensorFlow.
+
+    mediapipe.tasks imports TensorFlow (when installed: the ``keras`` extra) only for its docs
+    decorators and does without it. TensorFlow loads its libraries with RTLD_GLOBAL, and openSMILE's
+    library loaded after that segfaults; pose estimation needs none of it, so TensorFlow is hidden
+    while mediapipe is imported (a ``None`` in sys.modules reads as "not installed").
+    """
+    import sys
+
+    if "mediapipe" in sys.modules or "tensorflow" in sys.modules:
+        import mediapipe
+
+        return mediapipe
+    sys.modules["tensorflow"] = None  # type: ignore[assignment]
+    try:
+        import mediapipe
+    finally:
+        del sys.modules["tensorflow"]
+    return mediapipe
+
+
 class PoseEstimator:
     """One BlazePose graph per instance (MediaPipe graphs are not thread-safe); close() when done."""
 
     def __init__(self, min_confidence: float = 0.5) -> None:
-        import mediapipe as mp
+        mp = import_mediapipe()
 
         self._lock = threading.Lock()
         # Tracking mode (video) for whole frames; a static one for per-person crops, whose
