@@ -48,7 +48,9 @@ def test_train_recipe_through_the_cli(
     doc = json.loads(capsys.readouterr().out)
     card = doc["card"]
     assert doc["weights"] == str(out) and card["recipe"] == "ravdess-audio-004"
-    assert 0.0 <= card["metrics"]["audio_ravdess_17_20_accuracy"] <= 1.0
+    metrics = card["metrics"]  # UAR is the headline, with its CI, on actors the recipe never saw
+    assert 0.0 <= metrics["audio_ravdess_17_20_uar"] <= 1.0 and 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["uar_ci"][0] <= metrics["audio_ravdess_17_20_uar"] <= metrics["uar_ci"][1]
     _check_weights(out, card)
     # a recipe for another model is refused with a clear message (exit code 2)
     assert main(["train", "fer-mini-xception", "--recipe", "ravdess-audio-004", "-o", str(out)]) == 2
