@@ -324,8 +324,16 @@ def default_004(
     seed: int = 0,
     parts: tuple[str, ...] = PARTS,
     base: Path | None = None,
+    face_distill: bool = True,
+    face_per_epoch: int = 9000,
+    cache_dir: Path | None = None,
+    max_face_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Train the shipped seed 004 model; returns the model card (also written beside ``out``).
+
+    The face CNN is distilled from the mini-Xception (``face_distill``, ``face_distill.py``; FER-2013
+    decoded images and teacher logits cached as .npy in ``cache_dir``); ``face_distill=False`` is
+    the older hard-label training on ``fer_per_class`` images per class.
 
     ``parts`` retrains only some networks; the others keep ``base``'s weights (matching names and
     shapes) and its card's entries. The full run is ``parts`` = all four.
@@ -343,9 +351,30 @@ def default_004(
     networks: dict[str, Any] = dict(old_card.get("networks", {}))
     train, val, test = _audio_split(data)
     face_val: list[ds.Sample] | None = None
-    if "face" in parts:
+    if "face" in parts and face_distill:
+        import tempfile
+
+        from affectscope.models.training.face_distill import distill_face
+
+        face = distill_face(
+            model.visual,
+            data / "fer2013",
+            Path(cache_dir or Path(tempfile.gettempdir()) / "affectscope_fer_cache"),
+            epochs=face_epochs,
+            per_epoch=face_per_epoch,
+            seed=seed,
+            max_seconds=max_face_seconds,
+            job=job,
+        )
+        all_fer = ds.fer(data / "fer2013" / "train")
+        face_val = [all_fer[i] for i in face.pop("_val_index")]
+        # The audio-visual net's face CNN starts as the trained face-only one (as train_fusion does).
+        model.audiovisual.face.load_state_dict(model.visual.state_dict())
+        networks["face"] = face
+    elif "face" in parts:
         face = train_face(model, data / "fer2013", fer_per_class, face_epochs, job, seed)
         face_val = face.pop("_val")
+        model.audiovisual.face.load_state_dict(model.visual.state_dict())
         networks["face"] = face
     if "audio" in parts:
         res = train_audio(model, train, val, audio_epochs, job, "audio CNN (EmoDB)", seed=seed)
