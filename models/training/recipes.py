@@ -437,6 +437,8 @@ def build_card(
             "per_class_recall": {k: v["recall"] for k, v in rep.get("per_class", {}).items()},
         }
 
+    distilled = "distillation" in face
+    fer_split = "FER-2013 train random 90/10" if distilled else "FER-2013 train random 80/20"
     command = f"affectscope train {MODEL} --recipe default-004 --seed {seed}"
     if tuple(parts) != PARTS:
         command += f" --parts {','.join(parts)} --init <previous weights>"
@@ -455,11 +457,12 @@ def build_card(
             "mouth": "dlib-landmark open/closed labels on two shared clips",
             "fusion": "SYNTHETIC label-matched face/speech pairs (no labelled audio-visual data here)",
         },
-        "split": "speaker independent for speech (EmoDB 03+08 test, 09 validation, rest train); FER-2013 "
-        "train random 80/20 (no identities), tested on the FER-2013 test sample; cross-corpus test on "
+        "split": "speaker independent for speech (EmoDB 03+08 test, 09 validation, rest train); "
+        f"{fer_split} (no identities), tested on the FER-2013 test sample; cross-corpus test on "
         "RAVDESS actors 1-20 (never trained on)",
         "metrics": {
             "face_fer_test": headline(face.get("test", {})),
+            "face_teacher_fer_test": headline(face.get("teacher_test", {})),
             "audio_emodb_test": headline(audio.get("test", {})),
             "audio_ravdess_1_20_broad": headline(cc.get("broad", {})),
             "audio_ravdess_1_20_paper": headline(cc.get("paper", {})),
@@ -475,7 +478,16 @@ def build_card(
             "The fusion layer is fitted on synthetic face/voice pairs, not real audio-visual recordings.",
             "The mouth CNN learned from two clips only.",
             "FER-2013 faces are 48x48 grey; colour video faces are converted to grey.",
-        ],
+        ]
+        + (
+            [
+                "The face CNN is distilled from the shipped mini-Xception, itself trained on FER-2013 "
+                "train: its soft targets on those images are surer than on unseen faces, and the student "
+                "inherits the teacher's confusions (neutral is its weakest class)."
+            ]
+            if distilled
+            else []
+        ),
         "networks": networks,
         "licences": "EmoDB CC0 (may ship); FER-2013 research use (images not shipped, weights trained on it)",
         "train_seconds": seconds,
