@@ -18,6 +18,7 @@ from affectscope.models.inference import clip_decision
 from affectscope.models.signals import ClipSignals, Track
 from affectscope.models.systems.lightweight import ewma
 from affectscope.models.systems.lightweight_inputs import face_tensor
+from affectscope.models.training import datasets as ds
 from affectscope.models.training.face_distill import FER7, distill_face, soft_targets, to_student
 from affectscope.models.training.loaders import load_audio, load_face_image
 
@@ -82,7 +83,28 @@ def test_distillation_runs_on_a_small_real_fer_subset(shared_data: Path, tmp_pat
     assert 0.0 <= card["test"]["uar"] <= 1.0 and "ci" in card["test"]
     # The teacher reference is scored on the same test images.
     assert card["teacher_test"]["n"] == card["test"]["n"]
+    # The shared FER-2013 train images are blurred: the teacher barely knows them, and says so.
+    transfer = card["teacher_on_transfer_set"]
+    assert transfer["uar"] < card["teacher_test"]["uar"]
+    assert (transfer["warning"] is not None) == (transfer["uar"] < 0.5)
     assert bool(net.input_norm.fitted)
+
+
+def test_shipped_face_network_beats_a_floor_on_fer_test_faces(shared_data: Path) -> None:
+    """The FER-2013 test sample (3 classes), read as the product reads a face crop (``face_tensor``)."""
+    from affectscope.analysis.metrics import classification_report
+    from affectscope.models.inference import load_model
+
+    samples = ds.fer(shared_data / "fer2013" / "test_sample")
+    _, model = load_model("lightweight-streaming")
+    x = torch.stack([face_tensor(load_face_image(s.path)) for s in samples])
+    with torch.no_grad():
+        pred = model.visual(x).argmax(1).numpy()
+    rep = classification_report([s.label for s in samples], pred, LABELS)
+    assert not rep["collapsed"]
+    # Card: 0.511 [0.476, 0.546]. The floor is chance (1/3) plus a margin, not the 0.70 goal, which
+    # the blurred FER-2013 train images here do not allow (docs/models.md).
+    assert rep["uar"] >= 0.45, rep["uar"]
 
 
 def _audio_signals(x: np.ndarray, rate: int = 16000) -> ClipSignals:

@@ -345,8 +345,9 @@ def default_004(
     t0 = time.perf_counter()
     model: LightweightStreaming = get(MODEL).build()
     old_card: dict[str, Any] = {}
+    warm: list[str] = []
     if base is not None and Path(base).exists():
-        load_matching(model, Path(base))
+        warm = load_matching(model, Path(base))
         old_card = read_card(base) or {}
     networks: dict[str, Any] = dict(old_card.get("networks", {}))
     train, val, test = _audio_split(data)
@@ -364,6 +365,8 @@ def default_004(
             per_epoch=face_per_epoch,
             seed=seed,
             max_seconds=max_face_seconds,
+            warm_start=any(k.startswith("visual.") for k in warm),
+            lr=1e-3 if any(k.startswith("visual.") for k in warm) else 2e-3,
             job=job,
         )
         all_fer = ds.fer(data / "fer2013" / "train")
