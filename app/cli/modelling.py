@@ -91,6 +91,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "face,audio,mouth,fusion); "
         "the others keep --init's weights and card entries",
     )
+    p.add_argument(
+        "--distill-face",
+        action="store_true",
+        help="with --recipe default-004 --parts face: distil the face CNN from the mini-Xception",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (recipes)")
     p.add_argument(
         "--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)"
@@ -305,6 +310,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.recipe == "default-004":
             if args.epochs:
                 opts["face_epochs"] = args.epochs
+            if args.distill_face:
+                opts["face_distill"] = True
             if args.parts:
                 opts["parts"] = tuple(p.strip() for p in args.parts.split(",") if p.strip())
             if args.init:
