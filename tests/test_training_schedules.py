@@ -75,11 +75,16 @@ def test_crossmodal_loss_is_label_smoothed_and_encoders_learn_at_a_hundredth() -
     _, record = fit_system(model, lambda m, x: m(x), items, items, epochs=1, batch_size=2)
     groups = record["stages"][0]["param_groups"]
     assert record["lr"] == pytest.approx(1e-4) and record["weight_decay"] == pytest.approx(1e-3)
-    assert len(groups) == 2 and groups[1]["lr"] / groups[0]["lr"] == pytest.approx(1e-2)
-    assert groups[1]["n_params"] == sum(p.numel() for p in encoders.parameters())
+    # §5 lowers the rate of *pretrained* encoders; these are random, so they learn at the head's rate.
+    assert [g["lr"] for g in groups] == pytest.approx([1e-4, 1e-4, 1e-4])
+    assert sum(g["n_params"] for g in groups[1:]) == sum(p.numel() for p in encoders.parameters())
     step_enc = max((p.detach() - enc0[k]).abs().max() for k, p in encoders.named_parameters())
     step_head = max((p.detach() - head0[k]).abs().max() for k, p in head.named_parameters())
-    assert 0.3e-2 < float(step_enc / step_head) < 3e-2
+    assert 0.3 < float(step_enc / step_head) < 3
+    # Once an encoder is pretrained (a loaded checkpoint), it learns at a hundredth of the head's rate.
+    model.vision.pretrained = True
+    rates = {g["name"]: g["lr"] for g in model.param_groups(1e-4)}
+    assert rates == pytest.approx({"head": 1e-4, "vision": 1e-6, "speech": 1e-4})
 
 
 def test_fusical_branches_stop_changing_once_the_fusion_stage_starts() -> None:
@@ -104,10 +109,8 @@ def test_fusical_branches_stop_changing_once_the_fusion_stage_starts() -> None:
         record["stages"][1]["freeze_branches"]
         and record["stages"][1]["loss"] == "training_loss(stage='fusion')"
     )
-    assert (
-        record["stages"][1]["param_groups"][0]["n_params"]
-        < record["stages"][0]["param_groups"][0]["n_params"]
-    )
+    trained = [sum(g["n_params"] for g in stage["param_groups"]) for stage in record["stages"]]
+    assert trained[1] < trained[0]  # the fusion stage trains only the fusion layer
     assert _changed(start_branches, model.branches)  # the branches stage trained them
     assert not _changed(at_switch["branches"], model.branches)  # frozen during fusion
     assert _changed(at_switch["fusion"], model.fusion)  # while the fusion still learned

@@ -176,9 +176,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.source_box.addItem("majority of annotators", "majority")
         for name in project.annotators():
             self.source_box.addItem(f"annotator {name}", f"annotator:{name}")
-        from affectscope.app.services.queue import VOTE_SOURCES
+        from affectscope.app.services.queue import reader_votes
 
-        if "readers" in VOTE_SOURCES:
+        if reader_votes(project, project.label_set):  # offered once a reader study has answers
             self.source_box.addItem("reader-study majority", "readers")
         self.refresh_versions()
 
