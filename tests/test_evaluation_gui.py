@@ -124,11 +124,13 @@ def test_window_starts_a_run_and_opens_a_clip_at_its_worst_window(qtbot, stored)
         view.show_cell(*cell)
         item = view.clip_model.items[0]
         view.open_selected()
+        # The seek is clamped to the clip: a 1 s clip's worst window can be stamped past its end
+        # (the model's window is longer than the clip), and the player then stops at the end.
         qtbot.waitUntil(
             lambda: (
                 window.loaded is not None
                 and str(window.loaded.path) == item.path
-                and abs(window.clock.position - item.worst_t) < 1e-6
+                and abs(window.clock.position - min(item.worst_t, window.loaded.duration)) < 1e-6
             ),
             timeout=30000,
         )
@@ -136,7 +138,9 @@ def test_window_starts_a_run_and_opens_a_clip_at_its_worst_window(qtbot, stored)
         window.labelling.project = project
         window.export_figure_action.trigger()
         dialog = window.figure_dialog
-        assert dialog.spec["kind"] == "clip" and dialog.spec["frame_t"] == pytest.approx(item.worst_t)
+        assert dialog.spec["kind"] == "clip" and dialog.spec["frame_t"] == pytest.approx(
+            window.clock.position
+        )
         assert dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull()
         dialog.kind_choice.setCurrentIndex(1)
         assert dialog.spec["kind"] == "modality" and not dialog.preview.pixmap().isNull()

@@ -16,7 +16,7 @@ from tests.signals_factory import make_signals
 
 def test_seed002_keypoints_gates_attention_and_shapley() -> None:
     torch.manual_seed(0)
-    system = get("skeleton-fusion").build().eval()
+    system = get("skeleton-fusion").build(off_modalities=()).eval()  # every stream live, even untrained
     signals = make_signals(duration=6.0)
     batch = collate([system.batch_from_signals(signals, t, t + system.window_seconds) for t in (0.0, 1.0)])
     one = {k: v[:1] for k, v in batch.items()}
@@ -42,3 +42,14 @@ def test_seed002_keypoints_gates_attention_and_shapley() -> None:
     table = subset_table(system, batch)
     phi = shapley_values(table[:, :, 1])
     np.testing.assert_allclose(phi.sum(0), table[-1, :, 1] - table[0, :, 1], atol=1e-9)
+
+
+def test_a_switched_off_stream_gets_no_map_and_no_error() -> None:
+    """The shipped skeleton-fusion reads no skeleton (untrained, switched off): explained without it."""
+    torch.manual_seed(0)
+    system = get("skeleton-fusion").build().eval()
+    assert "skeleton" in system.off_modalities
+    signals = make_signals(duration=6.0)
+    one = collate([system.batch_from_signals(signals, 0.0, system.window_seconds)])
+    maps = system_maps(system, one, target=0)
+    assert "skeleton" not in maps and maps  # the live streams are still explained

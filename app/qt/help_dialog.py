@@ -44,6 +44,9 @@ DESCRIPTIONS = {
     "Ctrl+Shift+Z": "redo",
     "F1": "this keyboard sheet",
     "?": "this keyboard sheet",
+    "Shift+Q": "start the relabel queue (Queue tab)",
+    "S": "skip this clip in the relabel queue",
+    "F": "flag this clip in the relabel queue",
 }
 README = Path(__file__).resolve().parents[2] / "README.md"
 TOUR_FALLBACK = """# Using the window

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
         self.help_action = install_help(self)
+        self._let_tall_tabs_shrink()
         # Explain (saliency overlay, modality bars, live ablation): app/qt/explain_panel.py.
         from affectscope.app.qt.explain_panel import install_explain
 
@@ -224,6 +226,16 @@ class MainWindow(QMainWindow):
         open_studies = QAction("Reader &studies…", self)
         open_studies.triggered.connect(lambda: self._on_open_studies())
         study.addAction(open_studies)
+
+    def _let_tall_tabs_shrink(self) -> None:
+        """The inspector's tall tabs (Queue, Retrain, Explain, Models) must not set the window's minimum
+        height: a QStackedWidget takes the largest page's minimum, which pinned the window at ~680 px.
+        An ignored vertical policy drops a page's minimum height; its contents scroll or clip instead."""
+        for i in range(self.inspector.count()):
+            page = self.inspector.widget(i)
+            policy = page.sizePolicy()
+            policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
+            page.setSizePolicy(policy)
 
     def _on_open_studies(self, selection: int | None = None) -> None:
         """The Study window on the open project (a folder is asked for only when none is open)."""

@@ -174,11 +174,16 @@ def system_maps(
     Images (C, H, W) use ``method`` (Grad-CAM falls back to IG where the system names no conv layer);
     spectrogram images are marked as such (rows = frequency, high first; columns = the window's
     time); every other float input gets Integrated Gradients, summed to one value per named
-    feature (or per joint for pose). Inputs whose ``<key>_mask`` is 0 are skipped.
+    feature (or per joint for pose). Inputs whose ``<key>_mask`` is 0 are skipped, and so are the
+    streams a system switches off (``off_modalities``: branches shipped untrained, which the fusion
+    never reads, so nothing can be attributed to them).
     """
     out: dict[str, InputMap] = {}
     names = feature_names or {}
+    off = set(getattr(system, "off_modalities", ()))
     for key in system.modalities:
+        if key in off:
+            continue
         x = batch.get(key)
         if x is None or not x.is_floating_point() or x.shape[0] != 1:
             continue
