@@ -12,10 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 
-from affectscope.analysis.metrics import _batched_confusion, classification_report, scores_from_confusion
+from affectscope.analysis.metrics import (
+    _batched_confusion,
+    classification_report,
+    percentile_bootstrap,
+    scores_from_confusion,
+)
 
 #: Below this many discordant pairs McNemar's test uses the exact binomial distribution.
 EXACT_BELOW = 25
@@ -65,17 +69,7 @@ def paired_bootstrap_uar_difference(
         t, pa, pb = (np.moveaxis(x, axis, -1) for x in (t, pa, pb))
         return uar(t, pb) - uar(t, pa)
 
-    res = stats.bootstrap(
-        (yt, a, b),
-        statistic,
-        paired=True,
-        vectorized=True,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        batch=200,
-        rng=np.random.default_rng(seed),
-    )
+    res = percentile_bootstrap((yt, a, b), statistic, n_resamples, confidence, seed)
     boots = np.asarray(res.bootstrap_distribution)
     # Two-sided: how often the resampled difference falls on the other side of zero, doubled.
     p = 2 * min(float((boots <= 0).mean()), float((boots >= 0).mean()))

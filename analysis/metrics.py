@@ -57,6 +57,27 @@ def scores_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
+def percentile_bootstrap(
+    samples: tuple[np.ndarray, ...],
+    statistic,  # noqa: ANN001 (scipy's vectorised statistic(*samples, axis))
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+):  # noqa: ANN201 (scipy.stats.BootstrapResult)
+    """The house's bootstrap: cases resampled with their paired values, percentile intervals, seeded."""
+    return stats.bootstrap(
+        samples,
+        statistic,
+        paired=True,
+        vectorized=True,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        batch=200,
+        rng=np.random.default_rng(seed),
+    )
+
+
 def bootstrap_ci(
     y_true: Sequence[int],
     y_pred: Sequence[int],
@@ -77,17 +98,7 @@ def bootstrap_ci(
             t, p = np.moveaxis(t, axis, -1), np.moveaxis(p, axis, -1)
             return scores_from_confusion(_batched_confusion(t, p, num_classes))[_key]
 
-        res = stats.bootstrap(
-            (yt, yp),
-            statistic,
-            paired=True,
-            vectorized=True,
-            n_resamples=n_resamples,
-            confidence_level=confidence,
-            method="percentile",
-            batch=200,
-            rng=np.random.default_rng(seed),
-        )
+        res = percentile_bootstrap((yt, yp), statistic, n_resamples, confidence, seed)
         out[key] = [float(res.confidence_interval.low), float(res.confidence_interval.high)]
     return out
 

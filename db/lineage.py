@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, selec
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from affectscope.db.label_sets import LabelError, utcnow
+from affectscope.db.predictions import _version_record
 from affectscope.db.records import ModelVersionRecord
 from affectscope.db.schema import (
     Annotator,
@@ -286,15 +287,7 @@ def version_record(session: Session, model_version_id: int) -> ModelVersionRecor
     row = session.get(ModelVersion, model_version_id)
     if row is None:
         raise LabelError(f"no model version with id {model_version_id}")
-    return ModelVersionRecord(
-        row.id,
-        row.name,
-        row.version,
-        row.label_set,
-        tuple(json.loads(row.labels_json)),
-        row.weights_sha256,
-        json.loads(row.config_json),
-    )
+    return _version_record(row)
 
 
 def clip_states(session: Session) -> list[tuple[int, str, str, datetime]]:
