@@ -131,6 +131,11 @@ class ClipExplainer:
             self.batches, self.batch = [], {}
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held while the shared model runs (clip-wide lanes take it one window at a time)."""
+        return self._lock
+
+    @property
     def is_system(self) -> bool:
         return isinstance(self.model, EmotionSystem)
 

@@ -23,6 +23,13 @@ from affectscope.models.systems.base import Batch, EmotionSystem
 
 METHODS = ("gradcam", "ig", "smoothgrad", "occlusion")
 IG_STEPS = 50
+# Inputs that are spectrogram pictures (rows = frequency, high first; columns = the window's time).
+SPECTROGRAM_INPUTS = {"LightweightStreaming": ("audio",)}
+
+
+def spectrogram_inputs(system: nn.Module) -> tuple[str, ...]:
+    """The inputs of ``system`` that are spectrogram images (their maps make the sound-saliency lane)."""
+    return SPECTROGRAM_INPUTS.get(type(system).__name__, ())
 
 
 def last_conv(module: nn.Module) -> nn.Conv2d | None:
@@ -168,6 +175,7 @@ def system_maps(
     method: str = "gradcam",
     feature_names: dict[str, tuple[str, ...]] | None = None,
     pose_inputs: tuple[str, ...] = ("pose", "skeleton"),
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, InputMap]:
     """Attribution of every present input of a one-sample ``batch`` to the fused ``target`` logit.
 
@@ -176,13 +184,13 @@ def system_maps(
     time); every other float input gets Integrated Gradients, summed to one value per named
     feature (or per joint for pose). Inputs whose ``<key>_mask`` is 0 are skipped, and so are the
     streams a system switches off (``off_modalities``: branches shipped untrained, which the fusion
-    never reads, so nothing can be attributed to them).
+    never reads, so nothing can be attributed to them). ``only`` limits it to those inputs.
     """
     out: dict[str, InputMap] = {}
     names = feature_names or {}
     off = set(getattr(system, "off_modalities", ()))
     for key in system.modalities:
-        if key in off:
+        if key in off or (only is not None and key not in only):
             continue
         x = batch.get(key)
         if x is None or not x.is_floating_point() or x.shape[0] != 1:
@@ -195,7 +203,7 @@ def system_maps(
             rest = {k: t.expand(v.shape[0], *t.shape[1:]) for k, t in batch.items() if k != key}
             return system({**rest, key: v}).logits
 
-        spectrogram = type(system).__name__ == "LightweightStreaming" and key == "audio"
+        spectrogram = key in spectrogram_inputs(system)
         if type(system).__name__ == "LightweightStreaming" and key == "mouth":
             # The mouth crop only routes (open → audio-visual); no gradient reaches the fused
             # logits through a threshold, so explain the router's own "open" logit instead.
