@@ -139,9 +139,7 @@ class ModalityLinesLane:
             curve.setData(np.asarray(times, float), np.asarray(v, float))
             finite.extend(np.asarray(v, float)[np.isfinite(v)].tolist())
         if finite:
-            lo, hi = min(min(finite), 0.0), max(max(finite), 0.0)
-            pad = 0.05 * ((hi - lo) or 1.0)
-            self._set_y(lo - pad, hi + pad)
+            self._set_y(min(min(finite), 0.0), max(max(finite), 0.0))
         self.note.setText(reason)
         self.note.setVisible(bool(reason))
         self._on_range_changed()
@@ -151,10 +149,13 @@ class ModalityLinesLane:
         return (np.zeros(0), np.zeros(0)) if xs is None else (xs, ys)
 
     def _set_y(self, lo: float, hi: float) -> None:
+        """Ticks at the data's ends (and 0); the range a little wider so their labels are not cut."""
         self.y_range = (lo, hi)
         if self.plot is not None:
-            self.plot.setYRange(lo, hi, padding=0)
-            self.plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in (lo, (lo + hi) / 2, hi)], []])
+            pad = 0.12 * ((hi - lo) or 1.0)
+            self.plot.setYRange(lo - pad, hi + pad, padding=0)
+            ticks = sorted({round(v, 3) for v in (lo, 0.0, hi)} if lo < 0 < hi else {lo, hi})
+            self.plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in ticks], []])
 
     def _on_range_changed(self, *_: object) -> None:
         if self.plot is not None:
