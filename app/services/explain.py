@@ -136,6 +136,11 @@ class ClipExplainer:
         return self._lock
 
     @property
+    def cached_table(self) -> ModalityTable | None:
+        """The subset table once built, read without the lock (it never changes after)."""
+        return self._table
+
+    @property
     def is_system(self) -> bool:
         return isinstance(self.model, EmotionSystem)
 

@@ -50,8 +50,9 @@ class AttentionLane:
 
 
 def contributions(explainer: ClipExplainer, target: str | None = None) -> ContributionLane:
-    """The contribution lane's data: a lookup in the subset table (no model runs)."""
-    table = explainer.table()
+    """The contribution lane's data: a lookup in the subset table (no model runs). The built table is
+    read without the lock, so the GUI thread never waits behind a worker's saliency window."""
+    table = explainer.cached_table or explainer.table()
     c = table.target_index(target)
     present = modality_presence(explainer.batch, explainer.modalities, len(table.times))
     values = contribution_over_time(table, c, present)
