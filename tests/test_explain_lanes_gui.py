@@ -91,11 +91,19 @@ def test_sound_and_contribution_lanes_align_follow_and_clear(qtbot, clips, expla
         fused = explainer.table().probs[:, :, explainer.labels.index(data.target)]
         np.testing.assert_allclose(np.nansum(data.values, 1), fused[-1] - fused[0], atol=1e-6)
 
-        # One playhead: the lanes' lines move with the clock.
-        window.clock.seek(1.2)
-        qtbot.waitUntil(lambda: abs(window.clock.position - 1.2) < 1e-6, timeout=5000)
+        # One playhead: the lanes' lines move with the clock, and the sound lane outlines the window
+        # the Explain tab shows at the playhead.
+        with qtbot.waitSignal(
+            panel.explained, timeout=60_000, check_params_cb=lambda r: abs(r.time - 1.25) < 0.2
+        ):
+            window.clock.seek(1.2)
         for name in (SOUND, CONTRIBUTION, "Spectrogram"):
             assert abs(_plot_lane(window, name).playhead.value() - 1.2) < 1e-6
+        span = lanes.sound.window_span()
+        spec_map = panel.current.maps["audio"]
+        assert (
+            span == pytest.approx((spec_map.extra["t0"], spec_map.extra["t1"])) and span[0] <= 1.2 <= span[1]
+        )
 
         # View ▸ Lanes lists them.
         window.lanes_action.trigger()
@@ -107,7 +115,7 @@ def test_sound_and_contribution_lanes_align_follow_and_clear(qtbot, clips, expla
         # Another clip: the lanes empty (and say why), the panel forgets the old explainer.
         with qtbot.waitSignal(window.current_clip_changed, timeout=30_000):
             window.load_clip(clips[1])
-        assert panel.explainer is None and lanes.sound.map is None
+        assert panel.explainer is None and lanes.sound.map is None and lanes.sound.window_span() is None
         assert lanes.sound.image.image is None
         assert len(lanes.contribution.curve_data("audio")[0]) == 0
         assert "not explained" in lanes.sound.reason and "not explained" in lanes.contribution.reason

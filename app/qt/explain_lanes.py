@@ -62,10 +62,16 @@ class SoundSaliencyLane:
         self.plot: pg.PlotItem | None = None
         self.map: Any = None  # the TimeFrequencyMap drawn
         self.reason = ""
+        # The window the Explain tab shows at the playhead, outlined on the lane.
+        self.window = pg.LinearRegionItem(
+            movable=False, brush=pg.mkBrush(255, 255, 255, 18), pen=pg.mkPen((255, 255, 255, 170), width=1)
+        )
+        self.window.setVisible(False)
 
     def attach(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         plot.addItem(self.image)
+        plot.addItem(self.window, ignoreBounds=True)
         plot.addItem(self.note, ignoreBounds=True)
         plot.enableAutoRange(x=False, y=False)
         plot.setYRange(0, 8000, padding=0)
@@ -89,6 +95,15 @@ class SoundSaliencyLane:
         self.note.setText(reason)
         self.note.setVisible(bool(reason))
         self._on_range_changed()
+
+    def set_window(self, span: tuple[float, float] | None) -> None:
+        """Outline the playhead's explained window (None hides it)."""
+        self.window.setVisible(span is not None)
+        if span is not None:
+            self.window.setRegion(span)
+
+    def window_span(self) -> tuple[float, float] | None:
+        return tuple(float(v) for v in self.window.getRegion()) if self.window.isVisible() else None
 
     def _on_range_changed(self, *_: object) -> None:
         if self.plot is not None:
@@ -210,6 +225,7 @@ class ExplainLanes(QObject):
         self.contribution_data = None
         if self.sound is not None:
             self.sound.set_map(None, reason)
+            self.sound.set_window(None)
         for lane in (self.contribution, self.attention):
             if lane is not None:
                 lane.set_data(np.zeros(0), None, reason)

@@ -413,6 +413,9 @@ class ExplainPanel(QWidget):
         from affectscope.models.explain.render import colourise
 
         spec = next((m for m in result.maps.values() if m.kind == "spectrogram"), None)
+        if self.lanes is not None and self.lanes.sound is not None:
+            span = None if spec is None else (spec.extra.get("t0", 0.0), spec.extra.get("t1", 0.0))
+            self.lanes.sound.set_window(span)
         if spec is None:
             self.sound.clear()
             self.sound_label.setText("")
