@@ -133,11 +133,18 @@ def test_a_newer_sound_request_wins(qtbot, explainer) -> None:
     lanes = ExplainLanes(timeline, workers)
     try:
         lanes.show(explainer)
+        first = lanes.generation[SOUND]
         lanes.request_sound(explainer, "positive", "smoothgrad")  # the user changed class and method
         with qtbot.waitSignal(lanes.sound_ready, timeout=60_000):
             pass
         qtbot.waitUntil(lambda: not workers.active, timeout=60_000)
-        assert lanes.sound.map.target == "positive" and lanes.sound.map.method == "smoothgrad"
+        newest = lanes.sound.map
+        assert newest.target == "positive" and newest.method == "smoothgrad"
+        dropped = lanes.dropped
+        lanes._on_sound(
+            first, svc.sound_saliency(explainer, "negative", "gradcam"), True
+        )  # a late old answer
+        assert lanes.sound.map is newest and lanes.dropped == dropped + 1
         assert (
             SOUND in timeline.lane(SOUND).label.text() and "smoothgrad" in timeline.lane(SOUND).label.text()
         )
