@@ -67,3 +67,23 @@ def test_contribution_over_time_sums_to_the_fused_change_and_gaps_missing() -> N
     np.testing.assert_allclose(phi.sum(1), probs[-1, :, 1] - probs[0, :, 1], atol=1e-9)  # efficiency
     gaps = contribution_over_time(table, 1, {"face": np.array([1, 0, 1, 1, 0])})
     assert np.isnan(gaps[[1, 4], 0]).all() and np.isfinite(gaps[:, 1:]).all()
+
+
+def test_batched_occlusion_equals_captum_one_patch_at_a_time(shared_data) -> None:
+    """The lanes run occlusion on every window, so its occluded copies go through as one batch;
+    the map must equal captum's one-forward-per-patch default on a real face."""
+    from captum.attr import Occlusion
+
+    from affectscope.models.explain.saliency import image_map
+    from affectscope.models.extractors import mini_xception as mx
+    from tests.explain_factory import fer_faces
+
+    model = mx.build().eval()
+    x = mx.preprocess(fer_faces(shared_data, per_class=1, classes=("happy",)))
+    ours, _ = image_map(model, x, 3, "occlusion", occlusion_fraction=1 / 4)  # 16 px patches, 8 px apart
+    with torch.no_grad():
+        ref = Occlusion(model).attribute(
+            x, sliding_window_shapes=(1, 16, 16), strides=(1, 8, 8), target=3, baselines=0.0
+        )
+    np.testing.assert_allclose(ours, ref[0].sum(0).numpy(), atol=1e-5)
+    assert np.abs(ours).max() > 0
