@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.explain_lanes import ExplainLanes
 from affectscope.app.qt.models_panel import ProbabilityBars
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,9 @@ class ExplainPanel(QWidget):
         self.dropped = 0
         self.current: Any = None
         self.overlay = SaliencyOverlay()
+        # Sound saliency, modality contribution and attention lanes on the window's timeline.
+        timeline = getattr(window, "timeline", None)
+        self.lanes = ExplainLanes(timeline, self.workers, self) if timeline is not None else None
 
         self.method = QComboBox(self)
         for key, title in (
@@ -234,6 +238,7 @@ class ExplainPanel(QWidget):
         self.debounce.setInterval(120)
         self.debounce.timeout.connect(self.request_at_playhead)
         self.method.currentIndexChanged.connect(self.request_at_playhead)
+        self.method.currentIndexChanged.connect(self._on_method)
         self.target.currentIndexChanged.connect(self._on_target)
         self.opacity.valueChanged.connect(self._on_opacity)
         window.clock.position_changed.connect(self._on_position)
@@ -248,7 +253,7 @@ class ExplainPanel(QWidget):
             build_explainer,
             (path, model_name, weights),
             title=f"Explaining {model_name}",
-            on_finished=self._on_built,
+            on_finished=lambda result, path=path: self._on_built(path, result),
             on_failed=self._on_failed,
         )
 
@@ -276,15 +281,41 @@ class ExplainPanel(QWidget):
             f"{explainer.spec.name}: p({clip.target}) all {clip.fused_all:.2f}, none {clip.fused_none:.2f}"
         )
         self._on_ablation()
+        if self.lanes is not None:
+            self.lanes.show(explainer, self.target.currentData(), self.method.currentData())
         self.ready.emit()
         self.request_at_playhead()
 
-    def _on_built(self, result: tuple[Any, Any]) -> None:
+    def _on_built(self, path: str, result: tuple[Any, Any]) -> None:
+        if path != self.path:
+            return  # built for a clip no longer shown
         explainer, clip = result
         self.set_explainer(explainer, clip)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Cannot explain: {exc}")
+
+    @Slot(str)
+    def on_clip_changed(self, path: str) -> None:
+        """Another clip (or none): the old clip's explanation, bars, overlay and lanes go, and any
+        answer still in flight for it is dropped (its request number is no longer the newest)."""
+        if self.explainer is None and self.path is None:
+            return
+        if self.path == path and self.explainer is not None:
+            return
+        self.explainer, self.path, self.current = None, None, None
+        self.request += 1
+        self.overlay.clear()
+        self.clip_bars.set_rows({})
+        self.at_bars.set_rows({})
+        self.at_label.setText("At playhead: –")
+        self.details.setText("")
+        self.sound.clear()
+        self.sound_label.setText("")
+        self.status.setText("Run a model (Models tab) to explain it.")
+        if self.lanes is not None:
+            self.lanes.clear("not explained yet: run a model on this clip")
+        self._repaint_frame()
 
     @Slot(str)
     def autorun_demo(self, path: str) -> None:
@@ -325,7 +356,14 @@ class ExplainPanel(QWidget):
             return
         clip = self.explainer.explain(None, self.target.currentData(), maps=False)
         self.clip_bars.set_rows(clip.modalities)
+        if self.lanes is not None:
+            self.lanes.show_contribution(self.explainer, self.target.currentData())
+            self.lanes.request_sound(self.explainer, self.target.currentData(), self.method.currentData())
         self.request_at_playhead()
+
+    def _on_method(self, *_: Any) -> None:
+        if self.explainer is not None and self.lanes is not None:
+            self.lanes.request_sound(self.explainer, self.target.currentData(), self.method.currentData())
 
     @Slot()
     def request_at_playhead(self, *_: Any) -> int:
@@ -375,6 +413,9 @@ class ExplainPanel(QWidget):
         from affectscope.models.explain.render import colourise
 
         spec = next((m for m in result.maps.values() if m.kind == "spectrogram"), None)
+        if self.lanes is not None and self.lanes.sound is not None:
+            span = None if spec is None else (spec.extra.get("t0", 0.0), spec.extra.get("t1", 0.0))
+            self.lanes.sound.set_window(span)
         if spec is None:
             self.sound.clear()
             self.sound_label.setText("")
@@ -405,7 +446,9 @@ def install_explain(window: Any) -> ExplainPanel:
     window.inspector.addTab(panel, "Explain")
     window.player.add_overlay(panel.overlay)
     models = getattr(window, "models", None)
+    window.current_clip_changed.connect(panel.on_clip_changed)
     window.current_clip_changed.connect(panel.autorun_demo)
+    window.clip_failed.connect(lambda _path: panel.on_clip_changed(""))
     if models is not None:
         models.predicted.connect(
             lambda result: panel.explain_clip(result.path, result.analysis.model, models.weights)

@@ -131,6 +131,16 @@ class ClipExplainer:
             self.batches, self.batch = [], {}
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held while the shared model runs (clip-wide lanes take it one window at a time)."""
+        return self._lock
+
+    @property
+    def cached_table(self) -> ModalityTable | None:
+        """The subset table once built, read without the lock (it never changes after)."""
+        return self._table
+
+    @property
     def is_system(self) -> bool:
         return isinstance(self.model, EmotionSystem)
 

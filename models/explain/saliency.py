@@ -23,6 +23,13 @@ from affectscope.models.systems.base import Batch, EmotionSystem
 
 METHODS = ("gradcam", "ig", "smoothgrad", "occlusion")
 IG_STEPS = 50
+# Inputs that are spectrogram pictures (rows = frequency, high first; columns = the window's time).
+SPECTROGRAM_INPUTS = {"LightweightStreaming": ("audio",)}
+
+
+def spectrogram_inputs(system: nn.Module) -> tuple[str, ...]:
+    """The inputs of ``system`` that are spectrogram images (their maps make the sound-saliency lane)."""
+    return SPECTROGRAM_INPUTS.get(type(system).__name__, ())
 
 
 def last_conv(module: nn.Module) -> nn.Conv2d | None:
@@ -40,6 +47,7 @@ def image_map(
     n_steps: int = IG_STEPS,
     nt_samples: int = 16,
     occlusion_fraction: float = 1 / 8,
+    ig_tolerance: float = 0.01,
 ) -> tuple[np.ndarray, float | None]:
     """An (H, W) attribution map of ``x`` (1, C, H, W) for ``target`` and IG's convergence delta."""
     from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
@@ -55,7 +63,7 @@ def image_map(
         up = LayerAttribution.interpolate(cam, (h, w), interpolate_mode="bilinear")
         return up[0].sum(0).detach().cpu().numpy(), None
     if method == "ig":
-        attr, delta = integrated_gradients(forward, x, target, n_steps)
+        attr, delta = integrated_gradients(forward, x, target, n_steps, ig_tolerance)
         return attr[0].sum(0), delta
     if method == "smoothgrad":
         spread = float(x.max() - x.min()) or 1.0
@@ -68,7 +76,12 @@ def image_map(
     s = max(1, k // 2)
     with torch.no_grad():
         attr = Occlusion(forward).attribute(
-            x, sliding_window_shapes=(c, k, k), strides=(c, s, s), target=target, baselines=0.0
+            x,
+            sliding_window_shapes=(c, k, k),
+            strides=(c, s, s),
+            target=target,
+            baselines=0.0,
+            perturbations_per_eval=32,  # occluded copies run as one batch, not one forward each
         )
     return attr[0].sum(0).detach().cpu().numpy(), None
 
@@ -168,6 +181,8 @@ def system_maps(
     method: str = "gradcam",
     feature_names: dict[str, tuple[str, ...]] | None = None,
     pose_inputs: tuple[str, ...] = ("pose", "skeleton"),
+    only: tuple[str, ...] | None = None,
+    ig_tolerance: float = 0.01,
 ) -> dict[str, InputMap]:
     """Attribution of every present input of a one-sample ``batch`` to the fused ``target`` logit.
 
@@ -176,13 +191,14 @@ def system_maps(
     time); every other float input gets Integrated Gradients, summed to one value per named
     feature (or per joint for pose). Inputs whose ``<key>_mask`` is 0 are skipped, and so are the
     streams a system switches off (``off_modalities``: branches shipped untrained, which the fusion
-    never reads, so nothing can be attributed to them).
+    never reads, so nothing can be attributed to them). ``only`` limits it to those inputs;
+    ``ig_tolerance`` is IG's completeness goal for images (``inf``: one pass of ``IG_STEPS``, for overviews).
     """
     out: dict[str, InputMap] = {}
     names = feature_names or {}
     off = set(getattr(system, "off_modalities", ()))
     for key in system.modalities:
-        if key in off:
+        if key in off or (only is not None and key not in only):
             continue
         x = batch.get(key)
         if x is None or not x.is_floating_point() or x.shape[0] != 1:
@@ -195,7 +211,7 @@ def system_maps(
             rest = {k: t.expand(v.shape[0], *t.shape[1:]) for k, t in batch.items() if k != key}
             return system({**rest, key: v}).logits
 
-        spectrogram = type(system).__name__ == "LightweightStreaming" and key == "audio"
+        spectrogram = key in spectrogram_inputs(system)
         if type(system).__name__ == "LightweightStreaming" and key == "mouth":
             # The mouth crop only routes (open → audio-visual); no gradient reaches the fused
             # logits through a threshold, so explain the router's own "open" logit instead.
@@ -211,7 +227,7 @@ def system_maps(
                 how = "ig"
             kind = "spectrogram" if spectrogram else "image"
             try:
-                values, delta = image_map(forward, x, target, how, layer)
+                values, delta = image_map(forward, x, target, how, layer, ig_tolerance=ig_tolerance)
             except RuntimeError as exc:
                 if "not have been used in the graph" not in str(exc):
                     raise

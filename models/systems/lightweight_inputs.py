@@ -69,6 +69,16 @@ def spectrogram_image(
     return img[0].expand(3, size, size).contiguous()
 
 
+def spectrogram_columns(n_samples: int, audio_rate: int, size: int = SPEC_SIZE) -> np.ndarray:
+    """Seconds from the window's start at which each of the image's ``size`` columns is centred: the
+    STFT frames (centres k·hop + W/2) stretched to ``size`` columns (bilinear, align_corners=False),
+    so a saliency map can be laid on the clip's time axis exactly where its sound was."""
+    w, hop = stft_params(audio_rate)
+    n_frames = 1 + (max(int(n_samples), w) - w) // hop
+    pos = (np.arange(size) + 0.5) * n_frames / size - 0.5
+    return (pos * hop + w / 2) / audio_rate
+
+
 def face_tensor(crop: np.ndarray) -> torch.Tensor:
     """uint8 RGB (H, W, 3) or grey (H, W) → grey repeated over 3 channels, float (3, 96, 96) in [0, 1]."""
     a = np.asarray(crop)
