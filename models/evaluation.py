@@ -46,8 +46,12 @@ def _decode_all(paths: list[Any], modalities: tuple[str, ...], workers: int, job
     release the GIL); videos go through perception for the model's modalities only (cached)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from affectscope.models.inference import signals_for_file
+    from affectscope.models.inference import image_signals_many, signals_for_file
+    from affectscope.models.training.datasets import kind_of
 
+    if paths and all(kind_of(p) == "image" for p in paths):  # face images: batched expressions
+        job.progress(0, len(paths), "decoding")
+        return image_signals_many(paths)
     if workers <= 1 or len(paths) < 2:
         return [signals_for_file(p, modalities) for p in paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -167,10 +167,14 @@ def signals_for_file(path: str | Path, modalities: tuple[str, ...], job: Job | N
     return _image_signals(p)
 
 
-def _image_signals(path: Path) -> ClipSignals:
-    """A face image (e.g. FER-2013) as a one-frame clip: the whole image is the face."""
+def _image_signals(path: Path, probs: np.ndarray | None = None, expressions: bool = True) -> ClipSignals:
+    """A face image (e.g. FER-2013) as a one-frame clip: the whole image is the face. ``probs``: its
+    expression probabilities when the caller classified many images in one batch; without
+    ``expressions`` the expression tracks are left out (for a model that does not read them)."""
     import cv2
 
+    from affectscope.models.extractors.expression import classify_faces, face_features22
+    from affectscope.models.signals import FaceObservation
     from affectscope.models.training.loaders import load_face_image
 
     grey = load_face_image(path)
@@ -182,15 +186,31 @@ def _image_signals(path: Path) -> ClipSignals:
         "face_count": Track(t, np.ones(1, np.float32)),
     }
     h, w = grey.shape
-    # Perception classifies every face it finds; systems reading expressions (seeds 000–002) need it.
-    from affectscope.models.extractors.expression import classify_faces, face_features22
-    from affectscope.models.signals import FaceObservation
-
-    probs = classify_faces(tracks["face_crop64"].values)[0]
-    tracks["expression_mean"] = Track(t, probs[None])
-    tracks["face_features22"] = Track(t, face_features22([probs])[None])
-    face = FaceObservation(0, (0.0, 0.0, float(w), float(h)), None, probs, None)
+    # Perception classifies every face it finds; systems reading expressions (seeds 000, 002) need it.
+    if expressions:
+        if probs is None:
+            probs = classify_faces(tracks["face_crop64"].values)[0]
+        tracks["expression_mean"] = Track(t, probs[None])
+        tracks["face_features22"] = Track(t, face_features22([probs])[None])
+    face = FaceObservation(0, (0.0, 0.0, float(w), float(h)), None, probs if expressions else None, None)
     return ClipSignals(path.name, 1.0, w, h, t, [[face]], tracks)
+
+
+def image_signals_many(paths: list[Path], expressions: bool = True, chunk: int = 256) -> list[ClipSignals]:
+    """``_image_signals`` for many face images, their expressions classified in batches of ``chunk``
+    (one network call per image was most of the time of evaluating over FER-2013); without
+    ``expressions`` (a model that does not read them) the images are not classified at all."""
+    import cv2
+
+    from affectscope.models.extractors.expression import classify_faces
+    from affectscope.models.training.loaders import load_face_image
+
+    if not expressions:
+        return [_image_signals(Path(p), expressions=False) for p in paths]
+    crops = [cv2.resize(load_face_image(p), (64, 64), interpolation=cv2.INTER_LINEAR) for p in paths]
+    probs = [classify_faces(np.stack(crops[i : i + chunk])) for i in range(0, len(crops), chunk)]
+    flat = np.concatenate(probs) if probs else np.zeros((0, 7), np.float32)
+    return [_image_signals(Path(p), flat[i]) for i, p in enumerate(paths)]
 
 
 def window_starts(duration: float, window: float, hop: float) -> np.ndarray:
@@ -216,7 +236,7 @@ def analyse_signals(
     """Run a loaded system over prepared signals (see ``analyse_clip``); ``gate`` keeps windows
     without speech or any other modality out of the clip decision (``clip_gate``)."""
     from affectscope.models.clip_gate import other_modalities_present, window_votes
-    from affectscope.models.systems.base import EmotionSystem, collate
+    from affectscope.models.systems.base import EmotionSystem
 
     if not isinstance(model, EmotionSystem):
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
@@ -230,7 +250,7 @@ def analyse_signals(
     for b0 in range(0, len(starts), batch_size):
         job.check()
         chunk = starts[b0 : b0 + batch_size]
-        batch = collate([model.batch_from_signals(signals, float(t), float(t) + win) for t in chunk])
+        batch = model.batch_from_windows([(signals, float(t), float(t) + win) for t in chunk])
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
@@ -310,7 +330,7 @@ def analyse_many(
     Windows of all clips are batched together (evaluation over a folder of short files), so the
     networks see full batches instead of one file's few windows.
     """
-    from affectscope.models.systems.base import EmotionSystem, collate
+    from affectscope.models.systems.base import EmotionSystem
 
     if not isinstance(model, EmotionSystem):
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
@@ -329,7 +349,7 @@ def analyse_many(
     for b0 in range(0, len(items), batch_size):
         job.check()
         chunk = items[b0 : b0 + batch_size]
-        batch = collate([model.batch_from_signals(signals[i], t, t + win) for i, t in chunk])
+        batch = model.batch_from_windows([(signals[i], t, t + win) for i, t in chunk])
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
