@@ -46,8 +46,12 @@ def _decode_all(paths: list[Any], modalities: tuple[str, ...], workers: int, job
     release the GIL); videos go through perception for the model's modalities only (cached)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from affectscope.models.inference import signals_for_file
+    from affectscope.models.inference import image_signals_many, signals_for_file
+    from affectscope.models.training.datasets import kind_of
 
+    if paths and all(kind_of(p) == "image" for p in paths):  # face images: batched expressions
+        job.progress(0, len(paths), "decoding")
+        return image_signals_many(paths)
     if workers <= 1 or len(paths) < 2:
         return [signals_for_file(p, modalities) for p in paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -71,6 +75,7 @@ def evaluate_manifest(
     fast: bool = True,
     workers: int = 2,
     batch_size: int = 64,
+    gate: bool = True,
 ) -> dict[str, Any]:
     """Run a registered model over a ``path,label`` manifest and report the metrics above.
 
@@ -79,7 +84,9 @@ def evaluate_manifest(
     get 64×64 grey faces. Predictions in another label set than ``label_set`` are marginalised onto
     it. ``protocol="paper"`` keeps the seed 004 paper's test (happy / neutral+calm / angry+sad,
     balanced per actor). ``fast`` decodes on ``workers`` threads and batches windows across files;
-    ``fast=False`` is the file-by-file path (kept as the benchmark baseline).
+    ``fast=False`` is the file-by-file path (kept as the benchmark baseline). ``gate`` (default):
+    windows without speech (or any other modality) do not vote in either decision (``clip_gate``:
+    the silero-vad track of videos, an energy gate on bare audio files).
     """
     import torch
 
@@ -107,15 +114,15 @@ def evaluate_manifest(
         for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
             chunk = samples[c0 : c0 + 256]
             sigs = _decode_all([s.path for s in chunk], mods, workers, job)
-            for f, clip in analyse_many(spec, model, sigs, job, batch_size):
-                p = f.mean(axis=0) if decision == "mean" else clip
+            for _, p in analyse_many(spec, model, sigs, job, batch_size, gate, decision == "mean"):
                 probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
     elif isinstance(model, EmotionSystem):
         for i, s in enumerate(samples):
             job.check()
             sig = signals_for_file(s.path, tuple(spec.modalities))
-            a = analyse_signals(spec, model, sig)
-            p = a.fused.mean(axis=0) if decision == "mean" else a.clip_probs
+            a = analyse_signals(spec, model, sig, gate=gate)
+            voting = a.fused[a.votes] if a.votes is not None else a.fused
+            p = voting.mean(axis=0) if decision == "mean" else a.clip_probs
             probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
             job.progress(i + 1, len(samples), f"evaluate {model_name}: {s.path.name}")
     elif fast:
@@ -138,6 +145,7 @@ def evaluate_manifest(
         "label_set": label_set,
         "protocol": protocol,
         "decision": decision,
+        "gate": "speech" if gate else "none",
         "skipped_rows": skipped,
         "protocol_dropped": n_rows - len(samples),
         **report,

@@ -64,6 +64,7 @@ class Analysis:
     accumulated: np.ndarray | None = None  # (T, C) EWMA of fused (seed 004)
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
+    votes: np.ndarray | None = None  # (T,) bool: windows the clip decision used (clip_gate)
 
     def to_json(self, hidden: bool = False) -> dict[str, Any]:
         def rows(a: np.ndarray) -> list[list[float]]:
@@ -82,6 +83,8 @@ class Analysis:
             "whole_clip": {
                 "probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
                 "label": self.clip_label,
+                # Windows that voted (speech, or another modality present); all of them when ungated.
+                "voting_windows": int(np.sum(self.votes)) if self.votes is not None else len(self.times),
             },
         }
         if hidden:
@@ -164,10 +167,14 @@ def signals_for_file(path: str | Path, modalities: tuple[str, ...], job: Job | N
     return _image_signals(p)
 
 
-def _image_signals(path: Path) -> ClipSignals:
-    """A face image (e.g. FER-2013) as a one-frame clip: the whole image is the face."""
+def _image_signals(path: Path, probs: np.ndarray | None = None, expressions: bool = True) -> ClipSignals:
+    """A face image (e.g. FER-2013) as a one-frame clip: the whole image is the face. ``probs``: its
+    expression probabilities when the caller classified many images in one batch; without
+    ``expressions`` the expression tracks are left out (for a model that does not read them)."""
     import cv2
 
+    from affectscope.models.extractors.expression import classify_faces, face_features22
+    from affectscope.models.signals import FaceObservation
     from affectscope.models.training.loaders import load_face_image
 
     grey = load_face_image(path)
@@ -179,15 +186,31 @@ def _image_signals(path: Path) -> ClipSignals:
         "face_count": Track(t, np.ones(1, np.float32)),
     }
     h, w = grey.shape
-    # Perception classifies every face it finds; systems reading expressions (seeds 000–002) need it.
-    from affectscope.models.extractors.expression import classify_faces, face_features22
-    from affectscope.models.signals import FaceObservation
-
-    probs = classify_faces(tracks["face_crop64"].values)[0]
-    tracks["expression_mean"] = Track(t, probs[None])
-    tracks["face_features22"] = Track(t, face_features22([probs])[None])
-    face = FaceObservation(0, (0.0, 0.0, float(w), float(h)), None, probs, None)
+    # Perception classifies every face it finds; systems reading expressions (seeds 000, 002) need it.
+    if expressions:
+        if probs is None:
+            probs = classify_faces(tracks["face_crop64"].values)[0]
+        tracks["expression_mean"] = Track(t, probs[None])
+        tracks["face_features22"] = Track(t, face_features22([probs])[None])
+    face = FaceObservation(0, (0.0, 0.0, float(w), float(h)), None, probs if expressions else None, None)
     return ClipSignals(path.name, 1.0, w, h, t, [[face]], tracks)
+
+
+def image_signals_many(paths: list[Path], expressions: bool = True, chunk: int = 256) -> list[ClipSignals]:
+    """``_image_signals`` for many face images, their expressions classified in batches of ``chunk``
+    (one network call per image was most of the time of evaluating over FER-2013); without
+    ``expressions`` (a model that does not read them) the images are not classified at all."""
+    import cv2
+
+    from affectscope.models.extractors.expression import classify_faces
+    from affectscope.models.training.loaders import load_face_image
+
+    if not expressions:
+        return [_image_signals(Path(p), expressions=False) for p in paths]
+    crops = [cv2.resize(load_face_image(p), (64, 64), interpolation=cv2.INTER_LINEAR) for p in paths]
+    probs = [classify_faces(np.stack(crops[i : i + chunk])) for i in range(0, len(crops), chunk)]
+    flat = np.concatenate(probs) if probs else np.zeros((0, 7), np.float32)
+    return [_image_signals(Path(p), flat[i]) for i, p in enumerate(paths)]
 
 
 def window_starts(duration: float, window: float, hop: float) -> np.ndarray:
@@ -208,9 +231,12 @@ def analyse_signals(
     job: Job | None = None,
     batch_size: int = 8,
     weights: str | None = None,
+    gate: bool = True,
 ) -> Analysis:
-    """Run a loaded system over prepared signals (see ``analyse_clip``)."""
-    from affectscope.models.systems.base import EmotionSystem, collate
+    """Run a loaded system over prepared signals (see ``analyse_clip``); ``gate`` keeps windows
+    without speech or any other modality out of the clip decision (``clip_gate``)."""
+    from affectscope.models.clip_gate import other_modalities_present, window_votes
+    from affectscope.models.systems.base import EmotionSystem
 
     if not isinstance(model, EmotionSystem):
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
@@ -219,12 +245,13 @@ def analyse_signals(
     if getattr(model, "whole_clip", False):  # T steps over the whole video (seed 002)
         win = hop = max(float(signals.duration), 1e-3)
     starts = window_starts(max(signals.duration, 1e-3), win, hop)
-    fused, hidden, per_mod = [], {}, {}
+    fused, hidden, per_mod, others = [], {}, {}, []
     dev = device()
     for b0 in range(0, len(starts), batch_size):
         job.check()
         chunk = starts[b0 : b0 + batch_size]
-        batch = collate([model.batch_from_signals(signals, float(t), float(t) + win) for t in chunk])
+        batch = model.batch_from_windows([(signals, float(t), float(t) + win) for t in chunk])
+        others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
         fused.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
@@ -234,7 +261,8 @@ def analyse_signals(
             hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
     f = np.concatenate(fused)
-    clip, accumulated = clip_decision(model, f)
+    votes = window_votes(signals, starts, win, np.concatenate(others)) if gate else None
+    clip, accumulated = clip_decision(model, f, votes)
     labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
     return Analysis(
         model=spec.name,
@@ -248,18 +276,38 @@ def analyse_signals(
         accumulated=accumulated,
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
+        votes=votes,
     )
 
 
-def clip_decision(model: torch.nn.Module, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def clip_decision(
+    model: torch.nn.Module | None, fused: np.ndarray, votes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """(clip probabilities, EWMA timeline or None): the EWMA's last value for systems that accumulate
-    evidence (seed 004, from y0 = 0 as eq. 1), else the mean over windows."""
+    evidence (seed 004, from y0 = 0 as eq. 1), else the mean over windows.
+
+    ``votes`` (bool per window, ``clip_gate.window_votes``) keeps windows without speech (and without
+    any other modality) out of the decision: the mean is over voting windows, and the EWMA holds its
+    value through a window that does not vote (the timeline keeps one value per window)."""
+    if votes is not None:
+        votes = np.asarray(votes, bool)
+        if len(votes) != len(fused) or not votes.any():
+            votes = None
     alpha = getattr(model, "ewma_alpha", None)
     if alpha is None:
-        return fused.mean(axis=0), None
+        return (fused[votes] if votes is not None else fused).mean(axis=0), None
     from affectscope.models.systems.lightweight import ewma
 
-    acc = ewma(fused, float(alpha), y0=getattr(model, "ewma_y0", None))
+    if votes is None:
+        acc = ewma(fused, float(alpha), y0=getattr(model, "ewma_y0", None))
+    else:
+        run = ewma(fused[votes], float(alpha), y0=getattr(model, "ewma_y0", None))
+        # Before the first voting window the accumulator is still y0 (zeros, or the first vote).
+        y0 = getattr(model, "ewma_y0", None)
+        acc = np.empty_like(np.asarray(fused, dtype=np.float64))
+        acc[:] = np.asarray(y0, dtype=np.float64) if y0 is not None else run[0]
+        k = np.cumsum(votes) - 1
+        acc[k >= 0] = run[k[k >= 0]]
     # From y0 = 0 the accumulator sums to 1 - (1 - alpha)^T: renormalise (the argmax is eq. 1's).
     last = acc[-1] / max(float(acc[-1].sum()), 1e-12)
     return last, acc
@@ -271,13 +319,18 @@ def analyse_many(
     signals: list[ClipSignals],
     job: Job | None = None,
     batch_size: int = 64,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fused window probabilities (T, C), clip probabilities (C,)) for many clips at once.
+    gate: bool = True,
+    mean_decision: bool = False,
+    return_votes: bool = False,
+) -> list[tuple[np.ndarray, np.ndarray]] | list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(fused window probabilities (T, C), clip probabilities (C,)) for many clips at once
+    (``gate``: the clip decision reads only windows with speech or another modality, ``clip_gate``;
+    ``return_votes`` adds each clip's bool voting mask as a third element).
 
     Windows of all clips are batched together (evaluation over a folder of short files), so the
     networks see full batches instead of one file's few windows.
     """
-    from affectscope.models.systems.base import EmotionSystem, collate
+    from affectscope.models.systems.base import EmotionSystem
 
     if not isinstance(model, EmotionSystem):
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
@@ -288,22 +341,32 @@ def analyse_many(
         for i, sig in enumerate(signals)
         for t in window_starts(max(sig.duration, 1e-3), win, hop)
     ]
+    from affectscope.models.clip_gate import other_modalities_present, window_votes
+
     dev = device()
     probs: list[np.ndarray] = []
+    others: list[np.ndarray] = []
     for b0 in range(0, len(items), batch_size):
         job.check()
         chunk = items[b0 : b0 + batch_size]
-        batch = collate([model.batch_from_signals(signals[i], t, t + win) for i, t in chunk])
+        batch = model.batch_from_windows([(signals[i], t, t + win) for i, t in chunk])
+        others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
         probs.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(items)), len(items), f"{spec.name}: window {b0 + len(chunk)}")
     allp = np.concatenate(probs) if probs else np.zeros((0, len(spec.labels)))
     owner = np.array([i for i, _ in items], dtype=int)
+    starts_all = np.array([t for _, t in items])
+    other_all = np.concatenate(others) if others else np.zeros(0, bool)
     out_list = []
     for i in range(len(signals)):
-        f = allp[owner == i]
-        out_list.append((f, clip_decision(model, f)[0]))
+        mine = owner == i
+        f = allp[mine]
+        votes = window_votes(signals[i], starts_all[mine], win, other_all[mine])
+        # ``mean_decision``: the mean over (voting) windows instead of the system's own decision.
+        clip = clip_decision(None if mean_decision else model, f, votes if gate else None)[0]
+        out_list.append((f, clip, votes) if return_votes else (f, clip))
     return out_list
 
 

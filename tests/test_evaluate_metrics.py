@@ -90,3 +90,25 @@ def test_manifest_errors_are_actionable(tmp_path: Path) -> None:
     missing.write_text("clip_that_is_not_here.mp4,positive\n")
     with pytest.raises(ManifestError, match="file not found"):
         read_manifest(missing)
+
+
+def test_face_images_decoded_in_one_batch_equal_one_by_one(shared_data: Path, tmp_path: Path) -> None:
+    """Evaluation over face images classifies their expressions in one batch: the signals (crops,
+    expression probabilities, face features) equal those decoded image by image."""
+    from affectscope.models.inference import image_signals_many, signals_for_file
+
+    paths = [s.path for s in read_manifest(_fer_manifest(shared_data, tmp_path), "emotion7")[0]][:12]
+    batched = image_signals_many(paths)
+    assert len(batched) == len(paths)
+    for path, many in zip(paths, batched, strict=True):
+        one = signals_for_file(path, ("visual",))
+        assert one.tracks.keys() == many.tracks.keys()
+        for key, track in one.tracks.items():
+            np.testing.assert_allclose(many.tracks[key].values, track.values, atol=1e-5)
+        np.testing.assert_allclose(many.faces[0][0].expression, one.faces[0][0].expression, atol=1e-5)
+    # A model that reads no expressions (seed 004) gets the same crops without classifying them.
+    bare = image_signals_many(paths[:3], expressions=False)
+    assert "expression_mean" not in bare[0].tracks and bare[0].faces[0][0].expression is None
+    np.testing.assert_array_equal(
+        bare[0].tracks["face_crop96"].values, batched[0].tracks["face_crop96"].values
+    )

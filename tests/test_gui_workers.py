@@ -105,3 +105,24 @@ def test_a_job_cancelled_while_queued_never_runs(qtbot) -> None:
     qtbot.waitUntil(lambda: first.done and second.done, timeout=5000)
     assert second.was_cancelled and calls == []
     assert w.shutdown()
+
+
+def test_what_a_job_reports_after_shutdown_is_dropped(qtbot) -> None:
+    """A job that outlives its window's shutdown (it ignores cancel while in native code) must not
+    call back into the window's widgets, which are gone by then."""
+    w = Workers()
+    release, started = threading.Event(), threading.Event()
+
+    def stubborn(job: Job) -> str:
+        started.set()
+        release.wait(10)  # native work that cannot see the cancel
+        return "late"
+
+    got: list[object] = []
+    w.start(stubborn, on_finished=got.append, on_failed=got.append, on_cancelled=lambda: got.append("c"))
+    assert started.wait(10)
+    assert not w.shutdown(timeout_ms=50)  # it is still running
+    release.set()
+    assert w.pool.waitForDone(10000)
+    qtbot.wait(100)  # the queued "finished" is delivered now, and dropped
+    assert got == []

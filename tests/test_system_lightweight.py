@@ -173,3 +173,18 @@ def test_weights_round_trip_and_clear_errors(system: LightweightStreaming, tmp_p
     save_state(system.mouth, partial)
     with pytest.raises(WeightsError, match="missing keys"):
         load_state(other, partial)
+
+
+def test_batched_windows_equal_window_by_window(system: LightweightStreaming) -> None:
+    """``batch_from_windows`` (one STFT for many windows, the evaluation path) feeds the networks
+    exactly what ``batch_from_signals`` gives window by window: tail windows padded with silence,
+    windows of another clip, and windows without sound included."""
+    with_audio, silent = _signals(duration=2.6), _signals(with_audio=False)
+    windows = [(with_audio, t, t + 1.0) for t in (0.0, 0.25, 1.6, 2.0)] + [(silent, 0.0, 1.0)]
+    one_by_one = collate([system.batch_from_signals(s, t0, t1) for s, t0, t1 in windows])
+    batched = system.batch_from_windows(windows)
+    assert batched.keys() == one_by_one.keys()
+    for key in batched:
+        torch.testing.assert_close(batched[key], one_by_one[key], atol=1e-5, rtol=1e-5)
+    assert batched["audio_mask"].tolist() == [1.0, 1.0, 1.0, 1.0, 0.0]
+    assert float(batched["audio"][2:4].std()) > 0  # the padded tail windows still hold sound

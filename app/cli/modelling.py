@@ -61,6 +61,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="clip decision: the model's own (seed 004: EWMA from y0 = 0) or the mean over windows",
     )
     p.add_argument("--workers", type=int, default=2, help="decoding threads")
+    p.add_argument(
+        "--no-gate",
+        action="store_true",
+        help="let every window vote in the clip decision (default: only windows with speech, or with "
+        "another modality such as a face, vote)",
+    )
     p.add_argument("--file-by-file", action="store_true", help="the old per-file path (slow; a baseline)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
@@ -84,6 +90,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --recipe default-004: retrain only these networks (comma-separated: "
         "face,audio,mouth,fusion); "
         "the others keep --init's weights and card entries",
+    )
+    p.add_argument(
+        "--distill-face",
+        action="store_true",
+        help="with --recipe default-004 --parts face: distil the face CNN from the mini-Xception",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (recipes)")
     p.add_argument(
@@ -196,6 +207,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         decision=args.decision,
         fast=not args.file_by_file,
         workers=args.workers,
+        gate=not args.no_gate,
     )
     if args.json:
         _dump(report)
@@ -296,6 +308,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.epochs:
             opts["audio_epochs"] = args.epochs
         if args.recipe == "default-004":
+            if args.epochs:
+                opts["face_epochs"] = args.epochs
+            if args.distill_face:
+                opts["face_distill"] = True
             if args.parts:
                 opts["parts"] = tuple(p.strip() for p in args.parts.split(",") if p.strip())
             if args.init:

@@ -53,6 +53,9 @@ class JobHandle(QObject):
         self.result: Any = None
         self.error: BaseException | None = None
         self.was_cancelled = False
+        #: set when its owner shut down: whatever the thread still reports is dropped, so a late
+        #: result never reaches a window (or a panel's plot) that is already gone
+        self.abandoned = False
         self.relay = _Relay()
         self.relay.progress.connect(self._on_progress)
         self.relay.partial.connect(self._on_partial)
@@ -66,26 +69,36 @@ class JobHandle(QObject):
 
     @Slot(int, int, str)
     def _on_progress(self, done: int, total: int, message: str) -> None:
+        if self.abandoned:
+            return
         self.progress.emit(done, total, message)
 
     @Slot(object)
     def _on_partial(self, result: object) -> None:
+        if self.abandoned:
+            return
         self.partial.emit(result)
 
     @Slot(object)
     def _on_finished(self, result: object) -> None:
+        if self.abandoned:
+            return
         self.done, self.result = True, result
         self.finished.emit(result)
         self.ended.emit()
 
     @Slot(object)
     def _on_failed(self, error: object) -> None:
+        if self.abandoned:
+            return
         self.done, self.error = True, error  # type: ignore[assignment]
         self.failed.emit(error)
         self.ended.emit()
 
     @Slot()
     def _on_cancelled(self) -> None:
+        if self.abandoned:
+            return
         self.done, self.was_cancelled = True, True
         self.cancelled.emit()
         self.ended.emit()
@@ -181,7 +194,10 @@ class Workers(QObject):
             handle.cancel()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel every job and wait for the threads to finish (window close, test teardown)."""
+        """Cancel every job and wait for the threads to finish (window close, test teardown); what
+        the jobs still report afterwards is dropped (``JobHandle.abandoned``)."""
+        for handle in self.active:
+            handle.abandoned = True
         self.cancel_all()
         ok = self.pool.waitForDone(timeout_ms)
         self.pool.clear()

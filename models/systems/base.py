@@ -57,6 +57,9 @@ class EmotionSystem(nn.Module):
     #: one prediction covers the whole clip (seed 002: T steps spread over the whole video, §2.1);
     #: inference then uses a single window [0, duration) instead of sliding ``window_seconds``
     whole_clip: bool = False
+    #: reads perception's expression probabilities (``expression_mean``, ``face_features22``); face
+    #: images are then classified by the expression network while decoding (seeds 000 and 002)
+    reads_expressions: bool = False
 
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         """Tensors (batch of 1) for the window [t0, t1) of a clip.
@@ -65,6 +68,12 @@ class EmotionSystem(nn.Module):
         tensor of 0, never an exception, so a clip without audio still gets a prediction.
         """
         raise NotImplementedError
+
+    def batch_from_windows(self, windows: list[tuple[ClipSignals, float, float]]) -> Batch:
+        """One batch for many windows ``(signals, t0, t1)``: equal to collating
+        ``batch_from_signals`` of each; systems override it where a batched input transform is
+        much cheaper than one per window (seed 004's spectrograms)."""
+        return collate([self.batch_from_signals(s, t0, t1) for s, t0, t1 in windows])
 
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
         raise NotImplementedError

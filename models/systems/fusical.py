@@ -47,6 +47,7 @@ class FusicalSystem(EmotionSystem):
     """Seed 000: scene, pose, audio, laughter, face and caption branches + FC early fusion."""
 
     modalities = MODALITIES
+    reads_expressions = True
 
     def __init__(
         self,

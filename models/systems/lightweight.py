@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from affectscope.models.signals import ClipSignals, Track
-from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, collate
 from affectscope.models.systems.lightweight_inputs import (
     FACE_SIZE,
     MOUTH_SIZE,
@@ -35,6 +35,7 @@ from affectscope.models.systems.lightweight_inputs import (
     face_tensor,
     mouth_tensor,
     spectrogram_image,
+    spectrogram_images,
     stft_params,
 )
 from affectscope.models.systems.lightweight_nets import (
@@ -123,11 +124,30 @@ class LightweightStreaming(EmotionSystem):
 
     # -- inputs ---------------------------------------------------------------------------------
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
+        audio = self._audio(signals, t0, t1)
+        spec = None if audio is None else spectrogram_image(audio, signals.audio_rate, self.spectrogram_size)
+        return self._window_batch(signals, t0, t1, spec)
+
+    def batch_from_windows(self, windows: list[tuple[ClipSignals, float, float]]) -> Batch:
+        """Spectrograms of all windows in one batched STFT per (rate, length) group."""
+        audios = [self._audio(s, t0, t1) for s, t0, t1 in windows]
+        specs: list[torch.Tensor | None] = [None] * len(windows)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, a in enumerate(audios):
+            if a is not None:
+                groups.setdefault((windows[i][0].audio_rate, len(a)), []).append(i)
+        for (rate, _), idx in groups.items():
+            imgs = spectrogram_images(
+                torch.from_numpy(np.stack([audios[i] for i in idx])), rate, self.spectrogram_size
+            )
+            for j, i in enumerate(idx):
+                specs[i] = imgs[j]
+        return collate([self._window_batch(s, t0, t1, specs[i]) for i, (s, t0, t1) in enumerate(windows)])
+
+    def _window_batch(self, signals: ClipSignals, t0: float, t1: float, spec: torch.Tensor | None) -> Batch:
         face = _nearest_in(signals.track(FACE_TRACK), t0, t1)
         mouth = _nearest_in(signals.track(MOUTH_TRACK), t0, t1)
-        audio = self._audio(signals, t0, t1)
         size = self.spectrogram_size
-        spec = None if audio is None else spectrogram_image(audio, signals.audio_rate, size)
         return {
             "face": (face_tensor(face) if face is not None else torch.zeros(3, FACE_SIZE, FACE_SIZE))[None],
             "face_mask": torch.tensor([float(face is not None)]),

@@ -48,11 +48,12 @@ def _hann(w: int) -> torch.Tensor:
 
 
 def spectrogram_db(audio: np.ndarray | torch.Tensor, audio_rate: int) -> torch.Tensor:
-    """|STFT| in dB, (freq, time), Hann window, DFT size W (eq. 4)."""
+    """|STFT| in dB, (freq, time), Hann window, DFT size W (eq. 4); a (B, N) batch of equal-length
+    signals gives (B, freq, time)."""
     x = torch.as_tensor(np.asarray(audio, dtype=np.float32))
     w, hop = stft_params(audio_rate)
-    if x.numel() < w:
-        x = F.pad(x, (0, w - x.numel()))
+    if x.shape[-1] < w:
+        x = F.pad(x, (0, w - x.shape[-1]))
     spec = torch.stft(
         x, n_fft=w, hop_length=hop, win_length=w, window=_hann(w), center=False, return_complex=True
     )
@@ -63,10 +64,19 @@ def spectrogram_image(
     audio: np.ndarray | torch.Tensor, audio_rate: int, size: int = SPEC_SIZE
 ) -> torch.Tensor:
     """The audio CNN's input: (3, size, size) in [0, 1], low frequencies at the bottom."""
-    db = spectrogram_db(audio, audio_rate)
-    db = torch.clamp(db - db.max(), min=-TOP_DB) / TOP_DB + 1.0
-    img = F.interpolate(db.flip(0)[None, None], size=(size, size), mode="bilinear", align_corners=False)
-    return img[0].expand(3, size, size).contiguous()
+    return spectrogram_images(torch.as_tensor(np.asarray(audio, dtype=np.float32))[None], audio_rate, size)[0]
+
+
+def spectrogram_images(audio: torch.Tensor, audio_rate: int, size: int = SPEC_SIZE) -> torch.Tensor:
+    """``spectrogram_image`` of a (B, N) batch of equal-length signals at once: (B, 3, size, size).
+
+    One STFT and one resize for the batch instead of B small ones: per-call overhead (and thread
+    synchronisation on a busy 2-core machine) dominated evaluation when done window by window.
+    """
+    db = spectrogram_db(audio, audio_rate)  # (B, F, T)
+    db = torch.clamp(db - db.amax(dim=(-2, -1), keepdim=True), min=-TOP_DB) / TOP_DB + 1.0
+    img = F.interpolate(db.flip(-2)[:, None], size=(size, size), mode="bilinear", align_corners=False)
+    return img.expand(-1, 3, size, size).contiguous()
 
 
 def spectrogram_columns(n_samples: int, audio_rate: int, size: int = SPEC_SIZE) -> np.ndarray:

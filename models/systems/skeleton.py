@@ -92,6 +92,7 @@ class SkeletonFusionSystem(EmotionSystem):
     """Seed 002: three streams → NeXtVLAD each → concatenation → SE gating → MLP."""
 
     modalities = MODALITIES
+    reads_expressions = True
 
     def __init__(
         self,
