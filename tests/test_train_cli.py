@@ -56,6 +56,23 @@ def test_train_recipe_through_the_cli(
     assert main(["train", "fer-mini-xception", "--recipe", "ravdess-audio-004", "-o", str(out)]) == 2
     assert "trains lightweight-streaming" in capsys.readouterr().err
 
+    # Several seeds: one weights file per seed, and mean ± sd (sample sd) of each metric over them.
+    from affectscope.models.weights import read_card
+
+    many = tmp_path / "many.safetensors"
+    assert main([*args, "--seeds", "0,1", "-o", str(many), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["seeds"] == [0, 1] and Path(doc["summary"]) == tmp_path / "many.seeds.json"
+    cards = [read_card(Path(w)) for w in doc["weights"]]
+    assert [Path(w).name for w in doc["weights"]] == ["many-seed0.safetensors", "many-seed1.safetensors"]
+    uars = [c["metrics"]["audio_ravdess_17_20_uar"] for c in cards]
+    row = doc["metrics"]["audio_ravdess_17_20_uar"]
+    assert row["mean"] == pytest.approx(sum(uars) / 2) and row["sd"] == pytest.approx(
+        abs(uars[0] - uars[1]) / 2**0.5
+    )
+    assert json.loads(Path(doc["summary"]).read_text())["metrics"] == doc["metrics"]
+    assert main([*args, "--seeds", "zero", "-o", str(many)]) == 2
+
 
 @pytest.mark.slow
 def test_train_manifest_and_project_through_the_cli(

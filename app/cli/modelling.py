@@ -98,6 +98,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (recipes)")
     p.add_argument(
+        "--seeds",
+        help="with a seed 004 recipe: run it once per seed (e.g. 0,1,2), weights NAME-seedN.safetensors, "
+        "and write mean ± sd of every metric to NAME.seeds.json",
+    )
+    p.add_argument(
         "--data", help="shared data folder for recipes (default ../shared/data or $AFFECTSCOPE_SHARED_DATA)"
     )
     p.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
@@ -318,6 +323,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 opts["base"] = Path(args.init)
         elif args.init:
             opts["base"] = Path(args.init)
+        if args.seeds:
+            return _train_seeds(args, out, data, job, opts)
         card = run_recipe(args.recipe, out, data, job, **opts)
     else:
         from affectscope.models.training.datasets import Sample, map_label, read_manifest, speaker_of
@@ -367,6 +374,31 @@ def cmd_train(args: argparse.Namespace) -> int:
         _dump({"weights": str(out), "card": card})
     else:
         print(f"wrote {out} (+ model card); metrics: {json.dumps(card.get('metrics', {}))}")
+    return 0
+
+
+def _train_seeds(args: argparse.Namespace, out: Path, data: Path, job: Any, opts: dict[str, Any]) -> int:
+    """``train --recipe R --seeds 0,1,2``: one run per seed, then mean ± sd of their metrics."""
+    from affectscope.models.training.recipes import run_recipe
+    from affectscope.models.training.seed_runs import format_seeds, seed_path, summarise_seeds
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ModellingError(f"--seeds takes comma-separated integers, not {args.seeds!r}") from None
+    if not seeds:
+        raise ModellingError("--seeds needs at least one seed")
+    cards, paths = [], []
+    for seed in seeds:
+        paths.append(seed_path(out, seed))
+        cards.append(run_recipe(args.recipe, paths[-1], data, job, **{**opts, "seed": seed}))
+    summary = {"recipe": args.recipe, **summarise_seeds(seeds, cards), "weights": [str(p) for p in paths]}
+    where = out.with_suffix(".seeds.json")
+    where.write_text(json.dumps(summary, indent=1))
+    if args.json:
+        _dump({"summary": str(where), **summary})
+    else:
+        print(f"wrote {len(paths)} weights and {where}\n" + format_seeds(summary))
     return 0
 
 
