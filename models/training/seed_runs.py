@@ -2,7 +2,7 @@
 
 A recipe run's card holds scalar ``metrics`` (UAR, accuracy, macro-F1, cross-corpus UARs…) and its
 collapse guard. Across seeds the summary gives, per metric, every seed's value, the mean and the
-sample standard deviation (ddof = 1, the spread a reader expects next to "mean ± sd"), and which
+sample standard deviation (``analysis.metrics.seed_summary``), and which
 seeds tripped the collapse guard, so a good mean cannot hide a collapsed run.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from affectscope.analysis.metrics import seed_summary
 
 
 def seed_path(out: Path, seed: int) -> Path:
@@ -25,14 +25,7 @@ def summarise_seeds(seeds: Sequence[int], cards: Sequence[dict[str, Any]]) -> di
     if len(seeds) != len(cards) or not cards:
         raise ValueError("one card per seed is needed")
     keys = [k for k, v in cards[0].get("metrics", {}).items() if isinstance(v, int | float)]
-    metrics: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        values = np.array([float(c["metrics"][key]) for c in cards])
-        metrics[key] = {
-            "values": values.round(6).tolist(),
-            "mean": float(values.mean()),
-            "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-        }
+    metrics = {key: seed_summary([float(c["metrics"][key]) for c in cards]) for key in keys}
     collapsed = [
         int(s)
         for s, c in zip(seeds, cards, strict=True)
@@ -42,9 +35,8 @@ def summarise_seeds(seeds: Sequence[int], cards: Sequence[dict[str, Any]]) -> di
 
 
 def format_seeds(summary: dict[str, Any]) -> str:
-    """One line per metric: ``uar 0.465 ± 0.012 (n = 3 seeds)``, then the collapsed seeds."""
-    n = len(summary["seeds"])
-    lines = [f"{k}: {m['mean']:.3f} ± {m['sd']:.3f} (n = {n} seeds)" for k, m in summary["metrics"].items()]
+    """One line per metric: ``uar: 0.465 ± 0.012 (n = 3)``, then the collapsed seeds."""
+    lines = [f"{k}: {m['text']}" for k, m in summary["metrics"].items()]
     if summary["collapsed_seeds"]:
         lines.append(f"collapse guard fired for seeds {summary['collapsed_seeds']}")
     return "\n".join(lines)
