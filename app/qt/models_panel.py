@@ -150,7 +150,7 @@ def run_prediction(
     if signals is not None:
         stage1.progress(1, 1, "reused the clip's cached analysis")
     else:
-        signals = signals_for_file(path, tuple(spec.modalities), job=stage1)
+        signals = signals_for_file(path, tuple(spec.modalities), job=stage1, rate_hz=rate_hz)
     stage2 = StagedJob(job, 2, 2, "running model", floor)
     analysis = analyse_clip(path, model_name, weights, stage2, signals, allow_untrained=True)
     reasons = modality_reasons(signals, list(analysis.per_modality))
