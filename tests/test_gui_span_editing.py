@@ -5,11 +5,13 @@ row."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from affectscope.app.cli.main import main
 from affectscope.app.qt.help_dialog import key_rows
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services.commands import clip_history
@@ -79,7 +81,7 @@ def _mark_span(window: MainWindow, qtbot, t0: float, t1: float, key: Qt.Key) -> 
         qtbot.keyClick(window, key)
 
 
-def test_select_drag_relabel_delete_and_undo(window: MainWindow, qtbot) -> None:
+def test_select_drag_relabel_delete_and_undo(window: MainWindow, qtbot, capsys) -> None:  # noqa: ANN001
     panel = window.labelling
     folder = Path(panel.project.folder)
     _mark_span(window, qtbot, 0.4, 1.2, Qt.Key.Key_1)
@@ -139,6 +141,13 @@ def test_select_drag_relabel_delete_and_undo(window: MainWindow, qtbot) -> None:
     assert edits[0].replaces_id == first.id and (edits[0].previous_start, edits[0].previous_end) == (0.4, 1.2)
     assert all(r.created_at is not None for r in rows) and [r.action for r in rows].count("undo") == 3
     assert "moved span “positive” 0.400–1.200 s → " in panel.history.list.item(rows.index(edits[0])).text()
+    # The command line's history names the edits too.
+    capsys.readouterr()
+    assert main(["history", "a.mp4", "--project", str(folder), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [(r["edit"], r["replaces_id"]) for r in doc if r["edit"]] == [
+        (e.edit, e.replaces_id) for e in reversed(edits)
+    ]
 
 
 def test_keyboard_edges_menu_and_help(window: MainWindow, qtbot) -> None:
