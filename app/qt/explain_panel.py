@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.model_runs import perception_settings
 from affectscope.app.qt.models_panel import ProbabilityBars
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ KIND_COLOURS = {"shapley": QColor("#42a5f5"), "leave_one_out": QColor("#ffa726")
 
 
 def build_explainer(
-    path: str, model_name: str, weights: str | None, job: Any = None, rate_hz: float = 10.0
+    path: str,
+    model_name: str,
+    weights: str | None,
+    job: Any = None,
+    rate_hz: float = 10.0,
+    more_faces: bool = False,
 ) -> tuple[Any, Any]:
     """Worker job: the clip's explainer (cached signals at the Perception tab's rate, as Run model used
     → window inputs → subset table) and the whole-clip bars."""
@@ -46,7 +52,9 @@ def build_explainer(
     from affectscope.models.inference import signals_for_file
     from affectscope.models.registry import get
 
-    signals = signals_for_file(path, tuple(get(model_name).modalities), job=job, rate_hz=rate_hz)
+    signals = signals_for_file(
+        path, tuple(get(model_name).modalities), job=job, rate_hz=rate_hz, more_faces=more_faces
+    )
     explainer = ClipExplainer(model_name, signals, weights, allow_untrained=True)
     explainer.table(job)
     return explainer, explainer.explain(None, maps=False)
@@ -249,7 +257,7 @@ class ExplainPanel(QWidget):
         self.workers.start(
             build_explainer,
             (path, model_name, weights),
-            {"rate_hz": float(getattr(getattr(self.window_, "perception", None), "rate_hz", 10.0))},
+            perception_settings(self.window_),
             title=f"Explaining {model_name}",
             on_finished=self._on_built,
             on_failed=self._on_failed,
