@@ -194,8 +194,12 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.expression_mode.clear()
         self.expression_mode.addItems(["mean", "min", "max"])
         if signals is not None:
+            faces = [f"face {i}" for i in self.lanes.face_track_ids(signals)]
+            if self.lanes.expression_mode not in ("mean", "min", "max", *faces):
+                self.lanes.expression_mode = "mean"  # the face followed before is not in this analysis
             self.lanes.show(signals)
-            self.expression_mode.addItems([f"face {i}" for i in self.lanes.face_track_ids()])
+            self.expression_mode.addItems(faces)
+            self.expression_mode.setCurrentText(self.lanes.expression_mode)  # the combo says what is drawn
             reasons = sorted({f"{name}: {t.reason}" for name, t in signals.tracks.items() if t.reason})
             if signals.undecodable_frames:
                 reasons.insert(0, f"{signals.undecodable_frames} frames undecodable (damaged data): gaps")
@@ -250,6 +254,8 @@ def install_perception(window) -> PerceptionPanel:
         panel.rate_box.currentIndexChanged.connect(
             lambda _i: setattr(settings, "analysis_rate_hz", float(panel.rate_hz))
         )
+        panel.more_faces_box.setChecked(bool(settings.more_faces))
+        panel.more_faces_box.toggled.connect(lambda on: setattr(settings, "more_faces", bool(on)))
     window.current_clip_changed.connect(panel.set_clip)
     window.clip_failed.connect(panel.clear_clip)
     action = QAction("&Analyse clip", window)
