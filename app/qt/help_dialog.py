@@ -45,7 +45,7 @@ DESCRIPTIONS = {
     "]": "selected span: end at the playhead",
     "Del": "delete the selected span",
     "Backspace": "delete the selected span",
-    "Ctrl+Z": "undo your newest label",
+    "Ctrl+Z": "undo your newest label or span edit",
     "Ctrl+Shift+Z": "redo",
     "F1": "this keyboard sheet",
     "?": "this keyboard sheet",
