@@ -252,6 +252,15 @@ def _seconds(span_ms: tuple[int, int] | None) -> tuple[float | None, float | Non
 
 def _act_on(session: Session, target: Label, action: str, who: Annotator) -> LabelChange:
     _lock_clip(session, target.clip_id)
+    if action == ACTION_REDO and target.replaces_id is not None:
+        # A span edit redone must replace the span it replaced; if someone changed that span meanwhile,
+        # redoing would show two spans where there was one.
+        old = session.get(Label, target.replaces_id)
+        if _current_value(session, old.clip_id, old.label_set, (old.start_ms, old.end_ms)) is not old:
+            raise LabelError(
+                f"the span {old.start_ms / 1000:.3f}–{old.end_ms / 1000:.3f} s was changed by someone "
+                "else after your undo: your edit cannot be redone"
+            )
     span_ms = None if target.start_ms is None else (target.start_ms, target.end_ms)
     before = _current_value(session, target.clip_id, target.label_set, span_ms)
     row = Label(

@@ -128,6 +128,18 @@ def test_edit_by_another_annotator_and_stale_edits(db) -> None:  # noqa: ANN001
         with unit_of_work(db) as s:
             whole = label_rows.current_label(s, clip, "sentiment3").id
         SpanEditCommand(db, whole, "ann", delete=True).do()
+    # Ann undoes her own move; Bob moves the span meanwhile; Ann's redo would make two spans: refused.
+    ann_move = SpanEditCommand(db, ann_span, "ann", end=1.5)
+    ann_move.do()
+    ann_move.undo()
+    SpanEditCommand(db, ann_span, "bob", end=2.0).do()
+    with pytest.raises(LabelError, match="changed by someone else"):
+        AnnotatorHistory(db, "ann").redo()
+    assert _spans(db, clip) == [("fear", 0.5, 2.0, "bob")]
+    AnnotatorHistory(db, "bob").undo()
+    ann_move.redo()  # the span is as Ann left it again: her redo applies
+    assert _spans(db, clip) == [("fear", 0.5, 1.5, "ann")]
+    AnnotatorHistory(db, "ann").undo()
     # Labelling the deleted span's exact bounds again starts a fresh span there.
     SpanEditCommand(db, ann_span, "ann", delete=True).do()
     assert _spans(db, clip) == []
