@@ -50,6 +50,10 @@ def test_more_faces_in_the_group_clip_and_the_expression_lane_follows_one(
             want = per_face_expression(signals, int(name.split()[1]))
             assert np.allclose(lane.curves[3].getData()[1], want[:, 3], equal_nan=True)
         assert panel.lanes.expression_mode == faces[1]
+        boxes = [o for o in panel.overlays if o.name == "Face boxes"][0]
+        assert boxes.followed == int(faces[1].split()[1])  # the frame marks the face the lane follows
+        panel.expression_mode.setCurrentText("mean")
+        assert boxes.followed is None
     finally:
         window.workers.cancel_all()
         window.shutdown()

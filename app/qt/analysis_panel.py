@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.job_panel import OneJobPanel
-from affectscope.app.qt.overlays import SignalsOverlay, perception_overlays
+from affectscope.app.qt.overlays import FaceBoxOverlay, SignalsOverlay, perception_overlays
 from affectscope.app.qt.perception_lanes import PerceptionLanes
 from affectscope.models.signals import ClipSignals
 
@@ -200,6 +200,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
             self.lanes.show(signals)
             self.expression_mode.addItems(faces)
             self.expression_mode.setCurrentText(self.lanes.expression_mode)  # the combo says what is drawn
+            self._follow(self.lanes.expression_mode)
             reasons = sorted({f"{name}: {t.reason}" for name, t in signals.tracks.items() if t.reason})
             if signals.undecodable_frames:
                 reasons.insert(0, f"{signals.undecodable_frames} frames undecodable (damaged data): gaps")
@@ -241,6 +242,15 @@ class PerceptionPanel(OneJobPanel, QWidget):
     def _on_expression_mode(self, mode: str) -> None:
         if mode:
             self.lanes.set_expression_mode(mode)
+            self._follow(mode)
+
+    def _follow(self, mode: str) -> None:
+        """The face box of the face the Expression lane follows is marked on the frame."""
+        followed = int(mode.split()[1]) if mode.startswith("face ") else None
+        for overlay in self.overlays:
+            if isinstance(overlay, FaceBoxOverlay):
+                overlay.followed = followed
+        self.player.view.update()
 
 
 def install_perception(window) -> PerceptionPanel:
