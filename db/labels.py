@@ -4,8 +4,9 @@ Every function takes a session from ``unit_of_work`` and never commits. A "set" 
 whole clip or to a span ``[start, end)``; "undo" and "redo" rows name the set row they act on. A set
 row is undone when the newest undo/redo row aimed at it is an undo. The current label of a clip is the
 newest set row that is not undone (rows from models do not count: they are predictions, not truth);
-the current label of a span is the same among rows with that exact span. Each annotator's undo stack
-is their own set rows, newest first; redo takes back their most recent undos until they set a new label.
+the current label of a span is the same among rows with that exact span, unless that row is replaced by
+a span edit in effect or is itself a deletion (db/label_edits.py). Each annotator's undo stack is their own
+set rows, newest first; redo takes back their most recent undos until they set a new label.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from affectscope.db.schema import (
     ACTION_REDO,
     ACTION_SET,
     ACTION_UNDO,
+    EDIT_DELETE,
     SOURCES,
     Annotator,
     AnnotatorCurrent,
@@ -89,6 +91,19 @@ def _undone_ids(session: Session, clip_id: int, label_set: str) -> set[int]:
     return {target for target, action in state.items() if action == ACTION_UNDO}
 
 
+def _replaced_ids(session: Session, clip_id: int, label_set: str, undone: set[int]) -> set[int]:
+    """Ids of span rows that a span edit in effect (not undone) replaces."""
+    rows = session.execute(
+        select(Label.id, Label.replaces_id).where(
+            Label.clip_id == clip_id,
+            Label.label_set == label_set,
+            Label.action == ACTION_SET,
+            Label.replaces_id.is_not(None),
+        )
+    ).all()
+    return {replaced for row_id, replaced in rows if row_id not in undone}
+
+
 def _is_undone(session: Session, label_id: int) -> bool:
     last = session.scalar(
         select(Label.action).where(Label.target_id == label_id).order_by(Label.id.desc()).limit(1)
@@ -111,9 +126,11 @@ def _current_value(
     else:
         query = query.where(Label.start_ms == span[0], Label.end_ms == span[1])
     undone = _undone_ids(session, clip_id, label_set)
+    replaced = _replaced_ids(session, clip_id, label_set, undone) if span is not None else set()
     for row in session.scalars(query.order_by(Label.id.desc())):
         if row.id not in undone:
-            return row
+            # The span's newest row decides: replaced by an edit, or a deletion, leaves the span empty.
+            return None if row.id in replaced or row.edit == EDIT_DELETE else row
     return None
 
 
@@ -187,13 +204,7 @@ def add_label(
         raise LabelError(f"label source must be one of {', '.join(SOURCES)}, not {source!r}")
     check_label(session, label_set, value)
     clip = _lock_clip(session, clip_id)
-    span_ms = None
-    if span is not None:
-        span_ms = (to_ms(span[0]), to_ms(span[1]))
-        if span_ms[0] < 0 or span_ms[1] <= span_ms[0]:
-            raise LabelError(f"a span must have 0 <= start < end; got {span[0]}..{span[1]} s")
-        if clip.duration > 0 and span_ms[0] >= to_ms(clip.duration):
-            raise LabelError(f"span start {span[0]} s lies after the clip's end ({clip.duration:.3f} s)")
+    span_ms = None if span is None else check_span(clip, span)
     who = get_or_create_annotator(session, annotator, kind="model" if source == "model" else "human")
     before = _current_value(session, clip_id, label_set, span_ms)
     row = Label(
@@ -225,12 +236,31 @@ def add_label(
     )
 
 
+def check_span(clip: Clip, span: tuple[float, float]) -> tuple[int, int]:
+    """``span`` in seconds as stored milliseconds, or a LabelError saying what is wrong with it."""
+    span_ms = (to_ms(span[0]), to_ms(span[1]))
+    if span_ms[0] < 0 or span_ms[1] <= span_ms[0]:
+        raise LabelError(f"a span must have 0 <= start < end; got {span[0]}..{span[1]} s")
+    if clip.duration > 0 and span_ms[0] >= to_ms(clip.duration):
+        raise LabelError(f"span start {span[0]} s lies after the clip's end ({clip.duration:.3f} s)")
+    return span_ms
+
+
 def _seconds(span_ms: tuple[int, int] | None) -> tuple[float | None, float | None]:
     return (None, None) if span_ms is None else (span_ms[0] / 1000.0, span_ms[1] / 1000.0)
 
 
 def _act_on(session: Session, target: Label, action: str, who: Annotator) -> LabelChange:
     _lock_clip(session, target.clip_id)
+    if action == ACTION_REDO and target.replaces_id is not None:
+        # A span edit redone must replace the span it replaced; if someone changed that span meanwhile,
+        # redoing would show two spans where there was one.
+        old = session.get(Label, target.replaces_id)
+        if _current_value(session, old.clip_id, old.label_set, (old.start_ms, old.end_ms)) is not old:
+            raise LabelError(
+                f"the span {old.start_ms / 1000:.3f}–{old.end_ms / 1000:.3f} s was changed by someone "
+                "else after your undo: your edit cannot be redone"
+            )
     span_ms = None if target.start_ms is None else (target.start_ms, target.end_ms)
     before = _current_value(session, target.clip_id, target.label_set, span_ms)
     row = Label(
@@ -372,7 +402,9 @@ def _history(session: Session, where, limit: int) -> list[LabelRecord]:  # noqa:
         select(acting.action).where(acting.target_id == Label.id).order_by(acting.id.desc()).limit(1)
     ).scalar_subquery()
     query = (
-        select(Label, Annotator.name, Clip.path, previous.value, last_action)
+        select(
+            Label, Annotator.name, Clip.path, previous.value, last_action, previous.start_ms, previous.end_ms
+        )
         .join(Annotator, Annotator.id == Label.annotator_id)
         .join(Clip, Clip.id == Label.clip_id)
         .outerjoin(previous, previous.id == Label.supersedes_id)
@@ -382,7 +414,7 @@ def _history(session: Session, where, limit: int) -> list[LabelRecord]:  # noqa:
     if where is not None:
         query = query.where(where)
     out = []
-    for row, name, path, prev, last in session.execute(query):
+    for row, name, path, prev, last, prev_start, prev_end in session.execute(query):
         out.append(
             LabelRecord(
                 id=row.id,
@@ -399,6 +431,10 @@ def _history(session: Session, where, limit: int) -> list[LabelRecord]:  # noqa:
                 previous=prev,
                 created_at=aware(row.created_at),
                 undone=row.action == ACTION_SET and last == ACTION_UNDO,
+                edit=row.edit,
+                replaces_id=row.replaces_id,
+                previous_start=None if prev_start is None else prev_start / 1000.0,
+                previous_end=None if prev_end is None else prev_end / 1000.0,
             )
         )
     return out
@@ -423,10 +459,17 @@ def current_spans(
     for row, _ in rows:
         if row.action != ACTION_SET:
             state[row.target_id] = row.action
+    live = [
+        (row, name)
+        for row, name in rows
+        if row.action == ACTION_SET and row.source != "model" and state.get(row.id) != ACTION_UNDO
+    ]
+    replaced = {row.replaces_id for row, _ in live if row.replaces_id is not None}
     current: dict[tuple, tuple[Label, str]] = {}
-    for row, name in rows:
-        if row.action == ACTION_SET and row.source != "model" and state.get(row.id) != ACTION_UNDO:
-            current[(row.clip_id, row.label_set, row.start_ms, row.end_ms)] = (row, name)
+    for row, name in live:
+        current[(row.clip_id, row.label_set, row.start_ms, row.end_ms)] = (row, name)
+    # A span's newest row decides; one replaced by an edit in effect, or a deletion, shows nothing.
+    current = {k: v for k, v in current.items() if v[0].id not in replaced and v[0].edit != EDIT_DELETE}
     spans = [
         SpanRecord(
             row.id,

@@ -52,6 +52,11 @@ class LabelRecord:
     previous: str | None  # the clip's (or span's) current value just before this row
     created_at: datetime
     undone: bool = False  # for "set" rows: undone now (by a later undo not redone)
+    # Span edits: how this row changed the span it replaces, and that span's old bounds.
+    edit: str | None = None  # move | relabel | change | delete; None for an ordinary label
+    replaces_id: int | None = None
+    previous_start: float | None = None
+    previous_end: float | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # Label row kinds: a "set" gives a value; "undo"/"redo" name the "set" row they act on (target_id).
 ACTION_SET, ACTION_UNDO, ACTION_REDO = "set", "undo", "redo"
 SOURCES = ("human", "model", "import")
+# Span edits (db/label_edits.py): a "set" row that replaces an earlier span row says how.
+EDIT_MOVE, EDIT_RELABEL, EDIT_CHANGE, EDIT_DELETE = "move", "relabel", "change", "delete"
 
 
 class Base(DeclarativeBase):
@@ -96,6 +98,12 @@ class Label(Base):
     # The clip's current value (any annotator) when this row was set: history shows old -> new.
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # A span edit names the span row it replaces (while the edit is in effect that row is not shown)
+    # and how: move | relabel | change | delete. NULL for every ordinary label.
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("labels.id", name="fk_labels_replaces_id"), nullable=True
+    )
+    edit: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     __table_args__ = (
         Index("ix_labels_clip_set", "clip_id", "label_set", "id"),

@@ -147,8 +147,15 @@ def perception_modalities(modalities: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def signals_for_file(path: str | Path, modalities: tuple[str, ...], job: Job | None = None) -> ClipSignals:
-    """``ClipSignals`` for a video (perception), an audio file (waveform only) or a face image."""
+def signals_for_file(
+    path: str | Path,
+    modalities: tuple[str, ...],
+    job: Job | None = None,
+    rate_hz: float = 10.0,
+    more_faces: bool = False,
+) -> ClipSignals:
+    """``ClipSignals`` for a video (perception at ``rate_hz`` analysed frames per second, with the second
+    face detector when ``more_faces``), an audio file (waveform only) or a face image."""
     from affectscope.models.training.datasets import kind_of
 
     p = Path(path)
@@ -156,7 +163,9 @@ def signals_for_file(path: str | Path, modalities: tuple[str, ...], job: Job | N
     if kind == "video":
         from affectscope.models.extractors.pipeline import extract_clip
 
-        return extract_clip(p, perception_modalities(modalities), job=job)
+        return extract_clip(
+            p, perception_modalities(modalities), rate_hz=rate_hz, job=job, more_faces=more_faces
+        )
     if kind == "audio":
         from affectscope.models.training.loaders import AUDIO_RATE, load_audio
 

@@ -33,6 +33,11 @@ def test_extract_json_then_cache_hit(clip: Path, capsys: pytest.CaptureFixture[s
     again = json.loads(capsys.readouterr().out)
     assert again["cache_hit"] is True and again["seconds"] < 1.0
     assert again["tracks"] == doc["tracks"]
+    assert doc["more_faces"] is False
+    # The second face detector is its own analysis: not the cached one, and it says so.
+    assert main(["extract", str(clip), "--json", "--modalities", "faces", "--rate", "5", "--more-faces"]) == 0
+    more = json.loads(capsys.readouterr().out)
+    assert more["more_faces"] is True and more["cache_hit"] is False and more["frames_analysed"] == 5
 
 
 def test_extract_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], clip: Path) -> None:

@@ -32,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"comma-separated subset of {','.join(MODALITIES)} (default: all)",
     )
     p.add_argument("--rate", type=float, default=10.0, metavar="HZ", help="frames analysed per second (10)")
+    p.add_argument(
+        "--more-faces",
+        action="store_true",
+        help="add a second face detector for group shots (about 2x slower; its own cache entry)",
+    )
     p.add_argument("--no-cache", action="store_true", help="recompute even when cached (and do not store)")
     p.add_argument("--project", type=Path, default=None, help="project folder whose cache/ to use")
     p.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -77,6 +82,7 @@ def summary(signals, path: Path, seconds: float) -> dict:
         "seconds": round(seconds, 3),
         "modalities": signals.settings.get("modalities", []),
         "rate_hz": signals.settings.get("rate_hz"),
+        "more_faces": bool(signals.settings.get("more_faces", False)),
         "faces_per_frame_max": max(counts, default=0),
         "face_tracks": len(ids),
         "people_per_frame_max": max((len(p) for p in signals.people), default=0),
@@ -109,6 +115,7 @@ def run_extract(args: argparse.Namespace) -> int:
             job=Job(on_progress=on_progress),
             use_cache=not args.no_cache,
             project_dir=args.project,
+            more_faces=args.more_faces,
         )
     except Cancelled:
         print("", file=sys.stderr)

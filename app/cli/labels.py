@@ -196,6 +196,8 @@ def run_history(args: argparse.Namespace) -> int:
                         "target_id": r.target_id,
                         "undone": r.undone,
                         "created_at": r.created_at.isoformat(),
+                        "edit": r.edit,
+                        "replaces_id": r.replaces_id,
                     }
                     for r in rows
                 ]
@@ -205,6 +207,8 @@ def run_history(args: argparse.Namespace) -> int:
         for r in rows:
             span = f" [{r.start:.3f},{r.end:.3f})" if r.start is not None else ""
             flag = " (undone)" if r.undone else ""
+            if r.edit is not None:
+                flag = f" ({r.edit}s #{r.replaces_id} [{r.previous_start:.3f},{r.previous_end:.3f})){flag}"
             when = f"{r.created_at:%Y-%m-%d %H:%M:%S}"
             print(
                 f"{when} {r.annotator:<12} {r.action:<4} {Path(r.clip_path).name}{span} "

@@ -48,7 +48,9 @@ class _ClipJob(Job):
         return self.parent.cancelled()
 
 
-def analyse_all(paths: list[str], rate_hz: float, job: Job | None = None) -> AllDone:
+def analyse_all(
+    paths: list[str], rate_hz: float, job: Job | None = None, more_faces: bool = False
+) -> AllDone:
     """Worker-thread job: ``extract_clip`` for each path (cached ones return at once)."""
     from affectscope.models.extractors.pipeline import extract_clip
 
@@ -57,7 +59,12 @@ def analyse_all(paths: list[str], rate_hz: float, job: Job | None = None) -> All
     for i, path in enumerate(paths):
         job.check()
         try:
-            extract_clip(path, rate_hz=rate_hz, job=_ClipJob(job, i, len(paths), Path(path).name))
+            extract_clip(
+                path,
+                rate_hz=rate_hz,
+                job=_ClipJob(job, i, len(paths), Path(path).name),
+                more_faces=more_faces,
+            )
         except UserFacingError as exc:
             out.failed.append((path, str(exc)))
             job.partial((path, False, str(exc)))
@@ -100,6 +107,7 @@ class AnalyseAll:
         self.handle = self.window.workers.start(
             analyse_all,
             (paths, rate),
+            {"more_faces": bool(getattr(self.window.perception, "more_faces", False))},
             title=f"Analysing {len(paths)} clips",
             on_partial=self._on_clip,
             on_finished=self._on_finished,

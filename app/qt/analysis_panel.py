@@ -25,16 +25,18 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.job_panel import OneJobPanel
-from affectscope.app.qt.overlays import SignalsOverlay, perception_overlays
+from affectscope.app.qt.overlays import FaceBoxOverlay, SignalsOverlay, perception_overlays
 from affectscope.app.qt.perception_lanes import PerceptionLanes
 from affectscope.models.signals import ClipSignals
 
 
-def _extract(path: str, rate_hz: float, job, cache_only: bool = False) -> ClipSignals | None:
+def _extract(
+    path: str, rate_hz: float, job, cache_only: bool = False, more_faces: bool = False
+) -> ClipSignals | None:
     """Runs in the worker thread: imports the heavy extractors there, not at window start."""
     from affectscope.models.extractors.pipeline import extract_clip
 
-    return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only)
+    return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only, more_faces=more_faces)
 
 
 RATES = (2.0, 5.0, 10.0, 25.0)  # analysed frames per second offered in the panel
@@ -53,6 +55,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.signals: ClipSignals | None = None
         self.handle = None
         self.rate_hz = 10.0
+        self.more_faces = False
         self.overlays: list[SignalsOverlay] = perception_overlays()
         for overlay in self.overlays:
             player.add_overlay(overlay)
@@ -76,6 +79,11 @@ class PerceptionPanel(OneJobPanel, QWidget):
         for rate in RATES:
             self.rate_box.addItem(f"{rate:g} frames/s", rate)
         self.rate_box.setCurrentIndex(RATES.index(self.rate_hz))
+        self.more_faces_box = QCheckBox("Find more faces (group shots; about 2× slower)", self)
+        self.more_faces_box.setToolTip(
+            "Adds a second face detector (also on the frame turned ±20°) for tilted and half-hidden faces; "
+            "choose which face the Expression lane follows below"
+        )
         self.expression_mode = QComboBox(self)
         self.expression_mode.addItems(["mean", "min", "max"])
         self.reasons = QLabel("", self)
@@ -92,6 +100,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
             self.checks[overlay.name] = box
             form.addRow(box)
         form.addRow("Analysis rate", self.rate_box)
+        form.addRow(self.more_faces_box)
         form.addRow("Expression lane", self.expression_mode)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -105,6 +114,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.expression_mode.currentTextChanged.connect(self._on_expression_mode)
         self.rate_box.currentIndexChanged.connect(self._on_rate_chosen)
+        self.more_faces_box.toggled.connect(self._on_more_faces)
 
     # ------------------------------------------------------------------ clip and jobs
     @Slot(str)
@@ -119,7 +129,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.workers.start(
             _extract,
             (path, self.rate_hz),
-            {"cache_only": True},
+            {"cache_only": True, "more_faces": self.more_faces},
             title="Reading cached analysis",
             on_finished=lambda s, p=path: self._on_cached(p, s),
         )
@@ -145,6 +155,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.handle = self.workers.start(
             _extract,
             (path, self.rate_hz),
+            {"more_faces": self.more_faces},
             title=f"Analysing {Path(path).name}",
             on_finished=lambda s, p=path: self._on_finished(p, s),
             on_failed=self._on_failed,
@@ -183,8 +194,13 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.expression_mode.clear()
         self.expression_mode.addItems(["mean", "min", "max"])
         if signals is not None:
+            faces = [f"face {i}" for i in self.lanes.face_track_ids(signals)]
+            if self.lanes.expression_mode not in ("mean", "min", "max", *faces):
+                self.lanes.expression_mode = "mean"  # the face followed before is not in this analysis
             self.lanes.show(signals)
-            self.expression_mode.addItems([f"face {i}" for i in self.lanes.face_track_ids()])
+            self.expression_mode.addItems(faces)
+            self.expression_mode.setCurrentText(self.lanes.expression_mode)  # the combo says what is drawn
+            self._follow(self.lanes.expression_mode)
             reasons = sorted({f"{name}: {t.reason}" for name, t in signals.tracks.items() if t.reason})
             if signals.undecodable_frames:
                 reasons.insert(0, f"{signals.undecodable_frames} frames undecodable (damaged data): gaps")
@@ -209,6 +225,14 @@ class PerceptionPanel(OneJobPanel, QWidget):
             self.set_clip(self.path)  # another rate is another analysis: its cache, or "not analysed"
 
     @Slot(bool)
+    def _on_more_faces(self, on: bool) -> None:
+        if on == self.more_faces:
+            return
+        self.more_faces = on
+        if self.path is not None:
+            self.set_clip(self.path)  # another detector setting is another analysis, like another rate
+
+    @Slot(bool)
     def _on_overlay_toggled(self, _checked: bool) -> None:
         for overlay in self.overlays:
             overlay.visible = self.checks[overlay.name].isChecked()
@@ -218,6 +242,15 @@ class PerceptionPanel(OneJobPanel, QWidget):
     def _on_expression_mode(self, mode: str) -> None:
         if mode:
             self.lanes.set_expression_mode(mode)
+            self._follow(mode)
+
+    def _follow(self, mode: str) -> None:
+        """The face box of the face the Expression lane follows is marked on the frame."""
+        followed = int(mode.split()[1]) if mode.startswith("face ") else None
+        for overlay in self.overlays:
+            if isinstance(overlay, FaceBoxOverlay):
+                overlay.followed = followed
+        self.player.view.update()
 
 
 def install_perception(window) -> PerceptionPanel:
@@ -231,6 +264,8 @@ def install_perception(window) -> PerceptionPanel:
         panel.rate_box.currentIndexChanged.connect(
             lambda _i: setattr(settings, "analysis_rate_hz", float(panel.rate_hz))
         )
+        panel.more_faces_box.setChecked(bool(settings.more_faces))
+        panel.more_faces_box.toggled.connect(lambda on: setattr(settings, "more_faces", bool(on)))
     window.current_clip_changed.connect(panel.set_clip)
     window.clip_failed.connect(panel.clear_clip)
     action = QAction("&Analyse clip", window)

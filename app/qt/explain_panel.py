@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.explain_lanes import ExplainLanes
+from affectscope.app.qt.model_runs import perception_settings
 from affectscope.app.qt.models_panel import ProbabilityBars
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,23 @@ KINDS = ("shapley", "leave_one_out", "gate")
 KIND_COLOURS = {"shapley": QColor("#42a5f5"), "leave_one_out": QColor("#ffa726"), "gate": QColor("#9e9e9e")}
 
 
-def build_explainer(path: str, model_name: str, weights: str | None, job: Any = None) -> tuple[Any, Any]:
-    """Worker job: the clip's explainer (cached signals → window inputs → subset table) and the
-    whole-clip bars."""
+def build_explainer(
+    path: str,
+    model_name: str,
+    weights: str | None,
+    job: Any = None,
+    rate_hz: float = 10.0,
+    more_faces: bool = False,
+) -> tuple[Any, Any]:
+    """Worker job: the clip's explainer (cached signals at the Perception tab's rate, as Run model used
+    → window inputs → subset table) and the whole-clip bars."""
     from affectscope.app.services.explain import ClipExplainer
     from affectscope.models.inference import signals_for_file
     from affectscope.models.registry import get
 
-    signals = signals_for_file(path, tuple(get(model_name).modalities), job=job)
+    signals = signals_for_file(
+        path, tuple(get(model_name).modalities), job=job, rate_hz=rate_hz, more_faces=more_faces
+    )
     explainer = ClipExplainer(model_name, signals, weights, allow_untrained=True)
     explainer.table(job)
     return explainer, explainer.explain(None, maps=False)
@@ -252,6 +262,7 @@ class ExplainPanel(QWidget):
         self.workers.start(
             build_explainer,
             (path, model_name, weights),
+            perception_settings(self.window_),
             title=f"Explaining {model_name}",
             on_finished=lambda result, path=path: self._on_built(path, result),
             on_failed=self._on_failed,

@@ -39,8 +39,13 @@ DESCRIPTIONS = {
     "L": "play; again for 2× and 4×",
     "I": "mark the span's in point",
     "O": "mark the span's out point",
-    "Esc": "clear the span marks",
-    "Ctrl+Z": "undo your newest label",
+    "Esc": "clear the span marks and the span selection",
+    "E": "select the labelled span at the playhead (again: the next one there)",
+    "[": "selected span: start at the playhead",
+    "]": "selected span: end at the playhead",
+    "Del": "delete the selected span",
+    "Backspace": "delete the selected span",
+    "Ctrl+Z": "undo your newest label or span edit",
     "Ctrl+Shift+Z": "redo",
     "F1": "this keyboard sheet",
     "?": "this keyboard sheet",
@@ -54,7 +59,9 @@ TOUR_FALLBACK = """# Using the window
 Open a folder of clips (File ▸ Open folder, Ctrl+O) or a project (Project ▸ Open project).
 The clip list is on the left, the player in the centre, the timelines below it and the inspector on
 the right. Analyse clip (Ctrl+E) finds faces, pose, voice and laughter; Run model (Ctrl+R) runs the
-chosen system; press 1–9 to label the clip, I and O first to label a span; Ctrl+Z undoes.
+chosen system; press 1–9 to label the clip, I and O first to label a span; click a span on the
+label lane to select it, drag its edges, press a number to relabel it or Delete to remove it;
+Ctrl+Z undoes.
 """
 
 
@@ -71,7 +78,9 @@ def key_rows(window: QMainWindow) -> list[tuple[str, str]]:
             digit = key.isdigit() and len(key) == 1
             rows.setdefault(
                 "1–9" if digit else key,
-                "label the clip (or the marked span)" if digit else DESCRIPTIONS.get(key, ""),
+                "label the clip (or the marked span; a selected span gets that label)"
+                if digit
+                else DESCRIPTIONS.get(key, ""),
             )
     for action in window.findChildren(QAction):
         for seq in action.shortcuts():

@@ -25,13 +25,30 @@ def describe(rec: LabelRecord) -> str:
     when = rec.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     where = f" [{rec.start:.3f}–{rec.end:.3f} s]" if rec.start is not None else ""
     source = "" if rec.source == "human" else f" ({rec.source})"
-    if rec.action == "set":
+    if rec.edit is not None:
+        what = _describe_edit(rec)
+        where = ""  # the edit names its bounds itself
+        flag = "  (undone)" if rec.undone else ""
+    elif rec.action == "set":
         what = f"{rec.previous or '—'} → {rec.value}"
         flag = "  (undone)" if rec.undone else ""
     else:
         what = f"{rec.action} “{rec.value}”"
         flag = ""
     return f"{when}  {rec.annotator}: {what}{where}{source}{flag}"
+
+
+def _describe_edit(rec: LabelRecord) -> str:
+    """A span edit: what was replaced and how ("moved “happy” 1.000–2.000 → 1.000–2.500 s")."""
+    old = f"{rec.previous_start:.3f}–{rec.previous_end:.3f} s" if rec.previous_start is not None else "?"
+    new = f"{rec.start:.3f}–{rec.end:.3f} s"
+    if rec.edit == "delete":
+        return f"deleted span “{rec.value}” [{old}]"
+    if rec.edit == "relabel":
+        return f"span {rec.previous or '—'} → {rec.value} [{new}]"
+    if rec.edit == "move":
+        return f"moved span “{rec.value}” {old} → {new}"
+    return f"changed span {rec.previous or '—'} [{old}] → {rec.value} [{new}]"
 
 
 class HistoryView(QWidget):

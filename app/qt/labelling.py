@@ -1,6 +1,6 @@
 """Labelling in the window: who labels, with which label set, keys 1–9 for the clip or a marked span
-(I = in, O = out), the clip's history with undo/redo (Ctrl+Z / Ctrl+Shift+Z), the label tier lane and
-the clip browser's Label / By / When / Agreement columns.
+(I = in, O = out), the clip's history with undo/redo (Ctrl+Z / Ctrl+Shift+Z), the label tier lane (its
+spans are edited by app/qt/span_editing.py) and the clip browser's Label / By / When / Agreement columns.
 
 All database work runs on a one-thread worker pool (in order: a second key press never overtakes the
 first) and hands back plain records; the GUI updates only once the commit returned, so what shows as
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.clip_browser import Column
 from affectscope.app.qt.history_view import HistoryView
 from affectscope.app.qt.label_lane import LabelLane
+from affectscope.app.qt.span_editing import SpanEditor
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services.commands import AnnotatorHistory, LabelCommand, clip_history
 from affectscope.app.services.project import PROJECT_FILE, Project, default_annotator
@@ -182,6 +183,7 @@ class LabellingPanel(QWidget):
         layout.addStretch(1)
         self.history.undo_requested.connect(self.undo)
         self.history.redo_requested.connect(self.redo)
+        self.spans = SpanEditor(self)  # select, drag, relabel and delete spans on the lane
         self._set_enabled(False)
 
     # -- project and choices -------------------------------------------------------------------------
@@ -360,7 +362,15 @@ class LabellingPanel(QWidget):
             self.current_label.setText("— (not labelled)")
         if state.clip.path == self.clip_path:
             self.history.show_history(state.history, Path(clip.path).name)
+            editing = self.lane.selected is not None
+            self.lane.set_duration(clip.duration)
             self.lane.set_spans(state.spans)
+            if (
+                editing
+                and state.change is not None
+                and any(s.id == state.change.label_id for s in state.spans)
+            ):
+                self.lane.select(state.change.label_id)  # an edited span stays selected as its new row
         self.history.set_stack_state(state.can_undo, state.can_redo)
         self.state_changed.emit(state)
 
@@ -374,7 +384,11 @@ class LabellingPanel(QWidget):
             self.label(labels[n - 1])
 
     def label(self, value: str) -> None:
+        """Label the marked span (I/O set), else give the selected span this label, else the clip."""
         if self.project is None or self.clip_path is None:
+            return
+        if self.lane.selected is not None and None in self.marks:
+            self.spans.relabel(value)
             return
         span = None
         if self.marks[0] is not None and self.marks[1] is not None:
@@ -420,7 +434,9 @@ class LabellingPanel(QWidget):
         self._show_marks()
 
     def clear_marks(self) -> None:
+        """Esc: forget the in/out marks and the selected span."""
         self.marks = [None, None]
+        self.lane.select(None)
         self._show_marks()
 
     def _show_marks(self) -> None:
@@ -506,6 +522,11 @@ def install_labelling(window) -> LabellingPanel:  # noqa: ANN001
         "I": panel.mark_in,
         "O": panel.mark_out,
         "Escape": panel.clear_marks,
+        "E": panel.spans.select_at_playhead,
+        "[": panel.spans.set_start,
+        "]": panel.spans.set_end,
+        "Delete": panel.spans.delete,
+        "Backspace": panel.spans.delete,
         "Ctrl+Z": panel.undo,
         "Ctrl+Shift+Z": panel.redo,
     }

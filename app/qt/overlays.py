@@ -72,9 +72,11 @@ class SignalsOverlay:
 
 
 class FaceBoxOverlay(SignalsOverlay):
-    """A box per face in its track's colour, labelled with the track id and the top expression."""
+    """A box per face in its track's colour, labelled with the track id and the top expression; the face
+    the Expression lane follows (``followed``, a track id) has a thicker box and says so."""
 
     name = "Face boxes"
+    followed: int | None = None
 
     def paint(self, painter: QPainter, t: float, frame_index: int) -> None:
         font = QFont(painter.font())
@@ -83,10 +85,11 @@ class FaceBoxOverlay(SignalsOverlay):
         for face in self.faces_at(t):
             colour = TRACK_COLOURS[face.track_id % len(TRACK_COLOURS)]
             x0, y0, x1, y1 = face.box
-            painter.setPen(self.pen(colour))
+            followed = face.track_id == self.followed
+            painter.setPen(self.pen(colour, 4.0 if followed else 2.0))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-            label = f"#{face.track_id}"
+            label = f"#{face.track_id}" + (" (Expression lane)" if followed else "")
             if face.expression is not None:
                 k = int(np.argmax(face.expression))
                 label += f" {EXPRESSIONS[k]} {face.expression[k]:.0%}"

@@ -8,6 +8,8 @@ playhead and x axis make them follow the clock like the waveform. An empty track
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -173,7 +175,11 @@ class PerceptionLanes:
             times, values, reason = self._track(f"expression_{mode}")
             self.lanes["Expression"].set_data(times, without_face(self.signals, times, values), reason)
 
-    def face_track_ids(self) -> list[int]:
-        if self.signals is None:
+    def face_track_ids(self, signals: ClipSignals | None = None) -> list[int]:
+        """The face tracks of ``signals`` (default: those shown), most frames first: the people the clip
+        is about come before faces seen in passing."""
+        signals = signals if signals is not None else self.signals
+        if signals is None:
             return []
-        return sorted({f.track_id for faces in self.signals.faces for f in faces})
+        frames = Counter(f.track_id for faces in signals.faces for f in faces)
+        return sorted(frames, key=lambda i: (-frames[i], i))

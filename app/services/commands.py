@@ -1,6 +1,8 @@
 """Label commands (STYLE.md §4): each ``do``/``undo`` touches data only and returns what changed.
 
-``LabelCommand`` labels a clip or a span and can undo/redo itself. ``AnnotatorHistory`` is an
+``LabelCommand`` labels a clip or a span and can undo/redo itself; ``SpanEditCommand`` moves a span's
+edges, relabels or deletes it (a new row that replaces the old one) and can undo/redo itself too.
+``AnnotatorHistory`` is an
 annotator's undo/redo stack, kept in the database (append-only undo/redo rows), so it survives
 restarts and other annotators see the result. Each call is one unit of work: when it returns, the
 change is committed. No window needed: tests, the CLI and the GUI drive these the same way.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from affectscope.db import label_edits
 from affectscope.db import labels as label_rows
 from affectscope.db.engine import Database
 from affectscope.db.records import LabelChange, LabelRecord
@@ -51,10 +54,51 @@ class LabelCommand:
         return self._act(ACTION_REDO)
 
     def _act(self, action: str) -> LabelChange:
-        if self.label_id is None:
-            raise RuntimeError("do() first")
+        return _act(self.db, self.label_id, action, self.annotator)
+
+
+def _act(db: Database, label_id: int | None, action: str, annotator: str) -> LabelChange:
+    """Undo or redo the row a command appended (appends an undo/redo row naming it)."""
+    if label_id is None:
+        raise RuntimeError("do() first")
+    with unit_of_work(db, write=True) as s:
+        return label_rows.act_on(s, label_id, action, annotator)
+
+
+@dataclass
+class SpanEditCommand:
+    """Edit the current span label ``span_id`` as ``annotator``: new ``start``/``end`` (seconds) and/or
+    ``value``, or ``delete`` it. Nothing is overwritten: ``do`` appends a row replacing the span, ``undo``
+    appends an undo of that row (the old span is current again), ``redo`` applies the edit again."""
+
+    db: Database
+    span_id: int
+    annotator: str
+    start: float | None = None
+    end: float | None = None
+    value: str | None = None
+    delete: bool = False
+    label_id: int | None = field(default=None, init=False)
+
+    def do(self) -> LabelChange:
         with unit_of_work(self.db, write=True) as s:
-            return label_rows.act_on(s, self.label_id, action, self.annotator)
+            change = label_edits.edit_span(
+                s,
+                self.span_id,
+                self.annotator,
+                start=self.start,
+                end=self.end,
+                value=self.value,
+                delete=self.delete,
+            )
+        self.label_id = change.label_id
+        return change
+
+    def undo(self) -> LabelChange:
+        return _act(self.db, self.label_id, ACTION_UNDO, self.annotator)
+
+    def redo(self) -> LabelChange:
+        return _act(self.db, self.label_id, ACTION_REDO, self.annotator)
 
 
 @dataclass

@@ -483,5 +483,5 @@ def _unchanged(s, clip_id: int, row: ManifestRow, default_set: str, default_who:
                 label_rows.to_ms(span[1]),
             )
         ):
-            return r.value == row.label
+            return r.value == row.label and r.edit != "delete"  # a deleted span is not there
     return False

@@ -33,6 +33,7 @@ class Settings:
     device: str = "cpu"  # for inference: "cpu" or "cuda"
     annotators: dict[str, str] = field(default_factory=dict)  # project folder -> who labels there
     analysis_rate_hz: float = 10.0  # frames per second Analyse clip looks at (Perception tab)
+    more_faces: bool = False  # Perception tab: the second face detector for group shots
 
     def add_recent(self, path: str | os.PathLike[str]) -> None:
         p = str(Path(path).resolve())

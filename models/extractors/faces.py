@@ -3,6 +3,9 @@
 The predictor file ships in ``face-recognition-models``, whose own ``__init__`` fails to import
 (``pkg_resources`` is gone from setuptools 84), so its folder is found with ``importlib`` instead.
 Small frames are upsampled once before detection: the HOG detector misses faces under ~80 px.
+``more=True`` adds a second detector (``more_faces``): OpenCV's Haar cascade, also on the frame turned
+±20°, finds tilted and half-turned faces HOG misses in crowded group shots; it is optional because it
+roughly doubles the time per frame and changes what every system sees.
 Its licence note: the 68-point model's training data (iBUG 300-W) is for non-commercial use.
 """
 
@@ -18,6 +21,7 @@ import numpy as np
 from affectscope.errors import WeightsError
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
+SECOND_PASS_SCORE = -1.0  # below any HOG score kept: marks a face only the second detector found
 VERSION = "dlib-hog+sp68/1"
 _lock = threading.Lock()
 _models: tuple[object, object] | None = None
@@ -60,27 +64,42 @@ def default_upsample(width: int, height: int) -> int:
     return 1 if min(width, height) < 480 else 0
 
 
-def detect_faces(rgb: np.ndarray, upsample: int | None = None, min_score: float = -0.2) -> list[DetectedFace]:
-    """All frontal faces in an RGB uint8 frame (H, W, 3), largest first, each with 68 landmarks."""
+def detect_faces(
+    rgb: np.ndarray, upsample: int | None = None, min_score: float = -0.2, more: bool = False
+) -> list[DetectedFace]:
+    """All frontal faces in an RGB uint8 frame (H, W, 3), largest first, each with 68 landmarks.
+
+    ``more``: also the faces only the second detector finds (see the module doc).
+    """
+    import dlib
+
     detector, predictor = _load()
     height, width = rgb.shape[:2]
     if upsample is None:
         upsample = default_upsample(width, height)
     rgb = np.ascontiguousarray(rgb)
     rects, scores, _ = detector.run(rgb, upsample, min_score)
+    boxes = [
+        ((r.left(), r.top(), r.right(), r.bottom()), float(s)) for r, s in zip(rects, scores, strict=True)
+    ]
+    if more:
+        from affectscope.models.extractors.faces_more import second_pass
+
+        boxes += [(box, SECOND_PASS_SCORE) for box in second_pass(rgb, [b for b, _ in boxes])]
     faces: list[DetectedFace] = []
-    for rect, score in zip(rects, scores, strict=True):
+    for (left, top, right, bottom), score in boxes:
+        rect = dlib.rectangle(int(left), int(top), int(right), int(bottom))
         shape = predictor(rgb, rect)
         pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         box = (
-            float(max(rect.left(), 0)),
-            float(max(rect.top(), 0)),
-            float(min(rect.right(), width - 1)),
-            float(min(rect.bottom(), height - 1)),
+            float(max(left, 0)),
+            float(max(top, 0)),
+            float(min(right, width - 1)),
+            float(min(bottom, height - 1)),
         )
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
-        faces.append(DetectedFace(box, float(score), pts))
+        faces.append(DetectedFace(box, score, pts))
     faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
     return faces
 

@@ -45,6 +45,7 @@ class ExtractSettings:
     laughter_hop_frames: int = 8
     crops: bool = True
     mouth_model: str = ""  # name of a MouthClassifier replacing the landmark ratio, "" for none
+    more_faces: bool = False  # a second face detector for group shots (extractors/faces_more.py)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.modalities if m not in MODALITIES]
@@ -62,6 +63,8 @@ class ExtractSettings:
     def to_json(self) -> dict:
         d = asdict(self)
         d["modalities"] = sorted(self.modalities)
+        if not self.more_faces:
+            del d["more_faces"]  # the default keeps the cache keys that existed before the option
         return d
 
 
@@ -136,6 +139,7 @@ def extract_clip(
     mouth_model: MouthClassifier | None = None,
     mouth_model_name: str = "",
     cache_only: bool = False,
+    more_faces: bool = False,
 ) -> ClipSignals | None:
     """Everything perception finds in a clip (see module doc); cached unless ``use_cache`` is False.
 
@@ -148,6 +152,7 @@ def extract_clip(
         modalities=tuple(modalities) if modalities else MODALITIES,
         rate_hz=float(rate_hz),
         mouth_model=mouth_model_name if mouth_model is not None else "",
+        more_faces=bool(more_faces),
     )
     info = probe(path)  # MediaError for a file that is not a decodable video
     clip_hash = content_hash(path)

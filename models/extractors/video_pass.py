@@ -62,7 +62,9 @@ def run_video_pass(
                     continue
                 dark = float(rgb.mean()) < DARK_LEVEL
                 acc.dark += dark
-                found = [] if (tiny or dark or not want_faces) else detect_faces(rgb)
+                found = (
+                    [] if (tiny or dark or not want_faces) else detect_faces(rgb, more=settings.more_faces)
+                )
                 ids = tracker.update([f.box for f in found])
                 observations = _observe_faces(rgb, found, ids, acc, n, mouth_model)
                 signals.faces.append(observations)
