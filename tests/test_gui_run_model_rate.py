@@ -21,6 +21,8 @@ def test_run_model_analyses_at_the_chosen_rate(
     from affectscope.app.qt.explain_panel import build_explainer
     from affectscope.models.inference import perception_modalities
 
+    # Its own cache: another test may have analysed a byte-identical made clip with other settings.
+    monkeypatch.setenv("AFFECTSCOPE_CACHE_DIR", str(tmp_path / "cache"))
     clip = make_clip(tmp_path / "clip.mp4", n_frames=25, fps=25, audio="speech")
     rates: list[tuple[float, bool]] = []
     real = pipeline.extract_clip
