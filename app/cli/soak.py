@@ -73,9 +73,12 @@ def _cmd_soak(args: argparse.Namespace) -> int:
             if not args.json and (i % max(1, args.actions // 20) == 0 or i == args.actions):
                 mb, s = report.rss[-1][2] / 2**20, time.monotonic() - started
                 print(f"{i:>7} actions  {s:7.0f} s  RSS {mb:7.1f} MiB", file=sys.stderr)
+                report.seconds = s
+                report.write(out)  # the curve so far: a long run can be watched (and survives a kill)
 
         try:
-            report = driver.run(args.actions, sample_every=args.sample_every, progress=progress)
+            max_s = args.minutes * 60 if args.minutes else None
+            report = driver.run(args.actions, args.sample_every, progress, max_seconds=max_s)
         finally:
             window.shutdown()
             window.close()
@@ -105,5 +108,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-every", type=int, default=10, help="RSS sample every N actions (default 10)")
     p.add_argument("--rate", type=float, default=2.0, help="analysis rate in Hz for Analyse (default 2)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--minutes", type=float, help="stop after this long even if fewer actions ran")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=_cmd_soak)

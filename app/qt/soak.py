@@ -222,9 +222,11 @@ class SoakDriver:
         sample_every: int = 10,
         progress: Callable[[int, SoakReport], None] | None = None,
         weights_override: dict[str, float] | None = None,
+        max_seconds: float | None = None,
     ) -> SoakReport:
         """``n_actions`` random actions; a fresh report each call (a warm-up run, then the measured one).
-        ``weights_override`` replaces the draw's weights for this call (e.g. a warm-up of heavy actions)."""
+        ``weights_override`` replaces the draw's weights for this call (e.g. a warm-up of heavy actions);
+        ``max_seconds`` stops early (the report says how many actions ran)."""
         report = self.report = SoakReport()
         names, weights = self.names, self.weights
         if weights_override is not None:
@@ -245,6 +247,9 @@ class SoakDriver:
                     report.rss.append((i, time.monotonic() - start, rss_bytes()))
                     if progress is not None:
                         progress(i, report)
+                if max_seconds is not None and time.monotonic() - start > max_seconds:
+                    report.rss.append((i, time.monotonic() - start, rss_bytes()))
+                    break
             self._settle()
         report.seconds = time.monotonic() - start
         return report
