@@ -24,6 +24,8 @@ from affectscope.models.extractors.faces import detect_faces, face_crop
 from affectscope.models.extractors.tracking import FaceTracker
 from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation, Track
 
+POSE_THREAD = True  # pose beside the faces of the next frame (bench_extract.py compares with False)
+
 if TYPE_CHECKING:
     from affectscope.models.extractors.mouth import MouthClassifier
     from affectscope.models.extractors.pipeline import ExtractSettings
@@ -54,7 +56,8 @@ def run_video_pass(
         # Pose (MediaPipe, which releases the GIL) runs on frame n in its own thread while this one
         # decodes frame n+1 and finds its faces: on two cores the pass costs about the slower of the
         # two instead of their sum. One worker keeps the BlazePose graphs on one thread, in order.
-        pose_pool = ThreadPoolExecutor(1, thread_name_prefix="extract-pose") if estimator else None
+        threaded = estimator is not None and POSE_THREAD
+        pose_pool = ThreadPoolExecutor(1, thread_name_prefix="extract-pose") if threaded else None
         pending: deque[tuple[int, Future]] = deque()
 
         def collect(keep: int) -> None:
@@ -80,9 +83,12 @@ def run_video_pass(
                 acc.dark += dark
                 found = [] if (tiny or dark or not want_faces) else detect_faces(rgb)
                 signals.people.append([])
+                boxes = [f.box for f in found][: settings.max_people]
                 if pose_pool is not None and not dark:
-                    boxes = [f.box for f in found][: settings.max_people]
                     pending.append((n, pose_pool.submit(estimator.estimate_people, rgb, boxes)))
+                elif estimator is not None and not dark:  # in this thread (bench_extract's baseline)
+                    signals.people[n] = estimator.estimate_people(rgb, boxes)
+                    acc.add_pose(n, signals.people[n])
                 else:
                     acc.add_pose(n, [])
                 ids = tracker.update([f.box for f in found])
