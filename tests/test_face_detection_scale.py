@@ -41,3 +41,16 @@ def test_downscaled_detection_finds_the_full_resolution_faces(shared_data: Path)
         assert inside.mean() > 0.9
         # the two landmark fits agree to a few pixels on a face ~300 px wide
         assert float(np.median(np.linalg.norm(pts - full[0].landmarks, axis=1))) < 0.05 * (x1 - x0)
+
+
+def test_two_threads_detect_at_once(shared_data: Path) -> None:
+    """Concurrent detections agree (the shared dlib models are used under a lock: the soak test saw the
+    process abort in detector.run with two analyses at once; this test did not reproduce that abort)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with VideoReader(shared_data / "clips" / "woman2_unlabelled.mp4") as reader:
+        frame = np.array(reader.frame(100))
+    alone = detect_faces(frame)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: detect_faces(frame), range(12)))
+    assert all(len(r) == len(alone) == 1 and r[0].box == alone[0].box for r in results)

@@ -26,6 +26,9 @@ VERSION = "dlib-hog+sp68/2"  # /2: large frames detect downscaled (boxes differ 
 DETECT_SHORT_SIDE = 360  # large frames are detected this small: at 720p, faces under ~160 px are missed
 _lock = threading.Lock()
 _models: tuple[object, object] | None = None
+# dlib's detector and predictor are shared and not thread-safe: two analyses at once (the soak test
+# caught the window's explain and analyse jobs doing so) aborted the process inside detector.run.
+_run_lock = threading.Lock()
 
 
 @dataclass
@@ -95,17 +98,12 @@ def detect_faces(
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     if upsample is None:
         upsample = default_upsample(small.shape[1], small.shape[0]) if scale == 1.0 else 0
-    rects, scores, _ = detector.run(small, upsample, min_score)
+    with _run_lock:
+        rects, scores, _ = detector.run(small, upsample, min_score)
+        shapes = [predictor(rgb, _full_rect(rect, scale, dlib)) for rect in rects]
     faces: list[DetectedFace] = []
-    for rect, score in zip(rects, scores, strict=True):
-        if scale != 1.0:  # back to full resolution, where the landmarks are fitted
-            rect = dlib.rectangle(
-                round(rect.left() / scale),
-                round(rect.top() / scale),
-                round(rect.right() / scale),
-                round(rect.bottom() / scale),
-            )
-        shape = predictor(rgb, rect)
+    for rect, score, shape in zip(rects, scores, shapes, strict=True):
+        rect = _full_rect(rect, scale, dlib)
         pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
         box = (
             float(max(rect.left(), 0)),
@@ -118,6 +116,18 @@ def detect_faces(
         faces.append(DetectedFace(box, float(score), pts))
     faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
     return faces
+
+
+def _full_rect(rect, scale: float, dlib):  # noqa: ANN001, ANN202 - dlib.rectangle in and out
+    """A box found on the downscaled frame, in full-resolution pixels (where landmarks are fitted)."""
+    if scale == 1.0:
+        return rect
+    return dlib.rectangle(
+        round(rect.left() / scale),
+        round(rect.top() / scale),
+        round(rect.right() / scale),
+        round(rect.bottom() / scale),
+    )
 
 
 def face_crop(
