@@ -38,7 +38,7 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch):
     w.shutdown()
 
 
-@pytest.mark.slow  # ~45-100 s on 2 shared cores (warm-up analyses and model runs on 3 clips, then 300 actions)
+@pytest.mark.slow  # 45-100 s on 2 shared cores: warm-up analyses and model runs on 3 clips, 300 actions
 def test_random_actions_leave_the_window_healthy(qtbot, window: MainWindow, folder: Path) -> None:
     clips = sorted(folder.glob("*.mp4")) + sorted(folder.glob("*.mkv"))
     driver = SoakDriver(window, clips, seed=13, project=folder, heavy_timeout_ms=45000)
