@@ -1,7 +1,8 @@
 """The standalone bundle (packaging/build-standalone.sh, PyInstaller): it builds, the built
 ``affectscope`` starts without the source tree or the venv, and renders the window on the demo
 project offscreen to a PNG. Building takes tens of minutes and ~GBs, far over CI's budget, so the test
-runs only when asked for (AFFECTSCOPE_BUILD_STANDALONE=1); the README gives its measured numbers."""
+runs only when asked for (AFFECTSCOPE_BUILD_STANDALONE=1; with AFFECTSCOPE_STANDALONE_PREBUILT=1 too it
+checks the dist/ already built); the README gives its measured numbers."""
 
 from __future__ import annotations
 
