@@ -1,7 +1,7 @@
 """One decoding pass over a clip's analysed frames feeding the face and pose extractors.
 
-Frames are read in increasing order, so the reader decodes forward without seeking. Pose runs in a
-thread beside the faces of the next frame. Each frame is
+Frames are read in increasing order, so the reader decodes forward without seeking. Decoding runs a
+few frames ahead in one thread and pose in another, beside the faces of the current frame. Each frame is
 one batch: ``job.check()`` before it. Per frame: faces + landmarks, a track id per face, expression
 probabilities of every face in one forward pass, mouth opening, the largest face's crops, and the
 skeletons of the people in view. Tracks are assembled at the end with NaN where nothing was found.
@@ -24,7 +24,7 @@ from affectscope.models.extractors.faces import detect_faces, face_crop
 from affectscope.models.extractors.tracking import FaceTracker
 from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation, Track
 
-POSE_THREAD = True  # pose beside the faces of the next frame (bench_extract.py compares with False)
+POSE_THREAD = True  # decoding and pose in threads beside the faces (bench_extract.py compares with False)
 
 if TYPE_CHECKING:
     from affectscope.models.extractors.mouth import MouthClassifier
@@ -67,11 +67,23 @@ def run_video_pass(
                 signals.people[m] = people
                 acc.add_pose(m, people)
 
+        # Decoding runs ahead in its own thread too (two frames at most): the reader is only ever used
+        # by that one thread while it runs. Without threads (the bench's baseline) it decodes here.
+        decode_pool = ThreadPoolExecutor(1, thread_name_prefix="extract-decode") if POSE_THREAD else None
+        decoded: deque[Future] = deque()
+
+        def next_frame(n: int) -> np.ndarray:
+            if decode_pool is None:
+                return reader.frame(int(indices[n]))
+            while len(decoded) < 3 and n + len(decoded) < len(indices):
+                decoded.append(decode_pool.submit(reader.frame, int(indices[n + len(decoded)])))
+            return decoded.popleft().result()
+
         try:
-            for n, i in enumerate(indices):
+            for n, _ in enumerate(indices):
                 job.check()
                 try:
-                    rgb = reader.frame(int(i))
+                    rgb = next_frame(n)
                 except UndecodableFrameError:
                     acc.gap(n)
                     signals.undecodable_times.append(float(times[n]))
@@ -98,6 +110,8 @@ def run_video_pass(
                 job.progress(n + 1, len(indices), f"frame {n + 1}/{len(indices)}")
             collect(keep=0)
         finally:
+            if decode_pool is not None:  # before the reader closes
+                decode_pool.shutdown(wait=True, cancel_futures=True)
             if pose_pool is not None:
                 pose_pool.shutdown(wait=True, cancel_futures=True)
             if estimator is not None:
