@@ -24,7 +24,8 @@ from affectscope.models.extractors.faces import detect_faces, face_crop
 from affectscope.models.extractors.tracking import FaceTracker
 from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation, Track
 
-POSE_THREAD = True  # decoding and pose in threads beside the faces (bench_extract.py compares with False)
+POSE_THREAD = True  # pose in a thread beside the faces (bench_extract.py compares with False)
+DECODE_THREAD = True  # decoding a few frames ahead in a thread
 
 if TYPE_CHECKING:
     from affectscope.models.extractors.mouth import MouthClassifier
@@ -69,7 +70,7 @@ def run_video_pass(
 
         # Decoding runs ahead in its own thread too (two frames at most): the reader is only ever used
         # by that one thread while it runs. Without threads (the bench's baseline) it decodes here.
-        decode_pool = ThreadPoolExecutor(1, thread_name_prefix="extract-decode") if POSE_THREAD else None
+        decode_pool = ThreadPoolExecutor(1, thread_name_prefix="extract-decode") if DECODE_THREAD else None
         decoded: deque[Future] = deque()
 
         def next_frame(n: int) -> np.ndarray:
