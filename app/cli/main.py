@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "relabel",  # queue, retrain, versions
     "batch",  # batch extract|predict|evaluate (Dask)
     "explain",  # explain (issue 9)
+    "soak",  # soak (issue 13): random actions on the window, RSS curve
 ]
 
 

@@ -60,8 +60,11 @@ def confirmed(grey: np.ndarray, hit: tuple[int, int, int, int]) -> bool:
         return False
     scale = CONFIRM_SIZE / float(w)
     crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    from affectscope.models.extractors.faces import _run_lock
+
     detector = load_dlib()[0]
-    rects, _scores, _ = detector.run(np.ascontiguousarray(crop), 0, CONFIRM_THRESHOLD)
+    with _run_lock:  # dlib's shared detector is not thread-safe
+        rects, _scores, _ = detector.run(np.ascontiguousarray(crop), 0, CONFIRM_THRESHOLD)
     return len(rects) > 0
 
 

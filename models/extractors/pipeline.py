@@ -14,6 +14,7 @@ all give empty tracks whose ``reason`` says why.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ AUDIO_MODALITIES = ("vad", "laughter", "audio")
 AUDIO_RATE = 16000
 DARK_LEVEL = 16.0  # mean grey level under which a frame is too dark for the detectors
 MIN_SIDE = 48  # pixels: below this no face or body can be found
+CONCURRENT_AUDIO = True  # audio extractors in a thread beside the video pass (bench_extract.py compares)
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,14 @@ class _Stages:
     weights: dict[str, float]
     done: dict[str, float] = field(default_factory=dict)
 
+    lock: threading.Lock = field(default_factory=threading.Lock)  # audio reports from its own thread
+
     def report(self, stage: str, done: int, total: int, message: str) -> None:
-        self.done[stage] = done / max(total, 1)
-        total_w = sum(self.weights.values()) or 1.0
-        frac = sum(self.weights[s] * self.done.get(s, 0.0) for s in self.weights) / total_w
-        self.job.progress(int(frac * 1000), 1000, message)
+        with self.lock:
+            self.done[stage] = done / max(total, 1)
+            total_w = sum(self.weights.values()) or 1.0
+            frac = sum(self.weights[s] * self.done.get(s, 0.0) for s in self.weights) / total_w
+            self.job.progress(int(frac * 1000), 1000, message)
 
     def sub(self, stage: str) -> Job:
         """A job handle for one stage: shares the cancel flag, reports into this bar."""
@@ -183,12 +188,29 @@ def extract_clip(
         extractor_versions=versions,
         settings=settings.to_json(),
     )
-    if video:
+    if video and audio and CONCURRENT_AUDIO:
+        # The audio extractors (torch, which releases the GIL) run beside the video pass: on two cores
+        # a clip's perception takes about the longer of the two instead of their sum. Each writes its
+        # own tracks; a failure or a cancel in either is raised here after both have stopped.
+        from concurrent.futures import ThreadPoolExecutor
+
         from affectscope.models.extractors.video_pass import run_video_pass
 
-        run_video_pass(path, signals, settings, stages.sub("video"), mouth_model)
-    if audio:
-        _run_audio(path, signals, settings, stages)
+        with ThreadPoolExecutor(1, thread_name_prefix="extract-audio") as pool:
+            audio_done = pool.submit(_run_audio, path, signals, settings, stages)
+            try:
+                run_video_pass(path, signals, settings, stages.sub("video"), mouth_model)
+            finally:
+                audio_error = audio_done.exception()  # waits; the audio stage checks the same cancel flag
+        if audio_error is not None:
+            raise audio_error
+    elif video or audio:
+        if video:
+            from affectscope.models.extractors.video_pass import run_video_pass
+
+            run_video_pass(path, signals, settings, stages.sub("video"), mouth_model)
+        if audio:
+            _run_audio(path, signals, settings, stages)
     job.progress(1000, 1000, f"extracted in {time.perf_counter() - started:.1f} s")
     if use_cache:
         cache_mod.save(signals, root, key)
