@@ -41,9 +41,12 @@ def to_label_set(
     return out
 
 
-def _decode_all(paths: list[Any], modalities: tuple[str, ...], workers: int, job: Any) -> list[Any]:
+def _decode_all(
+    paths: list[Any], modalities: tuple[str, ...], workers: int, job: Any, expressions: bool = True
+) -> list[Any]:
     """Signals for every file, decoded on ``workers`` threads (soundfile, OpenCV and the resampler
-    release the GIL); videos go through perception for the model's modalities only (cached)."""
+    release the GIL); videos go through perception for the model's modalities only (cached); face
+    images are classified by the expression network only for a model that reads ``expressions``."""
     from concurrent.futures import ThreadPoolExecutor
 
     from affectscope.models.inference import image_signals_many, signals_for_file
@@ -51,7 +54,7 @@ def _decode_all(paths: list[Any], modalities: tuple[str, ...], workers: int, job
 
     if paths and all(kind_of(p) == "image" for p in paths):  # face images: batched expressions
         job.progress(0, len(paths), "decoding")
-        return image_signals_many(paths)
+        return image_signals_many(paths, expressions=expressions)
     if workers <= 1 or len(paths) < 2:
         return [signals_for_file(p, modalities) for p in paths]
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -113,7 +116,7 @@ def evaluate_manifest(
         mods = tuple(spec.modalities)
         for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
             chunk = samples[c0 : c0 + 256]
-            sigs = _decode_all([s.path for s in chunk], mods, workers, job)
+            sigs = _decode_all([s.path for s in chunk], mods, workers, job, model.reads_expressions)
             for _, p in analyse_many(spec, model, sigs, job, batch_size, gate, decision == "mean"):
                 probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
     elif isinstance(model, EmotionSystem):
@@ -126,6 +129,8 @@ def evaluate_manifest(
             probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
             job.progress(i + 1, len(samples), f"evaluate {model_name}: {s.path.name}")
     elif fast:
+        if hasattr(model, "for_inference"):  # an evaluated classifier is not saved again
+            model.for_inference()
         for c0 in range(0, len(samples), 512):
             x = torch.cat([_face64(s.path) for s in samples[c0 : c0 + 512]])
             probs.extend(to_label_set(_classifier_probs(model, x), spec.labels, target, label_set))

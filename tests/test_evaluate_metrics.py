@@ -112,3 +112,21 @@ def test_face_images_decoded_in_one_batch_equal_one_by_one(shared_data: Path, tm
     np.testing.assert_array_equal(
         bare[0].tracks["face_crop96"].values, batched[0].tracks["face_crop96"].values
     )
+
+
+def test_seed004_face_evaluation_does_not_classify_expressions(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seed 004 reads face crops, not the mini-Xception's expressions: evaluating it over face
+    images never runs that network (it was half of the time), and the result is unchanged."""
+    from affectscope.models.extractors import expression
+
+    manifest = _fer_manifest(shared_data, tmp_path, per_class=2)
+    before = evaluate_manifest("lightweight-streaming", str(manifest), fast=False)
+
+    def refuse(_faces: np.ndarray) -> np.ndarray:
+        raise AssertionError("seed 004's evaluation classified expressions")
+
+    monkeypatch.setattr(expression, "classify_faces", refuse)
+    fast = evaluate_manifest("lightweight-streaming", str(manifest), fast=True)
+    assert fast["confusion"] == before["confusion"] and fast["n"] == before["n"] > 0

@@ -28,7 +28,7 @@ def model(device: str | None = None):
             from affectscope.models.extractors import mini_xception
             from affectscope.models.extractors.device import pick_device
 
-            _model = mini_xception.build().to(device or pick_device())
+            _model = mini_xception.build().to(device or pick_device()).for_inference()
         return _model
 
 

@@ -86,6 +86,15 @@ class MiniXception(nn.Module):
             ResidualModule(a, b) for a, b in zip(chans[:-1], chans[1:], strict=True)
         )
         self.classifier = nn.Conv2d(MODULE_CHANNELS[-1], num_classes, 3, padding=1)
+        self._channels_last = False
+
+    def for_inference(self) -> MiniXception:
+        """Weights and inputs in channels-last layout from now on: oneDNN runs the separable convs
+        2.6× faster so (measured on 256 faces, one core). Only for a model that is not saved again:
+        safetensors stores contiguous tensors only (seed 003's encoder trains its own copy)."""
+        self.to(memory_format=torch.channels_last)
+        self._channels_last = True
+        return self
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Activations before the classifier (B, 128, 4, 4), for explanation and transfer."""
@@ -102,6 +111,8 @@ class MiniXception(nn.Module):
     def predict_proba(self, faces: np.ndarray | torch.Tensor) -> np.ndarray:
         """Probabilities (B, 7) for grey 64×64 faces given as uint8 (B, 64, 64) or [-1, 1] tensors."""
         x = preprocess(faces) if isinstance(faces, np.ndarray) else faces
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         device = next(self.parameters()).device
         return torch.softmax(self(x.to(device)), dim=1).cpu().numpy()
 
