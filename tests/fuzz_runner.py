@@ -60,15 +60,18 @@ def _worker() -> None:
         print(json.dumps({"i": n, "stage": "end"}), flush=True)
 
 
-def run_stages(paths: list[Path], timeout_s: float = 180.0) -> dict[int, dict[str, tuple[str, str]]]:
-    """Outcomes of probe/extract/predict for every path (index -> stage -> (outcome, message))."""
+def run_stages(
+    paths: list[Path], timeout_s: float = 180.0, prefix: tuple[str, ...] = (), env: dict | None = None
+) -> dict[int, dict[str, tuple[str, str]]]:
+    """Outcomes of probe/extract/predict for every path (index -> stage -> (outcome, message)).
+    ``prefix`` runs the worker under another command (``setpriv`` to drop root's privileges)."""
     results: dict[int, dict[str, tuple[str, str]]] = {i: {} for i in range(len(paths))}
     todo = list(range(len(paths)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(env or {}), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     root = Path(__file__).resolve().parents[1]
     while todo:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.fuzz_runner"],
+            [*prefix, sys.executable, "-m", "tests.fuzz_runner"],
             cwd=root,
             env=env,
             stdin=subprocess.PIPE,

@@ -7,6 +7,7 @@ run: about 65 s here; AFFECTSCOPE_FUZZ_N sets another sample size, AFFECTSCOPE_F
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -92,6 +93,32 @@ def _batch(folder: Path) -> dict:
     items = [BatchItem(str(p)) for p in sorted(folder.iterdir())]
     modalities = perception_modalities(tuple(get("lightweight-streaming").modalities))
     return run_batch(items, BatchSettings(command="extract", modalities=modalities))
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root privileges")
+def test_unreadable_file_is_refused_with_permission_denied() -> None:
+    """Root reads a mode-000 file, so the corpus's unreadable kind only bites an ordinary user: the
+    worker runs as nobody here, and every stage refuses the file with "permission denied"."""
+    import tempfile
+
+    from tests.clipfactory import make_clip
+
+    folder = Path(tempfile.mkdtemp(prefix="affectscope-unreadable-"))  # outside pytest's root-only tree
+    try:
+        os.chmod(folder, 0o755)
+        clip = make_clip(folder / "locked.mp4", n_frames=10, fps=10, audio="speech")
+        clip.chmod(0)
+        drop = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") if os.geteuid() == 0 else ()
+        home = folder / "home"
+        home.mkdir(mode=0o777)
+        home.chmod(0o777)
+        env = {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "XDG_DATA_HOME": str(home / "data")}
+        stages = run_stages([clip], timeout_s=PER_FILE_TIMEOUT_S, prefix=drop, env=env)[0]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert set(stages) == {"probe", "extract", "predict"}, stages
+    for stage, (outcome, message) in stages.items():
+        assert outcome == "refused" and "permission denied" in message, (stage, outcome, message)
 
 
 @pytest.mark.timeout(3600)
