@@ -59,3 +59,32 @@ def test_random_actions_leave_the_window_healthy(qtbot, window: MainWindow, fold
     assert window.labelling.project is not None and window.labelling.project.labels()
     growth = (report.rss[-1][2] - baseline) / 2**20
     assert growth < RSS_GROWTH_MB, f"RSS grew {growth:.0f} MiB over {N_ACTIONS} actions"
+
+
+@pytest.mark.slow  # a window in its own process: ~30 s on 2 shared cores
+def test_soak_command_writes_the_curve_and_its_json(folder: Path, tmp_path: Path) -> None:
+    """``affectscope soak`` as other tools call it: the JSON contract of docs/cli.md, an RSS row per
+    ``--sample-every`` actions in rss.csv, the plot, and exit code 0 on a healthy run."""
+    import csv
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "AFFECTSCOPE_ANNOTATOR": "soak"}
+    cmd = [sys.executable, "-m", "affectscope", "soak", str(folder), "--out", str(out)]
+    args = ["--actions", "30", "--seed", "3", "--sample-every", "5", "--rate", "2", "--json"]
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    keys = {"actions", "seconds", "rss_start_mb", "rss_end_mb", "rss_max_mb", "exceptions"}
+    keys |= {"thread_warnings", "qt_messages", "timeouts", "counts", "seed", "csv", "png", "messages"}
+    assert keys <= set(doc) and doc["actions"] == 30 and doc["seed"] == 3
+    assert doc["exceptions"] == doc["thread_warnings"] == doc["timeouts"] == 0
+    assert sum(doc["counts"].values()) == 30
+    with open(doc["csv"], newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["action"]) for r in rows] == [0, 5, 10, 15, 20, 25, 30]
+    assert all(float(r["rss_mb"]) > 50 for r in rows)
+    assert Path(doc["png"]).stat().st_size > 1000

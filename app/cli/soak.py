@@ -70,9 +70,10 @@ def _cmd_soak(args: argparse.Namespace) -> int:
         started = time.monotonic()
 
         def progress(i: int, report) -> None:  # noqa: ANN001
-            if not args.json and (i % max(1, args.actions // 20) == 0 or i == args.actions):
+            if i % max(1, args.actions // 20) == 0 or i == args.actions:
                 mb, s = report.rss[-1][2] / 2**20, time.monotonic() - started
-                print(f"{i:>7} actions  {s:7.0f} s  RSS {mb:7.1f} MiB", file=sys.stderr)
+                if not args.json:
+                    print(f"{i:>7} actions  {s:7.0f} s  RSS {mb:7.1f} MiB", file=sys.stderr)
                 report.seconds = s
                 report.write(out)  # the curve so far: a long run can be watched (and survives a kill)
 
