@@ -15,6 +15,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,6 +61,14 @@ def _worker() -> None:
         print(json.dumps({"i": n, "stage": "end"}), flush=True)
 
 
+def _feed(stdin, text: str) -> None:  # noqa: ANN001
+    try:
+        stdin.write(text)
+        stdin.close()
+    except (BrokenPipeError, ValueError, OSError):  # the worker died or was killed: its stages say so
+        pass
+
+
 def run_stages(
     paths: list[Path], timeout_s: float = 180.0, prefix: tuple[str, ...] = (), env: dict | None = None
 ) -> dict[int, dict[str, tuple[str, str]]]:
@@ -80,9 +89,11 @@ def run_stages(
             text=True,
         )
         assert proc.stdin is not None and proc.stdout is not None
-        for i in todo:
-            proc.stdin.write(f"{i}\t{paths[i]}\n")
-        proc.stdin.close()
+        # Paths go in from a thread: written here, 1,000 of them overfill the pipe while the worker,
+        # blocked on its own full stdout pipe, reads no more (both sides waited forever).
+        lines = "".join(f"{i}\t{paths[i]}\n" for i in todo)
+        feeder = threading.Thread(target=_feed, args=(proc.stdin, lines), daemon=True)
+        feeder.start()
         current = todo[0]
         # The first file also pays for imports and the model load.
         deadline = time.monotonic() + timeout_s + 120

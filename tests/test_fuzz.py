@@ -95,6 +95,15 @@ def _batch(folder: Path) -> dict:
     return run_batch(items, BatchSettings(command="extract", modalities=modalities))
 
 
+def test_a_thousand_paths_do_not_deadlock_the_runner(tmp_path: Path) -> None:
+    """The runner feeds paths while reading answers: 1,500 long paths (more than a pipe holds) of
+    missing files each come back refused. Writing them all first had both processes wait forever."""
+    paths = [tmp_path / f"{'x' * 120}_{i:04d}.mp4" for i in range(1500)]
+    results = run_stages(paths, timeout_s=120)
+    assert len(results) == 1500
+    assert all(r.get("probe", ("", ""))[0] == "refused" for r in results.values())
+
+
 @pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root privileges")
 def test_unreadable_file_is_refused_with_permission_denied() -> None:
     """Root reads a mode-000 file, so the corpus's unreadable kind only bites an ordinary user: the
