@@ -67,8 +67,15 @@ def _decode(
     mono: bool,
     path: str | os.PathLike[str],
 ) -> Audio:
-    out_rate = rate or astream.codec_context.sample_rate
-    resampler = av.AudioResampler(format="fltp", layout=astream.codec_context.layout.name, rate=out_rate)
+    ctx = astream.codec_context
+    if ctx is None or not ctx.channels or not ctx.sample_rate:
+        what = "has no decoder" if ctx is None else f"reports {ctx.channels} channels at {ctx.sample_rate} Hz"
+        raise MediaError(f"{path}: the audio track cannot be decoded (it {what}); the file is damaged.")
+    out_rate = rate or ctx.sample_rate
+    try:
+        resampler = av.AudioResampler(format="fltp", layout=ctx.layout.name, rate=out_rate)
+    except (ValueError, av.error.FFmpegError) as exc:
+        raise MediaError(f"{path}: the audio track cannot be decoded ({exc}); the file is damaged.") from exc
     chunks: list[np.ndarray] = []
     first_audio: float | None = None
     first_video: int | None = None

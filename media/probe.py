@@ -61,6 +61,9 @@ def clip_info_from(
     tick = float(table.time_base)
     vfr = n > 2 and (i_max - i_min) > max(VFR_TOLERANCE * i_mean, 2 * tick)
     audio = next(iter(container.streams.audio), None)
+    # A damaged header can leave an audio stream without a decoder (no codec context): the clip
+    # still has a track, whose details are unknown; loading it then says it cannot be decoded.
+    actx = audio.codec_context if audio is not None else None
     ctx = stream.codec_context
     return ClipInfo(
         path=str(Path(path)),
@@ -76,9 +79,9 @@ def clip_info_from(
         codec=ctx.name,
         start_time=table.start_time,
         has_audio=audio is not None,
-        audio_rate=int(audio.codec_context.sample_rate) if audio is not None else None,
-        audio_channels=int(audio.codec_context.channels) if audio is not None else None,
-        audio_codec=audio.codec_context.name if audio is not None else None,
+        audio_rate=int(actx.sample_rate) if actx is not None else None,
+        audio_channels=int(actx.channels) if actx is not None else None,
+        audio_codec=actx.name if actx is not None else None,
     )
 
 

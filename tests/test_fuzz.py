@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fuzz_runner import run_stages
-from tests.fuzzcorpus import kind_of, make_corpus
+from tests.fuzz_runner import MODEL, run_stages
+from tests.fuzzcorpus import corpus_files, kind_of, make_corpus
 
 PER_FILE_TIMEOUT_S = 300  # generous: the machine running CI is shared; a real hang never answers
 
@@ -93,6 +93,31 @@ def _batch(folder: Path) -> dict:
     items = [BatchItem(str(p)) for p in sorted(folder.iterdir())]
     modalities = perception_modalities(tuple(get("lightweight-streaming").modalities))
     return run_batch(items, BatchSettings(command="extract", modalities=modalities))
+
+
+def test_findings_of_the_thousand_file_run_are_refused_clearly(tmp_path: Path) -> None:
+    """Files 92, 846 and 937 of the 1,000-file corpus (seed 1000): flipped header bytes left an audio
+    stream without a decoder (probe raised AttributeError) or with 0 channels (the resampler raised
+    ValueError). Every stage now opens them or refuses them with a clear message."""
+    from affectscope.errors import UserFacingError
+    from affectscope.media import probe
+    from affectscope.models.extractors.pipeline import extract_clip
+    from affectscope.models.inference import analyse_clip, perception_modalities
+    from affectscope.models.registry import get
+
+    mods = perception_modalities(tuple(get(MODEL).modalities))
+    paths = corpus_files(tmp_path, [92, 846, 937], seed=1000)
+    assert [p.name for p in paths] == [
+        "0092-flipped-header.mp4",
+        "0846-flipped-header.mkv",
+        "0937-flipped-header.mkv",
+    ]
+    for path in paths:
+        for stage in (probe, lambda p: extract_clip(p, mods), lambda p: analyse_clip(p, MODEL)):
+            try:
+                stage(path)
+            except UserFacingError as exc:
+                assert str(exc).strip()
 
 
 def test_a_thousand_paths_do_not_deadlock_the_runner(tmp_path: Path) -> None:
