@@ -164,5 +164,5 @@ def test_fuzz_sample(tmp_path: Path, qtbot) -> None:
 @pytest.mark.timeout(6 * 3600)
 def test_fuzz_thousand(tmp_path: Path, qtbot) -> None:
     if not os.environ.get("AFFECTSCOPE_FUZZ_FULL"):
-        pytest.skip("the 1,000-file corpus takes hours on 2 cores: set AFFECTSCOPE_FUZZ_FULL=1")
+        pytest.skip("the 1,000-file corpus takes ~7 min on 2 free cores: set AFFECTSCOPE_FUZZ_FULL=1")
     _check(tmp_path, 1000, seed=1000, qtbot=qtbot)
