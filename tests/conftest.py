@@ -52,6 +52,19 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("AFFECTSCOPE_DATA_DIR", str(home / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread():
+    """Once a window switched Python's collector to the GUI thread (app/qt/main_thread_gc.py), tests
+    that run no event loop still collect, here on the main thread, as Python would have."""
+    yield
+    import gc
+
+    if not gc.isenabled():
+        from affectscope.app.qt.main_thread_gc import collect_if_due
+
+        collect_if_due()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _torch_threads() -> None:
     try:

@@ -126,3 +126,35 @@ def test_what_a_job_reports_after_shutdown_is_dropped(qtbot) -> None:
     assert w.pool.waitForDone(10000)
     qtbot.wait(100)  # the queued "finished" is delivered now, and dropped
     assert got == []
+
+
+def test_garbage_holding_qt_objects_is_collected_on_the_gui_thread(workers, qtbot) -> None:
+    """A worker that allocates past the collector's threshold does not collect cycles that hold Qt
+    objects: their destructors on a worker deadlocked the GUI thread (caught with gdb in a hung run).
+    Collection is the GUI thread's job (app/qt/main_thread_gc.py)."""
+    import gc
+
+    from PySide6.QtCore import QObject
+
+    assert not gc.isenabled()
+    where: list[bool] = []
+
+    class Node:
+        def __del__(self) -> None:
+            where.append(_on_gui_thread())
+
+    node = Node()
+    node.me, node.qt = node, QObject()  # cyclic garbage holding a QObject, as a closed panel leaves
+    del node
+
+    def churn(job: Job) -> int:
+        junk = [[i] for i in range(200_000)]  # far past gen-0's threshold of 700 allocations
+        return len(junk)
+
+    handle = workers.start(churn, (), title="churn")
+    with qtbot.waitSignal(handle.finished, timeout=30000):
+        pass
+    assert where == [], "the worker collected the GUI's garbage"
+    keep = [[i] for i in range(5000)]  # the GUI thread allocates past the threshold: its timer collects
+    qtbot.waitUntil(lambda: where == [True], timeout=5000)
+    assert len(keep) == 5000

@@ -27,6 +27,9 @@ def ensure_app() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("Affectscope")
         app.setOrganizationName("Affectscope")
+    from affectscope.app.qt.main_thread_gc import install
+
+    install()  # cycles are collected on this thread only (see main_thread_gc)
     return app
 
 

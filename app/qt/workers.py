@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from affectscope.app.qt.main_thread_gc import install as install_main_thread_gc
 from affectscope.jobs import Cancelled, Job
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class Workers(QObject):
         self, parent: QObject | None = None, synchronous: bool = False, max_threads: int = 2
     ) -> None:
         super().__init__(parent)
+        install_main_thread_gc()  # a worker that collected Qt garbage deadlocked the GUI thread
         self.synchronous = synchronous
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
