@@ -21,10 +21,10 @@ FRAME_S = 0.6  # a moment where two men face the camera
 
 
 def main() -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     import affectscope.models.extractors.pipeline as pipeline
+    from affectscope.app.qt.application import wait_until
     from affectscope.app.qt.main_window import MainWindow
     from affectscope.app.services.settings import Settings
 
@@ -38,25 +38,15 @@ def main() -> None:
     got: list = []
     panel.analysed.connect(got.append)
 
-    def wait(predicate, ms: int = 300000) -> None:  # noqa: ANN001
-        loop, timer = QEventLoop(), QTimer()
-        timer.timeout.connect(lambda: loop.quit() if predicate() else None)
-        timer.start(50)
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-        timer.stop()
-        if not predicate():
-            raise TimeoutError("the window did not get there in time")
-
     panel.set_rate(5.0)
     panel.more_faces_box.setChecked(True)
     window.load_clip(CLIP)
-    wait(lambda: panel.path is not None and panel.analyse_button.isEnabled())
+    wait_until(lambda: panel.path is not None and panel.analyse_button.isEnabled(), 300, "the clip")
     panel.analyse()
-    wait(lambda: bool(got))
+    wait_until(lambda: bool(got), 300, "the analysis")
     window.inspector.setCurrentWidget(panel)
     window.clock.seek(FRAME_S)
-    wait(lambda: abs(window.player.view.frame_time - FRAME_S) < 0.2, 10000)
+    wait_until(lambda: abs(window.player.view.frame_time - FRAME_S) < 0.2, 10, "the frame")
     boxes = [o for o in panel.overlays if o.name == "Face boxes"][0]
     shown = boxes.faces_at(window.player.view.frame_time)
     largest = max(shown, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))

@@ -18,9 +18,9 @@ OUT = Path(__file__).with_name("span_editing.png")
 
 
 def main() -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from affectscope.app.qt.application import wait_until
     from affectscope.app.qt.main_window import MainWindow
     from affectscope.app.services.commands import LabelCommand
     from affectscope.app.services.demo import build_demo_project
@@ -42,22 +42,12 @@ def main() -> None:
         window.show()
         panel = window.labelling
 
-        def wait(predicate, ms: int = 30000) -> None:  # noqa: ANN001
-            loop, timer = QEventLoop(), QTimer()
-            timer.timeout.connect(lambda: loop.quit() if predicate() else None)
-            timer.start(50)
-            QTimer.singleShot(ms, loop.quit)
-            loop.exec()
-            timer.stop()
-            if not predicate():
-                raise TimeoutError("the window did not get there in time")
-
         window.open_path(clip)
-        wait(lambda: panel.state is not None and len(panel.lane.spans) == 2)
+        wait_until(lambda: panel.state is not None and len(panel.lane.spans) == 2, 30, "the two spans")
         window.inspector.setCurrentWidget(panel)
         window.clock.seek(0.7)
         panel.lane.select(panel.lane.spans[0].id)
-        wait(lambda: panel.lane.selected is not None, 2000)
+        wait_until(lambda: panel.lane.selected is not None, 2, "the selection")
         lane = window.timeline.lane("Labels")
         window.timeline.scroll.ensureWidgetVisible(lane.widget)  # the lanes scroll: bring Labels into view
         app.processEvents()
