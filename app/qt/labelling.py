@@ -10,8 +10,10 @@ saved is saved. A locked database becomes an error message, never a frozen windo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -336,16 +338,23 @@ class LabellingPanel(QWidget):
         self.history.show_history([], "")
         self.current_label.setText("— (no clip open)")
 
+    def run_for_state(
+        self,
+        fn: Callable[..., Any],
+        args: tuple,
+        title: str,
+        on_failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run a read or write of the open clip's labels on the database worker; the clip state it
+        returns redraws the panel (buttons, lane, history)."""
+        self.db_workers.start(
+            fn, args, title=title, on_finished=self._on_state, on_failed=on_failed or self._on_failed
+        )
+
     def _refresh(self) -> None:
         if self.project is None or self.clip_path is None:
             return
-        self.db_workers.start(
-            _fetch_state,
-            (self.project, self.clip_path),
-            title="Labels",
-            on_finished=self._on_state,
-            on_failed=self._on_failed,
-        )
+        self.run_for_state(_fetch_state, (self.project, self.clip_path), "Labels")
 
     @Slot(object)
     def _on_state(self, state: ClipState | None) -> None:
@@ -394,33 +403,15 @@ class LabellingPanel(QWidget):
         if self.marks[0] is not None and self.marks[1] is not None:
             span = (min(self.marks), max(self.marks))
             self.clear_marks()
-        self.db_workers.start(
-            _label,
-            (self.project, self.clip_path, value, span),
-            title="Label",
-            on_finished=self._on_state,
-            on_failed=self._on_failed,
-        )
+        self.run_for_state(_label, (self.project, self.clip_path, value, span), "Label")
 
     def undo(self) -> None:
         if self.project is not None:
-            self.db_workers.start(
-                _stack,
-                (self.project, self.clip_path, True),
-                title="Undo",
-                on_finished=self._on_state,
-                on_failed=self._on_failed,
-            )
+            self.run_for_state(_stack, (self.project, self.clip_path, True), "Undo")
 
     def redo(self) -> None:
         if self.project is not None:
-            self.db_workers.start(
-                _stack,
-                (self.project, self.clip_path, False),
-                title="Redo",
-                on_finished=self._on_state,
-                on_failed=self._on_failed,
-            )
+            self.run_for_state(_stack, (self.project, self.clip_path, False), "Redo")
 
     def _now(self) -> float:
         return float(getattr(self.clock, "position", 0.0) or 0.0)

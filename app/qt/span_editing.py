@@ -92,13 +92,7 @@ class SpanEditor(QObject):
         panel = self.panel
         if panel.project is None:
             return
-        panel.db_workers.start(
-            _edit_span,
-            (panel.project, span.id, edit),
-            title="Edit span",
-            on_finished=panel._on_state,
-            on_failed=self._on_failed,
-        )
+        panel.run_for_state(_edit_span, (panel.project, span.id, edit), "Edit span", self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.lane.refresh()  # a dropped edge goes back where it is stored
