@@ -174,34 +174,26 @@ KINDS: dict[str, Callable[[random.Random, Sources, Path], Path]] = {
 
 def make_corpus(folder: str | Path, n: int, seed: int = 0, kinds: list[str] | None = None) -> list[Path]:
     """``n`` files under ``folder/corpus`` (sources under ``folder/src``); returns their paths."""
+    return corpus_files(folder, list(range(n)), seed, kinds)
+
+
+def corpus_files(
+    folder: str | Path, indices: list[int], seed: int = 0, kinds: list[str] | None = None
+) -> list[Path]:
+    """Files ``indices`` of ``make_corpus(folder, n, seed, kinds)``, byte for byte (the same random
+    stream), in index order: a finding of the 1,000-file run is kept as a fast regression test."""
     folder = Path(folder)
     src = Sources(folder / "src")
     out_dir = folder / "corpus"
     out_dir.mkdir(parents=True, exist_ok=True)
     chosen = kinds or list(KINDS)
     rng = random.Random(seed)
+    draws = [rng.random() for _ in range(max(indices, default=-1) + 1)]
     paths = []
-    for i in range(n):
-        kind = chosen[i % len(chosen)]
-        paths.append(KINDS[kind](random.Random(rng.random()), src, out_dir / f"{i:04d}-{kind}.bin"))
-    return paths
-
-
-def corpus_files(folder: str | Path, indices: list[int], seed: int, n_kinds: int | None = None) -> list[Path]:
-    """Only files ``indices`` of ``make_corpus(folder, n, seed)``, byte for byte (the same random
-    stream): a finding of the 1,000-file run is kept as a fast regression test."""
-    folder = Path(folder)
-    src = Sources(folder / "src")
-    out_dir = folder / "corpus"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    chosen = list(KINDS)[: n_kinds or len(KINDS)]
-    rng = random.Random(seed)
-    draws = [rng.random() for _ in range(max(indices) + 1)]
-    out = []
     for i in sorted(indices):
         kind = chosen[i % len(chosen)]
-        out.append(KINDS[kind](random.Random(draws[i]), src, out_dir / f"{i:04d}-{kind}.bin"))
-    return out
+        paths.append(KINDS[kind](random.Random(draws[i]), src, out_dir / f"{i:04d}-{kind}.bin"))
+    return paths
 
 
 def kind_of(path: Path) -> str:
