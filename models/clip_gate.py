@@ -1,10 +1,12 @@
-"""Which windows vote in a clip decision: windows with speech, or with another modality present.
+"""Which windows vote in a clip decision, and how much: windows with speech (weighted by their share
+of it), or with another modality present.
 
 RAVDESS files open and close with about a second of silence each; with every 1 s window at the
 0.25 s hop voting, those silent windows diluted the mean and dominated seed 004's EWMA, whose
-last value (the clip decision) then mostly read the silent tail. A window votes when it holds
+last value (the clip decision then) mostly read the silent tail. A window votes when it holds
 speech, or when a modality other than sound is present in it (a face in a video says something
-while nobody speaks); if no window qualifies, every window votes (nothing to gate on).
+while nobody speaks), and counts by its share of speech (``window_weights``); if no window
+qualifies, every window votes equally (nothing to gate on).
 
 Speech comes from the clip's silero-vad track where perception computed one (videos), else from
 an energy gate on the waveform (bare audio files): silero-vad costs ~2 s per 3 s RAVDESS file
@@ -26,19 +28,37 @@ MIN_SPEECH = 0.25  # of a window's frames (0.25 s of a 1 s window)
 VAD_THRESHOLD = 0.5
 
 
+def frame_power_db(samples: np.ndarray) -> np.ndarray:
+    """Mean power in dBFS of each whole ``FRAME``-sample frame of a mono waveform."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    n = len(x) // FRAME
+    frames = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+
+
+def active_frames(db: np.ndarray, range_db: float = RANGE_DB, floor_db: float = FLOOR_DB) -> np.ndarray:
+    """Frames (of ``frame_power_db``) within ``range_db`` of the loudest and above ``floor_db``."""
+    if len(db) == 0:
+        return np.zeros(0, bool)
+    return (db >= db.max() - range_db) & (db >= floor_db)
+
+
 def energy_activity(
     samples: np.ndarray, rate: int = 16000, range_db: float = RANGE_DB, floor_db: float = FLOOR_DB
 ) -> tuple[np.ndarray, np.ndarray]:
     """(frame centre times, active 0/1) for ``FRAME``-sample frames of a mono waveform."""
-    x = np.asarray(samples, dtype=np.float32)
-    n = len(x) // FRAME
-    if n == 0:
-        return np.zeros(0), np.zeros(0)
-    frames = x[: n * FRAME].reshape(n, FRAME).astype(np.float64)
-    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
-    active = (db >= db.max() - range_db) & (db >= floor_db)
-    times = (np.arange(n) * FRAME + FRAME / 2) / rate
-    return times, active.astype(np.float32)
+    db = frame_power_db(samples)
+    times = (np.arange(len(db)) * FRAME + FRAME / 2) / rate
+    return times, active_frames(db, range_db, floor_db).astype(np.float32)
+
+
+def speech_span(samples: np.ndarray, rate: int = 16000) -> tuple[int, int]:
+    """[first, last) sample of speech by the energy rule; the whole waveform when nothing is active."""
+    _, active = energy_activity(samples, rate)
+    idx = np.flatnonzero(active)
+    if len(idx) == 0:
+        return 0, len(samples)
+    return int(idx[0]) * FRAME, min(len(samples), (int(idx[-1]) + 1) * FRAME)
 
 
 def speech_activity(signals: ClipSignals) -> tuple[np.ndarray, np.ndarray, str] | None:
@@ -59,20 +79,28 @@ def speech_activity(signals: ClipSignals) -> tuple[np.ndarray, np.ndarray, str] 
     return times + start, active, "energy"
 
 
-def window_votes(
+def window_weights(
     signals: ClipSignals,
     starts: np.ndarray,
     window: float,
     other_present: np.ndarray | None = None,
     min_speech: float = MIN_SPEECH,
 ) -> np.ndarray:
-    """Bool per window: it has speech (≥ ``min_speech`` of its frames active) or ``other_present``
-    (e.g. a face). All True when the clip has no sound or nothing would vote."""
+    """How much each window counts in the clip decision: its share of speech when that is at least
+    ``min_speech``, 1 when ``other_present`` (e.g. a face), else 0. All 1 when the clip has no sound
+    or nothing would count.
+
+    Weighting by speech, not just gating: a window that holds a trailing syllable and 0.7 s of
+    silence is a poor witness (seed 004's audio CNN answered "negative" for most such windows on
+    RAVDESS), yet it is often the only one at an utterance's edge.
+    """
     starts = np.asarray(starts, dtype=np.float64)
-    votes = np.zeros(len(starts), bool) if other_present is None else np.asarray(other_present, bool).copy()
+    weights = np.zeros(len(starts))
+    if other_present is not None:
+        weights[np.asarray(other_present, bool)] = 1.0
     act = speech_activity(signals)
     if act is None:
-        return np.ones(len(starts), bool)
+        return np.ones(len(starts))
     times, active, _ = act
     n = min(len(times), len(active))
     times, active = times[:n], active[:n]
@@ -81,8 +109,20 @@ def window_votes(
         hi = np.searchsorted(times, starts + window, side="left")
         csum = np.concatenate([[0.0], np.cumsum(active)])
         frac = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
-        votes |= (hi > lo) & (frac >= min_speech)
-    return votes if votes.any() else np.ones(len(starts), bool)
+        speech = (hi > lo) & (frac >= min_speech)
+        weights = np.where(speech, np.maximum(weights, frac), weights)
+    return weights if (weights > 0).any() else np.ones(len(starts))
+
+
+def window_votes(
+    signals: ClipSignals,
+    starts: np.ndarray,
+    window: float,
+    other_present: np.ndarray | None = None,
+    min_speech: float = MIN_SPEECH,
+) -> np.ndarray:
+    """Bool per window: it counts in the clip decision (``window_weights`` > 0)."""
+    return window_weights(signals, starts, window, other_present, min_speech) > 0
 
 
 def other_modalities_present(

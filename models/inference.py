@@ -5,7 +5,7 @@ content and extractor version), slides the system's window over the clip at its 
 windows in batches (CUDA when available), reports progress and checks for cancellation between
 batches. The result holds per-modality and fused probability timelines, the clip's probabilities
 and label, the fusion-input features (for explanation), and for systems that accumulate evidence
-over time (seed 004) the EWMA timeline, whose last value is the clip decision as in the paper.
+over time (seed 004) the EWMA timeline, which the clip decision averages over the clip's speech.
 
 ``signals_for_file`` turns an audio file or a face image into ``ClipSignals`` too, so evaluation
 and training accept whichever inputs a model's modalities take.
@@ -65,6 +65,7 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     votes: np.ndarray | None = None  # (T,) bool: windows the clip decision used (clip_gate)
+    vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
 
     def to_json(self, hidden: bool = False) -> dict[str, Any]:
         def rows(a: np.ndarray) -> list[list[float]]:
@@ -244,7 +245,7 @@ def analyse_signals(
 ) -> Analysis:
     """Run a loaded system over prepared signals (see ``analyse_clip``); ``gate`` keeps windows
     without speech or any other modality out of the clip decision (``clip_gate``)."""
-    from affectscope.models.clip_gate import other_modalities_present, window_votes
+    from affectscope.models.clip_gate import other_modalities_present, window_weights
     from affectscope.models.systems.base import EmotionSystem
 
     if not isinstance(model, EmotionSystem):
@@ -270,8 +271,9 @@ def analyse_signals(
             hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
     f = np.concatenate(fused)
-    votes = window_votes(signals, starts, win, np.concatenate(others)) if gate else None
-    clip, accumulated = clip_decision(model, f, votes)
+    vote_weights = window_weights(signals, starts, win, np.concatenate(others)) if gate else None
+    votes = vote_weights > 0 if vote_weights is not None else None
+    clip, accumulated = clip_decision(model, f, vote_weights)
     labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
     return Analysis(
         model=spec.name,
@@ -286,40 +288,43 @@ def analyse_signals(
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
         votes=votes,
+        vote_weights=vote_weights,
     )
 
 
 def clip_decision(
     model: torch.nn.Module | None, fused: np.ndarray, votes: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(clip probabilities, EWMA timeline or None): the EWMA's last value for systems that accumulate
-    evidence (seed 004, from y0 = 0 as eq. 1), else the mean over windows.
+    """(clip probabilities, EWMA timeline or None).
 
-    ``votes`` (bool per window, ``clip_gate.window_votes``) keeps windows without speech (and without
-    any other modality) out of the decision: the mean is over voting windows, and the EWMA holds its
-    value through a window that does not vote (the timeline keeps one value per window)."""
-    if votes is not None:
-        votes = np.asarray(votes, bool)
-        if len(votes) != len(fused) or not votes.any():
-            votes = None
+    ``votes`` (per window: bool, or a weight from ``clip_gate.window_weights``) says which windows
+    count in the decision and how much; None: every window, equally. The decision is the weighted
+    mean over windows; for systems that accumulate evidence (seed 004: EWMA from y0 = 0, eq. 1) it
+    is the weighted mean of the EWMA timeline, which holds its value through windows that do not
+    count. The timeline's last value alone read only the clip's final ~0.3 s — at the end of an
+    utterance a trailing syllable in silence — and scored UAR 0.37 on RAVDESS against 0.53 for this.
+    """
+    n = len(fused)
+    w = None if votes is None else np.asarray(votes, dtype=np.float64).reshape(-1)
+    if w is None or len(w) != n or not (w > 0).any():
+        w = np.ones(n)
+    on = w > 0
     alpha = getattr(model, "ewma_alpha", None)
     if alpha is None:
-        return (fused[votes] if votes is not None else fused).mean(axis=0), None
+        return (fused * w[:, None]).sum(axis=0) / w.sum(), None
     from affectscope.models.systems.lightweight import ewma
 
-    if votes is None:
-        acc = ewma(fused, float(alpha), y0=getattr(model, "ewma_y0", None))
-    else:
-        run = ewma(fused[votes], float(alpha), y0=getattr(model, "ewma_y0", None))
-        # Before the first voting window the accumulator is still y0 (zeros, or the first vote).
-        y0 = getattr(model, "ewma_y0", None)
-        acc = np.empty_like(np.asarray(fused, dtype=np.float64))
-        acc[:] = np.asarray(y0, dtype=np.float64) if y0 is not None else run[0]
-        k = np.cumsum(votes) - 1
-        acc[k >= 0] = run[k[k >= 0]]
-    # From y0 = 0 the accumulator sums to 1 - (1 - alpha)^T: renormalise (the argmax is eq. 1's).
-    last = acc[-1] / max(float(acc[-1].sum()), 1e-12)
-    return last, acc
+    y0 = getattr(model, "ewma_y0", None)
+    run = ewma(fused[on], float(alpha), y0=y0)
+    # Before the first counting window the accumulator is still y0 (zeros, or the first vote).
+    acc = np.empty_like(np.asarray(fused, dtype=np.float64))
+    acc[:] = np.asarray(y0, dtype=np.float64) if y0 is not None else run[0]
+    k = np.cumsum(on) - 1
+    acc[k >= 0] = run[k[k >= 0]]
+    # From y0 = 0 the accumulator sums to 1 - (1 - alpha)^T: renormalise each value before averaging.
+    rows = acc[on] / np.maximum(acc[on].sum(axis=1, keepdims=True), 1e-12)
+    clip = (rows * w[on, None]).sum(axis=0) / w[on].sum()
+    return clip, acc
 
 
 def analyse_many(
@@ -330,11 +335,11 @@ def analyse_many(
     batch_size: int = 64,
     gate: bool = True,
     mean_decision: bool = False,
-    return_votes: bool = False,
+    return_weights: bool = False,
 ) -> list[tuple[np.ndarray, np.ndarray]] | list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(fused window probabilities (T, C), clip probabilities (C,)) for many clips at once
     (``gate``: the clip decision reads only windows with speech or another modality, ``clip_gate``;
-    ``return_votes`` adds each clip's bool voting mask as a third element).
+    ``return_weights`` adds each clip's vote weights, ``clip_gate.window_weights``, as a third element).
 
     Windows of all clips are batched together (evaluation over a folder of short files), so the
     networks see full batches instead of one file's few windows.
@@ -350,7 +355,7 @@ def analyse_many(
         for i, sig in enumerate(signals)
         for t in window_starts(max(sig.duration, 1e-3), win, hop)
     ]
-    from affectscope.models.clip_gate import other_modalities_present, window_votes
+    from affectscope.models.clip_gate import other_modalities_present, window_weights
 
     dev = device()
     probs: list[np.ndarray] = []
@@ -372,10 +377,10 @@ def analyse_many(
     for i in range(len(signals)):
         mine = owner == i
         f = allp[mine]
-        votes = window_votes(signals[i], starts_all[mine], win, other_all[mine])
-        # ``mean_decision``: the mean over (voting) windows instead of the system's own decision.
-        clip = clip_decision(None if mean_decision else model, f, votes if gate else None)[0]
-        out_list.append((f, clip, votes) if return_votes else (f, clip))
+        vote_weights = window_weights(signals[i], starts_all[mine], win, other_all[mine])
+        # ``mean_decision``: the weighted mean over windows instead of the system's own decision.
+        clip = clip_decision(None if mean_decision else model, f, vote_weights if gate else None)[0]
+        out_list.append((f, clip, vote_weights) if return_weights else (f, clip))
     return out_list
 
 

@@ -235,6 +235,22 @@ def test_shipped_seed004_weights_reproduce_their_card(shared_data: Path) -> None
     assert got["collapsed"] == want["collapsed"]
 
 
+@pytest.mark.slow
+def test_shipped_audio_cnn_meets_the_cross_corpus_goal_on_ravdess(shared_data: Path) -> None:
+    """Issue 8's goal for the shipped audio CNN (trained on EmoDB only): UAR ≥ 0.50 and every class
+    recalled ≥ 0.25 on RAVDESS actors 1–20, scored per file as the recipe scores it (1 s windows
+    from each file's speech). It was 0.425 while training read each file's first second."""
+    from affectscope.jobs import Job
+    from affectscope.models.inference import load_model
+    from affectscope.models.training.recipes import RAVDESS_ALL_ACTORS, audio_report
+
+    _, model = load_model("lightweight-streaming")
+    rav = ds.ravdess(shared_data / "ravdess_speech", actors=RAVDESS_ALL_ACTORS)
+    got = audio_report(model, rav, Job(), "RAVDESS actors 1-20 (per file)")
+    recalls = [v["recall"] for v in got["per_class"].values()]
+    assert got["n"] == 1040 and got["uar"] >= 0.50 and min(recalls) >= 0.25, (got["uar"], recalls)
+
+
 def test_seed_summary_is_mean_and_sample_sd() -> None:
     import statistics
 

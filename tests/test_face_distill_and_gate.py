@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affectscope.models.clip_gate import energy_activity, speech_activity, window_votes
+from affectscope.models.clip_gate import energy_activity, speech_activity, window_votes, window_weights
 from affectscope.models.inference import clip_decision
 from affectscope.models.signals import ClipSignals, Track
 from affectscope.models.systems.lightweight import ewma
@@ -157,8 +157,9 @@ def test_silent_windows_do_not_vote_and_a_face_votes_without_speech() -> None:
     fused = rng.dirichlet(np.ones(3), len(starts))
     fused[~votes] = [0.0, 0.0, 1.0]  # the silent windows all say "negative"
     clip, acc = clip_decision(Seed004Like(), fused, votes)
-    want = ewma(fused[votes], 0.58, y0=np.zeros(3))[-1]
-    np.testing.assert_allclose(clip, want / want.sum())
+    run = ewma(fused[votes], 0.58, y0=np.zeros(3))
+    run = run / run.sum(1, keepdims=True)
+    np.testing.assert_allclose(clip, run.mean(0))  # the EWMA timeline averaged over voting windows
     # The timeline holds through windows that do not vote.
     assert acc.shape == fused.shape
     np.testing.assert_allclose(acc[-1], acc[np.flatnonzero(votes)[-1]])
@@ -166,8 +167,36 @@ def test_silent_windows_do_not_vote_and_a_face_votes_without_speech() -> None:
     mean_clip, none = clip_decision(None, fused, votes)
     np.testing.assert_allclose(mean_clip, fused[votes].mean(0))
     assert none is None
-    # Ungated: the silent tail decides.
-    assert int(np.argmax(clip_decision(Seed004Like(), fused)[0])) == 2
+    # Ungated: the silent windows (5 of 13, all "negative") pull the decision.
+    ungated = clip_decision(None, fused)[0]
+    np.testing.assert_allclose(ungated, fused.mean(0))
+    assert ungated[2] > mean_clip[2]
+
+
+def test_windows_count_by_their_share_of_speech() -> None:
+    rng = np.random.default_rng(0)
+    rate = 16000
+    x = np.zeros(4 * rate, np.float32)
+    x[int(1.25 * rate) : int(2.75 * rate)] = 0.3 * rng.standard_normal(int(1.5 * rate))
+    x += 1e-5 * rng.standard_normal(len(x)).astype(np.float32)
+    sig = _audio_signals(x)
+    starts = np.arange(0, 3.01, 0.25)
+    w = window_weights(sig, starts, 1.0)
+    # The share of each 1 s window inside the 1.5 s of speech, to a 32 ms frame, when >= 0.25; else 0.
+    share = np.clip(np.minimum(starts + 1.0, 2.75) - np.maximum(starts, 1.25), 0.0, 1.0)
+    np.testing.assert_allclose(w, np.where(share >= 0.25, share, 0.0), atol=0.04)
+    assert (w > 0).tolist() == window_votes(sig, starts, 1.0).tolist()
+    # A face counts the window fully.
+    face = np.zeros(len(starts), bool)
+    face[0] = True
+    assert window_weights(sig, starts, 1.0, face)[0] == 1.0
+    # The decision weighs each window by its share: a window at an utterance's edge, mostly silence,
+    # counts a quarter as much as one inside the speech.
+    fused = np.tile([[1.0, 0.0, 0.0]], (len(starts), 1))
+    edge = int(np.flatnonzero(w > 0)[0])
+    fused[edge] = [0.0, 0.0, 1.0]
+    clip = clip_decision(None, fused, w)[0]
+    np.testing.assert_allclose(clip[2], w[edge] / w.sum())
 
 
 def test_predict_json_counts_the_voting_windows_of_a_ravdess_file(shared_data: Path) -> None:

@@ -121,7 +121,7 @@ def test_skeleton_t100_steps_cover_the_whole_clip() -> None:
     assert analysis.window == (11.0, 11.0) and len(analysis.times) == 1  # one window: the whole clip
     x = model.batch_from_signals(sig, 0.0, 11.0)["audio"][0]
     assert x.shape == (100, 64)
-    assert x[-5:].mean() > x[:50].mean() + 1.0  # the last steps hear the last second
+    assert x[-5:].max() > x[:50].max() + 1.0  # the last steps hear the last second
 
 
 def test_crossmodal_random_encoders_train_at_the_full_rate(tmp_path: Path) -> None:
@@ -252,3 +252,31 @@ def test_cli_refuses_a_recipe_for_another_model(
     args = ["train", "temporal-fusion", "--recipe", "default-000", "--data", str(shared_data), "-o", out]
     assert main(args) == 2
     assert "trains fusical, not temporal-fusion" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in _shipped() if n != "fusical"])
+def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, shared_data: Path) -> None:
+    """Trained on German EmoDB only, scored on RAVDESS actors 17–20 as the recipe scored them: the card's
+    UAR is reproduced, is well above chance (≥ 0.45, the issue's bar) and no class is recalled < 0.2.
+    Before each clip's speech was brought to one level and seed 001's functionals were taken over
+    speech only, these systems answered one class for every RAVDESS file."""
+    from affectscope.analysis.metrics import classification_report
+    from affectscope.models.inference import load_model
+    from affectscope.models.training import datasets as ds
+    from affectscope.models.training import system_data as sd
+    from affectscope.models.training.recipes_systems import LABELS, file_probs, outputs
+    from affectscope.models.weights import read_card
+
+    spec, model = load_model(name)
+    want = read_card(spec.weights_path())["tests"]["ravdess_cross_corpus"]
+    rav = ds.ravdess(shared_data / "ravdess_speech", actors={17, 18, 19, 20})
+    split = sd.build_split(
+        model, [lambda s=s: sd.speech_signals(s.path, False) for s in rav], [s.label for s in rav], "ravdess"
+    )
+    got = classification_report(
+        split.file_labels, file_probs(outputs(model, split)["fused"], split).argmax(1), LABELS
+    )
+    assert got["n"] == want["n"] == 208
+    assert abs(got["uar"] - want["uar"]) <= 0.03  # float16 storage may move a borderline file or two
+    assert got["uar"] >= 0.45 and not got["collapsed"], got["per_class"]

@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--decision",
         choices=("model", "mean"),
         default="model",
-        help="clip decision: the model's own (seed 004: EWMA from y0 = 0) or the mean over windows",
+        help="clip decision: the model's own (seed 004: its EWMA timeline from y0 = 0, averaged) or the mean "
+        "over windows; both weigh windows by their share of speech",
     )
     p.add_argument("--workers", type=int, default=2, help="decoding threads")
     p.add_argument(

@@ -7,6 +7,7 @@ from affectscope.models.registry import ModelSpec, register
 # Training and attention settings of the paper (§4–5); backbones differ between the two entries.
 _COMMON = {
     "num_classes": 3,
+    "audio_level_db": -20.0,  # each clip's speech brought to one level first (audio_level.py)
     "num_frames": 8,
     "embed_dim": 256,
     "heads": 8,

@@ -42,6 +42,7 @@ FUSICAL = register(
             "scene_input": "signals",
             "audio_dim": 128,
             "laughter_dim": 1,
+            "audio_level_db": -20.0,  # each clip's speech brought to one level first (audio_level.py)
             # no real labelled scene, pose or caption data here: those branches stay untrained and off
             "off_modalities": ("scene", "pose", "caption"),
         },

@@ -34,6 +34,7 @@ SKELETON_FUSION = register(
             "window_seconds": _WINDOW,
             "hop_seconds": 1.0,
             "whole_clip": True,  # §2.1: T = 100 steps over the whole video
+            "audio_level_db": -20.0,  # each clip's speech brought to one level first (audio_level.py)
             # no real labelled skeleton data here: that stream stays untrained and off
             "off_modalities": ("skeleton",),
         },

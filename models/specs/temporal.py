@@ -31,6 +31,7 @@ TEMPORAL = register(
             "face_steps": 64,
             "overlap": 0,
             "audio_dim": 1582,  # openSMILE IS10 paralinguistic functionals
+            "audio_level_db": -20.0,  # each clip's speech brought to one level first (audio_level.py)
             # LSTM widths scaled to the 144/432-d stand-in descriptors (2230/1324 in the paper for 4096)
             "face_hidden": 256,
             "c3d_hidden": 128,

@@ -100,8 +100,10 @@ class CrossModalSystem(EmotionSystem):
         weight_decay: float = 1e-3,
         window_seconds: float = 5.0,
         hop_seconds: float = 2.5,
+        audio_level_db: float | None = None,
     ) -> None:
         super().__init__()
+        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
         self.num_classes, self.num_frames, self.frame_size = num_classes, num_frames, frame_size
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         # §5: encoders train at 1e-2 of the head's rate *because they are pretrained*; randomly
@@ -165,7 +167,7 @@ class CrossModalSystem(EmotionSystem):
     # --- inputs -------------------------------------------------------------------------------
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         frames = self._frames(signals, t0, t1)
-        wave = audio_window(signals, t0, t1)
+        wave = audio_window(signals, t0, t1, self.audio_level_db)
         n_samples = int(round((t1 - t0) * signals.audio_rate))
         batch: Batch = {
             "visual": (frames if frames is not None else self._blank_frames()).unsqueeze(0),

@@ -69,6 +69,7 @@ class FusicalSystem(EmotionSystem):
         window_seconds: float = 5.0,
         hop_seconds: float = 1.0,
         off_modalities: tuple[str, ...] | list[str] = (),
+        audio_level_db: float | None = None,
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
@@ -78,6 +79,7 @@ class FusicalSystem(EmotionSystem):
         self.num_classes, self.fusion_method, self.scene_input = num_classes, fusion, scene_input
         self.frames, self.grid = frames, tuple(grid)
         self.audio_dim, self.audio_steps = audio_dim, audio_steps
+        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
         self.laughter_dim, self.laughter_steps, self.caption_dim = laughter_dim, laughter_steps, caption_dim
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         self.vote_weights = dict(vote_weights or FUSICAL_VOTE_WEIGHTS)
@@ -130,7 +132,9 @@ class FusicalSystem(EmotionSystem):
             if self.scene_input == "signals"
             else None,
             "pose": inputs.pose27(signals, t0, t1, self.frames),
-            "audio": inputs.audio_frames(signals, t0, t1, self.audio_steps, self.audio_dim // 2)
+            "audio": inputs.audio_frames(
+                signals, t0, t1, self.audio_steps, self.audio_dim // 2, self.audio_level_db
+            )
             if self.audio_dim % 2 == 0
             else None,
             "laughter": inputs.laughter_steps(signals, t0, t1, self.laughter_steps)

@@ -114,10 +114,15 @@ def scene_map(
 
 
 def audio_frames(
-    signals: ClipSignals, t0: float, t1: float, steps: int = 11, n_mels: int = 64
+    signals: ClipSignals,
+    t0: float,
+    t1: float,
+    steps: int = 11,
+    n_mels: int = 64,
+    level_db: float | None = None,
 ) -> np.ndarray | None:
     """(steps, 2·n_mels) per-step log-mel mean and std over 1-s windows at 2 Hz, or None without audio."""
-    wave = audio_window(signals, t0, t1)
+    wave = audio_window(signals, t0, t1, level_db)
     if wave is None or not np.any(wave):
         return None
     frames_per_s = 100

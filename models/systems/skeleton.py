@@ -114,6 +114,7 @@ class SkeletonFusionSystem(EmotionSystem):
         hop_seconds: float = 1.0,
         whole_clip: bool = True,
         off_modalities: tuple[str, ...] | list[str] = (),
+        audio_level_db: float | None = None,
     ) -> None:
         super().__init__()
         if inputs not in INPUT_PRESETS:
@@ -126,6 +127,7 @@ class SkeletonFusionSystem(EmotionSystem):
         # §2.1: the T = 100 steps cover the whole video; window_seconds/hop_seconds only apply with
         # whole_clip=False (a sliding 4 s timeline, 25 Hz steps)
         self.whole_clip, self.off_modalities = whole_clip, tuple(off_modalities)
+        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
         self.sources = INPUT_PRESETS[inputs]
         widths = {**STREAM_WIDTHS[inputs], **(stream_widths or {})}
         self.streams = nn.ModuleDict(
@@ -169,7 +171,7 @@ class SkeletonFusionSystem(EmotionSystem):
 
     def _modality_input(self, signals: ClipSignals, source: str, t0: float, t1: float) -> np.ndarray | None:
         if source == "logmel":
-            wave = audio_window(signals, t0, t1)
+            wave = audio_window(signals, t0, t1, self.audio_level_db)
             if wave is None:
                 return None
             return log_mel_steps(wave, signals.audio_rate, self.seq_len, n_mels=self.sources["audio"][1])

@@ -140,6 +140,7 @@ class TemporalFusionSystem(EmotionSystem):
         window_seconds: float = 4.0,
         hop_seconds: float = 1.0,
         off_modalities: tuple[str, ...] | list[str] = (),
+        audio_level_db: float | None = None,
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
@@ -148,6 +149,7 @@ class TemporalFusionSystem(EmotionSystem):
         self.off_modalities = tuple(off_modalities)
         self.face_dim, self.c3d_dim, self.audio_dim = face_dim, c3d_dim, audio_dim
         self.face_steps, self.overlap = face_steps, overlap
+        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
         self.windows = inputs.window_count(max(face_steps, inputs.WINDOW), overlap)
         self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         self.branches = nn.ModuleDict(
@@ -193,7 +195,7 @@ class TemporalFusionSystem(EmotionSystem):
         if windows is not None and windows.shape[1] != self.c3d_dim:
             windows = None
         audio = (
-            inputs.audio_descriptor(signals, t0, t1, self.audio_dim)
+            inputs.audio_descriptor(signals, t0, t1, self.audio_dim, self.audio_level_db)
             if self.audio_dim in (AUDIO_DIM, inputs.IS10_DIM)
             else None
         )

@@ -17,6 +17,7 @@ from collections import Counter
 
 import numpy as np
 
+from affectscope.models.clip_gate import speech_span
 from affectscope.models.signals import ClipSignals, FaceObservation
 from affectscope.models.systems.audio_functionals import audio_functionals
 from affectscope.models.systems.window_inputs import audio_window, step_times
@@ -87,9 +88,18 @@ def is10_functionals(wave: np.ndarray, rate: int = 16000) -> np.ndarray:
     return audio_functionals(wave, rate, "IS10")
 
 
-def audio_descriptor(signals: ClipSignals, t0: float, t1: float, dim: int = 0) -> np.ndarray | None:
-    """Utterance functionals of [t0, t1): openSMILE IS10 (1582; ``dim`` kept for older callers)."""
-    wave = audio_window(signals, t0, t1)
+def audio_descriptor(
+    signals: ClipSignals, t0: float, t1: float, dim: int = 0, level_db: float | None = None
+) -> np.ndarray | None:
+    """Utterance functionals of [t0, t1): openSMILE IS10 (1582; ``dim`` kept for older callers).
+
+    Computed over the window's speech only (first to last active frame, the clip gate's energy
+    rule): functionals summarise an utterance, and a window's silence or zero padding (a 2 s EmoDB
+    file in a 4 s window, RAVDESS's second of silence at each end) otherwise dominates percentiles
+    and means, so that the same words read differently in another corpus.
+    """
+    wave = audio_window(signals, t0, t1, level_db)
     if wave is None or not np.any(wave):
         return None
-    return is10_functionals(wave, signals.audio_rate)
+    lo, hi = speech_span(wave, signals.audio_rate)
+    return is10_functionals(wave[lo:hi], signals.audio_rate)

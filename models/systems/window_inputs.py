@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from affectscope.models.signals import ClipSignals, Track
+from affectscope.models.systems.audio_level import level_gain
 
 
 def step_times(t0: float, t1: float, steps: int) -> np.ndarray:
@@ -48,11 +49,15 @@ def pick_times(track: Track, t0: float, t1: float, count: int) -> np.ndarray | N
     return np.asarray(track.values)[np.clip(idx, lo, hi - 1)]
 
 
-def audio_window(signals: ClipSignals, t0: float, t1: float) -> np.ndarray | None:
+def audio_window(
+    signals: ClipSignals, t0: float, t1: float, level_db: float | None = None
+) -> np.ndarray | None:
     """Mono samples of [t0, t1) at ``signals.audio_rate``, zero-padded to the window's length.
 
     None when the clip has no audio or the window lies outside it. Samples are located by their
-    timestamps, so audio that starts later than the video (AAC priming) stays aligned.
+    timestamps, so audio that starts later than the video (AAC priming) stays aligned. ``level_db``
+    scales the clip so its speech sits at that level (``audio_level``): the same gain for every
+    window of a clip.
     """
     track = signals.track("audio")
     if len(track) == 0:
@@ -66,6 +71,8 @@ def audio_window(signals: ClipSignals, t0: float, t1: float) -> np.ndarray | Non
     start = int(round((track.times[lo] - t0) * rate))
     chunk = np.asarray(track.values[lo:hi], dtype=np.float32).reshape(-1)[: n - max(start, 0)]
     out[max(start, 0) : max(start, 0) + len(chunk)] = chunk
+    if level_db is not None:
+        out *= np.float32(level_gain(track.values, level_db))
     return out
 
 

@@ -16,7 +16,7 @@ from affectscope.models.weights import read_card
 TESTS = {
     "emodb_test": "EmoDB 03+08 (speech)",
     "ravdess_cross_corpus": "RAVDESS (cross-corpus speech)",
-    "fer_test": "FER-2013 test sample (faces)",
+    "fer_test": "FER-2013 test sample, held-out half (faces)",
     "pairs_test": "synthetic pairs (speech + face)",
 }
 

@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from affectscope.errors import MediaError
+from affectscope.models.clip_gate import speech_span
 from affectscope.models.systems.lightweight_inputs import SPEC_SIZE, face_tensor, spectrogram_image
 from affectscope.models.training.augment import AudioAugment, FaceAugment, spec_augment
 from affectscope.models.training.datasets import Sample
@@ -39,19 +40,34 @@ def load_audio(path: str | Path, rate: int = AUDIO_RATE) -> np.ndarray:
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def window_starts(n_samples: int, window: int, hop: int, max_windows: int | None = None) -> list[int]:
-    """Start samples of the windows covering a file (at least one, padded when the file is short)."""
-    if n_samples <= window:
-        return [0]
-    starts = list(range(0, n_samples - window + 1, hop))
-    if max_windows is not None and len(starts) > max_windows:
-        pick = np.linspace(0, len(starts) - 1, max_windows).round().astype(int)
-        starts = [starts[i] for i in pick]
-    return starts
+def start_range(n_samples: int, window: int, lo: int, hi: int) -> tuple[int, int]:
+    """Lowest and highest start of a window inside the span [lo, hi) or, when the span is shorter
+    than the window, of a window covering it; clipped to the file."""
+    a, b = sorted((lo, hi - window))
+    top = max(0, n_samples - window)
+    return int(np.clip(a, 0, top)), int(np.clip(b, 0, top))
+
+
+def spread_starts(lo: int, hi: int, hop: int, max_windows: int | None = None) -> list[int]:
+    """Window starts spread evenly from ``lo`` to ``hi`` at most ``hop`` apart (at most
+    ``max_windows``), so the windows cover the span end to end; one window sits in its middle."""
+    k = 1 if hi <= lo else int(np.ceil((hi - lo) / max(hop, 1))) + 1
+    if max_windows is not None:
+        k = min(k, max_windows)
+    if k == 1:
+        return [(lo + hi) // 2]
+    return [int(v) for v in np.linspace(lo, hi, k).round()]
 
 
 class AudioWindows(Dataset):
-    """(spectrogram image (3, 400, 400), label) per 1 s window; ``file_index`` maps windows to files."""
+    """(spectrogram image (3, 400, 400), label) per 1 s window; ``file_index`` maps windows to files.
+
+    With ``speech_only`` (the default) windows are cut from the file's speech span only: RAVDESS
+    files open and close with about a second of silence, and a window of silence labelled "angry"
+    teaches nothing (the first second of a RAVDESS file, which training once read, holds no speech at
+    all). ``jitter`` draws each window uniformly from its own share of that span, so one window per
+    file per epoch sees the whole utterance over the epochs.
+    """
 
     def __init__(
         self,
@@ -64,6 +80,7 @@ class AudioWindows(Dataset):
         augment: AudioAugment | None = None,
         spec_size: int = SPEC_SIZE,
         spec_mask: bool = False,
+        speech_only: bool = True,
     ) -> None:
         self.samples = list(samples)
         self.window = int(window_s * AUDIO_RATE)
@@ -72,26 +89,26 @@ class AudioWindows(Dataset):
         self.spec_size = spec_size
         self.spec_mask = spec_mask
         self.rng = np.random.default_rng(seed)
-        self.items: list[tuple[int, int]] = []
+        self.items: list[tuple[int, int, int, int]] = []  # file, start, jitter range [lo, hi]
         for i, s in enumerate(self.samples):
-            n = len(load_audio(s.path))
-            for st in window_starts(n, self.window, int(hop_s * AUDIO_RATE), max_windows):
-                self.items.append((i, st))
-        self.file_index = np.array([i for i, _ in self.items])
-        self.labels = np.array([self.samples[i].label for i, _ in self.items])
+            x = load_audio(s.path)
+            span = speech_span(x) if speech_only else (0, len(x))
+            lo, hi = start_range(len(x), self.window, *span)
+            starts = spread_starts(lo, hi, int(hop_s * AUDIO_RATE), max_windows)
+            edges = np.linspace(lo, hi, len(starts) + 1).round().astype(int)
+            for k, st in enumerate(starts):
+                self.items.append((i, st, int(edges[k]), int(edges[k + 1])))
+        self.file_index = np.array([it[0] for it in self.items])
+        self.labels = np.array([self.samples[it[0]].label for it in self.items])
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
-        i, st = self.items[k]
+        i, st, lo, hi = self.items[k]
         x = load_audio(self.samples[i].path)
-        if self.jitter and len(x) > self.window:
-            st = int(
-                np.clip(
-                    st + self.rng.integers(-self.window // 4, self.window // 4 + 1), 0, len(x) - self.window
-                )
-            )
+        if self.jitter and hi > lo:
+            st = int(self.rng.integers(lo, hi + 1))
         if self.augment is not None:  # speed perturbation reads a little more or less than a window
             span = int(self.window * max(self.augment.speeds))
             seg = self.augment.speed(x[st : st + span])[: self.window]

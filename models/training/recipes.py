@@ -56,6 +56,7 @@ RAVDESS_TRAIN_ACTORS = set(range(1, 15))
 RAVDESS_ALL_ACTORS = set(range(1, 21))
 RECIPES = ("default-004", "ravdess-audio-004")
 PARTS = ("face", "audio", "mouth", "fusion")
+WINDOWS_PER_FILE = 3
 
 
 def _face_forward(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -138,9 +139,14 @@ def train_audio(
     what: str,
     max_seconds: float | None = None,
     seed: int = 0,
+    windows_per_file: int = WINDOWS_PER_FILE,
+    patience: int = 6,
 ) -> FitResult:
     """Audio CNN: input norm fitted on training windows; augmented (gain, noise at 5-30 dB SNR, shift,
-    speed 0.9-1.1, SpecAugment); class-balanced loss; cosine LR; checkpoint chosen on validation UAR."""
+    speed 0.9-1.1, SpecAugment); class-balanced loss; cosine LR; checkpoint chosen on validation UAR.
+    Each epoch draws ``windows_per_file`` windows from each file's speech, one from each share of it.
+    (Drawing windows that hold only a quarter of speech, as the least of the windows ``evaluate``
+    counts, made the network answer "neutral" for them and lowered RAVDESS UAR: 0.518 → 0.492.)"""
     size = model.spectrogram_size
     net = model.audiovisual.audio
     fit_input_norm(net, AudioWindows(train, max_windows=1, spec_size=size))
@@ -149,7 +155,8 @@ def train_audio(
         _face_forward,
         AudioWindows(
             train,
-            max_windows=1,
+            hop_s=0.25,
+            max_windows=windows_per_file,
             jitter=True,
             seed=seed,
             augment=AudioAugment(seed=seed, p_noise=0.3, snrs_db=(10.0, 20.0, 30.0)),
@@ -160,7 +167,7 @@ def train_audio(
         epochs=epochs,
         lr=3e-4,  # at the paper's 1e-3 the loss stayed at chance for 4 epochs (and diverged before)
         batch_size=16,
-        patience=4,
+        patience=patience,
         job=job,
         what=what,
         max_seconds=max_seconds,
@@ -319,7 +326,7 @@ def default_004(
     job: Job | None = None,
     fer_per_class: int = 4000,
     face_epochs: int = 6,
-    audio_epochs: int = 10,
+    audio_epochs: int = 30,
     mouth_epochs: int = 15,
     seed: int = 0,
     parts: tuple[str, ...] = PARTS,
@@ -505,7 +512,7 @@ def ravdess_audio_004(
     data: Path,
     job: Job | None = None,
     base: Path | None = None,
-    audio_epochs: int = 8,
+    audio_epochs: int = 30,
     max_seconds: float | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
