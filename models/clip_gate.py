@@ -114,17 +114,6 @@ def window_weights(
     return weights if (weights > 0).any() else np.ones(len(starts))
 
 
-def window_votes(
-    signals: ClipSignals,
-    starts: np.ndarray,
-    window: float,
-    other_present: np.ndarray | None = None,
-    min_speech: float = MIN_SPEECH,
-) -> np.ndarray:
-    """Bool per window: it counts in the clip decision (``window_weights`` > 0)."""
-    return window_weights(signals, starts, window, other_present, min_speech) > 0
-
-
 def other_modalities_present(
     batch: dict, modalities: tuple[str, ...] = ("audio", "speech", "laughter")
 ) -> np.ndarray:

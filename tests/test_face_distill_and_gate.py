@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from affectscope.models.clip_gate import energy_activity, speech_activity, window_votes, window_weights
+from affectscope.models.clip_gate import energy_activity, speech_activity, window_weights
 from affectscope.models.inference import clip_decision
 from affectscope.models.signals import ClipSignals, Track
 from affectscope.models.systems.lightweight import ewma
@@ -138,17 +138,17 @@ def test_silent_windows_do_not_vote_and_a_face_votes_without_speech() -> None:
     sig = _audio_signals(x)
     assert speech_activity(sig)[2] == "energy"
     starts = np.arange(0, 3.01, 0.25)
-    votes = window_votes(sig, starts, 1.0)
+    votes = window_weights(sig, starts, 1.0) > 0
     # A window votes with >= 0.25 s of speech inside it: starts 0.5 .. 2.5.
     assert votes.tolist() == [bool(0.5 <= s <= 2.5) for s in starts]
     # A face present in a silent window makes it vote.
     face = np.zeros(len(starts), bool)
     face[-1] = True
-    assert window_votes(sig, starts, 1.0, face)[-1]
+    assert (window_weights(sig, starts, 1.0, face) > 0)[-1]
     # A VAD track, when perception made one, is used instead of the energy gate.
     sig.tracks["vad"] = Track(np.arange(0.016, 4, 0.032), np.zeros(125, np.float32))
     assert speech_activity(sig)[2] == "silero-vad"
-    assert window_votes(sig, starts, 1.0).all()  # nothing voiced: every window votes
+    assert (window_weights(sig, starts, 1.0) > 0).all()  # nothing voiced: every window votes
 
     class Seed004Like(torch.nn.Module):
         ewma_alpha = 0.58
@@ -185,7 +185,6 @@ def test_windows_count_by_their_share_of_speech() -> None:
     # The share of each 1 s window inside the 1.5 s of speech, to a 32 ms frame, when >= 0.25; else 0.
     share = np.clip(np.minimum(starts + 1.0, 2.75) - np.maximum(starts, 1.25), 0.0, 1.0)
     np.testing.assert_allclose(w, np.where(share >= 0.25, share, 0.0), atol=0.04)
-    assert (w > 0).tolist() == window_votes(sig, starts, 1.0).tolist()
     # A face counts the window fully.
     face = np.zeros(len(starts), bool)
     face[0] = True
