@@ -94,7 +94,13 @@ def evaluate_manifest(
     import torch
 
     from affectscope.jobs import ensure_job
-    from affectscope.models.inference import analyse_many, analyse_signals, load_model, signals_for_file
+    from affectscope.models.inference import (
+        analyse_many,
+        analyse_signals,
+        clip_decision,
+        load_model,
+        signals_for_file,
+    )
     from affectscope.models.registry import LABEL_SETS
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.training.datasets import read_manifest
@@ -124,8 +130,7 @@ def evaluate_manifest(
             job.check()
             sig = signals_for_file(s.path, tuple(spec.modalities))
             a = analyse_signals(spec, model, sig, gate=gate)
-            voting = a.fused[a.votes] if a.votes is not None else a.fused
-            p = voting.mean(axis=0) if decision == "mean" else a.clip_probs
+            p = clip_decision(None, a.fused, a.vote_weights)[0] if decision == "mean" else a.clip_probs
             probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
             job.progress(i + 1, len(samples), f"evaluate {model_name}: {s.path.name}")
     elif fast:

@@ -64,8 +64,12 @@ class Analysis:
     accumulated: np.ndarray | None = None  # (T, C) EWMA of fused (seed 004)
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
-    votes: np.ndarray | None = None  # (T,) bool: windows the clip decision used (clip_gate)
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+
+    @property
+    def votes(self) -> np.ndarray | None:
+        """(T,) bool: windows the clip decision used (``vote_weights`` > 0; ``clip_gate``)."""
+        return None if self.vote_weights is None else self.vote_weights > 0
 
     def to_json(self, hidden: bool = False) -> dict[str, Any]:
         def rows(a: np.ndarray) -> list[list[float]]:
@@ -272,7 +276,6 @@ def analyse_signals(
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
     f = np.concatenate(fused)
     vote_weights = window_weights(signals, starts, win, np.concatenate(others)) if gate else None
-    votes = vote_weights > 0 if vote_weights is not None else None
     clip, accumulated = clip_decision(model, f, vote_weights)
     labels = spec.labels if len(spec.labels) == f.shape[1] else tuple(f"class{i}" for i in range(f.shape[1]))
     return Analysis(
@@ -287,7 +290,6 @@ def analyse_signals(
         accumulated=accumulated,
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
-        votes=votes,
         vote_weights=vote_weights,
     )
 

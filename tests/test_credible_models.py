@@ -182,6 +182,13 @@ def test_evaluate_json_has_uar_and_ci_and_fast_equals_file_by_file(
     assert set(doc["ci"]) >= {"uar", "accuracy", "macro_f1"} and doc["n"] == 6
     slow = evaluate_manifest("lightweight-streaming", str(manifest), weights=str(weights), fast=False)
     assert slow["confusion"] == doc["confusion"]
+    # The mean decision too, with the shipped weights on RAVDESS files (a second of silence at each
+    # end): both paths weigh the voting windows by their share of speech.
+    rav = ds.ravdess(shared_data / "ravdess_speech", actors={5})[:40]
+    args = ("lightweight-streaming", str(_manifest(tmp_path, rav)))
+    fast_mean = evaluate_manifest(*args, decision="mean")
+    slow_mean = evaluate_manifest(*args, decision="mean", fast=False)
+    assert slow_mean["confusion"] == fast_mean["confusion"]
 
 
 def test_model_card_view_shows_uar_with_ci_and_collapse(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
