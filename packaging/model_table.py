@@ -49,11 +49,11 @@ def system_rows(name: str, samples: list, test: str, job=None) -> list[tuple[str
     for c0 in range(0, len(samples), 256):
         chunk = samples[c0 : c0 + 256]
         sigs = _decode_all([s.path for s in chunk], tuple(spec.modalities), 2, _Job())
-        for f, clip, votes in analyse_many(spec, model, sigs, batch_size=64, return_weights=True):
+        for f, clip, weights in analyse_many(spec, model, sigs, batch_size=64, return_weights=True):
             for key, p in (
                 (("model", "gated"), clip),
                 (("model", "all"), clip_decision(model, f)[0]),
-                (("mean", "gated"), clip_decision(None, f, votes)[0]),
+                (("mean", "gated"), clip_decision(None, f, weights)[0]),
                 (("mean", "all"), f.mean(0)),
             ):
                 got[key].append(to_label_set(p[None], spec.labels, target, "sentiment3")[0])
@@ -112,11 +112,11 @@ def main() -> int:
     from affectscope.models.registry import all_specs, get
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.training import datasets as ds
+    from affectscope.models.training.face_sets import fer_halves
 
     data = Path(args.data)
     rav = ds.ravdess(data / "ravdess_speech", actors=set(range(1, 21)))
-    # The odd-indexed half: seeds 000-002's face heads learn from the even half (recipes_systems.face_sets).
-    fer = ds.fer(data / "fer2013" / "test_sample")[1::2]
+    fer = fer_halves(ds.fer(data / "fer2013" / "test_sample"))[1]  # the half no face head learnt from
     if args.limit:
         rav, fer = rav[:: max(1, len(rav) // args.limit)], fer[:: max(1, len(fer) // args.limit)]
     names = (

@@ -280,3 +280,21 @@ def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, 
     assert got["n"] == want["n"] == 208
     assert abs(got["uar"] - want["uar"]) <= 0.03  # float16 storage may move a borderline file or two
     assert got["uar"] >= 0.45 and not got["collapsed"], got["per_class"]
+
+
+def test_face_heads_never_see_the_faces_they_are_tested_on(shared_data: Path) -> None:
+    from affectscope.models.training import datasets as ds
+    from affectscope.models.training.face_sets import face_sets, fer_halves
+
+    root = shared_data / "fer2013"
+    sharp = face_sets(root)
+    even, odd = fer_halves(ds.fer(root / "test_sample"))
+    assert sharp.test == odd and sorted(s.path for s in sharp.train + sharp.val) == sorted(
+        s.path for s in even
+    )
+    assert not {s.path for s in sharp.train + sharp.val} & {s.path for s in sharp.test}
+    assert "odd-indexed half" in sharp.card()["test"] and f"({len(odd)})" in sharp.card()["data"]
+    blurred = face_sets(root, "train", per_class=20)
+    assert len(blurred.train) + len(blurred.val) == 60 and len(blurred.test) == len(even) + len(odd)
+    with pytest.raises(ds.ManifestError, match="faces must be one of"):
+        face_sets(root, "sharp")

@@ -37,7 +37,8 @@ from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.base import EmotionSystem
 from affectscope.models.training import datasets as ds
 from affectscope.models.training import system_data as sd
-from affectscope.models.training.splits import by_speakers, random_split, speakers
+from affectscope.models.training.face_sets import face_sets
+from affectscope.models.training.splits import by_speakers, speakers
 
 LABELS = LABEL_SETS["sentiment3"]
 EMODB_TEST = ("emodb:03", "emodb:08")
@@ -238,32 +239,6 @@ def _pairs(speech: list[ds.Sample], faces: list[ds.Sample], n: int, rng: np.rand
     return out
 
 
-FACE_SOURCES = ("sharp-half", "train")
-
-
-def face_sets(
-    fer_root: Path, source: str = "sharp-half", per_class: int = 400, seed: int = 0
-) -> tuple[list[ds.Sample], list[ds.Sample], list[ds.Sample]]:
-    """(train, validation, test) faces.
-
-    Every face input of seeds 000–002 is built from the mini-Xception's expression probabilities.
-    The shared FER-2013 ``train`` images are heavily blurred (median Laplacian variance 6.1 against
-    2,052 for ``test_sample``) and the mini-Xception is near chance on them (UAR 0.39 against 0.755
-    on sharp faces), so heads trained there learnt from noise and never answered "negative" on sharp
-    faces. "sharp-half" therefore learns from the even-indexed half of ``test_sample`` (85/15 into
-    train and validation) and tests on the odd-indexed half, which no stage ever reads; "train" is the
-    earlier recipe (``per_class`` blurred training images per class, 85/15; the whole sample tests).
-    """
-    if source not in FACE_SOURCES:
-        raise ds.ManifestError(f"faces must be one of {', '.join(FACE_SOURCES)}, not {source!r}")
-    sample = ds.fer(fer_root / "test_sample")
-    if source == "train":
-        fer_all = ds.fer(fer_root / "train", per_class=per_class, seed=seed)
-        return (*random_split(fer_all, 0.15, seed), sample)
-    fit_faces, test = sample[0::2], sample[1::2]
-    return (*random_split(fit_faces, 0.15, seed), test)
-
-
 def _classify(y: np.ndarray, probs: np.ndarray, what: str) -> dict[str, Any]:
     """UAR-first report with bootstrap CIs and the collapse guard (``analysis.metrics``)."""
     return {"set": what, **classification_report(y, probs.argmax(1), LABELS)}
@@ -286,7 +261,7 @@ def train_system(
 ) -> dict[str, Any]:
     """Train one of seeds 000–003 on EmoDB + FER-2013 (+ synthetic pairs); test; write weights + card.
 
-    ``faces`` (``face_sets``): "sharp-half" (default) or "train" (the blurred FER-2013 train split).
+    ``faces`` (``face_sets.FACE_SOURCES``): "sharp-half" (default) or "train" (the blurred train split).
     """
     from affectscope.models.systems import temporal_inputs
     from affectscope.models.weights import save_state
@@ -317,7 +292,8 @@ def train_system(
         sp_train = [
             sp_train[i] for i in sorted(rng.choice(len(sp_train), min(speech_limit, len(sp_train)), False))
         ]
-    fa_train, fa_val, fa_test = face_sets(data / "fer2013", faces, fer_per_class, seed)
+    face_data = face_sets(data / "fer2013", faces, fer_per_class, seed)
+    fa_train, fa_val, fa_test = face_data.train, face_data.val, face_data.test
     rav = (
         ds.ravdess(data / "ravdess_speech", actors=set(ravdess_actors))
         if (data / "ravdess_speech").is_dir()
@@ -432,9 +408,7 @@ def train_system(
     evaluate(
         face_split(fa_test, "faces test"),
         "fer_test",
-        "FER-2013 test sample, odd-indexed half (never trained on)"
-        if faces == "sharp-half"
-        else "FER-2013 test sample (every 7th test image)",
+        face_data.card()["test"],
         face_m,
     )
     evaluate(
@@ -465,15 +439,7 @@ def train_system(
         "training_data": {
             "speech": f"EmoDB (CC0 1.0, may ship), speakers {', '.join(speakers(sp_train))} train "
             f"({len(sp_train)} files), {', '.join(speakers(sp_val))} validation",
-            "faces": (
-                f"FER-2013 test_sample, even-indexed half (sharp; research use, images not shipped), 85/15 "
-                f"random split ({len(fa_train)} train, {len(fa_val)} validation); the odd-indexed half "
-                f"({len(fa_test)}) is the face test. The shared FER-2013 train images are blurred and "
-                "mini-Xception, whose probabilities every face input is built from, is near chance on them"
-                if faces == "sharp-half"
-                else f"FER-2013 train (research use; images not shipped), {fer_per_class} per class, 85/15 "
-                f"random split ({len(fa_train)} train, {len(fa_val)} validation)"
-            ),
+            "faces": face_data.card()["data"],
             "pairs": f"{pairs} synthetic label-matched pairs (a training speech file under a training "
             "face of the same class): no labelled audio-visual set exists here, so the fusion learnt to "
             "combine modalities that each carry the label, not real audio-visual behaviour",
@@ -481,12 +447,7 @@ def train_system(
         "licences": "EmoDB CC0 (weights may ship); FER-2013 research use (weights trained on it ship as the "
         "project already does for seed 004); RAVDESS CC BY-NC-SA used for testing only",
         "split": "speaker independent for speech (EmoDB 03+08 test, 09 validation); faces "
-        + (
-            "FER-2013 test_sample even half 85/15, odd half test"
-            if faces == "sharp-half"
-            else "FER-2013 train random 85/15, test_sample test"
-        )
-        + "; RAVDESS never trained on (cross-corpus)",
+        f"{face_data.card()['split']}; RAVDESS never trained on (cross-corpus)",
         "selection": "each stage keeps the epoch with the best validation UAR; class-balanced sampling",
         "stages": stages,
         "tests": tests,
