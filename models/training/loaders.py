@@ -104,11 +104,15 @@ class AudioWindows(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
+    def start(self, k: int) -> int:
+        """Where item ``k``'s window starts this time: drawn from its jitter range with ``jitter``."""
+        _, st, lo, hi = self.items[k]
+        return int(self.rng.integers(lo, hi + 1)) if self.jitter and hi > lo else st
+
     def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
-        i, st, lo, hi = self.items[k]
+        i = self.items[k][0]
         x = load_audio(self.samples[i].path)
-        if self.jitter and hi > lo:
-            st = int(self.rng.integers(lo, hi + 1))
+        st = self.start(k)
         if self.augment is not None:  # speed perturbation reads a little more or less than a window
             span = int(self.window * max(self.augment.speeds))
             seg = self.augment.speed(x[st : st + span])[: self.window]
