@@ -154,7 +154,9 @@ def test_garbage_holding_qt_objects_is_collected_on_the_gui_thread(workers, qtbo
     handle = workers.start(churn, (), title="churn")
     with qtbot.waitSignal(handle.finished, timeout=30000):
         pass
-    assert where == [], "the worker collected the GUI's garbage"
+    # The allocation count is the interpreter's, not the thread's: the GUI timer may already have seen
+    # the worker's 200,000 allocations and collected during the wait (on the GUI thread: True).
+    assert False not in where, "the worker collected the GUI's garbage"
     keep = [[i] for i in range(5000)]  # the GUI thread allocates past the threshold: its timer collects
     qtbot.waitUntil(lambda: where == [True], timeout=5000)
     assert len(keep) == 5000
