@@ -257,7 +257,7 @@ class CrossModalSystem(EmotionSystem):
         out = frames.new_zeros(b, self.vision.out_channels, h, w)
         if len(keep):
             maps = self._encode(self.vision, frames[keep].flatten(0, 1))
-            out[keep] = maps.reshape(len(keep), t, *maps.shape[1:]).mean(dim=1)
+            out[keep] = maps.reshape(len(keep), t, *maps.shape[1:]).mean(dim=1).to(out.dtype)
         return out
 
 
