@@ -16,8 +16,7 @@ from pathlib import Path
 
 from affectscope import strict_json
 from affectscope.errors import UserFacingError
-
-VIDEO = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
+from affectscope.media.files import VIDEO_EXTENSIONS as VIDEO
 
 
 def _clips_and_project(path: str | None, scratch: Path) -> tuple[list[Path], Path]:

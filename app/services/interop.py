@@ -275,6 +275,12 @@ def _mimetype(path: str) -> str:
         ".webm": "video/webm",
         ".mkv": "video/x-matroska",
         ".avi": "video/x-msvideo",
+        ".flv": "video/x-flv",
+        ".mpg": "video/mpeg",
+        ".mpeg": "video/mpeg",
+        ".ts": "video/mp2t",
+        ".3gp": "video/3gpp",
+        ".wmv": "video/x-ms-wmv",
     }.get(Path(path).suffix.lower(), "video/*")
 
 
