@@ -48,7 +48,7 @@ from affectscope.app.qt.waveform_lane import WaveformLane
 from affectscope.app.qt.workers import JobProgressWidget, Workers
 from affectscope.app.services.settings import Settings, load_settings, save_settings
 from affectscope.errors import UserFacingError
-from affectscope.media import VIDEO_EXTENSIONS, scan_folder
+from affectscope.media import VIDEO_EXTENSIONS, MediaError, media_kind, scan_folder
 
 log = logging.getLogger(__name__)
 
@@ -287,11 +287,14 @@ class MainWindow(QMainWindow):
             folder, clips = path, scan_folder(path)
             target = clips[0] if clips else None
         else:
-            if path.suffix.lower() not in VIDEO_EXTENSIONS:
-                self.show_error(
-                    "Not a video file",
-                    f"{path.name} is not a video file Affectscope opens ({', '.join(VIDEO_EXTENSIONS)}).",
-                )
+            # By content, not extension: any container FFmpeg decodes with a picture track is a clip.
+            try:
+                kind = media_kind(path)
+            except MediaError as exc:
+                self.show_error("Not a video file", str(exc))
+                return
+            if kind != "video":
+                self.show_error("Not a video file", f"{path.name} holds no video track: it is {kind}.")
                 return
             folder, clips, target = path.parent, [path], path
         self.settings.add_recent(path)
