@@ -14,12 +14,12 @@ catches FER-2013's byte-identical images across its splits (a blurred copy would
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from affectscope import strict_json
 from affectscope.models.provenance import records_of
 from affectscope.models.registry import get
 from affectscope.models.training import datasets as ds
@@ -126,7 +126,7 @@ def reconstruct(data: Path, check: bool = False) -> list[str]:
         if not check:
             card["data_records"] = rec
             card.setdefault("code", SHIPPED_CODE)
-            card_path(path).write_text(json.dumps(card, indent=2) + "\n")
+            card_path(path).write_text(strict_json.dumps(card, indent=2) + "\n")
     return lines
 
 
