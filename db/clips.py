@@ -6,13 +6,13 @@ set), so sorting or filtering 100,000 clips never touches the label history.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.labels import aware
 from affectscope.db.records import ClipRecord
@@ -160,21 +160,21 @@ _FOLDERS_KEY = "clip_folders"
 def record_clip_folder(session: Session, folder: str) -> None:
     """Remember a folder clips were imported from: label imports may take new files from it by path."""
     row = session.get(ProjectMeta, _FOLDERS_KEY)
-    folders = json.loads(row.value) if row is not None else []
+    folders = strict_json.loads(row.value) if row is not None else []
     if folder in folders:
         return
     folders.append(folder)
     if row is None:
-        session.add(ProjectMeta(key=_FOLDERS_KEY, value=json.dumps(folders)))
+        session.add(ProjectMeta(key=_FOLDERS_KEY, value=strict_json.dumps(folders)))
     else:
-        row.value = json.dumps(folders)
+        row.value = strict_json.dumps(folders)
 
 
 def clip_folders(session: Session) -> list[str]:
     """The project's clip folders: those its clips were imported from (with their sub-folders) and the
     folder of every clip it holds (projects made before folders were recorded)."""
     row = session.get(ProjectMeta, _FOLDERS_KEY)
-    folders = set(json.loads(row.value)) if row is not None else set()
+    folders = set(strict_json.loads(row.value)) if row is not None else set()
     folders.update(str(Path(p).parent) for p in session.scalars(select(Clip.path)))
     return sorted(folders)
 

@@ -16,7 +16,6 @@ twice adds nothing; a file is checked whole before anything is written.
 from __future__ import annotations
 
 import csv
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from affectscope import strict_json
 from affectscope.app.services.manifests import (
     CSV_COLUMNS,
     InteropError,
@@ -227,7 +227,7 @@ def export_json(db, out: Path, label_set: str | None = None, relative: bool = Fa
         ],
     }
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(strict_json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, out)
     return len(rows)
 
@@ -280,6 +280,12 @@ def _mimetype(path: str) -> str:
         ".webm": "video/webm",
         ".mkv": "video/x-matroska",
         ".avi": "video/x-msvideo",
+        ".flv": "video/x-flv",
+        ".mpg": "video/mpeg",
+        ".mpeg": "video/mpeg",
+        ".ts": "video/mp2t",
+        ".3gp": "video/3gpp",
+        ".wmv": "video/x-ms-wmv",
     }.get(Path(path).suffix.lower(), "video/*")
 
 
