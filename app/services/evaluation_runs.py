@@ -91,7 +91,13 @@ class RunSummary:
 
 
 def _title(r: ev.RunRecord) -> str:
-    return f"#{r.id} {r.model_name} vs {r.label_source} ({r.n_items} clips, {r.created_at:%Y-%m-%d %H:%M})"
+    from affectscope.models.provenance import is_contaminated
+
+    mark = " CONTAMINATED" if is_contaminated(r.clip_set.get("contamination")) else ""
+    return (
+        f"#{r.id} {r.model_name} vs {r.label_source} ({r.n_items} clips, {r.created_at:%Y-%m-%d %H:%M})"
+        + mark
+    )
 
 
 def list_runs(project: Any) -> list[RunSummary]:
@@ -151,6 +157,7 @@ def evaluate_project(
     if not clips:
         raise EvaluationError(f"no present clips with {label_source} labels in {label_set} to evaluate on")
     version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
+    contamination = clip_contamination(weights, [c.path for c in clips])
     items = []
     for i, clip in enumerate(clips):
         job.check()
@@ -191,13 +198,23 @@ def evaluate_project(
             label_set,
             target,
             label_source,
-            {"clips": "all present with a reference label"},
+            {"clips": "all present with a reference label", "contamination": contamination},
             items,
             model_version_id=version_id,
             weights_sha256=weights_sha256(weights),
         )
     run_report(project, run_id)  # computed once and cached with the run
     return run_id
+
+
+def clip_contamination(weights: str | None, paths: Sequence[str]) -> dict[str, Any] | None:
+    """How the clips overlap what trained, validated and tuned ``weights`` (``models.provenance``):
+    by content hash and by speaker (``speaker_of``: corpus file names); None without records."""
+    from affectscope.models.provenance import weights_contamination
+    from affectscope.models.training.datasets import speaker_of
+
+    present = [p for p in paths if Path(p).is_file()]
+    return weights_contamination(weights, present, [speaker_of(p) for p in present])
 
 
 def store_run(
@@ -262,6 +279,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
     with unit_of_work(project.db) as s:
         cached = {} if refresh else ev.cached_report(s, run_id)
     if cached:
+        cached.setdefault("contamination", None)  # runs stored before issue 19: unknown
         return cached
     run, a = run_data(project, run_id)
     report = classification_report(a["true"], a["pred"], run.labels)
@@ -269,6 +287,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
     report["reliability"] = reliability(a["probs"], a["true"])
     heads = {**a["modality"], "fused": a["probs"]}
     report["modalities"] = per_modality_reports(a["true"], heads, run.labels) if a["modality"] else {}
+    report["contamination"] = run.clip_set.get("contamination")
     report["run"] = {
         "id": run.id,
         "model": run.model_name,
