@@ -111,3 +111,21 @@ def test_shipped_seed003_card_is_honest_about_its_data_and_goal():
     rav = card["tests"]["ravdess_test"]
     met = rav["uar"] >= 0.45 and min(c["recall"] for c in rav["per_class"].values()) >= 0.15
     assert met == card["goal"]["met"]
+
+
+def test_product_path_gives_the_recipes_per_file_probabilities(shared_data):
+    """``evaluate``'s batched path (5 s windows, speech-weighted decision) and the report's per-file
+    scoring agree on RAVDESS test files, so the card's figures are the product's."""
+    from affectscope.models.inference import analyse_many, load_model, signals_for_file
+    from affectscope.models.training import datasets as ds
+    from affectscope.models.training.seed003_accel import per_file, predict
+
+    spec, model = load_model("crossmodal-attention")
+    files = ds.ravdess(shared_data / "ravdess_speech", actors={13})[::9]
+    sigs = [signals_for_file(s.path, ("audio",)) for s in files]
+    product = np.stack([clip for _, clip in analyse_many(spec, model, sigs)])
+    split = sd.build_split(
+        model, [lambda s=s: sd.speech_signals(s.path, False) for s in files], [s.label for s in files], "r"
+    )
+    recipe = per_file(predict(model, split, "cpu"), split)
+    np.testing.assert_allclose(product, recipe, atol=1e-4)

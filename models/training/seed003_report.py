@@ -113,6 +113,7 @@ def build_card(training: dict[str, Any], tests: dict[str, Any], weights: str, co
         "affectscope.models.training.seed003_accel cache003.npz OUT → here: python -m "
         f"affectscope.models.training.seed003_report OUT/{weights} OUT/seed003_training.json",
         "code": code,
+        "code_version": f"0.1.0+g{code['commit'][:7]}",  # the code that trained, not this report's
         "labels": labels,
         "label_mapping": "positive = happy; neutral = neutral, calm, boredom; negative = angry, sad, fear, "
         "disgust; surprise left out",
