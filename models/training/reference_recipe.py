@@ -19,7 +19,7 @@ import numpy as np
 
 from affectscope.analysis.metrics import classification_report
 from affectscope.jobs import Job, ensure_job
-from affectscope.models.provenance import data_records
+from affectscope.models.provenance import code_state, data_records
 from affectscope.models.registry import get
 from affectscope.models.systems.reference import FEATURE_SET, group_statistics
 from affectscope.models.training import datasets as ds
@@ -29,7 +29,7 @@ RECIPES = {
     "reference-egemaps": "reference_egemaps_linear.safetensors",
     "reference-egemaps-research": "reference_egemaps_linear_research.safetensors",
 }
-CS = (0.001, 0.01, 0.1, 1.0, 10.0)
+CS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.1, 1.0)
 EMODB_TEST, EMODB_DEV = ("emodb:03", "emodb:08"), ("emodb:09",)
 RAVDESS_DEV, RAVDESS_TEST = set(range(1, 13)), set(range(13, 21))
 
@@ -71,6 +71,7 @@ def train_reference(recipe: str, out: Path, data: Path, job: Job | None = None) 
     from affectscope.models.weights import save_state
 
     job = ensure_job(job)
+    code = code_state()  # before the weights exist: written into the tree, they would read as "dirty"
     labels = list(get("egemaps-linear").labels)
     emodb = ds.emodb(data / "emodb")
     rest, emodb_test = by_speakers(emodb, EMODB_TEST)
@@ -127,6 +128,7 @@ def train_reference(recipe: str, out: Path, data: Path, job: Job | None = None) 
         "labels": labels,
         "label_mapping": "positive = happy; neutral = neutral, calm, boredom; negative = angry, sad, fear, "
         "disgust; surprise left out",
+        "code": code,
         "trained_branches": ["audio"],
         "features": "openSMILE eGeMAPSv02 functionals (88) over each file's whole waveform",
         "normalisation": "each speaker's features standardised with that speaker's own mean and standard "
