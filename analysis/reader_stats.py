@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
+from affectscope import strict_json
 from affectscope.analysis import undefined as u
 from affectscope.analysis.agreement import (
     CONFIDENCE,
@@ -201,7 +202,7 @@ def arm_report(
     }
     if model_answer:
         report["model"] = _versus_model(case_ids, case_ix, reader, truth, answer, model_answer, named, c)
-    return u.strict(report)
+    return strict_json.clean(report)
 
 
 def _agreement(table: np.ndarray, n_resamples: int, seed: int) -> dict[str, Any]:

@@ -39,16 +39,3 @@ def stat(
     elif None in c:
         why = ci_reason or "undefined"
     return {"value": v, "ci": c, "reason": why}
-
-
-def strict(obj: Any) -> Any:
-    """The same document with every NaN/infinite float (also numpy scalars) replaced by None."""
-    if isinstance(obj, dict):
-        return {k: strict(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [strict(v) for v in obj]
-    if isinstance(obj, float):
-        return finite(obj)
-    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", 1) == 0:
-        return strict(obj.item())
-    return obj

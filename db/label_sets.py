@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.schema import LabelSetRow
 from affectscope.errors import UserFacingError
 
@@ -74,7 +75,7 @@ def add_label_set(session: Session, name: str, labels: tuple[str, ...] | list[st
         if tuple(json.loads(row.labels_json)) != cleaned:
             raise LabelError(f"label set {name!r} already exists with other labels; choose another name")
         return cleaned
-    session.add(LabelSetRow(name=name, labels_json=json.dumps(list(cleaned)), created_at=utcnow()))
+    session.add(LabelSetRow(name=name, labels_json=strict_json.dumps(list(cleaned)), created_at=utcnow()))
     session.flush()
     return cleaned
 

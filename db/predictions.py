@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.labels import add_label
 from affectscope.db.records import ModelVersionRecord, PredictionRecord
@@ -55,9 +56,9 @@ def record_model_version(
         name=name,
         version=version,
         label_set=label_set,
-        labels_json=json.dumps(list(labels)),
+        labels_json=strict_json.dumps(list(labels)),
         weights_sha256=weights_sha256,
-        config_json=json.dumps(config or {}, sort_keys=True),
+        config_json=strict_json.dumps(config or {}, sort_keys=True),
         created_at=utcnow(),
     )
     session.add(row)
@@ -105,7 +106,7 @@ def add_predictions(
                 clip_id=clip_id,
                 label=labels[best],
                 confidence=probs[best],
-                probs_json=json.dumps(probs),
+                probs_json=strict_json.dumps(probs),
                 created_at=utcnow(),
             )
         )
@@ -140,7 +141,7 @@ def add_predictions(
                     "t_end": float(t_end),
                     "label": labels[best],
                     "confidence": probs[best],
-                    "probs_json": json.dumps(probs),
+                    "probs_json": strict_json.dumps(probs),
                 }
             )
         session.execute(TimePrediction.__table__.insert(), rows)

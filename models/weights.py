@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from affectscope import strict_json
 from affectscope.errors import WeightsError
 
 CARD_SUFFIX = ".card.json"
@@ -166,7 +167,7 @@ def write_card(weights: str | Path, card: dict[str, Any]) -> Path:
     full = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "code_version": code_version(), **card}
     full.setdefault("weights", Path(weights).name)
     out = card_path(weights)
-    out.write_text(json.dumps(full, indent=2, sort_keys=False, default=_json_default) + "\n")
+    out.write_text(strict_json.dumps(full, indent=2, sort_keys=False, default=_json_default) + "\n")
     return out
 
 

@@ -113,7 +113,7 @@ def test_prediction_is_stored_in_the_project_and_shown_in_the_browser(
         p.import_clips(folder)
     window.open_path(folder / "clips")
     qtbot.waitUntil(
-        lambda: window.labelling.project is not None and window.models.path is not None, timeout=30000
+        lambda: window.session.project is not None and window.models.path is not None, timeout=30000
     )
     path = window.models.path
     result = _run(qtbot, window)

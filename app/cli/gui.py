@@ -6,10 +6,10 @@ Registration stays light: Qt is imported inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 
@@ -70,7 +70,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     size = args.size or (1600, 1000)
     facts = screenshot(path, args.output, at=args.at, size=size, timeout=args.timeout)
     if args.json:
-        print(json.dumps(facts))
+        print(strict_json.dumps(facts))
     else:
         print(f"wrote {facts['output']} ({facts['width']}x{facts['height']})")
     return 0
@@ -110,7 +110,7 @@ def _reader_screenshot(args: argparse.Namespace) -> int:
     size = args.size or (1920, 1080)  # a reader's screen, not the main window's size
     facts = reader_session_screenshot(args.project, args.reader_session, args.reader, args.output, size)
     if args.json:
-        print(json.dumps(facts))
+        print(strict_json.dumps(facts))
     else:
         print(f"wrote {facts['output']} ({facts['width']}x{facts['height']}, {facts['page']} page)")
     return 0

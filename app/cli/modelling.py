@@ -7,11 +7,11 @@ document on stdout; progress goes to stderr. Shapes are documented in docs/cli.m
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 
@@ -127,7 +127,7 @@ def _job() -> Any:
 
 
 def _dump(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    print(strict_json.dumps(doc, indent=2, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -300,7 +300,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif "tests" in card:
             print(f"wrote {out} (+ model card)\n" + _system_card_summary(card))
         else:
-            print(f"wrote {out} (+ model card); {json.dumps({k: v for k, v in card.items() if k != 'runs'})}")
+            facts = strict_json.dumps({k: v for k, v in card.items() if k != "runs"})
+            print(f"wrote {out} (+ model card); {facts}")
         return 0
     if args.recipe:
         from affectscope.models.training.recipes import MODEL, run_recipe
@@ -374,7 +375,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         _dump({"weights": str(out), "card": card})
     else:
-        print(f"wrote {out} (+ model card); metrics: {json.dumps(card.get('metrics', {}))}")
+        print(f"wrote {out} (+ model card); metrics: {strict_json.dumps(card.get('metrics', {}))}")
     return 0
 
 
@@ -395,7 +396,7 @@ def _train_seeds(args: argparse.Namespace, out: Path, data: Path, job: Any, opts
         cards.append(run_recipe(args.recipe, paths[-1], data, job, **{**opts, "seed": seed}))
     summary = {"recipe": args.recipe, **summarise_seeds(seeds, cards), "weights": [str(p) for p in paths]}
     where = out.with_suffix(".seeds.json")
-    where.write_text(json.dumps(summary, indent=1))
+    where.write_text(strict_json.dumps(summary, indent=1))
     if args.json:
         _dump({"summary": str(where), **summary})
     else:

@@ -429,7 +429,7 @@ class EvaluationView(OneJobPanel, QWidget):
 
 def install_evaluation(window: Any) -> EvaluationView:
     """An "Evaluation" dock (bottom, tabbed beside nothing; View menu toggles it), wired to the window:
-    projects opened in the Labels tab, clips opened at their worst window, errors, Export figure."""
+    the session's project, clips opened at their worst window, errors, Export figure."""
     from PySide6.QtGui import QAction
 
     view = EvaluationView(window.workers, window)
@@ -441,9 +441,9 @@ def install_evaluation(window: Any) -> EvaluationView:
         menu.addAction(dock.toggleViewAction())
 
     def _on_project(_clips: object) -> None:
-        view.set_project(window.labelling.project)
+        view.set_project(window.session.project)
 
-    window.labelling.project_opened.connect(_on_project)
+    window.session.project_opened.connect(_on_project)
     pending: dict[str, float] = {}
 
     def _open_at(path: str, t: float) -> None:
@@ -473,7 +473,7 @@ def export_clip_figure(window: Any) -> Any:
     """File ▸ Export figure…: the clip panel of the open clip, its frame at the playhead."""
     from affectscope.app.qt.figure_export import FigureExportDialog
 
-    project = getattr(window.labelling, "project", None)
+    project = window.session.project
     if project is None or window.loaded is None:
         window.show_error("Nothing to export", "Open a project and a clip of it first (Labels tab).")
         return None

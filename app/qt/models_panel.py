@@ -293,11 +293,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status.setText(f"{Path(path).name} could not be opened: nothing to run a model on.")
 
     def _project_for(self, path: str) -> Any:
-        labelling = getattr(self.window_, "labelling", None)
-        project = getattr(labelling, "project", None)
-        if project is not None and Path(path).resolve().is_relative_to(Path(project.folder).resolve()):
-            return project
-        return None
+        return self.window_.session.project_for(path)
 
     def run(self) -> None:
         if self.path is None or self.handle is not None:
@@ -414,7 +410,7 @@ class ModelsPanel(OneJobPanel, QWidget):
     # ------------------------------------------------------------------ project
     @Slot(object)
     def _on_project_opened(self, _clips: object) -> None:
-        project = getattr(self.window_.labelling, "project", None)
+        project = self.window_.session.project
         if project is not None:
             if self.result is None and self.handle is None:
                 self.load_stored()  # the project opens after the clip: its stored prediction too
@@ -460,7 +456,7 @@ def install_models(window) -> ModelsPanel:  # noqa: ANN001 - MainWindow
     panel.error.connect(window.show_error)
     for column in PREDICTION_COLUMNS:
         window.browser.model.add_column(column)
-    window.labelling.project_opened.connect(panel._on_project_opened)
+    window.session.project_opened.connect(panel._on_project_opened)
     action = QAction("Run &model", window)
     action.setShortcut(QKeySequence("Ctrl+R"))
     action.triggered.connect(panel.run)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.analysis.calibration import reliability
 from affectscope.analysis.comparison import compare_predictions, per_modality_reports
 from affectscope.analysis.intervals import per_class_ci
@@ -276,7 +277,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
         "label_set": run.label_set,
         "created_at": run.created_at.isoformat(),
     }
-    report = json.loads(json.dumps(report))  # plain JSON types, as the cache returns them
+    report = json.loads(strict_json.dumps(report))  # plain JSON types, as the cache returns them
     with unit_of_work(project.db, write=True) as s:
         ev.set_report(s, run_id, report)
     return report
@@ -319,7 +320,7 @@ def compare_runs(project: Any, run_a: int, run_b: int, n_resamples: int = 1000) 
         name_b=f"#{rb.id} {rb.model_name}",
         left_out_different_truth=int((~same_truth).sum()),
     )
-    return json.loads(json.dumps(out))
+    return json.loads(strict_json.dumps(out))
 
 
 # -------------------------------------------------------------------------------- selections

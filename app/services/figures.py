@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.analysis.figures import registry, style
 from affectscope.app.services import evaluation_runs as runs
 from affectscope.app.services.evaluation_runs import EvaluationError
@@ -263,13 +264,13 @@ def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: b
         style.output_format(out)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
-    spec = json.loads(json.dumps(spec))
+    spec = json.loads(strict_json.dumps(spec))
     data = load_data(project, spec)
     registry.render(
         spec["kind"], data, out, spec["options"], spec["width_mm"], spec["height_mm"], spec["dpi"]
     )
     spec_file = spec_path_for(out)
-    spec_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    spec_file.write_text(strict_json.dumps(spec, indent=2, sort_keys=True) + "\n")
     figure_id = None
     if record:
         with unit_of_work(project.db, write=True) as s:

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
+from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db import labels as label_rows
 from affectscope.db.label_sets import LabelError, add_label_set, all_label_sets
@@ -221,7 +222,7 @@ def export_json(db, out: Path, label_set: str | None = None, relative: bool = Fa
         ],
     }
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(strict_json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, out)
     return len(rows)
 
@@ -274,6 +275,12 @@ def _mimetype(path: str) -> str:
         ".webm": "video/webm",
         ".mkv": "video/x-matroska",
         ".avi": "video/x-msvideo",
+        ".flv": "video/x-flv",
+        ".mpg": "video/mpeg",
+        ".mpeg": "video/mpeg",
+        ".ts": "video/mp2t",
+        ".3gp": "video/3gpp",
+        ".wmv": "video/x-ms-wmv",
     }.get(Path(path).suffix.lower(), "video/*")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Select, select
 
+from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db import labels as label_rows
 from affectscope.db.engine import Database, display_url, normalize_url, open_database
@@ -95,7 +96,7 @@ class Project:
             # Never store a password: the server takes it from PGPASSWORD or ~/.pgpass.
             meta["db_url"] = project.db.display_url
         tmp = meta_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp.write_text(strict_json.dumps(meta, indent=2) + "\n")
         os.replace(tmp, meta_path)  # atomic: a crash leaves the old file or the new one, never half
         return project
 

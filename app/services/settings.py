@@ -14,6 +14,8 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from affectscope import strict_json
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -83,6 +85,6 @@ def save_settings(settings: Settings) -> Path:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    tmp.write_text(strict_json.dumps(asdict(settings), indent=2), encoding="utf-8")
     os.replace(tmp, path)
     return path

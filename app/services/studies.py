@@ -16,7 +16,6 @@ Every query is a db/studies.py function; this module imports no SQLAlchemy.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db import studies as rows
 from affectscope.db.engine import Database
@@ -221,9 +221,9 @@ def create_study(
             if c.truth is not None and c.truth not in labels:
                 raise StudyError(f"case {c.ref}: truth {c.truth!r} is not in label set {label_set}")
         study = {
-            "name": name, "label_set": label_set, "labels_json": json.dumps(list(labels)), "design": design,
-            "seed": int(seed), "source": source, "description": description, "created_at": utcnow(),
-            "break_s": float(break_s), "washout_s": float(washout_s),
+            "name": name, "label_set": label_set, "labels_json": strict_json.dumps(list(labels)),
+            "design": design, "seed": int(seed), "source": source, "description": description,
+            "created_at": utcnow(), "break_s": float(break_s), "washout_s": float(washout_s),
         }  # fmt: skip
         arm_cols = [
             {"name": a.name, "presentation": a.presentation, "assistance": a.assistance,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.analysis import mrmc
 from affectscope.analysis import undefined as u
 from affectscope.analysis.agreement import N_RESAMPLES
@@ -144,7 +145,7 @@ def study_stats(
         if model is not None:
             arms[arm["name"]]["n_cases_assisted"] = len(model)
     job.progress(len(data.arms), len(data.arms) + 1, "assisted vs unassisted")
-    return u.strict(
+    return strict_json.clean(
         {
             "study": data.name,
             "labels": data.labels,
