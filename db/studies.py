@@ -314,6 +314,17 @@ def open_session(s: Session, reader_id: int, arm_id: int, now: datetime) -> int:
     return row.id
 
 
+def study_sessions_of(s: Session, study_id: int) -> list[tuple[int, int, datetime, datetime | None]]:
+    """(reader_id, arm_id, started_at, ended_at) of every sitting in the study."""
+    q = (
+        select(StudySession.reader_id, StudySession.arm_id, StudySession.started_at, StudySession.ended_at)
+        .join(StudyArm, StudyArm.id == StudySession.arm_id)
+        .where(StudyArm.study_id == study_id)
+        .order_by(StudySession.id)
+    )
+    return [tuple(r) for r in s.execute(q)]
+
+
 def close_session(s: Session, session_id: int, now: datetime) -> None:
     row = s.get(StudySession, session_id)
     if row is not None and row.ended_at is None:

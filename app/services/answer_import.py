@@ -92,11 +92,11 @@ def import_answers(db: Database, study: str | int, path: str | Path) -> dict:
                 rid, aid, cid = readers[name], arms[arm], by_ref[case]
                 if (aid, cid) not in assigned[rid]:
                     raise StudyError(f"case {case!r} in arm {arm!r} is not in {name}'s order")
-                if (aid, cid) in done[rid] or (rid, aid, cid) in seen:
-                    raise StudyError(f"{name} has already answered case {case!r} in arm {arm!r}")
                 conf = _number(r.get("confidence", ""), "confidence")
                 t_ms = _number(r.get("time_ms", ""), "time_ms")
                 check_answer(st.labels, r["label"].strip(), conf, t_ms)
+                if (aid, cid) in done[rid] or (rid, aid, cid) in seen:
+                    raise StudyError(f"{name} has already answered case {case!r} in arm {arm!r}")
             except StudyError as exc:
                 errors.append(f"line {line}: {exc}")
                 if len(errors) >= MAX_ERRORS:
