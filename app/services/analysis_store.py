@@ -61,15 +61,9 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
     version_id = record_version(
         project, analysis.model, label_set or spec.label_set, analysis.labels, analysis.weights
     )
-    win = analysis.window[0]
-    starts = analysis.times - win / 2
-    lanes = {"fused": analysis.fused, **analysis.per_modality}
-    if analysis.accumulated is not None:
-        lanes["accumulated"] = analysis.accumulated
     written = 0
     with unit_of_work(project.db, write=True) as s:
-        for lane, probs in lanes.items():
-            timeline = [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, timeline in analysis_lanes(analysis).items():
             written += pred_rows.add_predictions(
                 s,
                 version_id,
@@ -79,6 +73,19 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
                 modality=lane,
             )
     return written
+
+
+def analysis_lanes(analysis: Any) -> dict[str, list[tuple[float, float, list[float]]]]:
+    """lane (fused, each modality, accumulated) -> timeline of (t_start, t_end, probs) of an Analysis."""
+    win = analysis.window[0]
+    starts = analysis.times - win / 2
+    lanes = {"fused": analysis.fused, **analysis.per_modality}
+    if analysis.accumulated is not None:
+        lanes["accumulated"] = analysis.accumulated
+    return {
+        lane: [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, probs in lanes.items()
+    }
 
 
 def record_trained(project: Any, name: str, weights: str | Path, card: dict[str, Any]) -> int:
