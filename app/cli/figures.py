@@ -125,4 +125,7 @@ def cmd_evaluate_project(args: argparse.Namespace) -> int:
     )
     print("  " + format_report(report))
     print(f"  ECE {report['reliability']['ece']:.3f}")
+    from affectscope.models.provenance import describe
+
+    print(f"  {describe(report.get('contamination'))}")
     return 0

@@ -112,6 +112,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --project: latest | majority | annotator:NAME | readers; records a version with lineage "
         "(model audio-logmel-linear allowed; see `affectscope retrain`)",
     )
+    p.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="train from a checkout with uncommitted changes (refused by default; the card records it)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_train)
 
@@ -224,8 +229,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(report)
         return 0
+    from affectscope.models.provenance import describe
+
     print(f"{args.model} on {args.manifest} ({args.protocol} protocol): n={report['n']}")
     print(f"  {format_report(report)} · kappa {report['kappa']:.3f}")
+    print(f"  {describe(report['contamination'])}")
     for label, row in report["per_class"].items():
         print(
             f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} "
@@ -253,6 +261,7 @@ def _train_with_lineage(args: argparse.Namespace) -> int:
     from affectscope.app.services.project import Project
 
     split = {"speaker": "speaker", "random": "clip"}[args.split]
+    _require_clean(args)
     with Project.open(args.project) as project:
         result = rt.retrain(
             project, args.name, args.label_source, split, args.epochs or 30, args.labels, job=_job()
@@ -277,6 +286,35 @@ def _train_with_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    rc = _train(args)
+    if getattr(args, "allowed_dirty", False):
+        _record_allowed_dirty(args)
+    return rc
+
+
+def _require_clean(args: argparse.Namespace) -> None:
+    """Refuse uncommitted code before training starts (after the arguments are checked): the card
+    must be able to name the code that trained the weights."""
+    from affectscope.models.provenance import require_clean
+
+    args.allowed_dirty = require_clean(args.allow_dirty)["allow_dirty"]
+
+
+def _record_allowed_dirty(args: argparse.Namespace) -> None:
+    """Mark the written cards: trained from uncommitted code because ``--allow-dirty`` said so."""
+    from affectscope.models.training.seed_runs import seed_path
+    from affectscope.models.weights import read_card, write_card
+
+    out = Path(args.output)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if getattr(args, "seeds", None) else []
+    for weights in [seed_path(out, s) for s in seeds] or [out]:
+        card = read_card(weights) if weights.exists() else None
+        if card is not None:
+            card["code"] = {**card.get("code", {}), "allow_dirty": True}
+            write_card(weights, card)
+
+
+def _train(args: argparse.Namespace) -> int:
     from affectscope.models.registry import get
 
     if args.project and args.label_source:
@@ -295,6 +333,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        _require_clean(args)
         try:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)
         except ValueError as exc:
@@ -331,6 +370,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 opts["base"] = Path(args.init)
         elif args.init:
             opts["base"] = Path(args.init)
+        _require_clean(args)
         if args.seeds:
             return _train_seeds(args, out, data, job, opts)
         card = run_recipe(args.recipe, out, data, job, **opts)
@@ -360,6 +400,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if not samples:
                 raise ModellingError(f"project {args.project} has no labelled clips in {label_set}")
             source = f"project {args.project}"
+        _require_clean(args)
         card = train_on_samples(
             args.name,
             samples,

@@ -118,6 +118,10 @@ class EvaluationView(OneJobPanel, QWidget):
         self.progress.setMaximumHeight(14)
         self.status = QLabel("Open a project to see its evaluation runs", self)
         self.status.setWordWrap(True)
+        # Issue 19: a run whose clips overlap the weights' training, validation or tuning data says so.
+        self.contamination = QLabel("", self)
+        self.contamination.setWordWrap(True)
+        self.contamination.setVisible(False)
         self.export_button = QPushButton("Export figure…", self)
 
         top = QHBoxLayout()
@@ -204,6 +208,7 @@ class EvaluationView(OneJobPanel, QWidget):
         layout.addLayout(run_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.contamination)
         layout.addWidget(self.tabs, 1)
 
         self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
@@ -259,6 +264,7 @@ class EvaluationView(OneJobPanel, QWidget):
         run = runs.get_run(self.project, run_id)
         self.run_id, self.labels = run_id, run.labels
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
+        self._show_contamination(run.clip_set.get("contamination"), "contamination" in run.clip_set)
         self._fill_matrix()
         self.clip_model.set_items([])
         self.cell = None
@@ -269,6 +275,18 @@ class EvaluationView(OneJobPanel, QWidget):
             chart.setProperty("drawn_for", None)
         self._draw_current_chart()
         self.run_shown.emit(run_id)
+
+    def _show_contamination(self, found: dict[str, Any] | None, checked: bool) -> None:
+        """Red when the run's clips overlap the weights' records; grey when nothing is known."""
+        from affectscope.models.provenance import describe, is_contaminated
+
+        bad = is_contaminated(found)
+        text = describe(found) if checked else "contamination unknown: run stored before it was checked"
+        self.contamination.setText(("⚠ " if bad else "") + text)
+        colour = "#c00000" if bad else "#666666"
+        self.contamination.setStyleSheet(f"color: {colour}; font-weight: {'bold' if bad else 'normal'};")
+        self.contamination.setProperty("contaminated", bad)
+        self.contamination.setVisible(True)
 
     def _fill_matrix(self) -> None:
         c = len(self.labels)
