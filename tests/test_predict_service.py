@@ -96,8 +96,13 @@ def test_the_window_path_stores_a_trained_prediction_and_shows_why_lanes_lack_in
 
 
 def test_batch_follows_the_same_untrained_policy(
-    project_clip: Path, capsys: pytest.CaptureFixture[str]
+    project_clip: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from affectscope.app.services import batch_tasks
+
+    # The in-process worker's model cache and load count are per process: keep them to this test.
+    monkeypatch.setattr(batch_tasks, "MODEL_LOADS", {})
+    monkeypatch.setattr(batch_tasks, "_LOADED", {})
     folder = str(project_clip.parent)
     capsys.readouterr()
     argv = ["batch", "predict", "--project", folder, "--model", UNTRAINED, "--allow-untrained", "--json"]
