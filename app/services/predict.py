@@ -54,6 +54,7 @@ class LaneData:
     reason: str = ""  # e.g. "clip has no audio track: predicted without it"
     window: float = 0.0  # seconds each prediction covers (a single window is drawn across its span)
     extra: dict = field(default_factory=dict)
+    value_range: tuple[float, float] | None = None  # continuous outputs (valence, ...); None: 0..1
 
 
 @dataclass
@@ -124,20 +125,26 @@ def modality_reasons(signals: Any, names: list[str]) -> dict[str, str]:
     return out
 
 
-def analysis_lanes(analysis: Any, reasons: dict[str, str] | None = None, note: str = "") -> list[LaneData]:
+def analysis_lanes(
+    analysis: Any,
+    reasons: dict[str, str] | None = None,
+    note: str = "",
+    value_range: tuple[float, float] | None = None,
+) -> list[LaneData]:
     """One lane per modality, the fused lane and seed 004's EWMA lane; ``reasons`` say which input was
-    missing from a modality's lane, ``note`` goes on every lane (the untrained warning)."""
+    missing from a modality's lane, ``note`` goes on every lane (the untrained warning), ``value_range``
+    is the modality and fused lanes' range (continuous outputs)."""
     reasons = reasons or {}
-    lanes, win = [], float(analysis.window[0])
+    lanes, win, vr = [], float(analysis.window[0]), value_range
     for name, probs in analysis.per_modality.items():
         why = reasons.get(name, "")
         text = f"{why}: predicted without it" if why else ""
-        lanes.append(
-            LaneData(name, analysis.times, probs, analysis.labels, "; ".join(filter(None, (text, note))), win)
-        )
-    lanes.append(LaneData("fused", analysis.times, analysis.fused, analysis.labels, note, win))
+        reason = "; ".join(filter(None, (text, note)))
+        lanes.append(LaneData(name, analysis.times, probs, analysis.labels, reason, win, value_range=vr))
+    labels, times = analysis.labels, analysis.times
+    lanes.append(LaneData("fused", times, analysis.fused, labels, note, win, value_range=vr))
     if analysis.accumulated is not None:
-        lanes.append(LaneData("EWMA", analysis.times, analysis.accumulated, analysis.labels, note, win))
+        lanes.append(LaneData("EWMA", times, analysis.accumulated, labels, note, win))
     return lanes
 
 
@@ -207,7 +214,8 @@ def stored_prediction(project: Any, path: str, job: Job | None = None) -> Predic
     if a is None:
         return None
     note = f"stored {a.model} ({a.version}): Run model (Ctrl+R) to compute again"
-    return Prediction(path, a, analysis_lanes(a), False, note, True)
+    # continuous outputs are drawn over their own range
+    return Prediction(path, a, analysis_lanes(a, value_range=a.value_range), False, note, True)
 
 
 def describe_model(name: str, job: Job | None = None) -> int:
