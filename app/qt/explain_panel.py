@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.analysis_panel import perception_settings
 from affectscope.app.qt.explain_lanes import ExplainLanes
-from affectscope.app.qt.model_runs import perception_settings
 from affectscope.app.qt.models_panel import ProbabilityBars
 
 log = logging.getLogger(__name__)
