@@ -23,6 +23,7 @@ import torch
 
 from affectscope.errors import UserFacingError, WeightsError
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.finite import ModelOutputError, check_outputs  # noqa: F401 (re-exported)
 from affectscope.models.registry import ModelSpec, get
 from affectscope.models.signals import ClipSignals, Track
 
@@ -47,20 +48,6 @@ _models: dict[tuple[str, str, float, str], tuple[ModelSpec, torch.nn.Module]] = 
 
 class ModelUseError(UserFacingError):
     """A model asked to do what it cannot (e.g. a face-image classifier given a video)."""
-
-
-class ModelOutputError(UserFacingError):
-    """A model produced NaN or infinite outputs: never labelled, stored or shown as a prediction."""
-
-
-def check_outputs(model: str, lanes: dict[str, np.ndarray | None]) -> None:
-    """Raise ``ModelOutputError`` when any output lane holds a NaN or infinite value."""
-    bad = [name for name, a in lanes.items() if a is not None and not np.isfinite(np.asarray(a, float)).all()]
-    if bad:
-        raise ModelOutputError(
-            f"{model} gave NaN or infinite outputs ({', '.join(bad)}); nothing was labelled or stored. "
-            "Its weights or this input are broken."
-        )
 
 
 @dataclass
