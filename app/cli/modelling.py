@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--label-source", help="with --project: current (default), majority, annotator:NAME, study:ID"
     )
+    p.add_argument(
+        "--reference", help="with --project: continuous reference traces (imported) to score by CCC and r"
+    )
     p.add_argument("--labels", help="label set to score in (default: the model's)")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
     p.add_argument(
@@ -200,6 +203,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if getattr(args, "project", None):
         if args.manifest:
             raise ModellingError("give --manifest or --project, not both")
+        if getattr(args, "reference", None):
+            from affectscope.app.cli.predictions_io import cmd_evaluate_continuous
+
+            return cmd_evaluate_continuous(args)
         from affectscope.app.cli.figures import cmd_evaluate_project
 
         return cmd_evaluate_project(args)

@@ -183,8 +183,12 @@ def stored_prediction(project: Any, path: str, job: Any = None) -> Prediction | 
         return None
     note = f"stored {a.model} ({a.version}): Run model (Ctrl+R) to compute again"
     win = float(a.window[0])
-    lanes = [LaneData(name, a.times, probs, a.labels, "", win) for name, probs in a.per_modality.items()]
-    lanes.append(LaneData("fused", a.times, a.fused, a.labels, "", win))
+    vr = a.value_range  # continuous outputs are drawn over their own range
+    lanes = [
+        LaneData(name, a.times, probs, a.labels, "", win, value_range=vr)
+        for name, probs in a.per_modality.items()
+    ]
+    lanes.append(LaneData("fused", a.times, a.fused, a.labels, "", win, value_range=vr))
     if a.accumulated is not None:
         lanes.append(LaneData("EWMA", a.times, a.accumulated, a.labels, "", win))
     return Prediction(path, a, lanes, False, note, True)

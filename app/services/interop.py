@@ -257,7 +257,7 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
         job.progress(i, len(by_clip), Path(clip_rows_[0].path).name)
         eaf = pympi.Elan.Eaf(author="affectscope")
         eaf.remove_tier("default")
-        eaf.add_linked_file(Path(clip_rows_[0].path).as_uri(), mimetype=_mimetype(clip_rows_[0].path))
+        eaf.add_linked_file(Path(clip_rows_[0].path).as_uri(), mimetype=media_mimetype(clip_rows_[0].path))
         for r in clip_rows_:
             tier = f"{r.label_set}@{r.annotator}" + ("#clip" if r.start is None else "")
             if tier not in eaf.tiers:
@@ -273,7 +273,8 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
     return written
 
 
-def _mimetype(path: str) -> str:
+def media_mimetype(path: str) -> str:
+    """The MIME type ELAN records for a linked clip."""
     return {
         ".mp4": "video/mp4",
         ".mov": "video/quicktime",
