@@ -82,7 +82,7 @@ def test_two_readers_two_arms_design_read_with_a_break_results(qtbot, tmp_path: 
         if reader == "bo":
             _shot(kiosk, "study_kiosk_done")
         qtbot.mouseClick(kiosk.close_button, Qt.MouseButton.LeftButton)
-        assert panel.isVisible() and not kiosk.isVisible()
+        assert panel.isVisible() and not kiosk.isVisible() and panel.reader.currentText() == reader
 
     stats = panel.results.show_study("walk", n_resamples=300)
     panel.tabs.setCurrentIndex(1)

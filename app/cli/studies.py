@@ -158,6 +158,12 @@ def run_create(args: argparse.Namespace) -> int:
     if doc["misfits"]:
         text += f"; {len(doc['misfits'])} case(s) kept although they do not fit (--allow-mismatch, recorded)"
     _print(args, doc, text)
+    if doc["design"] == "crossed" and len(doc["arms"]) > 1 and not doc["washout_s"] and not args.json:
+        print(
+            "note: crossed design without --washout: a reader may read a case in one arm and again in the "
+            "next in one sitting; memory of the first reading carries over",
+            file=sys.stderr,
+        )
     return 0
 
 
