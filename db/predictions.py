@@ -9,6 +9,7 @@ so history shows what the model said; model rows never become a clip's current l
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
@@ -68,6 +69,8 @@ def record_model_version(
 
 def _check_probs(probs: Sequence[float], labels: tuple[str, ...]) -> tuple[float, ...]:
     values = tuple(float(p) for p in probs)
+    if not all(math.isfinite(v) for v in values):
+        raise LabelError(f"probabilities must be finite numbers; got {list(values)}: nothing was stored")
     if len(values) != len(labels):
         raise LabelError(f"{len(values)} probabilities for {len(labels)} labels ({', '.join(labels)})")
     return values
@@ -187,3 +190,54 @@ def time_predictions(
         )
         for r in rows
     ]
+
+
+def versions_named(session: Session, name: str) -> list[ModelVersionRecord]:
+    """Every recorded version of model ``name``, oldest first."""
+    rows = session.scalars(select(ModelVersion).where(ModelVersion.name == name).order_by(ModelVersion.id))
+    return [_version_record(r) for r in rows]
+
+
+def model_names(session: Session) -> list[str]:
+    """Names of the models with a recorded version, in the order they were first recorded."""
+    rows = session.execute(select(ModelVersion.name, ModelVersion.id).order_by(ModelVersion.id)).all()
+    return list(dict.fromkeys(name for name, _ in rows))
+
+
+def version_predictions(session: Session, model_version_id: int) -> list[PredictionRecord]:
+    """All of a version's rows: per clip (in clip id order) its decision (no times) first, then each
+    lane's windows by start time, lanes in the order they were stored."""
+    out: list[PredictionRecord] = []
+    decisions = session.scalars(
+        select(ClipPrediction).where(ClipPrediction.model_version_id == model_version_id)
+    )
+    by_clip: dict[int, list[PredictionRecord]] = {}
+    for r in decisions:
+        probs = tuple(json.loads(r.probs_json))
+        by_clip.setdefault(r.clip_id, []).append(
+            PredictionRecord(r.model_version_id, r.clip_id, r.label, r.confidence, probs)
+        )
+    windows = session.scalars(
+        select(TimePrediction)
+        .where(TimePrediction.model_version_id == model_version_id)
+        .order_by(TimePrediction.clip_id, TimePrediction.id)
+    )
+    lanes: dict[int, dict[str, list[PredictionRecord]]] = {}
+    for r in windows:
+        lanes.setdefault(r.clip_id, {}).setdefault(r.modality, []).append(
+            PredictionRecord(
+                r.model_version_id,
+                r.clip_id,
+                r.label,
+                r.confidence,
+                tuple(json.loads(r.probs_json)),
+                r.modality,
+                r.t_start,
+                r.t_end,
+            )
+        )
+    for clip_id in sorted(set(by_clip) | set(lanes)):
+        out.extend(by_clip.get(clip_id, [])[-1:])
+        for rows in lanes.get(clip_id, {}).values():
+            out.extend(sorted(rows, key=lambda p: p.t_start))
+    return out

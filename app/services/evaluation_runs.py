@@ -130,6 +130,18 @@ def _worst_window(times: list[tuple[float, float]], probs: np.ndarray, true_inde
     return float((times[k][0] + times[k][1]) / 2)
 
 
+def _imported_version(project: Any, model: str) -> Any:
+    """The newest version named ``model`` that is no registered system (imported predictions), or None."""
+    with unit_of_work(project.db) as s:
+        versions = pred_rows.versions_named(s, model)
+    return versions[-1] if versions else None
+
+
+def _has_prediction(project: Any, version_id: int, clip_id: int) -> bool:
+    with unit_of_work(project.db) as s:
+        return any(p.model_version_id == version_id for p in pred_rows.clip_predictions(s, clip_id))
+
+
 def evaluate_project(
     project: Any,
     model: str,
@@ -147,16 +159,29 @@ def evaluate_project(
     job = ensure_job(job)
     label_set = label_set or project.label_set
     target = project.labels(label_set)
+    imported = None
     try:
         spec = get(model)
     except KeyError as exc:
-        raise EvaluationError(str(exc.args[0])) from None
-    weights = weights or (str(spec.weights_path()) if spec.weights_path() else None)
+        imported = _imported_version(project, model)  # predictions imported under this name
+        if imported is None:
+            raise EvaluationError(str(exc.args[0])) from None
+        if imported.config.get("kind") == "continuous":
+            raise EvaluationError(f"{model} gives continuous values, not classes (score it by CCC)") from None
+        spec = imported
+    if imported is None:
+        weights = weights or (str(spec.weights_path()) if spec.weights_path() else None)
     refs = reference_labels(project, label_set, label_source)
     clips = [c for c in project.clips() if c.id in refs and refs[c.id] in target and c.status == "ok"]
     if not clips:
         raise EvaluationError(f"no present clips with {label_source} labels in {label_set} to evaluate on")
-    version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
+    if imported is None:
+        version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
+    else:
+        version_id = imported.id
+        clips = [c for c in clips if _has_prediction(project, version_id, c.id)]
+        if not clips:
+            raise EvaluationError(f"{model} has no predictions for the labelled clips of {label_set}")
     contamination = clip_contamination(
         weights, [c.path for c in clips], [getattr(c, "speaker", None) for c in clips]
     )
@@ -166,7 +191,7 @@ def evaluate_project(
         job.progress(i, len(clips), f"evaluate {model}: {Path(clip.path).name}")
         with unit_of_work(project.db) as s:
             stored = [p for p in pred_rows.clip_predictions(s, clip.id) if p.model_version_id == version_id]
-        if rerun or not stored:
+        if imported is None and (rerun or not stored):
             from affectscope.models.inference import analyse_clip
 
             analysis = analyse_clip(clip.path, spec.name, weights=weights, allow_untrained=allow_untrained)
@@ -203,7 +228,7 @@ def evaluate_project(
             {"clips": "all present with a reference label", "contamination": contamination},
             items,
             model_version_id=version_id,
-            weights_sha256=weights_sha256(weights),
+            weights_sha256=weights_sha256(weights) if imported is None else imported.weights_sha256,
         )
     run_report(project, run_id)  # computed once and cached with the run
     return run_id

@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Select, select
@@ -63,9 +63,17 @@ class Project:
     # -- create and open -------------------------------------------------------------------------
     @classmethod
     def init(
-        cls, folder: str | os.PathLike[str], db_url: str | None = None, name: str | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        db_url: str | None = None,
+        name: str | None = None,
+        recreate: bool = False,
     ) -> Project:
-        """Create the project folder and database (or open them if they exist with the same database)."""
+        """Create the project folder and database (or open them if they exist with the same database).
+
+        An existing project whose database is missing or empty is refused, as by ``open``, unless
+        ``recreate`` (the explicit ``affectscope project init``) asks for an empty database again.
+        """
         folder = Path(folder).expanduser().resolve()
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -79,10 +87,10 @@ class Project:
                     f"{folder} is already a project on database {stored or DB_FILE}; "
                     "choose another folder for a project on another database"
                 )
-            return cls.open(folder)
+            return cls.open(folder, create=recreate)
         if not os.access(folder, os.W_OK):
             raise StorageError(f"the folder {folder} is read-only; choose a folder you can write to")
-        project = cls._connect(folder, db_url)
+        project = cls._connect(folder, db_url, create=True)
         with unit_of_work(project.db, write=True) as s:
             for key, value in (
                 ("name", name or folder.name),
@@ -101,7 +109,9 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, folder: str | os.PathLike[str]) -> Project:
+    def open(cls, folder: str | os.PathLike[str], create: bool = False) -> Project:
+        """Open an existing project; a missing, empty or truncated database is refused (StorageError),
+        never recreated (``create`` is for ``init`` only)."""
         folder = Path(folder).expanduser().resolve()
         try:
             exists = (folder / PROJECT_FILE).exists()
@@ -115,13 +125,13 @@ class Project:
         meta = _read_meta(folder)
         if meta.get("format", 1) > FORMAT:
             raise StorageError(f"{folder} was made by a newer Affectscope; update Affectscope to open it")
-        return cls._connect(folder, meta.get("db_url"))
+        return cls._connect(folder, meta.get("db_url"), create=create)
 
     @classmethod
-    def _connect(cls, folder: Path, db_url: str | None) -> Project:
+    def _connect(cls, folder: Path, db_url: str | None, create: bool) -> Project:
         # $AFFECTSCOPE_DB_URL (may hold a password) overrides the stored, password-free URL.
         url = os.environ.get("AFFECTSCOPE_DB_URL") if db_url is not None else None
-        db = open_database(url or db_url or folder / DB_FILE)
+        db = open_database(url or db_url or folder / DB_FILE, create=create)
         with unit_of_work(db) as s:
             row = s.get(ProjectMeta, "default_label_set")
             label_set = row.value if row is not None else DEFAULT_LABEL_SET
@@ -187,20 +197,30 @@ class Project:
 
     def import_clips(self, folder: str | os.PathLike[str], job: Job | None = None) -> ClipScan:
         """Record every clip under ``folder``: new ones probed, moved and changed ones noticed."""
-        from affectscope.media import content_hash, probe, scan_folder
+        from affectscope.media import scan_folder
 
-        job = ensure_job(job)
         root = Path(folder).expanduser().resolve()
         files = scan_folder(root)
+        with unit_of_work(self.db, write=True) as s:
+            clip_rows.record_clip_folder(s, str(root))
+        scan = self._record_files(files, ensure_job(job))
+        missing = self._mark_missing(root, {str(p) for p in files} | {old for old, _ in scan.moved})
+        return replace(scan, missing=tuple(missing))
+
+    def import_clip_file(self, path: Path) -> ClipScan:
+        """Record exactly this one file (new, moved or changed), scanning no folder."""
+        return self._record_files([Path(path)], ensure_job(None))
+
+    def _record_files(self, files: list[Path], job: Job) -> ClipScan:
+        from affectscope.media import content_hash, probe
+
         with unit_of_work(self.db) as s:
             known = {c.path: (c.size_bytes, c.mtime, c.content_hash) for c in s.scalars(_all_clips())}
-        seen: set[str] = set()
         added, moved, changed, unchanged, failed = [], [], [], [], []
         for i, path in enumerate(files):
             job.check()
             job.progress(i, len(files), path.name)
             key = str(path)
-            seen.add(key)
             stat = path.stat()
             if key in known and known[key][:2] == (stat.st_size, stat.st_mtime):
                 unchanged.append(key)
@@ -219,7 +239,6 @@ class Project:
                 if old is not None:
                     self._move(old, key, stat)
                     moved.append((old, key))
-                    seen.add(old)
                     continue
                 info = probe(path)
             except MediaError as exc:
@@ -235,10 +254,7 @@ class Project:
                 clip_rows.add_clip(s, **facts, **_facts(info))
             added.append(key)
         job.progress(len(files), len(files), "done")
-        missing = self._mark_missing(root, seen)
-        return ClipScan(
-            tuple(added), tuple(moved), tuple(changed), tuple(missing), tuple(unchanged), tuple(failed)
-        )
+        return ClipScan(tuple(added), tuple(moved), tuple(changed), (), tuple(unchanged), tuple(failed))
 
     def _touch(self, path: str, stat: os.stat_result) -> None:
         with unit_of_work(self.db, write=True) as s:
@@ -293,10 +309,28 @@ def _facts(info: object) -> dict:
 
 
 def _read_meta(folder: Path) -> dict:
+    """The project file, checked: an object whose ``format`` is a whole number and ``db_url`` text."""
+    path = folder / PROJECT_FILE
     try:
-        return json.loads((folder / PROJECT_FILE).read_text())
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot read {folder / PROJECT_FILE}: {exc}; restore it from a backup") from None
+        raise StorageError(f"cannot read {path}: {exc}; restore it from a backup") from None
+    except RecursionError:
+        raise StorageError(
+            f"{path} is nested too deeply to be a project file; restore it from a backup"
+        ) from None
+    if not isinstance(meta, dict):
+        raise StorageError(
+            f"{path} is not an Affectscope project file (not a JSON object); restore it from a backup"
+        )
+    fmt = meta.get("format", FORMAT)
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise StorageError(
+            f'{path}: "format" must be a whole number, not {fmt!r:.40}; restore it from a backup'
+        )
+    if not isinstance(meta.get("db_url") or "", str):
+        raise StorageError(f'{path}: "db_url" must be a database URL; restore it from a backup')
+    return meta
 
 
 __all__ = ["BUILTIN_LABEL_SETS", "DB_FILE", "PROJECT_FILE", "Project", "default_annotator"]
