@@ -23,6 +23,7 @@ import torch
 
 from affectscope.errors import UserFacingError, WeightsError
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.finite import ModelOutputError, check_outputs  # noqa: F401 (re-exported)
 from affectscope.models.registry import ModelSpec, get
 from affectscope.models.signals import ClipSignals, Track
 
@@ -47,20 +48,6 @@ _models: dict[tuple[str, str, float, str], tuple[ModelSpec, torch.nn.Module]] = 
 
 class ModelUseError(UserFacingError):
     """A model asked to do what it cannot (e.g. a face-image classifier given a video)."""
-
-
-class ModelOutputError(UserFacingError):
-    """A model produced NaN or infinite outputs: never labelled, stored or shown as a prediction."""
-
-
-def check_outputs(model: str, lanes: dict[str, np.ndarray | None]) -> None:
-    """Raise ``ModelOutputError`` when any output lane holds a NaN or infinite value."""
-    bad = [name for name, a in lanes.items() if a is not None and not np.isfinite(np.asarray(a, float)).all()]
-    if bad:
-        raise ModelOutputError(
-            f"{model} gave NaN or infinite outputs ({', '.join(bad)}); nothing was labelled or stored. "
-            "Its weights or this input are broken."
-        )
 
 
 @dataclass
@@ -378,10 +365,12 @@ def analyse_many(
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
     job = ensure_job(job)
     win, hop = float(model.window_seconds), float(model.hop_seconds)
+    whole = bool(getattr(model, "whole_clip", False))  # seed 002: one window over each whole clip
+    spans = [(max(float(sig.duration), 1e-3),) * 2 if whole else (win, hop) for sig in signals]
     items = [
         (i, float(t))
         for i, sig in enumerate(signals)
-        for t in window_starts(max(sig.duration, 1e-3), win, hop)
+        for t in window_starts(max(sig.duration, 1e-3), *spans[i])
     ]
     from affectscope.models.clip_gate import other_modalities_present, window_weights
 
@@ -391,7 +380,7 @@ def analyse_many(
     for b0 in range(0, len(items), batch_size):
         job.check()
         chunk = items[b0 : b0 + batch_size]
-        batch = model.batch_from_windows([(signals[i], t, t + win) for i, t in chunk])
+        batch = model.batch_from_windows([(signals[i], t, t + spans[i][0]) for i, t in chunk])
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
@@ -405,7 +394,7 @@ def analyse_many(
     for i in range(len(signals)):
         mine = owner == i
         f = allp[mine]
-        vote_weights = window_weights(signals[i], starts_all[mine], win, other_all[mine])
+        vote_weights = window_weights(signals[i], starts_all[mine], spans[i][0], other_all[mine])
         # ``mean_decision``: the weighted mean over windows instead of the system's own decision.
         clip = clip_decision(None if mean_decision else model, f, vote_weights if gate else None)[0]
         out_list.append((f, clip, vote_weights) if return_weights else (f, clip))
