@@ -178,11 +178,16 @@ def _face64(path: Any) -> Any:
 def _classifier_probs(model: Any, x: Any) -> np.ndarray:
     import torch
 
+    from affectscope.models.finite import check_outputs
+
     if hasattr(model, "predict_proba"):  # mini-Xception: logits out, Keras's softmax here
-        return np.asarray(model.predict_proba(x), dtype=np.float64)
-    with torch.no_grad():
-        out = model(x.to(next(model.parameters()).device))
-    return torch.softmax(getattr(out, "logits", out).float().cpu(), 1).numpy()
+        probs = np.asarray(model.predict_proba(x), dtype=np.float64)
+    else:
+        with torch.no_grad():
+            out = model(x.to(next(model.parameters()).device))
+        probs = torch.softmax(getattr(out, "logits", out).float().cpu(), 1).numpy()
+    check_outputs(type(model).__name__, {"image": probs})
+    return probs
 
 
 def _image_classifier_probs(model: Any, path: Any) -> np.ndarray:

@@ -23,6 +23,7 @@ import torch
 
 from affectscope.errors import UserFacingError, WeightsError
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.finite import ModelOutputError, check_outputs  # noqa: F401 (re-exported)
 from affectscope.models.registry import ModelSpec, get
 from affectscope.models.signals import ClipSignals, Track
 
@@ -65,6 +66,18 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+
+    def __post_init__(self) -> None:
+        # The one place every prediction passes: no Analysis holding NaN/inf outputs exists.
+        check_outputs(
+            self.model,
+            {
+                "clip": self.clip_probs,
+                "fused": self.fused,
+                "accumulated": self.accumulated,
+                **{f"modality {k}": v for k, v in self.per_modality.items()},
+            },
+        )
 
     @property
     def votes(self) -> np.ndarray | None:

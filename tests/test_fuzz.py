@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.fuzz_runner import MODEL, run_stages
 from tests.fuzzcorpus import corpus_files, kind_of, make_corpus
 
@@ -129,10 +130,11 @@ def test_a_thousand_paths_do_not_deadlock_the_runner(tmp_path: Path) -> None:
     assert all(r.get("probe", ("", ""))[0] == "refused" for r in results.values())
 
 
-@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root privileges")
 def test_unreadable_file_is_refused_with_permission_denied() -> None:
     """Root reads a mode-000 file, so the corpus's unreadable kind only bites an ordinary user: the
     worker runs as nobody here, and every stage refuses the file with "permission denied"."""
+    if not shutil.which("setpriv"):
+        skip_or_fail("needs setpriv (util-linux) to drop root privileges")
     import tempfile
 
     from tests.clipfactory import make_clip

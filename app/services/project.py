@@ -309,10 +309,28 @@ def _facts(info: object) -> dict:
 
 
 def _read_meta(folder: Path) -> dict:
+    """The project file, checked: an object whose ``format`` is a whole number and ``db_url`` text."""
+    path = folder / PROJECT_FILE
     try:
-        return json.loads((folder / PROJECT_FILE).read_text())
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot read {folder / PROJECT_FILE}: {exc}; restore it from a backup") from None
+        raise StorageError(f"cannot read {path}: {exc}; restore it from a backup") from None
+    except RecursionError:
+        raise StorageError(
+            f"{path} is nested too deeply to be a project file; restore it from a backup"
+        ) from None
+    if not isinstance(meta, dict):
+        raise StorageError(
+            f"{path} is not an Affectscope project file (not a JSON object); restore it from a backup"
+        )
+    fmt = meta.get("format", FORMAT)
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise StorageError(
+            f'{path}: "format" must be a whole number, not {fmt!r:.40}; restore it from a backup'
+        )
+    if not isinstance(meta.get("db_url") or "", str):
+        raise StorageError(f'{path}: "db_url" must be a database URL; restore it from a backup')
+    return meta
 
 
 __all__ = ["BUILTIN_LABEL_SETS", "DB_FILE", "PROJECT_FILE", "Project", "default_annotator"]
