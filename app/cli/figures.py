@@ -14,7 +14,7 @@ from typing import Any
 from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
-KINDS = ("clip", "confusion", "per-class", "modality", "study", "reliability", "comparison")
+KINDS = ("clip", "confusion", "per-class", "modality", "study", "reliability", "comparison", "continuous")
 
 
 class FigureCliError(UserFacingError):
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(its spec); --from SPEC.json draws it again from the project's current data.",
     )
     p.add_argument("kind", nargs="?", help="figure kind: " + ", ".join(KINDS))
-    p.add_argument("--project", help="project folder")
+    p.add_argument("--project", help="project folder (with --from: the spec must belong to it)")
     p.add_argument("--clip", help="clip path or id (clip panel, modality activation)")
     p.add_argument("--start", type=float, help="start of the time range, seconds")
     p.add_argument("--end", type=float, help="end of the time range, seconds")
@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=int, default=300, help="PNG resolution (default 300)")
     p.add_argument("--counts", action="store_true", help="confusion: counts instead of row-normalised")
     p.add_argument("--title", help="a title over the figure")
+    p.add_argument("--model", help="continuous: the model (or imported predictions) whose traces to draw")
+    p.add_argument("--reference", help="continuous: the imported reference traces to draw them against")
     p.add_argument("--json", action="store_true", help="print output, spec and kind as JSON")
     p.set_defaults(handler=cmd_figure)
 
@@ -54,7 +56,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
     if args.from_spec:
         if args.kind:
             raise FigureCliError("give either a KIND or --from SPEC.json, not both")
-        result = figures.regenerate(args.from_spec, args.output)
+        result = figures.regenerate(args.from_spec, args.output, project_folder=args.project)
     else:
         if not args.kind or not args.project:
             raise FigureCliError("give a figure KIND and --project DIR (or --from SPEC.json)")
@@ -63,6 +65,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
             options["normalise"] = False
         if args.title:
             options["title"] = args.title
+        for key in ("model", "reference"):
+            if getattr(args, key, None):
+                options[key] = getattr(args, key)
         with Project.open(args.project) as project:
             runs = args.run or []
             spec = figures.make_spec(

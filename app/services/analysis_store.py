@@ -8,7 +8,6 @@ so re-running the same weights replaces their earlier predictions and new weight
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,15 +60,9 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
     version_id = record_version(
         project, analysis.model, label_set or spec.label_set, analysis.labels, analysis.weights
     )
-    win = analysis.window[0]
-    starts = analysis.times - win / 2
-    lanes = {"fused": analysis.fused, **analysis.per_modality}
-    if analysis.accumulated is not None:
-        lanes["accumulated"] = analysis.accumulated
     written = 0
     with unit_of_work(project.db, write=True) as s:
-        for lane, probs in lanes.items():
-            timeline = [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, timeline in analysis_lanes(analysis).items():
             written += pred_rows.add_predictions(
                 s,
                 version_id,
@@ -79,6 +72,19 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
                 modality=lane,
             )
     return written
+
+
+def analysis_lanes(analysis: Any) -> dict[str, list[tuple[float, float, list[float]]]]:
+    """lane (fused, each modality, accumulated) -> timeline of (t_start, t_end, probs) of an Analysis."""
+    win = analysis.window[0]
+    starts = analysis.times - win / 2
+    lanes = {"fused": analysis.fused, **analysis.per_modality}
+    if analysis.accumulated is not None:
+        lanes["accumulated"] = analysis.accumulated
+    return {
+        lane: [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, probs in lanes.items()
+    }
 
 
 def record_trained(project: Any, name: str, weights: str | Path, card: dict[str, Any]) -> int:
@@ -119,37 +125,24 @@ class StoredAnalysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)
     weights: str | None = None
     stored: bool = True
+    value_range: tuple[float, float] | None = None  # continuous outputs: the lanes' extent (None: 0..1)
 
 
 def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | None:
     """The clip's newest stored analysis (every lane of that model version), or None if none is stored."""
-    from sqlalchemy import func, select
-
-    from affectscope.db.schema import ClipPrediction, ModelVersion, TimePrediction
-
     try:
         clip = project.clip(str(path))
     except Exception:  # noqa: BLE001 - a clip outside the project simply has nothing stored
         return None
     with unit_of_work(project.db) as s:
-        newest = s.scalar(
-            select(ClipPrediction).where(ClipPrediction.clip_id == clip.id).order_by(ClipPrediction.id.desc())
-        )
-        if newest is None:
-            return None
-        version = s.get(ModelVersion, newest.model_version_id)
-        order = s.execute(
-            select(TimePrediction.modality, func.min(TimePrediction.id))
-            .where(TimePrediction.model_version_id == version.id, TimePrediction.clip_id == clip.id)
-            .group_by(TimePrediction.modality)
-        ).all()
-        lanes = {}
-        for modality, _ in sorted(order, key=lambda r: r[1]):
-            rows = pred_rows.time_predictions(s, version.id, clip.id, modality)
-            lanes[modality] = rows
-        labels = tuple(json.loads(version.labels_json))
-        clip_probs = np.asarray(json.loads(newest.probs_json), dtype=np.float64)
-        name, tag, weights = version.name, version.version, json.loads(version.config_json).get("weights")
+        stored = pred_rows.newest_clip_lanes(s, clip.id)
+    if stored is None:
+        return None
+    version, decision, lanes = stored
+    labels = version.labels
+    clip_probs = np.asarray(decision.probs, dtype=np.float64)
+    config = version.config
+    name, tag, weights = version.name, version.version, config.get("weights")
     fused_rows = lanes.pop("fused", [])
     if not fused_rows:
         return None
@@ -167,7 +160,22 @@ def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | Non
         per_modality={k: as_array(v) for k, v in lanes.items()},
         fused=as_array(fused_rows),
         clip_probs=clip_probs,
-        clip_label=labels[int(np.argmax(clip_probs))] if labels else newest.label,
+        clip_label=labels[int(np.argmax(clip_probs))] if labels else decision.label,
         accumulated=as_array(accumulated) if accumulated else None,
         weights=weights,
+        value_range=continuous_range(config, as_array(fused_rows))
+        if config.get("kind") == "continuous"
+        else None,
     )
+
+
+def continuous_range(config: dict, values: np.ndarray) -> tuple[float, float]:
+    """The extent continuous lanes are drawn over: the declared ranges' union; else -1..1 (valence and
+    arousal's usual scale) when the values fit in it; else the values' own extent."""
+    declared = list((config.get("ranges") or {}).values())
+    if declared:
+        return float(min(lo for lo, _ in declared)), float(max(hi for _, hi in declared))
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (-1.0, 1.0)
+    if lo >= -1.0 and hi <= 1.0:
+        return -1.0, 1.0
+    return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
