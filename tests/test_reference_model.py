@@ -105,3 +105,21 @@ def test_shipped_reference_reproduces_its_card_through_evaluate(shared_data, tmp
     assert report["n"] == len(rav) == card["tests"]["ravdess_test"]["n"]
     assert report["uar"] == pytest.approx(card["tests"]["ravdess_test"]["uar"], abs=0.01)
     assert report["contamination"]["train"] == 0 and not report["contamination"]["speakers"]
+
+
+def test_project_evaluation_takes_speaker_statistics_from_the_projects_clips(shared_data):
+    """``evaluate --project`` adapts the loaded reference to the project's clips (speaker metadata,
+    else the file name) before it analyses any of them."""
+    from affectscope.app.services.evaluation_runs import _adapt_to_clips
+    from affectscope.models.inference import load_model, signals_for_file
+    from affectscope.models.systems.reference import clip_functionals
+
+    spec, model = load_model("egemaps-linear")
+    model._stats.clear()
+    clips = _speaker_clips(shared_data, "emodb:08", 6)
+    _adapt_to_clips(spec, None, False, [str(s.path) for s in clips], ["spk-a"] * 6)
+    feats = [clip_functionals(signals_for_file(s.path, ("audio",))) for s in clips]
+    assert all(model._stats[f.tobytes()][2] == "speaker" for f in feats)
+    mean = np.stack(feats).mean(0)
+    np.testing.assert_allclose(model._stats[feats[0].tobytes()][0], mean, rtol=1e-5, atol=1e-5)
+    model._stats.clear()

@@ -142,19 +142,22 @@ def _has_prediction(project: Any, version_id: int, clip_id: int) -> bool:
         return any(p.model_version_id == version_id for p in pred_rows.clip_predictions(s, clip_id))
 
 
-def _adapt_to_clips(spec: Any, weights: str | None, allow_untrained: bool, paths: list[str]) -> None:
+def _adapt_to_clips(
+    spec: Any, weights: str | None, allow_untrained: bool, paths: list[str], speakers: list[str]
+) -> None:
     """A model that normalises with statistics of the clips it analyses (the eGeMAPS reference:
-    per speaker) computes them from the project's own clips before any is scored."""
+    per speaker, from the clips' speaker metadata or file names) computes them from the project's
+    own clips before any is scored."""
     from affectscope.errors import WeightsError
     from affectscope.models.inference import load_model, signals_for_file
-    from affectscope.models.training.datasets import speaker_of
 
     try:
         _, loaded = load_model(spec.name, weights, allow_untrained)
     except WeightsError:  # stored predictions may still be scored; a new analysis will say why not
         return
     if hasattr(loaded, "adapt"):
-        loaded.adapt((signals_for_file(p, tuple(spec.modalities)), speaker_of(p)) for p in paths)
+        mods = tuple(spec.modalities)
+        loaded.adapt((signals_for_file(p, mods), s) for p, s in zip(paths, speakers, strict=True))
 
 
 def evaluate_project(
@@ -201,7 +204,10 @@ def evaluate_project(
         weights, [c.path for c in clips], [getattr(c, "speaker", None) for c in clips]
     )
     if imported is None:
-        _adapt_to_clips(spec, weights, allow_untrained, [c.path for c in clips])
+        from affectscope.models.training.datasets import speaker_of
+
+        speakers = [getattr(c, "speaker", None) or speaker_of(c.path) for c in clips]
+        _adapt_to_clips(spec, weights, allow_untrained, [c.path for c in clips], speakers)
     items = []
     for i, clip in enumerate(clips):
         job.check()

@@ -82,7 +82,7 @@ def test_sets(model: Any, data: Path, limit: int | None = None) -> dict[str, Any
             "RAVDESS actors 13-20, cross-corpus (per file, audio only; never trained or chosen on)",
         ),
         (
-            "fer_test",
+            "fer_unseen_test",
             face_split,
             f"FER-2013 test sample minus {dropped} images also in train (face only)",
         ),
