@@ -340,6 +340,11 @@ def _train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        from affectscope.models.training.recipes_systems import RECIPES
+
+        trains = "skeleton-fusion" if args.recipe == "seed002-paper" else RECIPES[args.recipe][0]
+        if trains != args.name:  # before the work-tree check: a wrong command says so first
+            raise ModellingError(f"recipe {args.recipe} trains {trains}, not {args.name}")
         _require_clean(args)
         try:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.workers import Workers
-from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue
+from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue, flag_clip
 from affectscope.jobs import Job
 
 SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
@@ -56,15 +56,6 @@ def _build(
         clip_ids=clip_ids,
         vote_sources=None if reader_votes else ("annotators",),
     )
-
-
-def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
-    from affectscope.db import lineage as lineage_rows
-    from affectscope.db.uow import unit_of_work
-
-    with unit_of_work(project.db, write=True) as s:
-        lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
-    return clip_id
 
 
 class QueuePanel(QWidget):
@@ -311,7 +302,7 @@ class QueuePanel(QWidget):
         if not self.working or item is None:
             return
         self.workers.start(
-            _flag,
+            flag_clip,
             (self.project, item.clip_id),
             title="Flag",
             on_finished=self._on_flagged,
