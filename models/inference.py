@@ -23,6 +23,7 @@ import torch
 
 from affectscope.errors import UserFacingError, WeightsError
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.finite import ModelOutputError, check_outputs  # noqa: F401 (re-exported)
 from affectscope.models.registry import ModelSpec, get
 from affectscope.models.signals import ClipSignals, Track
 
@@ -65,6 +66,18 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+
+    def __post_init__(self) -> None:
+        # The one place every prediction passes: no Analysis holding NaN/inf outputs exists.
+        check_outputs(
+            self.model,
+            {
+                "clip": self.clip_probs,
+                "fused": self.fused,
+                "accumulated": self.accumulated,
+                **{f"modality {k}": v for k, v in self.per_modality.items()},
+            },
+        )
 
     @property
     def votes(self) -> np.ndarray | None:
@@ -352,10 +365,12 @@ def analyse_many(
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
     job = ensure_job(job)
     win, hop = float(model.window_seconds), float(model.hop_seconds)
+    whole = bool(getattr(model, "whole_clip", False))  # seed 002: one window over each whole clip
+    spans = [(max(float(sig.duration), 1e-3),) * 2 if whole else (win, hop) for sig in signals]
     items = [
         (i, float(t))
         for i, sig in enumerate(signals)
-        for t in window_starts(max(sig.duration, 1e-3), win, hop)
+        for t in window_starts(max(sig.duration, 1e-3), *spans[i])
     ]
     from affectscope.models.clip_gate import other_modalities_present, window_weights
 
@@ -365,7 +380,7 @@ def analyse_many(
     for b0 in range(0, len(items), batch_size):
         job.check()
         chunk = items[b0 : b0 + batch_size]
-        batch = model.batch_from_windows([(signals[i], t, t + win) for i, t in chunk])
+        batch = model.batch_from_windows([(signals[i], t, t + spans[i][0]) for i, t in chunk])
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
@@ -379,7 +394,7 @@ def analyse_many(
     for i in range(len(signals)):
         mine = owner == i
         f = allp[mine]
-        vote_weights = window_weights(signals[i], starts_all[mine], win, other_all[mine])
+        vote_weights = window_weights(signals[i], starts_all[mine], spans[i][0], other_all[mine])
         # ``mean_decision``: the weighted mean over windows instead of the system's own decision.
         clip = clip_decision(None if mean_decision else model, f, vote_weights if gate else None)[0]
         out_list.append((f, clip, vote_weights) if return_weights else (f, clip))

@@ -143,8 +143,8 @@ def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
 ) -> None:  # noqa: ANN001
     import pyqtgraph as pg
 
-    from affectscope.app.qt.model_runs import stored_prediction
     from affectscope.app.qt.prediction_lanes import ProbabilityLane
+    from affectscope.app.services.predict import stored_prediction
 
     project, files = traces_project
     where = ["--project", str(project.folder)]

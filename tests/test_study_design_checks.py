@@ -59,6 +59,27 @@ def test_misfits_are_refused_naming_the_clips(tmp_path: Path, capsys) -> None:  
     assert {m["case"] for m in doc["misfits"]} == {"c4.mp4", "c5.mp4"} and doc["n_cases"] == 3
     assert "no sound" in next(m["reason"] for m in doc["misfits"] if m["case"] == "c4.mp4")
 
+    # A crossed design of two arms without a washout is allowed, with a note saying what it risks.
+    two = [
+        "study",
+        "create",
+        "s2",
+        "--project",
+        folder,
+        "--clips",
+        "c0.mp4",
+        "--arm",
+        "a:audio",
+        "--arm",
+        "b:video",
+    ]
+    assert main(two) == 0
+    assert "note: crossed design without --washout" in capsys.readouterr().err
+    assert main([*two[:2], "s3", *two[3:], "--washout", "7"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    with Project.open(folder) as p:
+        assert studies.show_study(p.db, "s3")["washout_s"] == 7 * 86400.0
+
 
 def _json_show(capsys, folder: str) -> str:  # noqa: ANN001
     assert main(["study", "show", "--project", folder, "--json"]) == 0

@@ -123,3 +123,16 @@ def test_results_window_shows_partial_results_and_errors(qtbot, tmp_path: Path) 
     assert "Could not compute the results: no study 'no-such-study'" in panel.results.summary.text()
     assert panel.results.table.rowCount() == 0
     project.close()
+
+
+def test_study_figure_of_an_unread_and_a_partial_study(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """`affectscope figure study` draws whatever is there: nothing read yet, then two answers in one arm."""
+    project, sid = make_study_project(tmp_path)
+    folder = str(project.folder)
+    argv = ["figure", "study", "--project", folder, "--study", str(sid), "--json"]
+    assert main([*argv, "-o", str(tmp_path / "unread.png")]) == 0
+    _answer(project, sid, "ada", 2)
+    assert main([*argv, "-o", str(tmp_path / "partial.png")]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "unread.png").stat().st_size > 0 and (tmp_path / "partial.png").stat().st_size > 0
+    project.close()

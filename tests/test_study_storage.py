@@ -130,3 +130,20 @@ def test_migrations_form_one_chain_through_the_study_tables() -> None:
     assert len(scripts.get_heads()) == 1
     chain = [rev.revision for rev in scripts.walk_revisions()]
     assert "0003_studies" in chain and chain[-1] == "0001"
+
+
+def test_study_services_hold_no_sql() -> None:
+    """Issue 24: every reader-study query is a db/studies.py function; the services import no SQLAlchemy."""
+    import ast
+
+    from tests.conftest import REPO
+
+    for name in ("studies", "study_stats", "reading", "answer_import"):
+        tree = ast.parse((REPO / "app" / "services" / f"{name}.py").read_text())
+        imported = [
+            n.module if isinstance(n, ast.ImportFrom) else a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for a in (n.names if isinstance(n, ast.Import) else [n])
+        ]
+        assert not [m for m in imported if m and m.split(".")[0] == "sqlalchemy"], name

@@ -181,20 +181,26 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from affectscope.models.inference import analyse_clip
+    from contextlib import nullcontext
+
+    from affectscope.app.services.predict import predict_clip
+    from affectscope.app.services.project import Project
 
     if not Path(args.clip).exists():
         raise ModellingError(f"clip not found: {args.clip}")
-    analysis = analyse_clip(
-        args.clip, args.model, weights=args.weights, job=_job(), allow_untrained=args.allow_untrained
-    )
-    if args.project:
-        from affectscope.app.services.analysis_store import store_analysis
-        from affectscope.app.services.project import Project
-
-        with Project.open(args.project) as project:
-            clip = project.clip(str(Path(args.clip).resolve()))
-            store_analysis(project, clip.id, analysis)
+    with Project.open(args.project) if args.project else nullcontext() as project:
+        result = predict_clip(
+            str(args.clip),
+            args.model,
+            args.weights,
+            project,
+            job=_job(),
+            allow_untrained=args.allow_untrained,
+            strict=True,  # a clip the project does not hold exits 2
+        )
+    analysis = result.analysis
+    if project is not None and not result.stored_ok:
+        print(f"{args.clip}: {result.stored}", file=sys.stderr)  # the untrained-weights policy
     if args.json:
         _dump({"clip": str(args.clip), **analysis.to_json(hidden=args.hidden)})
         return 0
@@ -338,6 +344,11 @@ def _train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        from affectscope.models.training.recipes_systems import RECIPES
+
+        trains = "skeleton-fusion" if args.recipe == "seed002-paper" else RECIPES[args.recipe][0]
+        if trains != args.name:  # before the work-tree check: a wrong command says so first
+            raise ModellingError(f"recipe {args.recipe} trains {trains}, not {args.name}")
         _require_clean(args)
         try:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)

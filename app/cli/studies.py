@@ -129,7 +129,7 @@ def parse_arm(text: str):  # noqa: ANN201
 
 def run_create(args: argparse.Namespace) -> int:
     from affectscope.app.services import studies
-    from affectscope.db.clips import ClipQuery
+    from affectscope.db.records import ClipQuery
 
     if args.per_label is not None and args.per_label < 1:
         raise studies.StudyError("--per-label must be 1 or more")
@@ -158,6 +158,12 @@ def run_create(args: argparse.Namespace) -> int:
     if doc["misfits"]:
         text += f"; {len(doc['misfits'])} case(s) kept although they do not fit (--allow-mismatch, recorded)"
     _print(args, doc, text)
+    if doc["design"] == "crossed" and len(doc["arms"]) > 1 and not doc["washout_s"] and not args.json:
+        print(
+            "note: crossed design without --washout: a reader may read a case in one arm and again in the "
+            "next in one sitting; memory of the first reading carries over",
+            file=sys.stderr,
+        )
     return 0
 
 

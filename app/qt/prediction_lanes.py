@@ -9,11 +9,11 @@ model is untrained shows why as a note over its curves rather than leaving the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+
+from affectscope.app.services.predict import LaneData
 
 # Sentiment reads at a glance when its colours mean something; other label sets get a fixed palette.
 SENTIMENT_COLOURS = {"positive": "#43a047", "neutral": "#9e9e9e", "negative": "#e53935"}
@@ -32,20 +32,6 @@ def probs_at(times: np.ndarray, probs: np.ndarray, t: float) -> np.ndarray | Non
     if len(times) == 0:
         return None
     return probs[int(np.argmin(np.abs(np.asarray(times) - t)))]
-
-
-@dataclass
-class LaneData:
-    """What one prediction lane shows: (T, C) probabilities at window centres, and a note."""
-
-    name: str  # "face", "audio", "fused", "EWMA", ...
-    times: np.ndarray
-    probs: np.ndarray
-    labels: tuple[str, ...]
-    reason: str = ""  # e.g. "clip has no audio track: predicted without it"
-    window: float = 0.0  # seconds each prediction covers (a single window is drawn across its span)
-    extra: dict = field(default_factory=dict)
-    value_range: tuple[float, float] | None = None  # continuous outputs (valence, ...); None: 0..1
 
 
 class ProbabilityLane:

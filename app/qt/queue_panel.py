@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.workers import Workers
-from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue
+from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue, flag_clip
 from affectscope.jobs import Job
 
 SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
@@ -42,6 +43,7 @@ def _build(
     annotator: str | None,
     version: int | None,
     clip_ids: list[int] | None = None,
+    reader_votes: bool = True,
     job: Job | None = None,
 ) -> Queue:  # noqa: ANN001, E501
     return build_queue(
@@ -52,16 +54,8 @@ def _build(
         annotator=annotator,
         model_version=version,
         clip_ids=clip_ids,
+        vote_sources=None if reader_votes else ("annotators",),
     )
-
-
-def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
-    from affectscope.db import lineage as lineage_rows
-    from affectscope.db.uow import unit_of_work
-
-    with unit_of_work(project.db, write=True) as s:
-        lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
-    return clip_id
 
 
 class QueuePanel(QWidget):
@@ -97,6 +91,9 @@ class QueuePanel(QWidget):
         self.version_box = QComboBox(self)
         self.selection_box = QComboBox(self)  # all clips, or a selection an evaluation sent here
         self.selection_box.setToolTip("only the clips sent from an evaluation's confusion cell")
+        self.reader_votes_box = QCheckBox("reader-study answers count as votes", self)
+        self.reader_votes_box.setChecked(True)
+        self.reader_votes_box.setToolTip("off: only annotators' labels are votes (disagreement, reasons)")
         boxes = (
             self.order_box,
             self.label_filter,
@@ -131,6 +128,7 @@ class QueuePanel(QWidget):
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)
         form.addRow("Clips", self.selection_box)
+        form.addRow("Votes", self.reader_votes_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.start_button)
@@ -216,6 +214,7 @@ class QueuePanel(QWidget):
                 self.annotator_filter.currentData(),
                 self.version_box.currentData(),
                 self.selection_box.currentData(),
+                self.reader_votes_box.isChecked(),
             ),
             title="Building the queue",
             on_finished=self._on_queue,
@@ -303,7 +302,7 @@ class QueuePanel(QWidget):
         if not self.working or item is None:
             return
         self.workers.start(
-            _flag,
+            flag_clip,
             (self.project, item.clip_id),
             title="Flag",
             on_finished=self._on_flagged,

@@ -154,7 +154,7 @@ class StudyDesigner(QWidget):
         return out
 
     def create_study(self) -> int | None:
-        from affectscope.db.clips import ClipQuery
+        from affectscope.db.records import ClipQuery
 
         label_set = self.label_set.currentText()
         mode = self.selection.currentIndex()
@@ -309,11 +309,13 @@ class StudyPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.study.currentText()
+        current, reader = self.study.currentText(), self.reader.currentText()
         self.study.clear()
         self.study.addItems(list(study_stats.studies_of(self.project.db)))
         if current:
             self.study.setCurrentText(current)
+        if reader:
+            self.reader.setCurrentText(reader)  # who read last stays chosen (a list entry, never typed)
 
     def _fill_readers(self, study: str) -> None:
         self.reader.clear()
