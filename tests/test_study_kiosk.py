@@ -271,3 +271,16 @@ def test_the_break_is_due_even_when_the_next_sessions_first_case_vanished(tmp_pa
     session.answer(st, "neutral")
     assert session.wait_before(session.next_stimulus(load=True)) == 0.0
     project.close()
+
+
+def test_a_video_only_study_has_no_audio_check(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    project, _ = make_study_project(tmp_path, readers=())
+    cases = studies.select_cases(project.db, "sentiment3")
+    studies.create_study(
+        project.db, "mute", "sentiment3", [studies.ArmSpec("v", "video")], cases, readers=["r"]
+    )
+    kiosk = ReaderKiosk(ReadingSession(project.db, "mute", "r"))
+    qtbot.addWidget(kiosk)
+    assert kiosk.pages.currentWidget() is kiosk.view and kiosk.view.stimulus.presentation == "video"
+    kiosk.close()
+    project.close()
