@@ -57,7 +57,7 @@ def _decode_all(
     from concurrent.futures import ThreadPoolExecutor
 
     from affectscope.models.inference import image_signals_many, signals_for_file
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     if paths and all(kind_of(p) == "image" for p in paths):  # face images: batched expressions
         job.progress(0, len(paths), "decoding")
@@ -194,7 +194,7 @@ def _face64(path: Any) -> Any:
     import cv2
     import torch
 
-    from affectscope.models.training.loaders import load_face_image
+    from affectscope.models.inputs import load_face_image
 
     grey = cv2.resize(load_face_image(path), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     return torch.from_numpy(grey / 127.5 - 1.0)[None, None]

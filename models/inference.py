@@ -174,7 +174,7 @@ def signals_for_file(
 ) -> ClipSignals:
     """``ClipSignals`` for a video (perception at ``rate_hz`` analysed frames per second, with the second
     face detector when ``more_faces``), an audio file (waveform only) or a face image."""
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     p = Path(path)
     kind = kind_of(p)
@@ -185,7 +185,7 @@ def signals_for_file(
             p, perception_modalities(modalities), rate_hz=rate_hz, job=job, more_faces=more_faces
         )
     if kind == "audio":
-        from affectscope.models.training.loaders import AUDIO_RATE, load_audio
+        from affectscope.models.inputs import AUDIO_RATE, load_audio
 
         x = load_audio(p)
         duration = len(x) / AUDIO_RATE
@@ -201,8 +201,8 @@ def _image_signals(path: Path, probs: np.ndarray | None = None, expressions: boo
     import cv2
 
     from affectscope.models.extractors.expression import classify_faces, face_features22
+    from affectscope.models.inputs import load_face_image
     from affectscope.models.signals import FaceObservation
-    from affectscope.models.training.loaders import load_face_image
 
     grey = load_face_image(path)
     rgb = np.repeat(grey[:, :, None], 3, axis=2)
@@ -230,7 +230,7 @@ def image_signals_many(paths: list[Path], expressions: bool = True, chunk: int =
     import cv2
 
     from affectscope.models.extractors.expression import classify_faces
-    from affectscope.models.training.loaders import load_face_image
+    from affectscope.models.inputs import load_face_image
 
     if not expressions:
         return [_image_signals(Path(p), expressions=False) for p in paths]

@@ -220,10 +220,8 @@ def test_the_faces_take_a_models_signals_from_the_services() -> None:
 
 
 # Queries another engineer is moving into db/ under issue 24 item 4; allowed only until that lands.
-PENDING_QUERY_MOVES = {
-    "app/services/interop.py": "the 'hostile' engineer moves interop's queries into db/",
-    "app/services/figures.py": "the 'hostile' engineer moves figures' queries into db/",
-}
+PENDING_QUERY_MOVES: dict[str, str] = {}  # interop's and figures' queries moved to db/current_labels.py
+# and db/timelines.py (issue 24)
 
 
 def _db_modules_named(path: Path) -> list[tuple[int, str]]:
@@ -294,3 +292,28 @@ def test_models_take_only_metrics_from_analysis() -> None:
         if not v.endswith("imports affectscope.analysis.metrics")
     ]
     assert found == []
+
+
+# Known ties still open, each with who owns it; the test below fails on any other.
+KNOWN_MODEL_TIES = {
+    # weights.py asks provenance for the code state; provenance reads weights' cards (issue 19 code,
+    # the "honesty" engineer's): to cut by moving the card reading both use into one module.
+    frozenset({"affectscope.models.provenance", "affectscope.models.weights"}),
+}
+
+
+def _room(module: str) -> str:
+    """A module's room inside models/: its subpackage (``affectscope.models.training``) or itself."""
+    return ".".join(module.split(".")[:3])
+
+
+def test_the_rooms_of_models_do_not_import_each_other_both_ways() -> None:
+    """inference <-> training (kind_of, loaders: now models/inputs.py), evaluation <-> training
+    (classification_report: analysis.metrics) and systems <-> fusion (ablation runs whole systems:
+    systems/ablation.py) were such ties; a room may use another only if that one does not use it back."""
+    graph = _module_graph(("models",))
+    rooms: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        rooms.setdefault(_room(module), set()).update(_room(d) for d in deps if _room(d) != _room(module))
+    ties = {frozenset({a, b}) for a, deps in rooms.items() for b in deps if a in rooms.get(b, set())}
+    assert ties - KNOWN_MODEL_TIES == set()

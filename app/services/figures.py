@@ -87,29 +87,18 @@ def _load_comparison(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clip_timelines(project: Any, clip_id: int, version_id: int | None) -> tuple[int | None, list, dict]:
-    from sqlalchemy import select
-
     from affectscope.db import predictions as pred_rows
-    from affectscope.db.schema import ModelVersion, TimePrediction
+    from affectscope.db import timelines
+    from affectscope.db.lineage import version_record
 
     with unit_of_work(project.db) as s:
         if version_id is None:
-            version_id = s.scalar(
-                select(TimePrediction.model_version_id)
-                .where(TimePrediction.clip_id == clip_id)
-                .order_by(TimePrediction.model_version_id.desc())
-                .limit(1)
-            )
+            version_id = timelines.newest_timeline_version(s, clip_id)
         if version_id is None:
             return None, [], {}
-        version = s.get(ModelVersion, version_id)
-        labels = json.loads(version.labels_json)
-        lanes_q = select(TimePrediction.modality).where(
-            TimePrediction.clip_id == clip_id, TimePrediction.model_version_id == version_id
-        )
-        names = sorted(set(s.scalars(lanes_q)), key=lambda n: (n != "fused", n == "accumulated", n))
+        labels = list(version_record(s, version_id).labels)
         lanes = {}
-        for name in names:
+        for name in timelines.timeline_modalities(s, version_id, clip_id):
             rows = pred_rows.time_predictions(s, version_id, clip_id, name)
             lanes[name] = {
                 "t": [(r.t_start + r.t_end) / 2 for r in rows],
