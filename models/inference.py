@@ -142,7 +142,7 @@ def load_model(
     )
     if weights is not None:
         load_state(model, weights, what=f"weights for {name}", how=how)
-    elif isinstance(model, EmotionSystem):
+    elif isinstance(model, EmotionSystem) and not getattr(model, "carries_weights", False):
         if path is not None and path.exists():
             load_state(model, path, what=f"shipped weights for {name}", how=how)
         elif not allow_untrained:

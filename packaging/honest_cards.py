@@ -2,9 +2,9 @@
 
 ``python packaging/honest_cards.py [--data DIR] [--models a,b] [--docs-only] [--check]``
 
-For every shipped system it runs the product path (``affectscope evaluate``: speech-gated, speech-
-weighted clip decisions; ``models.evaluation.predict_samples``) once over each whole set and reports,
-with bootstrap 95 % CIs, per-class recall and the collapse guard:
+For every shipped model (weights with one of our cards) it runs the product path (``affectscope
+evaluate``: speech-gated, speech-weighted clip decisions; ``models.evaluation.predict_samples``) once
+over each whole set and reports, with bootstrap 95 % CIs, per-class recall and the collapse guard:
 
 - RAVDESS actors 1–20 and, from the same predictions, actors 13–20 (the declared report set);
   never a favourable subset;
@@ -38,7 +38,6 @@ from affectscope import strict_json
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "models.md"
-SYSTEMS = ("lightweight-streaming", "fusical", "temporal-fusion", "skeleton-fusion", "crossmodal-attention")
 REFERENCE = "fer-mini-xception"
 LABELS = ("positive", "neutral", "negative")
 PROTOCOL = (
@@ -68,6 +67,22 @@ RECIPE_FIGURES = {
     },
 }
 RECIPE_FUSICAL = {"emodb_test": "validation: EmoDB 03+08 judged fusical's epochs and audio rate (tuning)"}
+
+
+def shipped_models() -> list[str]:
+    """Every registered model whose shipped weights carry one of our cards, once per weights file (in
+    registry order: ``fusical`` before ``fusical-best5``, which runs the same weights)."""
+    from affectscope.models.registry import all_specs
+    from affectscope.models.weights import card_path
+
+    seen, out = set(), []
+    for spec in all_specs():
+        path = spec.weights_path() if spec.weights else None
+        if path is None or not path.exists() or not card_path(path).exists() or path in seen:
+            continue
+        seen.add(path)
+        out.append(spec.name)
+    return out
 
 
 def _sets(data: Path) -> dict[str, tuple[str, list[Any]]]:
@@ -194,13 +209,8 @@ def honest_rows() -> list[str]:
         "| collapse | status |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in SYSTEMS:
-        spec = get(name)
-        path = spec.weights_path()
-        card = read_card(path) if path is not None and path.exists() else None
-        if card is None:
-            out.append(f"| {name} | — | | no shipped weights | | | | | |")
-            continue
+    for name in shipped_models():
+        card = read_card(get(name).weights_path())
         if "honest" not in card:
             out.append(
                 f"| {name} | — | | not measured yet: run `python packaging/honest_cards.py` | | | | | |"
@@ -261,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         from affectscope.models.registry import get
 
         data = Path(args.data)
-        names = args.models.split(",") if args.models else [*SYSTEMS, REFERENCE]
+        names = args.models.split(",") if args.models else [*shipped_models(), REFERENCE]
         sets = _sets(data)
         for name in names:
             spec = get(name)

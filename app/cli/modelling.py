@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-params", action="store_true", help="skip building models to count parameters")
     p.set_defaults(handler=cmd_models)
+    # Issue 20: model files out and in (app/cli/model_files.py)
+    from affectscope.app.cli.model_files import register_model_files
+
+    register_model_files(p)
 
     p = subparsers.add_parser("predict", help="probabilities over time and for the whole clip")
     p.add_argument("clip", help="video clip (or audio file / face image)")

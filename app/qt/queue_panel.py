@@ -29,33 +29,9 @@ from PySide6.QtWidgets import (
 
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue, flag_clip
-from affectscope.jobs import Job
 
 SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
 DEFAULT_WEIGHTS = {"uncertainty": 1.0, "label-issues": 2.0, "disagreement": 1.0, "modality-conflict": 0.5}
-
-
-def _build(
-    project,
-    by: str,
-    weights: dict,
-    label: str | None,
-    annotator: str | None,
-    version: int | None,
-    clip_ids: list[int] | None = None,
-    reader_votes: bool = True,
-    job: Job | None = None,
-) -> Queue:  # noqa: ANN001, E501
-    return build_queue(
-        project,
-        by,
-        weights=weights,
-        label=label,
-        annotator=annotator,
-        model_version=version,
-        clip_ids=clip_ids,
-        vote_sources=None if reader_votes else ("annotators",),
-    )
 
 
 class QueuePanel(QWidget):
@@ -205,17 +181,16 @@ class QueuePanel(QWidget):
         self.window.inspector.setCurrentWidget(self)
         self.progress_label.setText("Scoring clips…")
         self.workers.start(
-            _build,
-            (
-                self.project,
-                self.order_box.currentText(),
-                self.weight_values(),
-                self.label_filter.currentData(),
-                self.annotator_filter.currentData(),
-                self.version_box.currentData(),
-                self.selection_box.currentData(),
-                self.reader_votes_box.isChecked(),
-            ),
+            build_queue,
+            (self.project, self.order_box.currentText()),
+            {
+                "weights": self.weight_values(),
+                "label": self.label_filter.currentData(),
+                "annotator": self.annotator_filter.currentData(),
+                "model_version": self.version_box.currentData(),
+                "clip_ids": self.selection_box.currentData(),
+                "vote_sources": None if self.reader_votes_box.isChecked() else ("annotators",),
+            },
             title="Building the queue",
             on_finished=self._on_queue,
             on_failed=self._on_failed,

@@ -26,6 +26,8 @@ _OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "n_resamples": (int,),
     "metric": (str,),
     "metrics": (list,),
+    "model": (str,),  # continuous: the model (or imported predictions) whose traces are drawn
+    "reference": (str,),  # continuous: the reference traces they are drawn against
 }
 
 

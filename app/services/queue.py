@@ -136,6 +136,7 @@ def build_queue(
     limit: int | None = None,
     vote_sources: tuple[str, ...] | None = None,
     clip_ids: Collection[int] | None = None,
+    job: Job | None = None,
 ) -> Queue:
     """Score every present clip of the project (filtered) and order them by ``by``, highest first.
 

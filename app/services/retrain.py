@@ -326,7 +326,7 @@ def versions(project: Any, label_set: str | None = None) -> list[dict[str, Any]]
     ]
 
 
-def compare(project: Any, a: int, b: int) -> dict[str, Any]:
+def compare(project: Any, a: int, b: int, job: Job | None = None) -> dict[str, Any]:
     """Versions ``a`` and ``b`` on the clips both held out (true labels from the newer snapshot)."""
     from affectscope.analysis.version_compare import compare_versions
 
