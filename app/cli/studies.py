@@ -245,7 +245,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def run_import_crema(args: argparse.Namespace) -> int:
     from affectscope.app.services import studies, study_stats
+    from affectscope.app.services.crema_votes import check_votes
 
+    check_votes(args.folder)  # the whole file, before the import creates the study
     with _project(args) as project:
         sid = study_stats.import_crema_d(project.db, args.folder, name=args.name)
         doc = studies.show_study(project.db, sid)
