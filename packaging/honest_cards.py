@@ -66,6 +66,18 @@ RECIPE_FIGURES = {
         "audio-visual clips",
     },
 }
+#: seed 003 (GPU recipe) and the eGeMAPS reference were developed on RAVDESS 1-12 + EmoDB 09 only
+RECIPE_FIGURES["crossmodal-attention"] = {
+    "emodb_test": "test: EmoDB speakers 03 and 08 chose nothing",
+    "ravdess_test": "test: RAVDESS 13-20 chose nothing (development: actors 1-12 and EmoDB 09)",
+    "fer_unseen_test": "test: FER-2013 test sample minus train duplicates; faces trained on FER-2013 train",
+}
+RECIPE_FIGURES["egemaps-linear"] = {
+    "emodb_test": "test: EmoDB speakers 03 and 08 chose nothing",
+    "ravdess_test": "test: RAVDESS 13-20 chose nothing (C was chosen on actors 1-12 and EmoDB 09)",
+    "emodb_test_without_speaker_norm": "test: the same set, without per-speaker standardisation",
+    "ravdess_test_without_speaker_norm": "test: the same set, without per-speaker standardisation",
+}
 RECIPE_FUSICAL = {"emodb_test": "validation: EmoDB 03+08 judged fusical's epochs and audio rate (tuning)"}
 
 
@@ -176,7 +188,7 @@ def write_honest(name: str, figures: list[dict[str, Any]]) -> None:
 
     path = get(name).weights_path()
     card = read_card(path)
-    recipe = dict(RECIPE_FIGURES["lightweight-streaming" if name == "lightweight-streaming" else "systems"])
+    recipe = dict(RECIPE_FIGURES.get(name, RECIPE_FIGURES["systems"]))
     if name == "fusical":
         recipe.update(RECIPE_FUSICAL)
     card["honest"] = {
