@@ -191,6 +191,37 @@ def test_study_arm_naming_a_missing_model(project: Path, capsys) -> None:  # noq
     _refused(capsys, project, [*argv, "--project", str(project), "--json"], "no model version 999")
 
 
+_CREMA_HEADER = '"","A","D","F","H","N","S","fileName","numResponses"\n'
+CREMA = {
+    "bad vote count": ('"100001",0,0,0,1,x,0,"1001_IEO_NEU_XX",11\n', "the N vote count 'x'"),
+    "negative vote count": ('"100001",0,0,0,1,-3,0,"1001_IEO_NEU_XX",11\n', "the N vote count '-3'"),
+    "unknown emotion": ('"100001",0,0,0,1,10,0,"1001_IEO_XYZ_XX",11\n', "not ACTOR_SENTENCE_EMOTION_LEVEL"),
+    "file name without parts": ('"100001",0,0,0,1,10,0,"bad",11\n', "not ACTOR_SENTENCE_EMOTION_LEVEL"),
+    "id of no presentation": ('"900001",0,0,0,1,10,0,"1001_IEO_NEU_XX",11\n', "must start with 1, 2 or 3"),
+    "missing columns": (None, "no \"\", A, D, F, H, N, S, fileName column"),
+    "not UTF-8": (b"\xff\xfe\x00\x01", "is not UTF-8 text"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CREMA))
+def test_malformed_crema_d_files_leave_no_study(case: str, project: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """5 of 7 malformed files were tracebacks, and a bad vote count left an empty crema-d study behind
+    that blocked a retry; now each is one line and nothing is created."""
+    rows, says = CREMA[case]
+    folder = tmp_path / "crema"
+    folder.mkdir()
+    votes = folder / "tabulatedVotes.csv"
+    if isinstance(rows, bytes):
+        votes.write_bytes(rows)
+    else:
+        votes.write_text('"a","b"\n1,2\n' if rows is None else _CREMA_HEADER + rows)
+    _refused(
+        capsys, project, ["study", "import-crema-d", str(folder), "--project", str(project), "--json"], says
+    )
+    assert main(["study", "show", "--project", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"studies": []}
+
+
 # -- figure specs -------------------------------------------------------------------------------------
 def _spec(project: Path, **change: object) -> dict:
     spec = {"affectscope_figure": 1, "kind": "confusion", "project": str(project), "run": 1, "runs": [],
