@@ -82,6 +82,30 @@ def test_training_refuses_a_dirty_tree_unless_allowed(tmp_path: Path, monkeypatc
     assert "uncommitted changes (a.py)" in capsys.readouterr().err and not out.exists()
 
 
+def test_the_card_records_the_code_state_from_before_the_weights_were_written(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Weights written inside the work tree are themselves an untracked file: read after writing them,
+    the git state called the committed code that trained them "dirty" (naming the weights file)."""
+    import torch
+
+    from affectscope.models.weights import read_card, save_state
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    real = pv.code_state
+    monkeypatch.setattr(pv, "code_state", lambda root=None: real(repo))  # "the code runs from repo"
+    out = save_state(torch.nn.Linear(2, 2), repo / "w.safetensors", {"model": "x"})
+    assert real(repo)["dirty"] is True  # the new files are there now
+    code = read_card(out)["code"]
+    assert code["dirty"] is False and code["dirty_paths"] == [] and len(code["commit"]) == 40
+
+
 @pytest.mark.slow
 def test_evaluate_flags_the_models_own_training_files_and_not_held_out_speakers(
     shared_data: Path, tmp_path: Path, capsys, monkeypatch
