@@ -94,10 +94,11 @@ def test_distillation_runs_on_a_small_real_fer_subset(shared_data: Path, tmp_pat
     assert card["test"]["uar"] == pytest.approx(balanced_accuracy_score(truth, pred), abs=1e-9)
     # The teacher reference is scored on the same test images.
     assert card["teacher_test"]["n"] == card["test"]["n"]
-    # The shared FER-2013 train images are blurred: the teacher barely knows them, and says so.
+    # The shared FER-2013 train images are now the sharp originals the teacher was trained on: it knows
+    # them (on the blurred copy shared before it scored ~0.39 and the recipe warned; this asserted
+    # transfer < test then), so no warning.
     transfer = card["teacher_on_transfer_set"]
-    assert transfer["uar"] < card["teacher_test"]["uar"]
-    assert (transfer["warning"] is not None) == (transfer["uar"] < 0.5)
+    assert transfer["uar"] >= 0.5 and transfer["warning"] is None, transfer
     assert bool(net.input_norm.fitted)
 
 
