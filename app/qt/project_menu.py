@@ -141,8 +141,10 @@ class ProjectMenu:
         self.window.open_path(folder)
 
     def fill_recent(self) -> None:
+        from affectscope.app.services.settings import readable_recent
+
         self.recent.clear()
-        paths = list(self.window.settings.recent_paths)
+        paths = readable_recent(list(self.window.settings.recent_paths))
         for path in paths:
             action = self.recent.addAction(path)
             action.triggered.connect(lambda _=False, p=path: self.window.open_path(p))
