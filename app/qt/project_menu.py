@@ -20,8 +20,33 @@ from affectscope.errors import UserFacingError
 EXPORT_FILTERS = {
     "csv": "CSV manifest (*.csv)",
     "json": "JSON manifest (*.json)",
-    "eaf": "ELAN files, one per clip (folder)",
+    "eaf": "ELAN files, one per clip (*.eaf)",
 }
+
+
+def export_target(name: str, selected_filter: str | None) -> tuple[str, Path]:
+    """What Export labels writes for a typed ``name`` under the dialog's filter: the format follows a
+    known extension (``labels.eaf`` under the CSV filter is ELAN), else the filter (which then names
+    the file). ELAN writes one ``.eaf`` per clip, so it gets a folder named without the extension."""
+    path = Path(name)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in EXPORT_FILTERS:
+        fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected_filter), "csv")
+        if fmt != "eaf":
+            path = path.with_name(path.name + "." + fmt)
+    if fmt == "eaf" and path.suffix.lower() == ".eaf":
+        path = path.with_suffix("")
+    return fmt, path
+
+
+def renamed_for_filter(name: str, selected_filter: str) -> str:
+    """The file name the dialog shows once another filter is chosen: its extension follows."""
+    fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected_filter), None)
+    if fmt is None or not name:
+        return name
+    path = Path(name)
+    stem = path.stem if path.suffix.lstrip(".").lower() in EXPORT_FILTERS else path.name
+    return f"{stem}.{fmt}"
 
 
 def export_labels(project: Any, fmt: str, out: str, job: Any = None) -> str:
@@ -167,18 +192,16 @@ class ProjectMenu:
                     self.window, "Export labels: a folder for the .eaf files"
                 )
             else:
-                out, selected = QFileDialog.getSaveFileName(
-                    self.window,
-                    "Export labels",
-                    str(project.folder / "labels.csv"),
-                    ";;".join(EXPORT_FILTERS.values()),
-                )
-                fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected), None)
+                dialog = self.export_dialog(project)
+                if not dialog.exec() or not dialog.selectedFiles():
+                    return None
+                fmt, target = export_target(dialog.selectedFiles()[0], dialog.selectedNameFilter())
+                out = str(target)
             if not out:
                 return None
-        fmt = fmt or (Path(out).suffix.lstrip(".").lower() if Path(out).suffix else "eaf")
-        if fmt not in EXPORT_FILTERS:
-            fmt = "csv"
+        if fmt is None:
+            fmt, target = export_target(str(out), None)
+            out = str(target)
         return self.window.workers.start(
             export_labels,
             (project, fmt, str(out)),
@@ -186,6 +209,22 @@ class ProjectMenu:
             on_finished=lambda text: self.window.statusBar().showMessage(text, 15000),
             on_failed=lambda exc: self.window.show_error("Labels not exported", str(exc)),
         )
+
+    def export_dialog(self, project: Any) -> QFileDialog:
+        """The Save dialog of Export labels; choosing a filter renames the typed file to match."""
+        dialog = QFileDialog(self.window, "Export labels", str(project.folder))
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the rename needs Qt's own dialog
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(list(EXPORT_FILTERS.values()))
+        dialog.selectFile("labels.csv")
+        name_edit = dialog.findChild(QLineEdit, "fileNameEdit")
+
+        def _on_filter(selected: str) -> None:
+            if name_edit is not None:
+                name_edit.setText(renamed_for_filter(name_edit.text(), selected))
+
+        dialog.filterSelected.connect(_on_filter)
+        return dialog
 
     def import_(self, path: str | None = None) -> Any:
         project = self._project()
