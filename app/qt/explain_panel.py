@@ -319,6 +319,12 @@ class ExplainPanel(QWidget):
         self.overlay.clear()
         self.clip_bars.set_rows({})
         self.at_bars.set_rows({})
+        self.ablated_probs = None
+        self.ablated_label.setText("Fused, whole clip: –")
+        self.ablated_bars.set_labels(())
+        for box in self.checks.values():
+            box.deleteLater()
+        self.checks = {}
         self.at_label.setText("At playhead: –")
         self.details.setText("")
         self.sound.clear()
@@ -355,6 +361,10 @@ class ExplainPanel(QWidget):
         best = int(np.argmax(clip))
         self.ablated_label.setText(f"Fused, whole clip{without}: <b>{self.explainer.labels[best]}</b>")
         self.ablated_bars.set_probs(clip)
+        models = getattr(self.window_, "models", None)
+        result = getattr(models, "result", None)
+        if result is not None and (self.path is None or result.path == self.path):
+            models.lanes.show_ablated(np.asarray(self.explainer.times), fused, gone)  # the timeline too
 
     # ------------------------------------------------------------------ playhead
     @Slot(float)

@@ -144,6 +144,7 @@ class LabellingPanel(QWidget):
         # One thread: label commits happen in the order the keys were pressed.
         self.db_workers = Workers(self, synchronous=synchronous, max_threads=1)
         self.project: Project | None = None
+        self.opening: Path | None = None  # the folder of a project being opened or created
         self.last_scan: ClipScan | None = None
         self.settings = None  # the window's Settings: the annotator is remembered per project there
         self.focus_home = None  # gives the keyboard back to the player (set by install_labelling)
@@ -195,22 +196,24 @@ class LabellingPanel(QWidget):
         self.create_button.setVisible(not on)
 
     def open_project(self, folder: str | Path, create: bool = False) -> None:
+        self.opening = Path(folder).resolve()
         self.db_workers.start(
             _open_project,
             (Path(folder), create),
             title="Opening project",
             on_finished=self._on_project_opened,
-            on_failed=self._on_failed,
+            on_failed=self._on_open_failed,
         )
 
     def open_project_on(self, folder: str | Path, db_url: str) -> None:
         """Create or open the project in ``folder`` on the PostgreSQL database at ``db_url``."""
+        self.opening = Path(folder).resolve()
         self.db_workers.start(
             _open_project_url,
             (Path(folder), db_url),
             title="Opening project",
             on_finished=self._on_project_opened,
-            on_failed=self._on_failed,
+            on_failed=self._on_open_failed,
         )
 
     def reload(self) -> None:
@@ -230,6 +233,7 @@ class LabellingPanel(QWidget):
     def _on_project_opened(self, result: tuple[Project, list[ClipRecord], ClipScan | None]) -> None:
         if self.project is not None:
             self.project.close()
+        self.opening = None
         self.project, clips, scan = result
         self.last_scan = scan
         remembered = self.settings.annotators.get(self._project_key()) if self.settings else None
@@ -318,6 +322,14 @@ class LabellingPanel(QWidget):
     def set_clip(self, path: str) -> None:
         self.clip_path = str(Path(path).resolve())
         self.clear_marks()
+        if self.opening is not None and Path(self.clip_path).is_relative_to(self.opening):
+            # Its project is still being opened (or created and importing): asking the old project
+            # about the clip would fail; the opened project shows the clip's labels.
+            self.state = None
+            self.lane.set_spans([])
+            self.history.show_history([], "")
+            self.current_label.setText("— (opening the project…)")
+            return
         if self.project is None or not Path(self.clip_path).is_relative_to(self.project.folder):
             folder = find_project_folder(Path(self.clip_path).parent)
             if folder is not None and (self.project is None or folder != self.project.folder):
@@ -354,7 +366,7 @@ class LabellingPanel(QWidget):
     def _refresh(self) -> None:
         if self.project is None or self.clip_path is None:
             return
-        self.run_for_state(_fetch_state, (self.project, self.clip_path), "Labels")
+        self.run_for_state(_fetch_state, (self.project, self.clip_path), "Labels", self._on_read_failed)
 
     @Slot(object)
     def _on_state(self, state: ClipState | None) -> None:
@@ -443,7 +455,27 @@ class LabellingPanel(QWidget):
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
+        """A write (label, undo, span edit, annotator) failed: nothing of it was saved."""
         self.error.emit("Labels not saved" if self.project else "Cannot open the project", str(exc))
+
+    @Slot(object)
+    def _on_open_failed(self, exc: BaseException) -> None:
+        self.opening = None
+        self.error.emit("Cannot open the project", str(exc))
+
+    @Slot(object)
+    def _on_read_failed(self, exc: BaseException) -> None:
+        """Reading the open clip's labels failed: nothing was lost, so no "not saved"; a clip that is
+        not one of the project's is said in the panel, not as an error."""
+        from affectscope.db.label_sets import LabelError
+
+        if isinstance(exc, LabelError) and "not a clip of this project" in str(exc):
+            self.state = None
+            self.lane.set_spans([])
+            self.history.show_history([], "")
+            self.current_label.setText("— (not a clip of the open project: Project ▸ New project…)")
+            return
+        self.error.emit("Labels not read", str(exc))
 
     def shutdown(self) -> None:
         self.db_workers.shutdown()

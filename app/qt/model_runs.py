@@ -161,7 +161,7 @@ def run_prediction(
     if analysis.accumulated is not None:
         lanes.append(LaneData("EWMA", analysis.times, analysis.accumulated, analysis.labels, note, win))
     if project is None:
-        stored = "no project open: not stored"
+        stored = NO_PROJECT
     elif untrained:
         stored = "untrained model: not stored in the project"
     else:
@@ -172,6 +172,23 @@ def run_prediction(
         except UserFacingError as exc:
             stored = f"not stored: {exc}"
     return Prediction(path, analysis, lanes, untrained, stored, stored.startswith("stored"))
+
+
+NO_PROJECT = "no project open: not stored"
+
+
+def store_prediction(project: Any, prediction: Prediction, job: Any = None) -> Prediction:
+    """Worker-thread job: store a run that started before its project had opened (a clip opens
+    before its project does: the demo's first run, or Ctrl+R pressed at once)."""
+    from dataclasses import replace
+
+    from affectscope.app.services.analysis_store import store_analysis
+
+    try:
+        n = store_analysis(project, project.clip(prediction.path).id, prediction.analysis)
+    except UserFacingError as exc:
+        return replace(prediction, stored=f"not stored: {exc}", stored_ok=False)
+    return replace(prediction, stored=f"stored in the project ({n} rows)", stored_ok=True)
 
 
 def stored_prediction(project: Any, path: str, job: Any = None) -> Prediction | None:

@@ -154,6 +154,18 @@ class PredictionLanes:
         self._reveal_pending = True
         QTimer.singleShot(0, self.reveal)
 
+    def show_ablated(self, times: np.ndarray, probs: np.ndarray, gone: list[str]) -> None:
+        """Redraw the fused lane as fused without the ``gone`` modalities (the Explain tab's boxes);
+        none gone draws the model's own fused lane again. The stored numbers stay the model's."""
+        lane, d = self.lanes.get("fused"), self.data.get("fused")
+        if lane is None or d is None:
+            return
+        if not gone:
+            lane.set_data(d.times, d.probs, d.reason, d.window)
+        else:
+            note = f"without {', '.join(gone)} (Explain tab)"
+            lane.set_data(times, probs, "; ".join(filter(None, (note, d.reason))), d.window)
+
     def reveal(self) -> None:
         """Scroll the timeline so the prediction lanes are in sight (they sit below the others)."""
         names = {lane.name for lane in self.timeline.lanes}
