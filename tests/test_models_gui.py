@@ -94,7 +94,14 @@ def test_cancel_leaves_the_window_usable_and_missing_audio_is_explained(
     result = _run(qtbot, window)
     assert panel.lanes.lanes["audio"].reason == "clip has no audio track: predicted without it"
     assert panel.lanes.lanes["face"].reason == ""
-    assert len(panel.lanes.lanes["audio"].curve_data("neutral")[0]) == len(result.analysis.times)
+    # Issue 22 item 9: a branch without its input drew flat lines that said nothing; now it draws none
+    # (it used to draw one point per window) and the at-playhead table leaves it out.
+    assert len(panel.lanes.lanes["audio"].curve_data("neutral")[0]) == 0
+    assert len(panel.lanes.lanes["face"].curve_data("neutral")[0]) == len(result.analysis.times)
+    assert (
+        "audio" not in panel.lanes.at(float(result.analysis.times[0]))
+        and "audio" not in panel.at_table.text()
+    )
     assert "no project open" in panel.status.text()
 
 
@@ -222,6 +229,10 @@ def test_after_a_run_the_perception_lanes_show_and_muting_redraws_the_fused_lane
     qtbot.waitUntil(lambda: window.perception.signals is not None, timeout=30000)
     faces = window.perception.lanes.lanes["Faces"]
     assert faces.reason == "" and len(faces.curves[0].getData()[0]) > 0
+    # Issue 22 item 8: the Models and Explain tabs gave two "whole clip" numbers (21/30/49 vs 21/33/47).
+    models_bars, explain_bars = window.models.clip_bars.values(), window.explain.ablated_bars.values()
+    assert list(models_bars) == list(explain_bars)
+    np.testing.assert_allclose(list(explain_bars.values()), list(models_bars.values()), atol=0.002)
     fused = window.models.lanes.lanes["fused"]
     label = result.analysis.labels[0]
     before = fused.curve_data(label)[1].copy()

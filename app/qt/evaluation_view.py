@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
@@ -48,6 +49,20 @@ CHART_TABS = (
     ("Run vs run", "comparison"),
 )
 LABEL_SOURCES = ("current", "majority")
+
+
+def headline(counts: list[list[int]]) -> str:
+    """The run's UAR, accuracy and macro-F1 from its confusion counts, in one line."""
+    from affectscope.analysis.metrics import scores_from_confusion
+
+    total = int(sum(map(sum, counts))) if counts else 0
+    if total == 0:
+        return "No clips with both a label and a prediction in this run."
+    scores = scores_from_confusion(np.asarray(counts, dtype=np.float64))
+    return (
+        f"<b>UAR {float(scores['uar']):.1%}</b> · accuracy {float(scores['accuracy']):.1%} · "
+        f"macro-F1 {float(scores['macro_f1']):.3f} · {total} clips"
+    )
 
 
 class CellClipsModel(QAbstractTableModel):
@@ -94,6 +109,7 @@ class EvaluationView(OneJobPanel, QWidget):
     run_shown = Signal(int)
     cell_listed = Signal(int, int, int)  # true, predicted, number of clips
     error = Signal(str, str)
+    evaluated = Signal(int)  # a run stored: its predictions are the clips' newest
 
     def __init__(self, workers: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,6 +160,8 @@ class EvaluationView(OneJobPanel, QWidget):
         group = QButtonGroup(self)
         group.addButton(self.counts_radio)
         group.addButton(self.rows_radio)
+        self.headline = QLabel("", self)  # UAR, accuracy and macro-F1 of the run shown
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cell_label = QLabel("Click a cell to list its clips", self)
         self.clip_model = CellClipsModel(self)
         self.clip_table = QTableView(self)
@@ -177,6 +195,7 @@ class EvaluationView(OneJobPanel, QWidget):
         split.addWidget(self.matrix)
         split.addWidget(lower)
         c_layout = QVBoxLayout(confusion)
+        c_layout.addWidget(self.headline)
         c_layout.addLayout(mode)
         c_layout.addWidget(split, 1)
 
@@ -260,6 +279,7 @@ class EvaluationView(OneJobPanel, QWidget):
         self.run_id, self.labels = run_id, run.labels
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
         self._fill_matrix()
+        self.headline.setText(headline(self.counts))
         self.clip_model.set_items([])
         self.cell = None
         self.cell_label.setText("Click a cell to list its clips")
@@ -416,6 +436,7 @@ class EvaluationView(OneJobPanel, QWidget):
         self._job_over()
         self.reload_runs(select=run_id)
         self.status.setText(f"Run {run_id} stored")
+        self.evaluated.emit(run_id)
 
     def _on_failed(self, exc: BaseException) -> None:
         self._job_over()
@@ -458,6 +479,9 @@ def install_evaluation(window: Any) -> EvaluationView:
             window.clock.seek(pending.pop(path))
 
     view.open_clip_at.connect(_open_at)
+    models = getattr(window, "models", None)
+    if models is not None:  # the run's predictions fill the browser's Prediction column
+        view.evaluated.connect(lambda _run: models.refresh_predictions())
     window.current_clip_changed.connect(_on_loaded)
 
     export = QAction("Export &figure…", window)

@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.analyse_all import install_analyse_all
 
         install_analyse_all(self)  # Analyse ▸ Analyse all clips (Ctrl+Shift+E)
+        from affectscope.app.qt.clip_navigation import install_clip_navigation
+
+        install_clip_navigation(self)  # Go ▸ Next / Previous clip (PgDown / PgUp), Next unlabelled (N)
         from affectscope.app.qt.lane_controls import install_lane_controls
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
@@ -286,7 +289,20 @@ class MainWindow(QMainWindow):
                     f"{path.name} is not a video file Affectscope opens ({', '.join(VIDEO_EXTENSIONS)}).",
                 )
                 return
+            if self.browser.model.row_for(path) is not None:
+                # A clip already listed (one of the open project's): open it, keep the list and project.
+                self.settings.add_recent(path)
+                self.browser.select(path)
+                self.load_clip(path)
+                return
             folder, clips, target = path.parent, [path], path
+            project = getattr(getattr(self, "labelling", None), "project", None)
+            if project is not None and not path.resolve().is_relative_to(project.folder):
+                self.statusBar().showMessage(
+                    f"{path.name} is not in the open project ({project.folder}); the project stays open: "
+                    "Project ▸ Open recent lists it again",
+                    15000,
+                )
         self.settings.add_recent(path)
         self.browser.set_paths(clips, folder)
         self.setWindowTitle(f"Affectscope — {folder}")
@@ -341,6 +357,7 @@ class MainWindow(QMainWindow):
         self.spectrogram.compute(clip.audio, self.workers, clip.audio_note or "no audio track")
         self.audio.set_audio(clip.audio)
         self.clip_panel.show_clip(clip)
+        self.browser.select(clip.path)  # however it was opened (queue, evaluation, keys), the list follows
         note = f" — {clip.audio_note}" if clip.audio is None else ""
         self.statusBar().showMessage(
             f"{clip.path.name}: {clip.info.n_frames} frames, {clip.duration:.2f} s{note}", 10000

@@ -154,8 +154,10 @@ def run_prediction(
     for name, probs in analysis.per_modality.items():
         why = reasons.get(name, "")
         text = f"{why}: predicted without it" if why else ""
+        reason = "; ".join(filter(None, (text, note)))
+        # A branch whose input is missing gives flat numbers that say nothing: the lane draws none.
         lanes.append(
-            LaneData(name, analysis.times, probs, analysis.labels, "; ".join(filter(None, (text, note))), win)
+            LaneData(name, analysis.times, probs, analysis.labels, reason, win, {"missing": bool(why)})
         )
     lanes.append(LaneData("fused", analysis.times, analysis.fused, analysis.labels, note, win))
     if analysis.accumulated is not None:

@@ -405,7 +405,8 @@ class ModelsPanel(OneJobPanel, QWidget):
             return
         a = result.analysis
         self.lanes.show(result.lanes + self.comparison_lanes(a.model))
-        how = "EWMA at the clip's end" if a.accumulated is not None else "mean over windows"
+        weighted = "speech-weighted " if a.vote_weights is not None else ""
+        how = f"{weighted}mean of the EWMA" if a.accumulated is not None else f"{weighted}mean over windows"
         flag = " — untrained" if result.untrained else ""
         self.clip_label.setText(f"Whole clip: <b>{a.clip_label}</b> ({how}){flag}")
         self.clip_bars.set_labels(a.labels)
@@ -448,6 +449,12 @@ class ModelsPanel(OneJobPanel, QWidget):
             if self.result is None and self.handle is None:
                 self.load_stored()  # the project opens after the clip: its stored prediction too
             self._store_late()
+            self.refresh_predictions()
+
+    def refresh_predictions(self) -> None:
+        """Fill the browser's Prediction column with each clip's newest stored prediction."""
+        project = getattr(self.window_.labelling, "project", None)
+        if project is not None:
             self.workers.start(
                 latest_predictions,
                 (project,),

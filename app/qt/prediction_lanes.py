@@ -148,7 +148,8 @@ class PredictionLanes:
                 self.timeline.add_lane(LANE_PREFIX + d.name, self.lanes[d.name])
                 self._added.append(LANE_PREFIX + d.name)
         for d in lanes:
-            self.lanes[d.name].set_data(d.times, d.probs, d.reason, d.window)
+            missing = d.extra.get("missing", False)
+            self.lanes[d.name].set_data(d.times, None if missing else d.probs, d.reason, d.window)
             self.data[d.name] = d
         # New lanes reach the scroll area's range only after the layout ran: reveal once they have.
         self._reveal_pending = True
@@ -183,6 +184,8 @@ class PredictionLanes:
         """Each lane's probabilities at media time ``t``."""
         out = {}
         for name, d in self.data.items():
+            if d.extra.get("missing", False):
+                continue  # no input: no numbers to read out
             p = probs_at(d.times, d.probs, t)
             if p is not None:
                 out[name] = p

@@ -10,6 +10,7 @@ Ctrl+Z undoes the last label as everywhere, and the queue goes back to that clip
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -62,6 +63,12 @@ def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
     with unit_of_work(project.db, write=True) as s:
         lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
     return clip_id
+
+
+def score_text(score: float | None) -> str:
+    """A queue score for the table: "–" where it is undefined (an unlabelled clip has no label
+    issue), never a raw "nan"."""
+    return "–" if score is None or not math.isfinite(score) else f"{score:.3f}"
 
 
 class QueuePanel(QWidget):
@@ -228,7 +235,7 @@ class QueuePanel(QWidget):
         self.queue, self.position, self.done = queue, -1, {}
         self.table.setRowCount(len(queue.items))
         for r, item in enumerate(queue.items):
-            cells = (Path(item.path).name, item.label or "—", f"{item.score:.3f}", "; ".join(item.reasons))
+            cells = (Path(item.path).name, item.label or "—", score_text(item.score), "; ".join(item.reasons))
             for c, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(text)
