@@ -72,6 +72,7 @@ class SpanRecord:
     annotator: str
     source: str
     created_at: datetime
+    comment: str = ""  # free text (the span table's Comment column)
 
 
 @dataclass(frozen=True)

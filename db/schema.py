@@ -31,6 +31,7 @@ ACTION_SET, ACTION_UNDO, ACTION_REDO = "set", "undo", "redo"
 SOURCES = ("human", "model", "import")
 # Span edits (db/label_edits.py): a "set" row that replaces an earlier span row says how.
 EDIT_MOVE, EDIT_RELABEL, EDIT_CHANGE, EDIT_DELETE = "move", "relabel", "change", "delete"
+EDIT_COMMENT = "comment"  # only the span's free-text comment changed
 
 
 class Base(DeclarativeBase):
@@ -104,6 +105,8 @@ class Label(Base):
         ForeignKey("labels.id", name="fk_labels_replaces_id"), nullable=True
     )
     edit: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # A span's free-text comment (ELAN's annotation notes); carried over by every later edit of it.
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_labels_clip_set", "clip_id", "label_set", "id"),

@@ -156,7 +156,8 @@ def test_confusion_tab_heads_with_uar_accuracy_and_macro_f1(view: EvaluationView
     """Issue 22 item 10: the Confusion tab had no headline numbers; they match scikit-learn's."""
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
-    _project, facts, _run_id = stored
+    _project, facts, run_id = stored
+    view.show_run(run_id)  # the fixture's run (another test adds a run of its own)
     true = [facts["true"][c] for c in sorted(facts["true"])]
     pred = [facts["pred"][c] for c in sorted(facts["true"])]
     text = view.headline.text()

@@ -149,6 +149,9 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.labelling import install_labelling
 
         self.labelling = install_labelling(self)
+        from affectscope.app.qt.span_table import install_span_table
+
+        install_span_table(self)  # the Spans tab: typed start/end, label, comment per span
         # Models (run a system, prediction lanes, clip-level bars, browser columns): app/qt/models_panel.py.
         from affectscope.app.qt.models_panel import install_models
 

@@ -405,7 +405,7 @@ class ModelsPanel(OneJobPanel, QWidget):
             return
         a = result.analysis
         self.lanes.show(result.lanes + self.comparison_lanes(a.model))
-        weighted = "speech-weighted " if a.vote_weights is not None else ""
+        weighted = "speech-weighted " if getattr(a, "vote_weights", None) is not None else ""
         how = f"{weighted}mean of the EWMA" if a.accumulated is not None else f"{weighted}mean over windows"
         flag = " — untrained" if result.untrained else ""
         self.clip_label.setText(f"Whole clip: <b>{a.clip_label}</b> ({how}){flag}")
