@@ -12,10 +12,11 @@ from pathlib import Path
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.labels import aware
 from affectscope.db.records import ClipRecord
-from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, ClipCurrent
+from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, ClipCurrent, ProjectMeta
 
 SORT_KEYS = ("path", "label", "annotator", "labelled_at", "agreement", "n_annotators", "duration", "id")
 
@@ -151,3 +152,47 @@ def paths_under(session: Session, folder: str) -> list[Clip]:
     prefix = folder.rstrip("/\\")
     candidates = session.scalars(select(Clip).where(Clip.path.startswith(prefix, autoescape=True)))
     return [c for c in candidates if Path(c.path).is_relative_to(prefix)]
+
+
+_FOLDERS_KEY = "clip_folders"
+
+
+def record_clip_folder(session: Session, folder: str) -> None:
+    """Remember a folder clips were imported from: label imports may take new files from it by path."""
+    row = session.get(ProjectMeta, _FOLDERS_KEY)
+    folders = strict_json.loads(row.value) if row is not None else []
+    if folder in folders:
+        return
+    folders.append(folder)
+    if row is None:
+        session.add(ProjectMeta(key=_FOLDERS_KEY, value=strict_json.dumps(folders)))
+    else:
+        row.value = strict_json.dumps(folders)
+
+
+def clip_folders(session: Session) -> list[str]:
+    """The project's clip folders: those its clips were imported from (with their sub-folders) and the
+    folder of every clip it holds (projects made before folders were recorded)."""
+    row = session.get(ProjectMeta, _FOLDERS_KEY)
+    folders = set(strict_json.loads(row.value)) if row is not None else set()
+    folders.update(str(Path(p).parent) for p in session.scalars(select(Clip.path)))
+    return sorted(folders)
+
+
+@dataclass(frozen=True)
+class ClipSpanFacts:
+    """What a label import needs of a clip to check a span: its id, duration and frame rate."""
+
+    id: int
+    duration: float
+    fps: float
+
+
+def clips_by_paths(session: Session, paths: list[str]) -> dict[str, ClipSpanFacts]:
+    """The clips stored at these exact paths (a few queries for any number of paths)."""
+    found: dict[str, ClipSpanFacts] = {}
+    for i in range(0, len(paths), 500):
+        query = select(Clip.path, Clip.id, Clip.duration, Clip.fps).where(Clip.path.in_(paths[i : i + 500]))
+        for path, clip_id, duration, fps in session.execute(query):
+            found[path] = ClipSpanFacts(clip_id, duration, fps)
+    return found

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.schema import Base, Clip
 
@@ -153,9 +154,9 @@ def create_run(
         model_name=model_name,
         weights_sha256=weights_sha256,
         label_set=label_set,
-        labels_json=json.dumps(list(labels)),
+        labels_json=strict_json.dumps(list(labels)),
         label_source=label_source,
-        clip_set=json.dumps(clip_set, sort_keys=True),
+        clip_set=strict_json.dumps(clip_set, sort_keys=True),
         n_items=0,
         report_json="{}",
         note=note,
@@ -178,8 +179,8 @@ def create_run(
                 "true_index": int(it.true_index),
                 "pred_index": best,
                 "confidence": probs[best],
-                "probs_json": json.dumps(probs),
-                "modality_json": json.dumps(
+                "probs_json": strict_json.dumps(probs),
+                "modality_json": strict_json.dumps(
                     {k: [float(x) for x in v] for k, v in (it.modality_probs or {}).items()}
                 ),
                 "worst_t": it.worst_t,
@@ -272,7 +273,7 @@ def cell_items(
 def set_report(session: Session, run_id: int, report: dict[str, Any]) -> None:
     row = session.get(EvaluationRun, run_id)
     if row is not None:
-        row.report_json = json.dumps(report, sort_keys=True)
+        row.report_json = strict_json.dumps(report, sort_keys=True)
 
 
 def cached_report(session: Session, run_id: int) -> dict[str, Any]:
@@ -282,7 +283,7 @@ def cached_report(session: Session, run_id: int) -> dict[str, Any]:
 
 def record_figure(session: Session, kind: str, spec: dict[str, Any], output: str) -> int:
     row = FigureSpecRow(
-        kind=kind, spec_json=json.dumps(spec, sort_keys=True), output=output, created_at=utcnow()
+        kind=kind, spec_json=strict_json.dumps(spec, sort_keys=True), output=output, created_at=utcnow()
     )
     session.add(row)
     session.flush()
@@ -302,7 +303,7 @@ def add_selection(session: Session, purpose: str, clip_ids: Sequence[int], sourc
     if missing:
         raise LabelError(f"clips {missing[:5]} are not in this project")
     row = ClipSelection(
-        purpose=purpose, source=source, clip_ids_json=json.dumps(list(clip_ids)), created_at=utcnow()
+        purpose=purpose, source=source, clip_ids_json=strict_json.dumps(list(clip_ids)), created_at=utcnow()
     )
     session.add(row)
     session.flush()

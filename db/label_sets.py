@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.schema import LabelSetRow
 from affectscope.errors import UserFacingError
 
@@ -33,7 +34,9 @@ class LabelError(UserFacingError):
 def check_label_set_definition(name: str, labels: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Validate a custom set: a simple name, 1+ distinct non-empty labels without commas or newlines."""
     if not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise LabelError(f"label set name {name!r} must be letters, digits, '-' or '_'")
+        raise LabelError(f"label set name {name[:80]!r} must be letters, digits, '-' or '_'")
+    if len(name) > 64:  # the label_set columns are String(64)
+        raise LabelError(f"label set name {name[:40]!r}... is longer than 64 characters")
     if name in BUILTIN_LABEL_SETS:
         raise LabelError(f"{name!r} is a built-in label set; choose another name for a custom set")
     cleaned = tuple(str(label).strip() for label in labels)
@@ -41,6 +44,8 @@ def check_label_set_definition(name: str, labels: tuple[str, ...] | list[str]) -
         raise LabelError(f"label set {name!r} needs at least one non-empty label")
     if len(set(cleaned)) != len(cleaned):
         raise LabelError(f"label set {name!r} lists a label twice: {', '.join(cleaned)}")
+    if any(len(label) > 128 for label in cleaned):  # labels.value is String(128)
+        raise LabelError(f"labels in {name!r} may have at most 128 characters")
     if any(ch in label for label in cleaned for ch in ",\n\r\t"):
         raise LabelError(f"labels in {name!r} may not contain commas, tabs or line breaks")
     return cleaned
@@ -74,7 +79,7 @@ def add_label_set(session: Session, name: str, labels: tuple[str, ...] | list[st
         if tuple(json.loads(row.labels_json)) != cleaned:
             raise LabelError(f"label set {name!r} already exists with other labels; choose another name")
         return cleaned
-    session.add(LabelSetRow(name=name, labels_json=json.dumps(list(cleaned)), created_at=utcnow()))
+    session.add(LabelSetRow(name=name, labels_json=strict_json.dumps(list(cleaned)), created_at=utcnow()))
     session.flush()
     return cleaned
 

@@ -11,6 +11,7 @@ set rows, newest first; redo takes back their most recent undos until they set a
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -34,6 +35,9 @@ from affectscope.db.schema import (
     Label,
 )
 
+MAX_SPAN_SECONDS = (2**31 - 1) / 1000.0  # start_ms and end_ms are 32-bit integer columns
+MAX_ANNOTATOR_NAME = 128  # annotators.name is String(128): PostgreSQL refuses longer names mid-write
+
 
 def aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
@@ -53,6 +57,10 @@ def get_or_create_annotator(session: Session, name: str, kind: str = "human") ->
     name = name.strip()
     if not name:
         raise LabelError("an annotator needs a name")
+    if len(name) > MAX_ANNOTATOR_NAME:
+        raise LabelError(
+            f"an annotator name may have at most {MAX_ANNOTATOR_NAME} characters; this one has {len(name)}"
+        )
     found = session.scalar(select(Annotator).where(Annotator.name == name))
     if found is not None:
         return found
@@ -238,11 +246,24 @@ def add_label(
 
 def check_span(clip: Clip, span: tuple[float, float]) -> tuple[int, int]:
     """``span`` in seconds as stored milliseconds, or a LabelError saying what is wrong with it."""
+    return span_ms_within(clip.duration, clip.fps, span)
+
+
+def span_ms_within(duration: float, fps: float, span: tuple[float, float]) -> tuple[int, int]:
+    """``span`` as milliseconds inside a clip of ``duration`` s (0: unknown); its end may pass the last
+    frame's start by one frame (a span drawn to the end of the timeline), never more."""
+    if not all(isinstance(t, (int, float)) and math.isfinite(t) for t in span):
+        raise LabelError(f"a span needs finite times in seconds; got {span[0]}..{span[1]}")
+    if max(abs(span[0]), abs(span[1])) > MAX_SPAN_SECONDS:
+        raise LabelError(f"a span must lie within a clip; got {span[0]}..{span[1]} s")
     span_ms = (to_ms(span[0]), to_ms(span[1]))
     if span_ms[0] < 0 or span_ms[1] <= span_ms[0]:
         raise LabelError(f"a span must have 0 <= start < end; got {span[0]}..{span[1]} s")
-    if clip.duration > 0 and span_ms[0] >= to_ms(clip.duration):
-        raise LabelError(f"span start {span[0]} s lies after the clip's end ({clip.duration:.3f} s)")
+    if duration > 0 and span_ms[0] >= to_ms(duration):
+        raise LabelError(f"span start {span[0]} s lies after the clip's end ({duration:.3f} s)")
+    frame = 1.0 / fps if fps and fps > 0 else 0.1
+    if duration > 0 and span_ms[1] > to_ms(duration + frame):
+        raise LabelError(f"span end {span[1]} s lies after the clip's end ({duration:.3f} s)")
     return span_ms
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.predictions import _version_record
 from affectscope.db.records import ModelVersionRecord
@@ -121,11 +122,11 @@ def record_lineage(
             model_version_id=model_version_id,
             parent_version_id=parent_version_id,
             label_source=label_source,
-            label_ids_json=json.dumps(sorted(int(i) for i in label_ids)),
+            label_ids_json=strict_json.dumps(sorted(int(i) for i in label_ids)),
             snapshot_at=snapshot_at,
-            split_json=json.dumps(split, sort_keys=True, default=str),
-            heldout_json=json.dumps([list(h) for h in heldout]),
-            metrics_json=json.dumps(metrics, sort_keys=True, default=float),
+            split_json=strict_json.dumps(split, sort_keys=True, default=str),
+            heldout_json=strict_json.dumps([list(h) for h in heldout]),
+            metrics_json=strict_json.dumps(metrics, sort_keys=True, default=float),
             code_version=code_version,
             created_at=utcnow(),
         )

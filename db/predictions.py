@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.labels import add_label
 from affectscope.db.records import ModelVersionRecord, PredictionRecord
@@ -55,9 +56,9 @@ def record_model_version(
         name=name,
         version=version,
         label_set=label_set,
-        labels_json=json.dumps(list(labels)),
+        labels_json=strict_json.dumps(list(labels)),
         weights_sha256=weights_sha256,
-        config_json=json.dumps(config or {}, sort_keys=True),
+        config_json=strict_json.dumps(config or {}, sort_keys=True),
         created_at=utcnow(),
     )
     session.add(row)
@@ -105,7 +106,7 @@ def add_predictions(
                 clip_id=clip_id,
                 label=labels[best],
                 confidence=probs[best],
-                probs_json=json.dumps(probs),
+                probs_json=strict_json.dumps(probs),
                 created_at=utcnow(),
             )
         )
@@ -140,7 +141,7 @@ def add_predictions(
                     "t_end": float(t_end),
                     "label": labels[best],
                     "confidence": probs[best],
-                    "probs_json": json.dumps(probs),
+                    "probs_json": strict_json.dumps(probs),
                 }
             )
         session.execute(TimePrediction.__table__.insert(), rows)
@@ -186,3 +187,54 @@ def time_predictions(
         )
         for r in rows
     ]
+
+
+def versions_named(session: Session, name: str) -> list[ModelVersionRecord]:
+    """Every recorded version of model ``name``, oldest first."""
+    rows = session.scalars(select(ModelVersion).where(ModelVersion.name == name).order_by(ModelVersion.id))
+    return [_version_record(r) for r in rows]
+
+
+def model_names(session: Session) -> list[str]:
+    """Names of the models with a recorded version, in the order they were first recorded."""
+    rows = session.execute(select(ModelVersion.name, ModelVersion.id).order_by(ModelVersion.id)).all()
+    return list(dict.fromkeys(name for name, _ in rows))
+
+
+def version_predictions(session: Session, model_version_id: int) -> list[PredictionRecord]:
+    """All of a version's rows: per clip (in clip id order) its decision (no times) first, then each
+    lane's windows by start time, lanes in the order they were stored."""
+    out: list[PredictionRecord] = []
+    decisions = session.scalars(
+        select(ClipPrediction).where(ClipPrediction.model_version_id == model_version_id)
+    )
+    by_clip: dict[int, list[PredictionRecord]] = {}
+    for r in decisions:
+        probs = tuple(json.loads(r.probs_json))
+        by_clip.setdefault(r.clip_id, []).append(
+            PredictionRecord(r.model_version_id, r.clip_id, r.label, r.confidence, probs)
+        )
+    windows = session.scalars(
+        select(TimePrediction)
+        .where(TimePrediction.model_version_id == model_version_id)
+        .order_by(TimePrediction.clip_id, TimePrediction.id)
+    )
+    lanes: dict[int, dict[str, list[PredictionRecord]]] = {}
+    for r in windows:
+        lanes.setdefault(r.clip_id, {}).setdefault(r.modality, []).append(
+            PredictionRecord(
+                r.model_version_id,
+                r.clip_id,
+                r.label,
+                r.confidence,
+                tuple(json.loads(r.probs_json)),
+                r.modality,
+                r.t_start,
+                r.t_end,
+            )
+        )
+    for clip_id in sorted(set(by_clip) | set(lanes)):
+        out.extend(by_clip.get(clip_id, [])[-1:])
+        for rows in lanes.get(clip_id, {}).values():
+            out.extend(sorted(rows, key=lambda p: p.t_start))
+    return out

@@ -7,7 +7,7 @@ clip by its bytes and ``scan_folder`` finds clips.
 
 from affectscope.errors import MediaError
 from affectscope.media.audio import Audio, NoAudioError, load_audio
-from affectscope.media.files import VIDEO_EXTENSIONS, content_hash, scan_folder
+from affectscope.media.files import VIDEO_EXTENSIONS, content_hash, media_kind, scan_folder
 from affectscope.media.probe import ClipInfo, probe, probe_with_times
 from affectscope.media.reader import UndecodableFrameError, VideoReader
 
@@ -21,6 +21,7 @@ __all__ = [
     "VideoReader",
     "content_hash",
     "load_audio",
+    "media_kind",
     "probe",
     "probe_with_times",
     "scan_folder",

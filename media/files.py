@@ -8,7 +8,14 @@ from pathlib import Path
 
 from affectscope.errors import MediaError
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+# The one list of video extensions: what folder scans and the file dialog's filter offer. What a file
+# *is* is decided by probing its content (``media_kind``), so a clip with another extension still opens.
+VIDEO_EXTENSIONS = (
+    ".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".flv", ".f4v", ".mpg", ".mpeg", ".m2v", ".vob",
+    ".ts", ".mts", ".m2ts", ".3gp", ".3g2", ".wmv", ".asf", ".ogv", ".mxf", ".dv", ".nut",
+)  # fmt: skip
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".opus", ".aac", ".wma")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 _CHUNK = 1 << 20
 
 
@@ -29,6 +36,28 @@ def content_hash(path: str | os.PathLike[str]) -> str:
     except PermissionError as exc:
         raise MediaError(f"{path}: permission denied.") from exc
     return h.hexdigest()
+
+
+def media_kind(path: str | os.PathLike[str]) -> str:
+    """ "video", "audio" or "image": images by extension (a face image), everything else by what
+    FFmpeg finds inside (a picture track makes a video whatever the extension: .flv, .ts, .3gp, ...).
+
+    MediaError when FFmpeg reads neither picture nor sound from the file.
+    """
+    p = Path(path)
+    if p.suffix.lower() in IMAGE_EXTENSIONS:
+        return "image"
+    import av
+
+    from affectscope.media.container import open_container
+
+    with open_container(p) as container:
+        video = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        if video:
+            return "video"
+        if container.streams.audio:
+            return "audio"
+    raise MediaError(f"{p} holds neither video nor audio that FFmpeg can read.")
 
 
 def scan_folder(path: str | os.PathLike[str]) -> list[Path]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -23,6 +24,12 @@ from affectscope.media.probe import ClipInfo, clip_info_from
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_MB = 192
+REWIND_SECONDS = 60.0  # how far before the first frame a rewind aims (see VideoReader._seek)
+# MPEG program/transport streams seek by byte position: the seek lands on the keyframe after the target
+# and the first frames decoded there can carry their neighbour's timestamp. Seeks in them aim this far
+# before the keyframe and trust frames from the second keyframe decoded on (see _decode_packets).
+BYTE_SEEK_FORMATS = {"mpeg", "mpegts", "mpegtsraw", "mpegvideo"}
+BYTE_SEEK_PREROLL = 3.0
 SKIP_MARGIN = 3  # frames before a jump target that are decoded in full (and cached) for steps back
 
 
@@ -65,6 +72,7 @@ class VideoReader:
         frame_yuv = self.info.width * self.info.height * 3 // 2
         # How many frames before a seek target to keep (undecoded): backward steps within a GOP.
         self._keep_before = max(2, (self._cache.max_bytes // 2) // max(1, frame_yuv))
+        self._byte_seek = self._container.format.name in BYTE_SEEK_FORMATS
         self._frames: Iterator[av.VideoFrame] | None = None
         self._next = 0  # index the running decoder outputs next (valid while _frames is not None)
         self._last_request = -2
@@ -124,10 +132,17 @@ class VideoReader:
             rgb = self._retry_from_earlier(i, key)
         return rgb
 
-    def _seek(self, key_index: int, skip_below: int | None = None) -> None:
-        """Seek to keyframe ``key_index``; with ``skip_below``, skip non-reference frames before it."""
+    def _seek(self, key_index: int, skip_below: int | None = None, rewind: bool = False) -> None:
+        """Seek to keyframe ``key_index``; with ``skip_below``, skip non-reference frames before it.
+        ``rewind`` aims well before the first frame: MPEG-PS/TS seek by byte position and land on the
+        keyframe after the target, so only a target before the file's start reaches its first frames."""
         self.seeks += 1
         target = int(self._pts[key_index])
+        ticks_per_second = 1 / float(self._stream.time_base or Fraction(1, 1000))
+        if rewind:
+            target -= int(REWIND_SECONDS * ticks_per_second)
+        elif self._byte_seek:
+            target -= int(BYTE_SEEK_PREROLL * ticks_per_second)
         try:
             self._container.seek(target, stream=self._stream, backward=True, any_frame=False)
         except (av.error.FFmpegError, OSError) as exc:
@@ -135,14 +150,19 @@ class VideoReader:
                 f"{self.path}: seeking to frame {key_index} failed ({exc}); the file is damaged."
             ) from exc
         skip_pts = None if skip_below is None or skip_below <= key_index else int(self._pts[skip_below])
-        self._frames = self._decode_packets(skip_pts)
+        if self._byte_seek:
+            skip_pts = None  # frames are counted by keyframes there, not skipped by timestamp
+        self._frames = self._decode_packets(skip_pts, settle=self._byte_seek and not rewind)
         self._next = -1  # unknown until the first frame comes out
 
-    def _decode_packets(self, skip_pts: int | None) -> Iterator[av.VideoFrame]:
+    def _decode_packets(self, skip_pts: int | None, settle: bool = False) -> Iterator[av.VideoFrame]:
         """Decoded frames from the current position, the decoder skipping non-reference frames
-        (h264/hevc B-frames nothing depends on) while packets are before ``skip_pts``."""
+        (h264/hevc B-frames nothing depends on) while packets are before ``skip_pts``; with
+        ``settle``, frames before the second keyframe decoded are dropped (their timestamps may be
+        wrong after a byte-position seek)."""
         ctx = self._stream.codec_context
         skipping = skip_pts is not None
+        keys_to_see = 2 if settle else 0
         ctx.skip_frame = "NONREF" if skipping else "DEFAULT"
         try:
             for packet in self._container.demux(self._stream):
@@ -157,7 +177,11 @@ class VideoReader:
                     self.bad_packets += 1
                     log.debug("%s: video packet at pts %s undecodable (%s)", self.path, packet.pts, exc)
                     continue
-                yield from frames
+                for frame in frames:
+                    if keys_to_see and frame.key_frame:
+                        keys_to_see -= 1
+                    if not keys_to_see:
+                        yield frame
         finally:
             ctx.skip_frame = "DEFAULT"
 
@@ -207,7 +231,7 @@ class VideoReader:
         earlier = [int(k) for k in self._keyframes if k < key][::-1]
         for k in [*earlier[:2], 0] if self.bad_packets == 0 else [key]:
             log.debug("%s: frame %d missed from keyframe %d; retrying from %d", self.path, i, key, k)
-            self._seek(k)
+            self._seek(k, rewind=k == 0)
             rgb = self._decode_to(i)
             if rgb is not None:
                 return rgb

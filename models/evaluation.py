@@ -101,6 +101,7 @@ def evaluate_manifest(
         load_model,
         signals_for_file,
     )
+    from affectscope.models.provenance import weights_contamination
     from affectscope.models.registry import LABEL_SETS
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.training.datasets import read_manifest
@@ -148,7 +149,9 @@ def evaluate_manifest(
             )
     pr = np.asarray(probs)
     report = classification_report([s.label for s in samples], pr.argmax(1), target)
+    used = weights or (spec.weights_path() if spec.weights else None)
     return {
+        "contamination": weights_contamination(used, [s.path for s in samples], [s.speaker for s in samples]),
         "model": model_name,
         "weights": weights or (str(spec.weights_path()) if spec.weights else None),
         "manifest": str(manifest),

@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from affectscope import strict_json
 from affectscope.errors import WeightsError
 
 CARD_SUFFIX = ".card.json"
@@ -162,11 +163,22 @@ def save_state(
 
 
 def write_card(weights: str | Path, card: dict[str, Any]) -> Path:
-    """Write a model card beside ``weights``, adding date and code version when absent."""
-    full = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "code_version": code_version(), **card}
+    """Write a model card beside ``weights``, adding date, code version and code state when absent.
+
+    ``code`` is the commit the code ran from and whether the work tree held uncommitted changes
+    (``provenance.code_state``): ``code_version`` alone once named a commit older than the code that
+    trained the weights."""
+    from affectscope.models.provenance import code_state
+
+    full = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code_version": code_version(),
+        "code": code_state(),
+        **card,
+    }
     full.setdefault("weights", Path(weights).name)
     out = card_path(weights)
-    out.write_text(json.dumps(full, indent=2, sort_keys=False, default=_json_default) + "\n")
+    out.write_text(strict_json.dumps(full, indent=2, sort_keys=False, default=_json_default) + "\n")
     return out
 
 

@@ -13,13 +13,14 @@ Usage: python packaging/model_table.py [--data DIR] [--models a,b] [--limit N] [
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from affectscope import strict_json
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "models.md"
@@ -157,7 +158,9 @@ def main() -> int:
         text = text.rstrip() + "\n\n## Cross-corpus table\n" + block + "\n"
     DOC.write_text(text)
     if args.json:
-        Path(args.json).write_text(json.dumps([{"test": t, "model": m, **r} for t, m, r in rows], indent=1))
+        Path(args.json).write_text(
+            strict_json.dumps([{"test": t, "model": m, **r} for t, m, r in rows], indent=1)
+        )
     print(block)
     return 0
 

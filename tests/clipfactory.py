@@ -17,7 +17,11 @@ import cv2
 import numpy as np
 
 N_BITS = 16  # up to 65,535 frames: enough for long-GOP clips
-_DEFAULT_AUDIO_CODECS = {".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus"}
+_DEFAULT_AUDIO_CODECS = {
+    ".mp4": "aac", ".m4v": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus", ".flv": "aac",
+    ".mpg": "mp2", ".ts": "mp2", ".3gp": "aac",
+}  # fmt: skip
+_FRAME_CLOCK_CODECS = ("mpeg1video", "mpeg2video")  # MPEG-1/2 accept only standard frame clocks
 _AVI_AUDIO = "pcm_s16le"
 DEMO_SPEECH = Path(__file__).resolve().parents[1] / "resources" / "demo"
 
@@ -131,7 +135,7 @@ def _video_stream(
             "auto-alt-ref": "0",
         }
         stream.codec_context.options = {"lag-in-frames": "0"}
-    elif codec == "mpeg4":
+    elif codec in ("mpeg4", "mpeg1video", "mpeg2video"):
         stream.options = {"qscale": "3"}
         stream.codec_context.max_b_frames = 2 if bframes else 0
     return stream
@@ -151,7 +155,8 @@ def make_clip(
 ) -> Path:
     """Write a real clip whose frame i shows index i (see ``read_index``); return its path.
 
-    The container follows the suffix (.mp4 .mov .mkv .webm .avi .m4v). ``vfr`` gives irregular frame
+    The container follows the suffix (.mp4 .mov .mkv .webm .avi .m4v .flv .mpg .ts .3gp .wmv; .mpg
+    wants codec mpeg1video/mpeg2video, constant rate). ``vfr`` gives irregular frame
     times (``vfr_times``). ``audio`` is "tone" (440 Hz), "speech" (EmoDB speech from resources/demo),
     or a mono float32 array at ``audio_rate`` laid from t=0. webm needs codec libvpx/libvpx-vp9; avi is
     constant-rate only.
@@ -165,9 +170,10 @@ def make_clip(
     width, height = size
     times = vfr_times(n_frames, fps) if vfr else np.arange(n_frames) / fps
     # AVI stores one tick per frame; everything else gets a fine clock so irregular times are exact.
-    time_base = (
-        Fraction(1) / Fraction(fps).limit_denominator(1001) if suffix == ".avi" else Fraction(1, 90000)
-    )
+    frame_clock = suffix == ".avi" or codec in _FRAME_CLOCK_CODECS
+    if frame_clock and vfr:
+        raise ValueError(f"{suffix} with {codec} is constant-rate only")
+    time_base = Fraction(1) / Fraction(fps).limit_denominator(1001) if frame_clock else Fraction(1, 90000)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
         vstream = _video_stream(container, codec, fps, size, gop, bframes, time_base)

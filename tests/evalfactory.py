@@ -24,16 +24,21 @@ LABELS = ("positive", "neutral", "negative")
 HEADS = ("face", "mouth", "audio")
 
 
-def make_eval_project(tmp_path: Path, n_clips: int = 9, seed: int = 0) -> tuple[Project, dict]:
+def make_eval_project(
+    tmp_path: Path, n_clips: int = 9, seed: int = 0, distinct: bool = False
+) -> tuple[Project, dict]:
     """Project with ``n_clips`` 1-second clips, each labelled by two annotators, with predictions.
 
+    ``distinct`` gives each clip its own tone (otherwise the clips are byte-identical files).
     Returns the project and what was stored: clip ids, true and predicted classes, fused timelines.
     """
     rng = np.random.default_rng(seed)
     clips = tmp_path / "clips"
     clips.mkdir(parents=True, exist_ok=True)
+    t = np.arange(48000) / 48000
     for i in range(n_clips):
-        make_clip(clips / f"c{i:02d}.mp4", n_frames=25, fps=25.0, size=(128, 96), audio="tone", gop=5)
+        audio = (0.2 * np.sin(2 * np.pi * (300 + 40 * i) * t)).astype(np.float32) if distinct else "tone"
+        make_clip(clips / f"c{i:02d}.mp4", n_frames=25, fps=25.0, size=(128, 96), audio=audio, gop=5)
     project = Project.init(tmp_path / "proj")
     project.import_clips(clips)
     records = sorted(project.clips(), key=lambda c: c.path)

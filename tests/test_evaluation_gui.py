@@ -135,7 +135,7 @@ def test_window_starts_a_run_and_opens_a_clip_at_its_worst_window(qtbot, stored)
             timeout=30000,
         )
         # File > Export figure…: the clip panel of the open clip, its frame at the playhead.
-        window.labelling.project = project
+        window.session.model.open(project, [])  # the project's session, as opening it from the window does
         window.export_figure_action.trigger()
         dialog = window.figure_dialog
         assert dialog.spec["kind"] == "clip" and dialog.spec["frame_t"] == pytest.approx(

@@ -56,7 +56,7 @@ def _press(qtbot, window: MainWindow, key: Qt.Key, want: str) -> None:
 
 
 def test_page_keys_and_n_walk_the_list_from_the_player(window: MainWindow, qtbot, folder: Path) -> None:
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=30000):
+    with qtbot.waitSignal(window.session.project_opened, timeout=30000):
         window.open_path(folder)
     qtbot.waitUntil(lambda: window.loaded is not None and window.loaded.path.name == "a.mp4", timeout=30000)
     qtbot.waitUntil(
@@ -87,7 +87,7 @@ def test_page_keys_and_n_walk_the_list_from_the_player(window: MainWindow, qtbot
 def test_the_browser_follows_a_clip_opened_elsewhere_and_open_clip_keeps_the_list(
     window: MainWindow, qtbot, folder: Path
 ) -> None:
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=30000):
+    with qtbot.waitSignal(window.session.project_opened, timeout=30000):
         window.open_path(folder)
     qtbot.waitUntil(lambda: window.loaded is not None and window.loaded.path.name == "a.mp4", timeout=30000)
     window.load_clip(folder / "d.mp4")  # what the Evaluation dock and the queue do
@@ -97,4 +97,4 @@ def test_the_browser_follows_a_clip_opened_elsewhere_and_open_clip_keeps_the_lis
     window.open_path(folder / "b.mp4")  # File ▸ Open clip… of one of the project's clips
     qtbot.waitUntil(lambda: window.loaded.path.name == "b.mp4", timeout=30000)
     assert len(window.browser.model.rows) == listed and _selected(window) == "b.mp4"
-    assert window.labelling.project is not None and window.labelling.project.folder == folder.resolve()
+    assert window.session.project is not None and window.session.project.folder == folder.resolve()

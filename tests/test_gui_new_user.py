@@ -54,7 +54,7 @@ def test_label_key_after_creating_a_project_labels_instead_of_renaming_the_annot
     panel = window.labelling
     _open_and_activate(window, qtbot, folder / "a.mp4")
     panel.create_button.setFocus()  # a mouse click gives the button the focus
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.state is not None, timeout=10000)
     focused = QApplication.focusWidget()
@@ -76,7 +76,7 @@ def test_the_chosen_annotator_comes_back_after_a_restart(qtbot, monkeypatch, fol
         p.import_clips(folder)
     first = _window(qtbot, load_settings())
     panel = first.labelling
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         first.open_path(folder / "a.mp4")
     qtbot.waitUntil(lambda: panel.state is not None, timeout=10000)
     assert panel.project.annotator == "login-name"
@@ -89,9 +89,9 @@ def test_the_chosen_annotator_comes_back_after_a_restart(qtbot, monkeypatch, fol
 
     second = _window(qtbot, load_settings())
     try:
-        with qtbot.waitSignal(second.labelling.project_opened, timeout=30000):
+        with qtbot.waitSignal(second.session.project_opened, timeout=30000):
             second.open_path(folder / "b.mp4")
-        assert second.labelling.project.annotator == "alice"
+        assert second.session.project.annotator == "alice"
         assert second.labelling.annotator_box.currentText() == "alice"
     finally:
         second.shutdown()
@@ -105,7 +105,7 @@ def test_a_clip_that_cannot_be_opened_clears_every_view(window: MainWindow, qtbo
 
     with Project.init(folder) as p:
         p.import_clips(folder)
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=30000):
+    with qtbot.waitSignal(window.session.project_opened, timeout=30000):
         window.open_path(folder / "a.mp4")
     qtbot.waitUntil(lambda: window.is_ready and window.labelling.state is not None, timeout=30000)
     assert "a.mp4" in window.models.status.text() and "a.mp4" in window.perception.status.text()
@@ -195,7 +195,7 @@ def test_folder_with_broken_files_opens_on_a_good_clip_says_each_error_once_and_
     assert [title for title, _ in errors] == ["Cannot open this clip"]
 
     panel = window.labelling
-    with qtbot.waitSignal(panel.notice, timeout=30000) as notice:
+    with qtbot.waitSignal(panel.session.notice, timeout=30000) as notice:
         panel.create_button.click()
     assert "2 clips added, 2 could not be read" in notice.args[0]
     assert "a_broken.mp4" in notice.args[0] and "c_empty.mp4" in notice.args[0]

@@ -53,22 +53,22 @@ def test_new_open_and_recent_projects(window: MainWindow, qtbot, tmp_path: Path)
     window.error_shown.connect(lambda title, _m: errors.append(title))
     menu.open_project(str(folder))
     assert errors == ["Not a project"]
-    with qtbot.waitSignal(window.labelling.notice, timeout=30000) as notice:
+    with qtbot.waitSignal(window.session.notice, timeout=30000) as notice:
         menu.new_project(str(folder))
     assert "1 clip added" in notice.args[0] and (folder / "affectscope.json").is_file()
     menu.fill_recent()
     assert str(folder.resolve()) in [a.text() for a in menu.recent.actions()]
-    window.labelling.shutdown()  # a fresh panel state: the project closes
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=30000):
+    window.session.model.close()  # a fresh session: the project closes
+    with qtbot.waitSignal(window.session.project_opened, timeout=30000):
         menu.open_project(str(folder))
-    assert window.labelling.project.folder == folder.resolve()
+    assert window.session.project.folder == folder.resolve()
 
 
 def test_demo_is_a_writable_project_in_the_data_folder_and_the_keyboard_walk_works(
     window: MainWindow, qtbot
 ) -> None:
     panel = window.labelling
-    with qtbot.waitSignal(panel.project_opened, timeout=60000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=60000):
         window.project_menu.open_demo()
     data = Path(os.environ["AFFECTSCOPE_DATA_DIR"])
     assert panel.project.folder.is_relative_to(data.resolve())
@@ -100,7 +100,7 @@ def test_export_and_import_labels_from_the_window(window: MainWindow, qtbot, tmp
     make_clip(folder / "a.mp4", n_frames=20, fps=25)
     make_clip(folder / "b.mp4", n_frames=20, fps=25)
     panel = window.labelling
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         window.project_menu.new_project(str(folder))
     qtbot.waitUntil(lambda: panel.state is not None, timeout=30000)
     with qtbot.waitSignal(panel.state_changed, timeout=10000):
@@ -122,7 +122,8 @@ def test_export_and_import_labels_from_the_window(window: MainWindow, qtbot, tmp
 
     manifest = tmp_path / "in.csv"
     manifest.write_text(f"path,label,annotator\n{folder / 'b.mp4'},positive,bo\n")
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):  # the browser is refreshed after import
+    # the browser is refreshed after import
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         window.project_menu.import_(str(manifest))
     assert "Imported 1 labels" in window.statusBar().currentMessage()
     row = window.browser.model.row_for(folder / "b.mp4")

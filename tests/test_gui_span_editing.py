@@ -34,7 +34,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     w.show()
     with qtbot.waitActive(w):
         w.activateWindow()
-    with qtbot.waitSignal(w.labelling.project_opened, timeout=30000):
+    with qtbot.waitSignal(w.session.project_opened, timeout=30000):
         w.labelling.create_button.click()
     qtbot.waitUntil(lambda: w.labelling.state is not None, timeout=WAIT)
     w.player.view.setFocus()

@@ -30,7 +30,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with qtbot.waitSignal(w.ready, timeout=30000):
         w.open_path(tmp_path / "a.mp4")
     w.show()
-    with qtbot.waitSignal(w.labelling.project_opened, timeout=30000):
+    with qtbot.waitSignal(w.session.project_opened, timeout=30000):
         w.labelling.create_button.click()
     qtbot.waitUntil(lambda: w.labelling.state is not None, timeout=WAIT)
     yield w

@@ -40,7 +40,7 @@ def test_staged_progress_cache_reuse_and_stored_prediction_after_restart(
 
     first = _window(qtbot)
     try:
-        with qtbot.waitSignal(first.labelling.project_opened, timeout=30000):
+        with qtbot.waitSignal(first.session.project_opened, timeout=30000):
             first.open_path(clip)
         panel = first.models
         qtbot.waitUntil(lambda: panel.path is not None, timeout=30000)

@@ -90,7 +90,14 @@ def test_eaf_round_trip_is_lossless(clip_dir: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_manifest_round_trip_and_training_columns(clip_dir: Path, tmp_path: Path, fmt: str) -> None:
-    source = _labelled_project(tmp_path / "a", clip_dir)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    shutil.copy(clip_dir / "one.mp4", clips)
+    target = Project.init(tmp_path / "b")
+    target.import_clips(clips)  # the target knows the folder, and one.mp4 only
+    shutil.copy(clip_dir / "two.mp4", clips)
+    shutil.copy(clip_dir / "two.mp4", clips / "unnamed.mp4")
+    source = _labelled_project(tmp_path / "a", clips)
     out = tmp_path / "manifests" / f"labels.{fmt}"
     out.parent.mkdir()
     export = interop.export_csv if fmt == "csv" else interop.export_json
@@ -101,7 +108,7 @@ def test_manifest_round_trip_and_training_columns(clip_dir: Path, tmp_path: Path
         assert list(rows[0]) == ["path", "label", "annotator", "start", "end", "label_set", "created_at"]
         first = next(r for r in rows if r["label_set"] == "sentiment3" and r["annotator"] == "ann")
         assert (first["path"], first["start"], first["end"]) == (
-            os.path.relpath(clip_dir / "one.mp4", out.parent),
+            os.path.relpath(clips / "one.mp4", out.parent),
             "",
             "",
         )
@@ -109,9 +116,11 @@ def test_manifest_round_trip_and_training_columns(clip_dir: Path, tmp_path: Path
     else:
         doc = json.loads(out.read_text())
         assert doc["label_sets"]["emotion7"][3] == "happy" and len(doc["labels"]) == 6
-    target = Project.init(tmp_path / "b")
-    report = interop.import_labels(target, out)  # clips not imported yet: found on disk and added
-    assert report.clips_added == 2 and report.imported == 6 and report.skipped == []
+    # two.mp4 is new in a clip folder of the target: found on disk and added, that file alone (issue 23:
+    # an import once added every clip of the named file's folder).
+    report = interop.import_labels(target, out)
+    assert report.clips_added == 1 and report.imported == 6 and report.skipped == []
+    assert sorted(Path(c.path).name for c in target.clips()) == ["one.mp4", "two.mp4"]
     assert _state(target) == _state(source)
     src_times = sorted(r.created_at for r in interop.current_rows(source.db))
     assert sorted(r.created_at for r in interop.current_rows(target.db)) == src_times  # timestamps kept
@@ -124,7 +133,7 @@ def test_bad_manifests_are_reported(clip_dir: Path, tmp_path: Path) -> None:
     bad.write_text(
         "path,label,annotator,start,end,label_set,created_at\n"
         f"{clip_dir / 'one.mp4'},joy,ann,,,sentiment3,\n"
-        f"{tmp_path / 'gone.mp4'},positive,ann,,,sentiment3,\n"
+        f"{clip_dir / 'gone.mp4'},positive,ann,,,sentiment3,\n"  # in a clip folder, no such file
         f"{clip_dir / 'one.mp4'},positive,,,,,\n"
     )
     report = interop.import_labels(project, bad, annotator="fallback")

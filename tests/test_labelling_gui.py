@@ -50,7 +50,7 @@ def test_label_keys_spans_undo_redo_and_restart(window: MainWindow, qtbot, folde
     panel = window.labelling
     _open_and_activate(window, qtbot, folder / "a.mp4")
     assert panel.project is None and not panel.label_buttons[:1]
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         panel.create_button.click()
     assert (folder / "affectscope.json").is_file()
     assert [b.text() for b in panel.label_buttons] == ["1 positive", "2 neutral", "3 negative"]
@@ -100,7 +100,7 @@ def test_label_keys_spans_undo_redo_and_restart(window: MainWindow, qtbot, folde
     ):
         qtbot.keyClick(window, Qt.Key.Key_2)
     assert _row(window, "a.mp4")["label_by"] == "bob" and _row(window, "a.mp4")["agreement"] == "50% of 2"
-    panel.shutdown()
+    window.session.shutdown()  # the project closes: the next reads are fresh
 
     # The database agrees, and a fresh window on the same folder finds the project and its history.
     with Project.open(folder) as project:
@@ -128,7 +128,7 @@ def test_locked_database_shows_an_error_and_keeps_what_was_saved(
     monkeypatch.setattr(db_engine, "BUSY_TIMEOUT_S", 0.3)
     Project.init(folder).import_clips(folder)
     panel = window.labelling
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(panel.session.project_opened, timeout=30000):
         window.open_path(folder / "b.mp4")
     qtbot.waitUntil(lambda: panel.state is not None, timeout=10000)
     with qtbot.waitSignal(panel.state_changed, timeout=10000):
@@ -160,21 +160,21 @@ def test_a_clip_shown_while_its_new_project_is_created_is_no_false_error(
     make_clip(second / "b.mp4", n_frames=20, fps=25)
     with Project.init(first) as p:
         p.import_clips(first)
-    panel = window.labelling
+    panel, session = window.labelling, window.session
     errors: list[str] = []
     window.error_shown.connect(lambda title, message: errors.append(f"{title}: {message}"))
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
-        panel.open_project(first)
+    with qtbot.waitSignal(session.project_opened, timeout=30000):
+        session.open_project(first)
     release = threading.Event()
 
     def hold(job=None) -> None:  # the database thread is busy (a long import) for a moment
         release.wait(10)
 
-    panel.db_workers.start(hold, (), title="busy")
-    panel.open_project(second, create=True)
-    panel.set_clip(str(second / "b.mp4"))  # the clip loads before the new project is there
+    session.db_workers.start(hold, (), title="busy")
+    session.open_project(second, create=True)
+    session.set_clip(str(second / "b.mp4"))  # the clip loads before the new project is there
     assert "opening" in panel.current_label.text()
-    with qtbot.waitSignal(panel.project_opened, timeout=30000):
+    with qtbot.waitSignal(session.project_opened, timeout=30000):
         release.set()
     qtbot.waitUntil(
         lambda: panel.state is not None and panel.state.clip.path.endswith("b.mp4"), timeout=10000

@@ -131,3 +131,74 @@ def test_the_static_check_sees_relative_imports(tmp_path: Path) -> None:
     probe.write_text("from ...db import schema\n")
     assert _imports(probe, ["affectscope", "models", "extractors"]) == [(1, "affectscope.db")]
     assert _package_of(REPO / "models" / "extractors" / "faces.py") == ["affectscope", "models", "extractors"]
+
+
+def _module_graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
+    """Which module imports which (at any depth), over the modules of ``folders``."""
+    modules: dict[str, Path] = {}
+    for folder in folders:
+        for path in (REPO / folder).rglob("*.py"):
+            name = ".".join(["affectscope", *path.relative_to(REPO).with_suffix("").parts])
+            modules[name.removesuffix(".__init__")] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        deps = set()
+        for _, target in _imports(path):
+            while target and target not in modules:  # ``from pkg.mod import name``: the module itself
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                deps.add(target)
+        graph[name] = deps
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan): each is an import cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_in_the_application() -> None:
+    """Panels and services import downwards only (labelling <-> span_editing was such a cycle)."""
+    assert _cycles(_module_graph(("app",))) == []
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+
+
+def test_panels_reach_the_project_through_the_session() -> None:
+    """No panel reads another panel for what is open (``window.labelling.project`` was read 14 times)."""
+    reads = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in sorted((REPO / "app" / "qt").glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if ".labelling.project" in line or 'labelling, "project"' in line
+    ]
+    assert reads == []

@@ -120,7 +120,7 @@ def test_prediction_is_stored_in_the_project_and_shown_in_the_browser(
         p.import_clips(folder)
     window.open_path(folder / "clips")
     qtbot.waitUntil(
-        lambda: window.labelling.project is not None and window.models.path is not None, timeout=30000
+        lambda: window.session.project is not None and window.models.path is not None, timeout=30000
     )
     path = window.models.path
     result = _run(qtbot, window)
@@ -198,7 +198,7 @@ def test_a_run_started_before_the_project_opened_is_stored_once_it_is(
 
     def run_at_once(_path: str) -> None:  # as the demo's autorun does, before the project opens
         if not started:
-            started.append(window.labelling.project is None)
+            started.append(window.session.project is None)
             window.models.run()
 
     window.current_clip_changed.connect(run_at_once)

@@ -57,7 +57,7 @@ def _settled(window: MainWindow, item) -> bool:  # noqa: ANN001
 
 
 def test_ten_clips_with_the_keyboard_only(window: MainWindow, qtbot, clips: Path) -> None:
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=60000):
+    with qtbot.waitSignal(window.session.project_opened, timeout=60000):
         window.open_path(clips)
     window.show()
     with qtbot.waitActive(window):
@@ -115,9 +115,9 @@ def test_clips_sent_from_an_evaluation_become_the_queue(window: MainWindow, qtbo
     """A confusion cell's clips sent to the relabel queue are offered there and the queue holds only them."""
     from affectscope.app.services import evaluation_runs
 
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=60000):
+    with qtbot.waitSignal(window.session.project_opened, timeout=60000):
         window.open_path(clips)
-    project = window.labelling.project
+    project = window.session.project
     chosen = [c.id for c in project.clips()][:3]
     sid = evaluation_runs.send_clips(project, "relabel", chosen, "run 1: true negative, predicted positive")
     window.evaluation.clips_sent.emit("relabel", chosen)

@@ -114,6 +114,7 @@ def test_queue_orders_and_cli_contract(project, capsys) -> None:
 def test_train_project_with_label_source_records_lineage(project, tmp_path, capsys) -> None:
     out = tmp_path / "w.npz"
     args = ["train", "audio-logmel-linear", "--project", str(project.folder), "--label-source", "majority"]
+    args.append("--allow-dirty")  # the tests run from work trees with changes; test_provenance checks refusal
     assert main([*args, "--epochs", "3", "-o", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert out.is_file() and doc["label_source"] == "majority" and len(doc["history"]) == 3

@@ -33,7 +33,7 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_data: 
     project.close()
     w = MainWindow(settings=Settings())
     qtbot.addWidget(w)
-    with qtbot.waitSignal(w.labelling.project_opened, timeout=60000):
+    with qtbot.waitSignal(w.session.project_opened, timeout=60000):
         w.open_path(folder)
     w.show()
     yield w
@@ -48,7 +48,7 @@ def _current_ids(project) -> set[int]:  # noqa: ANN001
 
 def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qtbot) -> None:
     panel = window.retrain
-    project = window.labelling.project
+    project = window.session.project
     window.inspector.setCurrentWidget(panel)
     window.resizeDocks([window.inspector_dock], [560], Qt.Orientation.Horizontal)  # room for the curves
     assert panel.model_box.currentData() == rt.QUICK_MODEL

@@ -56,7 +56,7 @@ def test_random_actions_leave_the_window_healthy(qtbot, window: MainWindow, fold
     assert set(report.counts) == set(WEIGHTS)
     assert sum(report.counts[n] for n in ("analyse", "model")) <= 0.05 * N_ACTIONS
     # Real work happened: the project the window created holds the labels the keys committed.
-    assert window.labelling.project is not None and window.labelling.project.labels()
+    assert window.session.project is not None and window.session.project.labels()
     growth = (report.rss[-1][2] - baseline) / 2**20
     assert growth < RSS_GROWTH_MB, f"RSS grew {growth:.0f} MiB over {N_ACTIONS} actions"
 

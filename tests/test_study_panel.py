@@ -98,9 +98,9 @@ def test_clips_sent_from_an_evaluation_become_a_new_studys_cases(qtbot, tmp_path
     project.close()
     window = MainWindow(settings=Settings())
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.labelling.project_opened, timeout=60000):
-        window.labelling.open_project(folder)
-    opened = window.labelling.project
+    with qtbot.waitSignal(window.session.project_opened, timeout=60000):
+        window.session.open_project(folder)
+    opened = window.session.project
     chosen = [c.id for c in opened.clips()][:2]
     sel = evaluation_runs.send_clips(opened, "study", chosen, "run 3: true negative, predicted positive")
     window.evaluation.clips_sent.emit("study", chosen)

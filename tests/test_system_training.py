@@ -170,6 +170,16 @@ def test_short_real_training_run_beats_majority_uar(shared_data: Path, tmp_path:
     lo, hi = speech["ci"]["uar"]
     assert lo <= speech["uar"] <= hi
     assert out.exists() and json.loads(out.with_name("temporal.card.json").read_text())["tests"]
+    # Issue 19: the card records what trained, validated and tuned it; its own tests overlap none of
+    # the first two, and its RAVDESS test is among the actors that chose the recipe's rules.
+    rec = card["data_records"]
+    from affectscope.models.training.face_sets import face_sets
+
+    faces = face_sets(shared_data / "fer2013")
+    assert 120 + len(faces.train) * 0.9 < rec["train"]["n"] <= 120 + len(faces.train)  # few FER twins
+    assert "emodb:09" in rec["validation"]["speakers"]
+    assert not {"emodb:03", "emodb:08"} & set(rec["train"]["speakers"] + rec["validation"]["speakers"])
+    assert rec["tuning"]["speakers"] == [f"ravdess:{a:02d}" for a in range(1, 21)]
 
 
 def _shipped() -> list[str]:

@@ -43,7 +43,17 @@ def test_train_recipe_through_the_cli(
         for f in sorted((shared_data / "ravdess_speech" / f"Actor_{actor:02d}").iterdir())[::12][:3]:
             (folder / f.name).symlink_to(f)
     out = tmp_path / "recipe.safetensors"
-    args = ["train", MODEL, "--recipe", "ravdess-audio-004", "--data", str(data), "--epochs", "1"]
+    args = [
+        "train",
+        MODEL,
+        "--recipe",
+        "ravdess-audio-004",
+        "--data",
+        str(data),
+        "--epochs",
+        "1",
+        "--allow-dirty",
+    ]
     assert main([*args, "-o", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     card = doc["card"]
@@ -83,7 +93,8 @@ def test_train_manifest_and_project_through_the_cli(
     labels = ("positive", "neutral", "negative")
     manifest.write_text("path,label\n" + "".join(f"{s.path},{labels[s.label]}\n" for s in picked))
     out = tmp_path / "manifest.safetensors"
-    assert main(["train", MODEL, "--manifest", str(manifest), "--epochs", "1", "-o", str(out), "--json"]) == 0
+    train = ["train", MODEL, "--manifest", str(manifest), "--epochs", "1", "--allow-dirty"]
+    assert main([*train, "-o", str(out), "--json"]) == 0
     card = json.loads(capsys.readouterr().out)["card"]
     assert card["source"] == f"manifest {manifest}"
     assert set(card["split"]["train_speakers"]).isdisjoint(card["split"]["val_speakers"])
@@ -100,7 +111,7 @@ def test_train_manifest_and_project_through_the_cli(
         assert main(["label", f"c{i}_{value}.mp4", value, "--project", str(clips), "--annotator", "ann"]) == 0
     capsys.readouterr()
     out2 = tmp_path / "project.safetensors"
-    args = ["train", MODEL, "--project", str(clips), "--epochs", "1", "--split", "random"]
+    args = ["train", MODEL, "--project", str(clips), "--epochs", "1", "--split", "random", "--allow-dirty"]
     assert main([*args, "-o", str(out2), "--json"]) == 0
     card2 = json.loads(capsys.readouterr().out)["card"]
     assert card2["source"] == f"project {clips}" and isinstance(card2["model_version_id"], int)

@@ -18,6 +18,14 @@ def _title(fig: Any, data: dict[str, Any], options: dict[str, Any]) -> None:
     title = options.get("title", data.get("title"))
     if title:
         fig.suptitle(title, fontsize=style.PAPER_RC["axes.titlesize"])
+    mark_contamination(fig, data.get("contamination"))
+
+
+def mark_contamination(fig: Any, marks: str | None) -> None:
+    """A red line across the figure's foot when the run's clips overlap what trained, validated or
+    tuned the weights (issue 19): such a figure is not a held-out test, and must not pass for one."""
+    if marks:
+        fig.text(0.01, 0.005, marks, color="#c00000", fontsize=5.5, ha="left", va="bottom", wrap=True)
 
 
 def draw_confusion(fig: Any, data: dict[str, Any], options: dict[str, Any]) -> None:
@@ -239,6 +247,7 @@ def draw_comparison(fig: Any, data: dict[str, Any], options: dict[str, Any]) -> 
         fontsize=6.5,
     )
     ax.legend(frameon=False, loc="upper right")
+    mark_contamination(fig, data.get("contamination"))
 
 
 register_kind(FigureKind("confusion", "Confusion matrix", draw_confusion, ("run",), aspect=0.85))

@@ -8,10 +8,10 @@ Dask distributed: a local cluster of ``--workers`` processes, or the scheduler a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 
@@ -98,7 +98,7 @@ def run_batch_cmd(args: argparse.Namespace) -> int:
         if project is not None:
             project.close()
     if args.json:
-        json.dump(summary, sys.stdout, default=float)
+        strict_json.dump(summary, sys.stdout, default=float)
         sys.stdout.write("\n")
         return 0
     _print(summary)

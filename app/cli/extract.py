@@ -9,11 +9,11 @@ inside the handler.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 MODALITIES = ("faces", "pose", "vad", "laughter", "audio")  # kept in step with extractors.pipeline
@@ -123,7 +123,7 @@ def run_extract(args: argparse.Namespace) -> int:
     print("", file=sys.stderr)
     doc = summary(signals, args.clip, time.perf_counter() - started)
     if args.json:
-        json.dump(doc, sys.stdout)
+        strict_json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
         return 0
     print(

@@ -8,10 +8,10 @@ one JSON document on stdout (shapes in docs/cli.md).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 KINDS = ("clip", "confusion", "per-class", "modality", "study", "reliability", "comparison")
@@ -83,7 +83,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
                 spec["frame_t"] = args.at
             result = figures.export_figure(project, spec, args.output)
     if args.json:
-        print(json.dumps({k: result[k] for k in ("output", "spec", "kind", "figure_id")}, indent=2))
+        print(strict_json.dumps({k: result[k] for k in ("output", "spec", "kind", "figure_id")}, indent=2))
     else:
         print(f"wrote {result['output']} ({result['kind']}); spec {result['spec']}")
     return 0
@@ -115,7 +115,7 @@ def cmd_evaluate_project(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     if args.json:
         doc = {"run_id": run_id, "project": str(project.folder), "model": args.model, **report}
-        print(json.dumps(doc, indent=2))
+        print(strict_json.dumps(doc, indent=2))
         return 0
     from affectscope.analysis.metrics import format_report
 
@@ -125,4 +125,7 @@ def cmd_evaluate_project(args: argparse.Namespace) -> int:
     )
     print("  " + format_report(report))
     print(f"  ECE {report['reliability']['ece']:.3f}")
+    from affectscope.models.provenance import describe
+
+    print(f"  {describe(report.get('contamination'))}")
     return 0

@@ -6,10 +6,10 @@ Registration stays light: Qt is imported inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 
@@ -65,7 +65,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
 
     facts = screenshot(path, args.output, at=args.at, size=args.size, timeout=args.timeout)
     if args.json:
-        print(json.dumps(facts))
+        print(strict_json.dumps(facts))
     else:
         print(f"wrote {facts['output']} ({facts['width']}x{facts['height']})")
     return 0

@@ -8,8 +8,9 @@ in docs/cli.md). Registration stays light: the database code is imported inside 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from affectscope import strict_json
 
 _GROUPS: dict[str, argparse._SubParsersAction] = {}
 
@@ -135,7 +136,7 @@ def run_label(args: argparse.Namespace) -> int:
         ).do()
     doc = {**_change_json(change), "clip": clip.path}
     if args.json:
-        print(json.dumps(doc))
+        print(strict_json.dumps(doc))
     else:
         where = f" [{change.start:.3f}, {change.end:.3f})" if change.start is not None else ""
         print(
@@ -153,7 +154,7 @@ def _run_stack(args: argparse.Namespace, undo: bool) -> int:
         change = stack.undo() if undo else stack.redo()
     word = "undo" if undo else "redo"
     if args.json:
-        print(json.dumps({"changed": change is not None, **(_change_json(change) if change else {})}))
+        print(strict_json.dumps({"changed": change is not None, **(_change_json(change) if change else {})}))
     elif change is None:
         print(f"nothing to {word} for {project.annotator}")
     else:
@@ -179,7 +180,7 @@ def run_history(args: argparse.Namespace) -> int:
             rows = label_rows.history(s, clip_id=clip_id, limit=args.limit)
     if args.json:
         print(
-            json.dumps(
+            strict_json.dumps(
                 [
                     {
                         "id": r.id,
@@ -231,7 +232,7 @@ def run_export(args: argparse.Namespace) -> int:
             n = write(project.db, out, args.label_set, args.relative, args.include_model)
             doc = {"format": args.format, "path": str(out), "files": [str(out)], "rows": n}
     if args.json:
-        print(json.dumps(doc))
+        print(strict_json.dumps(doc))
     else:
         print(
             f"wrote {len(doc['files'])} file(s)"
@@ -246,7 +247,7 @@ def run_import(args: argparse.Namespace) -> int:
     with _open(args) as project:
         report = interop.import_labels(project, args.file, args.format, args.annotator, args.label_set)
     if args.json:
-        print(json.dumps(report.to_json()))
+        print(strict_json.dumps(report.to_json()))
     else:
         print(
             f"imported {report.imported}, already there {report.duplicates}, "

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "media_cmds",  # probe, frame
     "project",  # project init
     "labels",  # label, export, import
+    "predictions_io",  # import predictions, export predictions
     "extract",  # extract
     "modelling",  # models, predict, evaluate, train
     "figures",  # figure (evaluate --project is handled there too)

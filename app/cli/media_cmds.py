@@ -7,11 +7,11 @@ OpenCV are imported inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def run_probe(args: argparse.Namespace) -> int:
     if args.json:
         doc = info.to_json()
         doc["frame_times"] = frame_times_summary(times, info.vfr)
-        json.dump(doc, sys.stdout)
+        strict_json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
         return 0
     rate = "variable" if info.vfr else "constant"
@@ -118,7 +118,7 @@ def run_frame(args: argparse.Namespace) -> int:
         raise FrameRequestError(f"{out}: the image could not be written (permissions or disk full?)")
     if args.json:
         doc = {"index": index, "time": time, "path": str(out), "width": rgb.shape[1], "height": rgb.shape[0]}
-        json.dump(doc, sys.stdout)
+        strict_json.dump(doc, sys.stdout)
         sys.stdout.write("\n")
     else:
         print(f"frame {index} at {time:.6f} s -> {out}")

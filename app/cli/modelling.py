@@ -7,11 +7,11 @@ document on stdout; progress goes to stderr. Shapes are documented in docs/cli.m
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
 
@@ -112,6 +112,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --project: latest | majority | annotator:NAME | readers; records a version with lineage "
         "(model audio-logmel-linear allowed; see `affectscope retrain`)",
     )
+    p.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="train from a checkout with uncommitted changes (refused by default; the card records it)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_train)
 
@@ -127,7 +132,7 @@ def _job() -> Any:
 
 
 def _dump(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    print(strict_json.dumps(doc, indent=2, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -218,8 +223,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         _dump(report)
         return 0
+    from affectscope.models.provenance import describe
+
     print(f"{args.model} on {args.manifest} ({args.protocol} protocol): n={report['n']}")
     print(f"  {format_report(report)} · kappa {report['kappa']:.3f}")
+    print(f"  {describe(report['contamination'])}")
     for label, row in report["per_class"].items():
         print(
             f"  {label:<10} P {row['precision']:.3f} R {row['recall']:.3f} F1 {row['f1']:.3f} "
@@ -247,6 +255,7 @@ def _train_with_lineage(args: argparse.Namespace) -> int:
     from affectscope.app.services.project import Project
 
     split = {"speaker": "speaker", "random": "clip"}[args.split]
+    _require_clean(args)
     with Project.open(args.project) as project:
         result = rt.retrain(
             project, args.name, args.label_source, split, args.epochs or 30, args.labels, job=_job()
@@ -271,6 +280,35 @@ def _train_with_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    rc = _train(args)
+    if getattr(args, "allowed_dirty", False):
+        _record_allowed_dirty(args)
+    return rc
+
+
+def _require_clean(args: argparse.Namespace) -> None:
+    """Refuse uncommitted code before training starts (after the arguments are checked): the card
+    must be able to name the code that trained the weights."""
+    from affectscope.models.provenance import require_clean
+
+    args.allowed_dirty = require_clean(args.allow_dirty)["allow_dirty"]
+
+
+def _record_allowed_dirty(args: argparse.Namespace) -> None:
+    """Mark the written cards: trained from uncommitted code because ``--allow-dirty`` said so."""
+    from affectscope.models.training.seed_runs import seed_path
+    from affectscope.models.weights import read_card, write_card
+
+    out = Path(args.output)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if getattr(args, "seeds", None) else []
+    for weights in [seed_path(out, s) for s in seeds] or [out]:
+        card = read_card(weights) if weights.exists() else None
+        if card is not None:
+            card["code"] = {**card.get("code", {}), "allow_dirty": True}
+            write_card(weights, card)
+
+
+def _train(args: argparse.Namespace) -> int:
     from affectscope.models.registry import get
 
     if args.project and args.label_source:
@@ -289,6 +327,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        _require_clean(args)
         try:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)
         except ValueError as exc:
@@ -300,7 +339,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         elif "tests" in card:
             print(f"wrote {out} (+ model card)\n" + _system_card_summary(card))
         else:
-            print(f"wrote {out} (+ model card); {json.dumps({k: v for k, v in card.items() if k != 'runs'})}")
+            facts = strict_json.dumps({k: v for k, v in card.items() if k != "runs"})
+            print(f"wrote {out} (+ model card); {facts}")
         return 0
     if args.recipe:
         from affectscope.models.training.recipes import MODEL, run_recipe
@@ -324,6 +364,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 opts["base"] = Path(args.init)
         elif args.init:
             opts["base"] = Path(args.init)
+        _require_clean(args)
         if args.seeds:
             return _train_seeds(args, out, data, job, opts)
         card = run_recipe(args.recipe, out, data, job, **opts)
@@ -353,6 +394,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if not samples:
                 raise ModellingError(f"project {args.project} has no labelled clips in {label_set}")
             source = f"project {args.project}"
+        _require_clean(args)
         card = train_on_samples(
             args.name,
             samples,
@@ -374,7 +416,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json:
         _dump({"weights": str(out), "card": card})
     else:
-        print(f"wrote {out} (+ model card); metrics: {json.dumps(card.get('metrics', {}))}")
+        print(f"wrote {out} (+ model card); metrics: {strict_json.dumps(card.get('metrics', {}))}")
     return 0
 
 
@@ -395,7 +437,7 @@ def _train_seeds(args: argparse.Namespace, out: Path, data: Path, job: Any, opts
         cards.append(run_recipe(args.recipe, paths[-1], data, job, **{**opts, "seed": seed}))
     summary = {"recipe": args.recipe, **summarise_seeds(seeds, cards), "weights": [str(p) for p in paths]}
     where = out.with_suffix(".seeds.json")
-    where.write_text(json.dumps(summary, indent=1))
+    where.write_text(strict_json.dumps(summary, indent=1))
     if args.json:
         _dump({"summary": str(where), **summary})
     else:

@@ -7,9 +7,10 @@ the project service are imported inside the handlers.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from affectscope import strict_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +59,7 @@ def run_init(args: argparse.Namespace) -> int:
         total = project_summary(project)
     doc = {"project": str(project.folder), **total, "scan": scan.to_json() if scan else None}
     if args.json:
-        print(json.dumps(doc))
+        print(strict_json.dumps(doc))
     else:
         print(f"project {project.folder} on {doc['db']}: {doc['clips']} clips")
         if scan is not None:
@@ -99,7 +100,7 @@ def run_info(args: argparse.Namespace) -> int:
     with Project.open(args.dir) as project:
         doc = {"project": str(project.folder), **project_summary(project)}
     if args.json:
-        print(json.dumps(doc))
+        print(strict_json.dumps(doc))
     else:
         print(f"project {doc['project']} on {doc['db']}")
         print(f"  {doc['clips']} clips ({doc['missing_clips']} missing), {doc['label_rows']} label rows")

@@ -8,17 +8,18 @@ rolls back versions. JSON shapes are contracts (docs/cli.md). Heavy imports stay
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from affectscope import strict_json
 
 ORDERS = ("uncertainty", "label-issues", "disagreement", "modality-conflict", "combined")
 SCORES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
 
 
 def _dump(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, default=str))
+    print(strict_json.dumps(doc, indent=2, default=str))
 
 
 def _job() -> Any:
@@ -193,5 +194,5 @@ def cmd_versions(args: argparse.Namespace) -> int:
             f"[{b['uar_ci'][0]:.3f}, {b['uar_ci'][1]:.3f}]; McNemar p = {mc['p_value']:.3g}"
         )
     else:
-        print(json.dumps(doc))
+        print(strict_json.dumps(doc))
     return 0

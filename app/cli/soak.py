@@ -7,7 +7,6 @@ The full soak of issue 13 (20,000 actions) is too long for CI; this command is h
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -15,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from affectscope import strict_json
 from affectscope.errors import UserFacingError
-
-VIDEO = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
+from affectscope.media.files import VIDEO_EXTENSIONS as VIDEO
 
 
 def _clips_and_project(path: str | None, scratch: Path) -> tuple[list[Path], Path]:
@@ -86,7 +85,7 @@ def _cmd_soak(args: argparse.Namespace) -> int:
     files = report.write(out)
     summary = report.summary() | {"seed": args.seed} | {k: str(v) for k, v in files.items()}
     if args.json:
-        print(json.dumps(summary))
+        print(strict_json.dumps(summary))
     else:
         print(
             f"{report.actions} actions in {report.seconds:.0f} s; RSS start {summary['rss_start_mb']} MiB, "

@@ -6,9 +6,10 @@ Stable contracts (docs/cli.md). Registration stays light: services are imported 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from affectscope import strict_json
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -81,7 +82,7 @@ def _project(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _print(args: argparse.Namespace, doc: object, text: str) -> None:
-    print(json.dumps(doc, indent=2, default=str) if args.json else text)
+    print(strict_json.dumps(doc, indent=2, default=str) if args.json else text)
 
 
 def parse_arm(text: str):  # noqa: ANN201

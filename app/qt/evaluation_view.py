@@ -134,6 +134,10 @@ class EvaluationView(OneJobPanel, QWidget):
         self.progress.setMaximumHeight(14)
         self.status = QLabel("Open a project to see its evaluation runs", self)
         self.status.setWordWrap(True)
+        # Issue 19: a run whose clips overlap the weights' training, validation or tuning data says so.
+        self.contamination = QLabel("", self)
+        self.contamination.setWordWrap(True)
+        self.contamination.setVisible(False)
         self.export_button = QPushButton("Export figure…", self)
 
         top = QHBoxLayout()
@@ -223,6 +227,7 @@ class EvaluationView(OneJobPanel, QWidget):
         layout.addLayout(run_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.contamination)
         layout.addWidget(self.tabs, 1)
 
         self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
@@ -278,6 +283,7 @@ class EvaluationView(OneJobPanel, QWidget):
         run = runs.get_run(self.project, run_id)
         self.run_id, self.labels = run_id, run.labels
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
+        self._show_contamination(run.clip_set.get("contamination"), "contamination" in run.clip_set)
         self._fill_matrix()
         self.headline.setText(headline(self.counts))
         self.clip_model.set_items([])
@@ -289,6 +295,18 @@ class EvaluationView(OneJobPanel, QWidget):
             chart.setProperty("drawn_for", None)
         self._draw_current_chart()
         self.run_shown.emit(run_id)
+
+    def _show_contamination(self, found: dict[str, Any] | None, checked: bool) -> None:
+        """Red when the run's clips overlap the weights' records; grey when nothing is known."""
+        from affectscope.models.provenance import describe, is_contaminated
+
+        bad = is_contaminated(found)
+        text = describe(found) if checked else "contamination unknown: run stored before it was checked"
+        self.contamination.setText(("⚠ " if bad else "") + text)
+        colour = "#c00000" if bad else "#666666"
+        self.contamination.setStyleSheet(f"color: {colour}; font-weight: {'bold' if bad else 'normal'};")
+        self.contamination.setProperty("contaminated", bad)
+        self.contamination.setVisible(True)
 
     def _fill_matrix(self) -> None:
         c = len(self.labels)
@@ -450,7 +468,7 @@ class EvaluationView(OneJobPanel, QWidget):
 
 def install_evaluation(window: Any) -> EvaluationView:
     """An "Evaluation" dock (bottom, tabbed beside nothing; View menu toggles it), wired to the window:
-    projects opened in the Labels tab, clips opened at their worst window, errors, Export figure."""
+    the session's project, clips opened at their worst window, errors, Export figure."""
     from PySide6.QtGui import QAction
 
     view = EvaluationView(window.workers, window)
@@ -462,9 +480,9 @@ def install_evaluation(window: Any) -> EvaluationView:
         menu.addAction(dock.toggleViewAction())
 
     def _on_project(_clips: object) -> None:
-        view.set_project(window.labelling.project)
+        view.set_project(window.session.project)
 
-    window.labelling.project_opened.connect(_on_project)
+    window.session.project_opened.connect(_on_project)
     pending: dict[str, float] = {}
 
     def _open_at(path: str, t: float) -> None:
@@ -497,7 +515,7 @@ def export_clip_figure(window: Any) -> Any:
     """File ▸ Export figure…: the clip panel of the open clip, its frame at the playhead."""
     from affectscope.app.qt.figure_export import FigureExportDialog
 
-    project = getattr(window.labelling, "project", None)
+    project = window.session.project
     if project is None or window.loaded is None:
         window.show_error("Nothing to export", "Open a project and a clip of it first (Labels tab).")
         return None

@@ -9,9 +9,7 @@ saved is saved. A locked database becomes an error message, never a frozen windo
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,124 +29,32 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.clip_browser import Column
 from affectscope.app.qt.history_view import HistoryView
 from affectscope.app.qt.label_lane import LabelLane
+from affectscope.app.qt.session import QtSession
 from affectscope.app.qt.span_editing import SpanEditor
-from affectscope.app.qt.workers import Workers
-from affectscope.app.services.commands import AnnotatorHistory, LabelCommand, clip_history
-from affectscope.app.services.project import PROJECT_FILE, Project, default_annotator
-from affectscope.app.services.settings import save_settings
+from affectscope.app.services.label_state import ClipState, fetch_state, label_clip, step_history
+from affectscope.app.services.project import Project
 from affectscope.db.label_sets import MAX_KEYED_LABELS
-from affectscope.db.records import ClipRecord, ClipScan, LabelChange, LabelRecord, SpanRecord
-from affectscope.jobs import Job
+from affectscope.db.records import ClipRecord
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ClipState:
-    """Everything the panel shows about one clip, fetched in one go off the GUI thread."""
-
-    clip: ClipRecord
-    history: list[LabelRecord]
-    spans: list[SpanRecord]
-    can_undo: bool
-    can_redo: bool
-    change: LabelChange | None = None
-
-
-def find_project_folder(path: Path) -> Path | None:
-    """The nearest folder at or above ``path`` holding a project file."""
-    for folder in (path, *path.parents):
-        if (folder / PROJECT_FILE).is_file():
-            return folder
-    return None
-
-
-# -- work for the worker thread (plain functions: no widgets) ------------------------------------
-def _fetch_state(
-    project: Project, ref: str | int, change: LabelChange | None = None, job: Job | None = None
-) -> ClipState:
-    from affectscope.db import labels as label_rows
-    from affectscope.db.uow import unit_of_work
-
-    clip = project.clip(ref)
-    with unit_of_work(project.db) as s:
-        spans = label_rows.current_spans(s, [clip.id], project.label_set)
-    stack = AnnotatorHistory(project.db, project.annotator)
-    return ClipState(
-        clip, clip_history(project.db, clip.id), spans, stack.can_undo(), stack.can_redo(), change
-    )
-
-
-def _label(
-    project: Project, ref: str, value: str, span: tuple[float, float] | None, job: Job | None = None
-) -> ClipState:
-    clip = project.clip(ref)
-    change = LabelCommand(project.db, clip.id, project.label_set, value, project.annotator, span=span).do()
-    return _fetch_state(project, clip.id, change)
-
-
-def _stack(project: Project, ref: str | None, undo: bool, job: Job | None = None) -> ClipState | None:
-    stack = AnnotatorHistory(project.db, project.annotator)
-    change = stack.undo() if undo else stack.redo()
-    if change is None:
-        return None
-    return _fetch_state(project, change.clip_id, change)
-
-
-def _open_project(
-    folder: Path, create: bool, job: Job | None = None
-) -> tuple[Project, list[ClipRecord], ClipScan | None]:
-    project = Project.init(folder) if create else Project.open(folder)
-    scan = project.import_clips(folder, job=job) if create else None
-    return project, project.clips(), scan
-
-
-def _open_project_url(
-    folder: Path, db_url: str, job: Job | None = None
-) -> tuple[Project, list[ClipRecord], ClipScan | None]:
-    """A project whose database is on a PostgreSQL server; its clips are (re)imported from ``folder``."""
-    project = Project.init(folder, db_url=db_url)
-    return project, project.clips(), project.import_clips(folder, job=job)
-
-
-def _clips(project: Project, job: Job | None = None) -> list[ClipRecord]:
-    return project.clips()
-
-
-def describe_scan(scan: ClipScan) -> str:
-    """What creating a project did with the folder's files, in one sentence for the status bar."""
-    n = len(scan.added) + len(scan.moved) + len(scan.changed) + len(scan.unchanged)
-    text = f"{n} clip{'s' if n != 1 else ''} added"
-    if scan.failed:
-        text += f", {len(scan.failed)} could not be read ({', '.join(Path(p).name for p, _ in scan.failed)})"
-    return text
-
-
-def _choose_annotator(project: Project, name: str, job: Job | None = None) -> str:
-    return project.choose_annotator(name)
+__all__ = ["ClipState", "LabellingPanel", "install_labelling"]
 
 
 class LabellingPanel(QWidget):
-    """The inspector's Labels tab. ``set_clip(path)`` follows the window; ``key(n)`` labels."""
+    """The inspector's Labels tab: follows the session's project and clip; ``key(n)`` labels."""
 
     state_changed = Signal(object)  # ClipState, after every fetch or committed change
-    project_opened = Signal(object)  # Project
-    notice = Signal(str)  # a sentence for the status bar (e.g. what creating a project imported)
+    notice = Signal(str)  # a sentence for the status bar (e.g. a span hint)
     error = Signal(str, str)  # title, message
 
     def __init__(
-        self, clock: object | None = None, parent: QWidget | None = None, synchronous: bool = False
+        self, session: QtSession, clock: object | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self.session = session
         self.clock = clock
-        # One thread: label commits happen in the order the keys were pressed.
-        self.db_workers = Workers(self, synchronous=synchronous, max_threads=1)
-        self.project: Project | None = None
-        self.opening: Path | None = None  # the folder of a project being opened or created
-        self.last_scan: ClipScan | None = None
-        self.settings = None  # the window's Settings: the annotator is remembered per project there
+        self.db_workers = session.db_workers  # the session's one thread: commits keep the keys' order
+        self._shown: Project | None = None  # the project the choices below were filled from
         self.focus_home = None  # gives the keyboard back to the player (set by install_labelling)
-        self.clip_path: str | None = None
         self.state: ClipState | None = None
         self.marks: list[float | None] = [None, None]
         self.lane = LabelLane()
@@ -164,7 +70,7 @@ class LabellingPanel(QWidget):
         self.annotator_box.lineEdit().editingFinished.connect(self._on_annotator_edited)
         self.annotator_box.activated.connect(self._on_annotator_edited)
         self.label_set_box = QComboBox(self)
-        self.label_set_box.currentTextChanged.connect(self._on_label_set_changed)
+        self.label_set_box.currentTextChanged.connect(self._on_label_set_edited)
         self.current_label = QLabel("—", self)
         self.current_label.setWordWrap(True)
         self.marks_label = QLabel("Span: press I (in) and O (out), then a number", self)
@@ -187,7 +93,21 @@ class LabellingPanel(QWidget):
         self.history.undo_requested.connect(self.undo)
         self.history.redo_requested.connect(self.redo)
         self.spans = SpanEditor(self)  # select, drag, relabel and delete spans on the lane
+        session.project_opened.connect(self._on_project_opened)
+        session.annotator_changed.connect(self._on_annotator_changed)
+        session.label_set_changed.connect(self._on_label_set_changed)
+        session.clip_changed.connect(self._on_clip_changed)
+        session.clip_cleared.connect(self.clear_clip)
         self._set_enabled(False)
+
+    @property
+    def project(self) -> Project | None:
+        """The session's open project (the panel keeps none of its own)."""
+        return self.session.project
+
+    @property
+    def clip_path(self) -> str | None:
+        return self.session.clip_path
 
     # -- project and choices -------------------------------------------------------------------------
     def _set_enabled(self, on: bool) -> None:
@@ -195,71 +115,34 @@ class LabellingPanel(QWidget):
             w.setEnabled(on)
         self.create_button.setVisible(not on)
 
-    def open_project(self, folder: str | Path, create: bool = False) -> None:
-        self.opening = Path(folder).resolve()
-        self.db_workers.start(
-            _open_project,
-            (Path(folder), create),
-            title="Opening project",
-            on_finished=self._on_project_opened,
-            on_failed=self._on_open_failed,
-        )
-
-    def open_project_on(self, folder: str | Path, db_url: str) -> None:
-        """Create or open the project in ``folder`` on the PostgreSQL database at ``db_url``."""
-        self.opening = Path(folder).resolve()
-        self.db_workers.start(
-            _open_project_url,
-            (Path(folder), db_url),
-            title="Opening project",
-            on_finished=self._on_project_opened,
-            on_failed=self._on_open_failed,
-        )
-
-    def reload(self) -> None:
-        """Labels changed behind the panel's back (an import): the browser and this clip show them."""
-        if self.project is None:
-            return
-        self.db_workers.start(
-            _clips,
-            (self.project,),
-            title="Labels",
-            on_finished=self.project_opened.emit,
-            on_failed=self._on_failed,
-        )
-        self._refresh()
-
     @Slot(object)
-    def _on_project_opened(self, result: tuple[Project, list[ClipRecord], ClipScan | None]) -> None:
-        if self.project is not None:
-            self.project.close()
-        self.opening = None
-        self.project, clips, scan = result
-        self.last_scan = scan
-        remembered = self.settings.annotators.get(self._project_key()) if self.settings else None
-        self.project.annotator = remembered or self.annotator_box.currentText().strip() or default_annotator()
-        self.project_label.setText(f"{self.project.folder}\n{self.project.db.display_url}")
+    def _on_project_opened(self, _clips: list[ClipRecord]) -> None:
+        """A project opened (fill the choices from it) or its clips were read anew (an import)."""
+        project = self.project
+        if project is not None and project is not self._shown:
+            self._shown = project
+            self._show_project(project)
+        if self.clip_path is not None:
+            self._refresh()
+
+    def _show_project(self, project: Project) -> None:
+        self.project_label.setText(f"{project.folder}\n{project.db.display_url}")
         self.annotator_box.blockSignals(True)
         self.annotator_box.clear()
-        names = self.project.annotators()
-        self.annotator_box.addItems(sorted(set(names) | {self.project.annotator}))
-        self.annotator_box.setCurrentText(self.project.annotator)
+        names = project.annotators()
+        self.annotator_box.addItems(sorted(set(names) | {project.annotator}))
+        self.annotator_box.setCurrentText(project.annotator)
         self.annotator_box.blockSignals(False)
         self.label_set_box.blockSignals(True)
         self.label_set_box.clear()
-        self.label_set_box.addItems(list(self.project.label_sets()))
-        self.label_set_box.setCurrentText(self.project.label_set)
+        self.label_set_box.addItems(list(project.label_sets()))
+        self.label_set_box.setCurrentText(project.label_set)
         self.label_set_box.blockSignals(False)
         self._build_buttons()
         had_focus = self.isAncestorOf(QApplication.focusWidget()) if QApplication.focusWidget() else True
         self._set_enabled(True)  # hides "Create project": Qt would hand its focus to the Annotator field
         if had_focus:
             self._give_focus_back()
-        if scan is not None:
-            self.notice.emit(f"Project created in {self.project.folder}: {describe_scan(scan)}")
-        self.project_opened.emit(clips)
-        if self.clip_path is not None:
-            self._refresh()
 
     def _build_buttons(self) -> None:
         for button in self.label_buttons:
@@ -274,35 +157,12 @@ class LabellingPanel(QWidget):
 
     @Slot()
     def _on_annotator_edited(self, *_: object) -> None:
-        name = self.annotator_box.currentText().strip()
-        if self.project is None or not name or name == self.project.annotator:
-            return
-        self.db_workers.start(
-            _choose_annotator,
-            (self.project, name),
-            title="Annotator",
-            on_finished=self._on_annotator_chosen,
-            on_failed=self._on_failed,
-        )
+        self.session.choose_annotator(self.annotator_box.currentText().strip())
 
-    @Slot(object)
-    def _on_annotator_chosen(self, name: str) -> None:
-        self._remember_annotator(name)
+    @Slot(str)
+    def _on_annotator_changed(self, _name: str) -> None:
         self._give_focus_back()
         self._refresh()
-
-    def _project_key(self) -> str:
-        return str(Path(self.project.folder).resolve()) if self.project is not None else ""
-
-    def _remember_annotator(self, name: str) -> None:
-        """Who labels in this project comes back after a restart (settings, written at once)."""
-        if self.settings is None or self.project is None:
-            return
-        self.settings.annotators[self._project_key()] = name
-        try:
-            save_settings(self.settings)
-        except OSError as exc:
-            log.warning("annotator not remembered: %s", exc)
 
     def _give_focus_back(self) -> None:
         """Number keys label: they must never be left typing into a field after an action here."""
@@ -310,40 +170,34 @@ class LabellingPanel(QWidget):
             self.focus_home()
 
     @Slot(str)
-    def _on_label_set_changed(self, name: str) -> None:
-        if self.project is None or not name:
-            return
-        self.project.choose_label_set(name)
+    def _on_label_set_edited(self, name: str) -> None:
+        self.session.choose_label_set(name)
+
+    @Slot(str)
+    def _on_label_set_changed(self, _name: str) -> None:
         self._build_buttons()
         self._refresh()
 
     # -- clip ----------------------------------------------------------------------------------------
     @Slot(str)
-    def set_clip(self, path: str) -> None:
-        self.clip_path = str(Path(path).resolve())
+    def _on_clip_changed(self, path: str) -> None:
         self.clear_marks()
-        if self.opening is not None and Path(self.clip_path).is_relative_to(self.opening):
-            # Its project is still being opened (or created and importing): asking the old project
-            # about the clip would fail; the opened project shows the clip's labels.
+        if self.session.opening:
+            # The clip's project is being opened (or created and importing): nothing of the project
+            # open before is shown for it, and its labels show once the new one is open.
             self.state = None
             self.lane.set_spans([])
             self.history.show_history([], "")
             self.current_label.setText("— (opening the project…)")
             return
-        if self.project is None or not Path(self.clip_path).is_relative_to(self.project.folder):
-            folder = find_project_folder(Path(self.clip_path).parent)
-            if folder is not None and (self.project is None or folder != self.project.folder):
-                self.open_project(folder)
-                return
-            if self.project is None:
-                self.project_label.setText(f"No project in {Path(self.clip_path).parent}")
-                return
+        if self.project is None:
+            self.project_label.setText(f"No project in {Path(path).parent}")
+            return
         self._refresh()
 
     @Slot(str)
     def clear_clip(self, _path: str) -> None:
         """The chosen clip could not be opened: its spans, history and current label are not shown."""
-        self.clip_path = None
         self.state = None
         self.clear_marks()
         self.lane.set_spans([])
@@ -366,7 +220,7 @@ class LabellingPanel(QWidget):
     def _refresh(self) -> None:
         if self.project is None or self.clip_path is None:
             return
-        self.run_for_state(_fetch_state, (self.project, self.clip_path), "Labels", self._on_read_failed)
+        self.run_for_state(fetch_state, (self.project, self.clip_path), "Labels", self._on_read_failed)
 
     @Slot(object)
     def _on_state(self, state: ClipState | None) -> None:
@@ -394,6 +248,7 @@ class LabellingPanel(QWidget):
                 self.lane.select(state.change.label_id)  # an edited span stays selected as its new row
         self.history.set_stack_state(state.can_undo, state.can_redo)
         self.state_changed.emit(state)
+        self.session.labels_fetched(state)  # other panels (the queue) follow commits through the session
 
     # -- actions ---------------------------------------------------------------------------------------
     def key(self, n: int) -> None:
@@ -415,15 +270,15 @@ class LabellingPanel(QWidget):
         if self.marks[0] is not None and self.marks[1] is not None:
             span = (min(self.marks), max(self.marks))
             self.clear_marks()
-        self.run_for_state(_label, (self.project, self.clip_path, value, span), "Label")
+        self.run_for_state(label_clip, (self.project, self.clip_path, value, span), "Label")
 
     def undo(self) -> None:
         if self.project is not None:
-            self.run_for_state(_stack, (self.project, self.clip_path, True), "Undo")
+            self.run_for_state(step_history, (self.project, self.clip_path, True), "Undo")
 
     def redo(self) -> None:
         if self.project is not None:
-            self.run_for_state(_stack, (self.project, self.clip_path, False), "Redo")
+            self.run_for_state(step_history, (self.project, self.clip_path, False), "Redo")
 
     def _now(self) -> float:
         return float(getattr(self.clock, "position", 0.0) or 0.0)
@@ -455,13 +310,8 @@ class LabellingPanel(QWidget):
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
-        """A write (label, undo, span edit, annotator) failed: nothing of it was saved."""
+        """A write (label, undo, span edit) failed: nothing of it was saved."""
         self.error.emit("Labels not saved" if self.project else "Cannot open the project", str(exc))
-
-    @Slot(object)
-    def _on_open_failed(self, exc: BaseException) -> None:
-        self.opening = None
-        self.error.emit("Cannot open the project", str(exc))
 
     @Slot(object)
     def _on_read_failed(self, exc: BaseException) -> None:
@@ -477,16 +327,10 @@ class LabellingPanel(QWidget):
             return
         self.error.emit("Labels not read", str(exc))
 
-    def shutdown(self) -> None:
-        self.db_workers.shutdown()
-        if self.project is not None:
-            self.project.close()
-            self.project = None
-
     @Slot()
     def _on_create_clicked(self) -> None:
         if self.clip_path is not None:
-            self.open_project(Path(self.clip_path).parent, create=True)
+            self.session.open_project(Path(self.clip_path).parent, create=True)
 
 
 LABEL_COLUMNS = [
@@ -516,14 +360,11 @@ def _browser_values(clip: ClipRecord) -> dict[str, object]:
 
 def install_labelling(window) -> LabellingPanel:  # noqa: ANN001
     """Add the Labels and History tabs, the label lane, keys and browser columns to a ``MainWindow``."""
-    panel = LabellingPanel(window.clock, window, synchronous=window.workers.synchronous)
-    panel.settings = window.settings
+    panel = LabellingPanel(window.session, window.clock, window)
     panel.focus_home = window.player.view.setFocus
     window.inspector.addTab(panel, "Labels")
     window.inspector.addTab(panel.history, "History")
     window.timeline.add_lane("Labels", panel.lane)
-    window.current_clip_changed.connect(panel.set_clip)
-    window.clip_failed.connect(panel.clear_clip)
     panel.error.connect(window.show_error)
     panel.notice.connect(lambda text: window.statusBar().showMessage(text, 15000))
     model = window.browser.model
@@ -538,7 +379,7 @@ def install_labelling(window) -> LabellingPanel:  # noqa: ANN001
     def _on_state(state: ClipState) -> None:
         _on_clips([state.clip])
 
-    panel.project_opened.connect(_on_clips)
+    window.session.project_opened.connect(_on_clips)
     panel.state_changed.connect(_on_state)
     keys = {str(n): (lambda n=n: panel.key(n)) for n in range(1, 10)}
     keys |= {

@@ -40,6 +40,7 @@ from affectscope.app.qt.clip_browser import ClipBrowser, probe_paths
 from affectscope.app.qt.clip_loader import LoadedClip, load_clip
 from affectscope.app.qt.clock import QtClock
 from affectscope.app.qt.player import Player
+from affectscope.app.qt.session import QtSession
 from affectscope.app.qt.shortcuts import Shortcuts
 from affectscope.app.qt.spectrogram_lane import SpectrogramLane
 from affectscope.app.qt.timeline import TimelineView
@@ -47,7 +48,7 @@ from affectscope.app.qt.waveform_lane import WaveformLane
 from affectscope.app.qt.workers import JobProgressWidget, Workers
 from affectscope.app.services.settings import Settings, load_settings, save_settings
 from affectscope.errors import UserFacingError
-from affectscope.media import VIDEO_EXTENSIONS, scan_folder
+from affectscope.media import VIDEO_EXTENSIONS, MediaError, media_kind, scan_folder
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else load_settings()
         self.clock = QtClock(self)
         self.workers = Workers(self, synchronous=synchronous_workers)
+        # What is open (project, annotator, label set, clip): every panel reads this, never another panel.
+        self.session = QtSession(self.settings, self, synchronous=synchronous_workers)
         self.player = Player(self.clock, self)
         self.timeline = TimelineView(self.clock, self)
         self.waveform = WaveformLane()
@@ -145,6 +148,10 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.analysis_panel import install_perception
 
         self.perception = install_perception(self)
+        self.current_clip_changed.connect(self.session.set_clip)
+        self.clip_failed.connect(self.session.clear_clip)
+        self.session.error.connect(self.show_error)
+        self.session.notice.connect(lambda text: self.statusBar().showMessage(text, 15000))
         # Labelling (annotator, label set, keys 1-9, I/O spans, history, undo/redo): app/qt/labelling.py.
         from affectscope.app.qt.labelling import install_labelling
 
@@ -248,7 +255,7 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.study_panel import StudyPanel
         from affectscope.app.services.project import Project
 
-        project = self.labelling.project
+        project = self.session.project
         if project is None:
             folder = QFileDialog.getExistingDirectory(self, "Project folder")
             if not folder:
@@ -269,7 +276,7 @@ class MainWindow(QMainWindow):
         """An evaluation sent a confusion cell's clips to a new reader study: open the designer on them."""
         from affectscope.app.services.evaluation_runs import pending_clip_selections
 
-        project = self.labelling.project
+        project = self.session.project
         if purpose != "study" or project is None:
             return
         pending = pending_clip_selections(project, "study")
@@ -286,11 +293,14 @@ class MainWindow(QMainWindow):
             folder, clips = path, scan_folder(path)
             target = clips[0] if clips else None
         else:
-            if path.suffix.lower() not in VIDEO_EXTENSIONS:
-                self.show_error(
-                    "Not a video file",
-                    f"{path.name} is not a video file Affectscope opens ({', '.join(VIDEO_EXTENSIONS)}).",
-                )
+            # By content, not extension: any container FFmpeg decodes with a picture track is a clip.
+            try:
+                kind = media_kind(path)
+            except MediaError as exc:
+                self.show_error("Not a video file", str(exc))
+                return
+            if kind != "video":
+                self.show_error("Not a video file", f"{path.name} holds no video track: it is {kind}.")
                 return
             if self.browser.model.row_for(path) is not None:
                 # A clip already listed (one of the open project's): open it, keep the list and project.
@@ -299,7 +309,7 @@ class MainWindow(QMainWindow):
                 self.load_clip(path)
                 return
             folder, clips, target = path.parent, [path], path
-            project = getattr(getattr(self, "labelling", None), "project", None)
+            project = self.session.project
             if project is not None and not path.resolve().is_relative_to(project.folder):
                 self.statusBar().showMessage(
                     f"{path.name} is not in the open project ({project.folder}); the project stays open: "
@@ -465,7 +475,7 @@ class MainWindow(QMainWindow):
         self.audio.close()
         self.player.close_decoder()
         self.workers.shutdown()
-        self.labelling.shutdown()
+        self.session.shutdown()
 
     def save_settings(self) -> None:
         self.settings.window_geometry = base64.b64encode(bytes(self.saveGeometry())).decode()

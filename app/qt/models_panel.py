@@ -296,11 +296,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status.setText(f"{Path(path).name} could not be opened: nothing to run a model on.")
 
     def _project_for(self, path: str) -> Any:
-        labelling = getattr(self.window_, "labelling", None)
-        project = getattr(labelling, "project", None)
-        if project is not None and Path(path).resolve().is_relative_to(Path(project.folder).resolve()):
-            return project
-        return None
+        return self.window_.session.project_for(path)
 
     def run(self) -> None:
         if self.path is None or self.handle is not None:
@@ -444,7 +440,7 @@ class ModelsPanel(OneJobPanel, QWidget):
     # ------------------------------------------------------------------ project
     @Slot(object)
     def _on_project_opened(self, _clips: object) -> None:
-        project = getattr(self.window_.labelling, "project", None)
+        project = self.window_.session.project
         if project is not None:
             if self.result is None and self.handle is None:
                 self.load_stored()  # the project opens after the clip: its stored prediction too
@@ -453,7 +449,7 @@ class ModelsPanel(OneJobPanel, QWidget):
 
     def refresh_predictions(self) -> None:
         """Fill the browser's Prediction column with each clip's newest stored prediction."""
-        project = getattr(self.window_.labelling, "project", None)
+        project = self.window_.session.project
         if project is not None:
             self.workers.start(
                 latest_predictions,
@@ -497,7 +493,7 @@ def install_models(window) -> ModelsPanel:  # noqa: ANN001 - MainWindow
     panel.error.connect(window.show_error)
     for column in PREDICTION_COLUMNS:
         window.browser.model.add_column(column)
-    window.labelling.project_opened.connect(panel._on_project_opened)
+    window.session.project_opened.connect(panel._on_project_opened)
     perception = getattr(window, "perception", None)
     if perception is not None:  # the run analysed the frames: the Faces/Expression lanes show it
         panel.predicted.connect(

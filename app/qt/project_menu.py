@@ -114,9 +114,9 @@ class ProjectMenu:
                 return
         self.window.open_path(folder)
         if db_url:
-            self.window.labelling.open_project_on(Path(folder), db_url)
+            self.window.session.open_project_on(Path(folder), db_url)
         else:
-            self.window.labelling.open_project(Path(folder), create=True)
+            self.window.session.open_project(Path(folder), create=True)
 
     def open_project(self, folder: str | None = None) -> None:
         if folder is None:
@@ -132,7 +132,7 @@ class ProjectMenu:
             )
             return
         self.window.open_path(folder)
-        self.window.labelling.open_project(Path(folder))
+        self.window.session.open_project(Path(folder))
 
     def open_url(self, url: str | None = None, folder: str | None = None) -> None:
         """A team project: a PostgreSQL URL plus a local folder of the clips (the project file goes there)."""
@@ -177,7 +177,7 @@ class ProjectMenu:
 
     # ------------------------------------------------------------------ labels in and out
     def _project(self) -> Any:
-        project = getattr(self.window.labelling, "project", None)
+        project = self.window.session.project
         if project is None:
             self.window.show_error("No project open", "Open or create a project first (Project menu).")
         return project
@@ -239,7 +239,7 @@ class ProjectMenu:
 
         def done(text: str) -> None:
             self.window.statusBar().showMessage(text, 15000)
-            self.window.labelling.reload()
+            self.window.session.reload()
 
         return self.window.workers.start(
             import_labels,

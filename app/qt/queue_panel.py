@@ -152,7 +152,7 @@ class QueuePanel(QWidget):
     # -- project -----------------------------------------------------------------------------------
     @property
     def project(self):  # noqa: ANN201
-        return self.window.labelling.project
+        return self.window.session.project
 
     def set_project(self, _: object = None) -> None:
         project = self.project
@@ -321,7 +321,7 @@ class QueuePanel(QWidget):
     def _on_flagged(self, clip_id: int) -> None:
         self._finish(clip_id, "flagged")
 
-    def on_label_state(self, state) -> None:  # noqa: ANN001 - a labelling.ClipState
+    def on_label_state(self, state) -> None:  # noqa: ANN001 - a label_state.ClipState
         """The Labels tab committed something: a label of the current clip moves the queue on."""
         change = getattr(state, "change", None)
         if not self.working or change is None or self.queue is None:
@@ -377,8 +377,8 @@ def install_queue(window) -> QueuePanel:  # noqa: ANN001
     """Add the Queue tab and its S / F keys; follow the Labels tab's project and commits."""
     panel = QueuePanel(window, window)
     window.inspector.addTab(panel, "Queue")
-    window.labelling.project_opened.connect(panel.set_project)
-    window.labelling.state_changed.connect(panel.on_label_state)
+    window.session.project_opened.connect(panel.set_project)
+    window.session.labels_changed.connect(panel.on_label_state)
     window.current_clip_changed.connect(panel._seek_moment)
     evaluation = getattr(window, "evaluation", None)
     if evaluation is not None:  # a confusion cell's clips sent from the Evaluation dock

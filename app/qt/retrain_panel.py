@@ -162,7 +162,7 @@ class RetrainPanel(OneJobPanel, QWidget):
 
     @property
     def project(self):  # noqa: ANN201
-        return self.window.labelling.project
+        return self.window.session.project
 
     def set_project(self, _: object = None) -> None:
         project = self.project
@@ -330,5 +330,5 @@ class RetrainPanel(OneJobPanel, QWidget):
 def install_retrain(window) -> RetrainPanel:  # noqa: ANN001
     panel = RetrainPanel(window, window)
     window.inspector.addTab(panel, "Retrain")
-    window.labelling.project_opened.connect(panel.set_project)
+    window.session.project_opened.connect(panel.set_project)
     return panel

@@ -278,8 +278,8 @@ class SoakDriver:
         self._open(self.clips[0], wait=True)
         if self.project is not None:
             create = not (Path(self.project) / "affectscope.json").exists()
-            w.labelling.open_project(self.project, create=create)
-            wait_until(lambda: w.labelling.project is not None, 30000)
+            w.session.open_project(self.project, create=create)
+            wait_until(lambda: w.session.project is not None, 30000)
 
     def _settle(self) -> None:
         """End quietly: pause, cancel running jobs and wait for the workers to drain (bounded)."""

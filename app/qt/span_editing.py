@@ -1,6 +1,6 @@
 """Editing span labels on the label lane: select a span (click, or E at the playhead), drag its edges or
 body, set an edge to the playhead ([ and ]), give it another label (1–9, or its right-click menu), delete it
-(Delete). Each edit is a ``SpanEditCommand`` run on the labelling panel's one-thread database worker, so
+(Delete). Each edit is a ``SpanEditCommand`` run on the session's one-thread database worker, so
 it is committed before the lane shows it, and each lands in the annotator's history: Ctrl+Z takes it back.
 """
 
@@ -9,10 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QPoint, Slot
 from PySide6.QtWidgets import QMenu
 
-from affectscope.app.services.commands import SpanEditCommand
-from affectscope.app.services.project import Project
+from affectscope.app.services.label_state import edit_span
 from affectscope.db.records import SpanRecord
-from affectscope.jobs import Job
 
 HINT = (
     "Span {value} {start:.3f}–{end:.3f} s selected: drag its edges, [ / ] set start / end to the playhead, "
@@ -20,18 +18,10 @@ HINT = (
 )
 
 
-def _edit_span(project: Project, span_id: int, edit: dict, job: Job | None = None):  # noqa: ANN201
-    """Worker: commit one span edit, then fetch the clip's new state (as a label key does)."""
-    from affectscope.app.qt.labelling import _fetch_state
-
-    change = SpanEditCommand(project.db, span_id, project.annotator, **edit).do()
-    return _fetch_state(project, change.clip_id, change)
-
-
 class SpanEditor(QObject):
     """The span-editing half of the labelling panel (``panel.spans``); owns no data of its own."""
 
-    def __init__(self, panel) -> None:  # noqa: ANN001 - LabellingPanel (imports this module)
+    def __init__(self, panel) -> None:  # noqa: ANN001 - the LabellingPanel that builds it
         super().__init__(panel)
         self.panel = panel
         self.lane = panel.lane
@@ -92,7 +82,7 @@ class SpanEditor(QObject):
         panel = self.panel
         if panel.project is None:
             return
-        panel.run_for_state(_edit_span, (panel.project, span.id, edit), "Edit span", self._on_failed)
+        panel.run_for_state(edit_span, (panel.project, span.id, edit), "Edit span", self._on_failed)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.lane.refresh()  # a dropped edge goes back where it is stored

@@ -208,6 +208,12 @@ def run_batch(
         summary["results"] = results
         if settings.command == "evaluate":
             summary["metrics"] = _metrics(items, results, labels)
+            from affectscope.app.services.evaluation_runs import clip_contamination
+
+            scored = {r["clip"] for r in results}
+            summary["contamination"] = clip_contamination(
+                weights_used, [i.path for i in items if i.label in labels and i.path in scored]
+            )
     return summary
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from affectscope import strict_json
+
 DEMO_VERSION = 1  # bump when the clips change, so cached copies are rebuilt
 FPS = 25
 SIZE = (480, 360)
@@ -86,7 +88,7 @@ def build_demo_project(dest: Path) -> Path:
         os.replace(tmp, target)
     doc = {"version": DEMO_VERSION, "fps": FPS, "clips": [asdict(c) for c in clips]}
     tmp_manifest = manifest.with_name(f".{MANIFEST}.partial")
-    tmp_manifest.write_text(json.dumps(doc, indent=2))
+    tmp_manifest.write_text(strict_json.dumps(doc, indent=2))
     os.replace(tmp_manifest, manifest)
     return dest
 

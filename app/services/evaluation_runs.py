@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.analysis.calibration import reliability
 from affectscope.analysis.comparison import compare_predictions, per_modality_reports
 from affectscope.analysis.intervals import per_class_ci
@@ -90,7 +91,13 @@ class RunSummary:
 
 
 def _title(r: ev.RunRecord) -> str:
-    return f"#{r.id} {r.model_name} vs {r.label_source} ({r.n_items} clips, {r.created_at:%Y-%m-%d %H:%M})"
+    from affectscope.models.provenance import is_contaminated
+
+    mark = " CONTAMINATED" if is_contaminated(r.clip_set.get("contamination")) else ""
+    return (
+        f"#{r.id} {r.model_name} vs {r.label_source} ({r.n_items} clips, {r.created_at:%Y-%m-%d %H:%M})"
+        + mark
+    )
 
 
 def list_runs(project: Any) -> list[RunSummary]:
@@ -123,6 +130,18 @@ def _worst_window(times: list[tuple[float, float]], probs: np.ndarray, true_inde
     return float((times[k][0] + times[k][1]) / 2)
 
 
+def _imported_version(project: Any, model: str) -> Any:
+    """The newest version named ``model`` that is no registered system (imported predictions), or None."""
+    with unit_of_work(project.db) as s:
+        versions = pred_rows.versions_named(s, model)
+    return versions[-1] if versions else None
+
+
+def _has_prediction(project: Any, version_id: int, clip_id: int) -> bool:
+    with unit_of_work(project.db) as s:
+        return any(p.model_version_id == version_id for p in pred_rows.clip_predictions(s, clip_id))
+
+
 def evaluate_project(
     project: Any,
     model: str,
@@ -140,23 +159,37 @@ def evaluate_project(
     job = ensure_job(job)
     label_set = label_set or project.label_set
     target = project.labels(label_set)
+    imported = None
     try:
         spec = get(model)
     except KeyError as exc:
-        raise EvaluationError(str(exc.args[0])) from None
-    weights = weights or (str(spec.weights_path()) if spec.weights_path() else None)
+        imported = _imported_version(project, model)  # predictions imported under this name
+        if imported is None:
+            raise EvaluationError(str(exc.args[0])) from None
+        if imported.config.get("kind") == "continuous":
+            raise EvaluationError(f"{model} gives continuous values, not classes (score it by CCC)") from None
+        spec = imported
+    if imported is None:
+        weights = weights or (str(spec.weights_path()) if spec.weights_path() else None)
     refs = reference_labels(project, label_set, label_source)
     clips = [c for c in project.clips() if c.id in refs and refs[c.id] in target and c.status == "ok"]
     if not clips:
         raise EvaluationError(f"no present clips with {label_source} labels in {label_set} to evaluate on")
-    version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
+    if imported is None:
+        version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
+    else:
+        version_id = imported.id
+        clips = [c for c in clips if _has_prediction(project, version_id, c.id)]
+        if not clips:
+            raise EvaluationError(f"{model} has no predictions for the labelled clips of {label_set}")
+    contamination = clip_contamination(weights, [c.path for c in clips])
     items = []
     for i, clip in enumerate(clips):
         job.check()
         job.progress(i, len(clips), f"evaluate {model}: {Path(clip.path).name}")
         with unit_of_work(project.db) as s:
             stored = [p for p in pred_rows.clip_predictions(s, clip.id) if p.model_version_id == version_id]
-        if rerun or not stored:
+        if imported is None and (rerun or not stored):
             from affectscope.models.inference import analyse_clip
 
             analysis = analyse_clip(clip.path, spec.name, weights=weights, allow_untrained=allow_untrained)
@@ -190,13 +223,23 @@ def evaluate_project(
             label_set,
             target,
             label_source,
-            {"clips": "all present with a reference label"},
+            {"clips": "all present with a reference label", "contamination": contamination},
             items,
             model_version_id=version_id,
-            weights_sha256=weights_sha256(weights),
+            weights_sha256=weights_sha256(weights) if imported is None else imported.weights_sha256,
         )
     run_report(project, run_id)  # computed once and cached with the run
     return run_id
+
+
+def clip_contamination(weights: str | None, paths: Sequence[str]) -> dict[str, Any] | None:
+    """How the clips overlap what trained, validated and tuned ``weights`` (``models.provenance``):
+    by content hash and by speaker (``speaker_of``: corpus file names); None without records."""
+    from affectscope.models.provenance import weights_contamination
+    from affectscope.models.training.datasets import speaker_of
+
+    present = [p for p in paths if Path(p).is_file()]
+    return weights_contamination(weights, present, [speaker_of(p) for p in present])
 
 
 def store_run(
@@ -261,6 +304,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
     with unit_of_work(project.db) as s:
         cached = {} if refresh else ev.cached_report(s, run_id)
     if cached:
+        cached.setdefault("contamination", None)  # runs stored before issue 19: unknown
         return cached
     run, a = run_data(project, run_id)
     report = classification_report(a["true"], a["pred"], run.labels)
@@ -268,6 +312,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
     report["reliability"] = reliability(a["probs"], a["true"])
     heads = {**a["modality"], "fused": a["probs"]}
     report["modalities"] = per_modality_reports(a["true"], heads, run.labels) if a["modality"] else {}
+    report["contamination"] = run.clip_set.get("contamination")
     report["run"] = {
         "id": run.id,
         "model": run.model_name,
@@ -276,7 +321,7 @@ def run_report(project: Any, run_id: int, refresh: bool = False) -> dict[str, An
         "label_set": run.label_set,
         "created_at": run.created_at.isoformat(),
     }
-    report = json.loads(json.dumps(report))  # plain JSON types, as the cache returns them
+    report = json.loads(strict_json.dumps(report))  # plain JSON types, as the cache returns them
     with unit_of_work(project.db, write=True) as s:
         ev.set_report(s, run_id, report)
     return report
@@ -319,7 +364,7 @@ def compare_runs(project: Any, run_a: int, run_b: int, n_resamples: int = 1000) 
         name_b=f"#{rb.id} {rb.model_name}",
         left_out_different_truth=int((~same_truth).sum()),
     )
-    return json.loads(json.dumps(out))
+    return json.loads(strict_json.dumps(out))
 
 
 # -------------------------------------------------------------------------------- selections

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.analysis.figures import registry, style
 from affectscope.app.services import evaluation_runs as runs
 from affectscope.app.services.evaluation_runs import EvaluationError
@@ -47,26 +48,41 @@ def _need_run(spec: dict[str, Any]) -> int:
     return int(spec["run"])
 
 
+def _marks(reports: list[dict[str, Any]]) -> str | None:
+    """The contamination line a figure over these runs carries (None when every run is clean)."""
+    from affectscope.models.provenance import describe, is_contaminated
+
+    lines = [
+        f"run {r['run']['id']}: {describe(r.get('contamination'))}"
+        for r in reports
+        if is_contaminated(r.get("contamination"))
+    ]
+    return "; ".join(lines) or None
+
+
 def _load_confusion(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
     rep = runs.run_report(project, _need_run(spec))
-    return {"confusion": rep["confusion"], "labels": rep["labels"]}
+    return {"confusion": rep["confusion"], "labels": rep["labels"], "contamination": _marks([rep])}
 
 
 def _load_per_class(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
     rep = runs.run_report(project, _need_run(spec))
     keys = ("labels", "per_class", "per_class_ci", "uar", "chance_uar")
-    return {k: rep[k] for k in keys}
+    return {**{k: rep[k] for k in keys}, "contamination": _marks([rep])}
 
 
 def _load_reliability(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    return {"reliability": runs.run_report(project, _need_run(spec))["reliability"]}
+    rep = runs.run_report(project, _need_run(spec))
+    return {"reliability": rep["reliability"], "contamination": _marks([rep])}
 
 
 def _load_comparison(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
     ids = spec.get("runs") or []
     if len(ids) != 2:
         raise EvaluationError("a comparison figure needs two runs: --run A --run B")
-    return runs.compare_runs(project, int(ids[0]), int(ids[1]))
+    out = runs.compare_runs(project, int(ids[0]), int(ids[1]))
+    out["contamination"] = _marks([runs.run_report(project, int(i)) for i in ids])
+    return out
 
 
 def _clip_timelines(project: Any, clip_id: int, version_id: int | None) -> tuple[int | None, list, dict]:
@@ -117,7 +133,7 @@ def _load_modality(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
             raise EvaluationError(f"run {spec['run']} holds no per-modality predictions")
         reports = {k: v for k, v in rep["modalities"].items() if k != "fused"}
         reports["fused"] = rep["modalities"]["fused"]
-        return {"reports": reports, "chance_uar": rep["chance_uar"]}
+        return {"reports": reports, "chance_uar": rep["chance_uar"], "contamination": _marks([rep])}
     clip = _resolve_clip(project, spec)
     version, labels, lanes = _clip_timelines(project, clip.id, spec.get("model_version_id"))
     if not lanes:
@@ -263,13 +279,13 @@ def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: b
         style.output_format(out)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
-    spec = json.loads(json.dumps(spec))
+    spec = json.loads(strict_json.dumps(spec))
     data = load_data(project, spec)
     registry.render(
         spec["kind"], data, out, spec["options"], spec["width_mm"], spec["height_mm"], spec["dpi"]
     )
     spec_file = spec_path_for(out)
-    spec_file.write_text(json.dumps(spec, indent=2, sort_keys=True) + "\n")
+    spec_file.write_text(strict_json.dumps(spec, indent=2, sort_keys=True) + "\n")
     figure_id = None
     if record:
         with unit_of_work(project.db, write=True) as s:

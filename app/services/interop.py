@@ -8,51 +8,57 @@ definitions. ELAN: one ``.eaf`` per clip, one tier per annotator and label set n
 ``LABELSET@ANNOTATOR`` (spans) or ``LABELSET@ANNOTATOR#clip`` (the whole-clip label as one annotation).
 Spans are stored in milliseconds, ELAN's unit, so an export/import round trip is exact.
 
-Imports append rows with source "import", never overwrite, and skip a row that would change nothing
-(that annotator already has that value there), so importing the same file twice adds nothing.
+Imports (reading and checking: app/services/manifests.py; writing: db/label_import.py) append rows
+with source "import", never overwrite, and skip a row that is already there, so importing the same file
+twice adds nothing; a file is checked whole before anything is written.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
+from affectscope import strict_json
+from affectscope.app.services.manifests import (
+    CSV_COLUMNS,
+    InteropError,
+    ManifestRow,
+    read_csv,
+    read_eaf,
+    read_json,
+)
 from affectscope.db import clips as clip_rows
 from affectscope.db import labels as label_rows
-from affectscope.db.label_sets import LabelError, add_label_set, all_label_sets
+from affectscope.db.clips import ClipSpanFacts
+from affectscope.db.label_import import NewLabel
+from affectscope.db.label_import import import_labels as bulk_import
+from affectscope.db.label_sets import LabelError, add_label_set, all_label_sets, check_label_set_definition
+from affectscope.db.labels import span_ms_within
 from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, Label
 from affectscope.db.uow import unit_of_work
-from affectscope.errors import UserFacingError
 from affectscope.jobs import Job, ensure_job
 
-CSV_COLUMNS = ("path", "label", "annotator", "start", "end", "label_set", "created_at")
 FORMATS = ("csv", "json", "eaf")
-_TIER = re.compile(r"^(?P<set>[A-Za-z0-9_-]+)@(?P<who>.+?)(?P<clip>#clip)?$")
-
-
-class InteropError(UserFacingError):
-    """A manifest or .eaf file that cannot be read or written as asked."""
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    path: str
-    label: str
-    annotator: str
-    start: float | None
-    end: float | None
-    label_set: str
-    created_at: datetime | None
-    source: str = "import"
-    clip_id: int | None = None
+__all__ = [
+    "CSV_COLUMNS",
+    "FORMATS",
+    "ImportReport",
+    "InteropError",
+    "ManifestRow",
+    "current_rows",
+    "export_csv",
+    "export_eaf",
+    "export_json",
+    "import_labels",
+    "read_csv",
+    "read_eaf",
+    "read_json",
+]
 
 
 @dataclass
@@ -221,7 +227,7 @@ def export_json(db, out: Path, label_set: str | None = None, relative: bool = Fa
         ],
     }
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(strict_json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, out)
     return len(rows)
 
@@ -251,7 +257,7 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
         job.progress(i, len(by_clip), Path(clip_rows_[0].path).name)
         eaf = pympi.Elan.Eaf(author="affectscope")
         eaf.remove_tier("default")
-        eaf.add_linked_file(Path(clip_rows_[0].path).as_uri(), mimetype=_mimetype(clip_rows_[0].path))
+        eaf.add_linked_file(Path(clip_rows_[0].path).as_uri(), mimetype=media_mimetype(clip_rows_[0].path))
         for r in clip_rows_:
             tier = f"{r.label_set}@{r.annotator}" + ("#clip" if r.start is None else "")
             if tier not in eaf.tiers:
@@ -267,112 +273,21 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
     return written
 
 
-def _mimetype(path: str) -> str:
+def media_mimetype(path: str) -> str:
+    """The MIME type ELAN records for a linked clip."""
     return {
         ".mp4": "video/mp4",
         ".mov": "video/quicktime",
         ".webm": "video/webm",
         ".mkv": "video/x-matroska",
         ".avi": "video/x-msvideo",
+        ".flv": "video/x-flv",
+        ".mpg": "video/mpeg",
+        ".mpeg": "video/mpeg",
+        ".ts": "video/mp2t",
+        ".3gp": "video/3gpp",
+        ".wmv": "video/x-ms-wmv",
     }.get(Path(path).suffix.lower(), "video/*")
-
-
-# -- reading files --------------------------------------------------------------------------------
-def _parse_time(text: str | float | None, where: str) -> float | None:
-    if text is None or text == "":
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InteropError(f"{where}: {text!r} is not a time in seconds") from None
-
-
-def _parse_when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def _resolve(path: str, manifest: Path) -> str:
-    p = Path(path).expanduser()
-    return str((p if p.is_absolute() else manifest.parent / p).resolve())
-
-
-def read_csv(path: Path) -> list[ManifestRow]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = {"path", "label"} - set(reader.fieldnames or ())
-        if missing:
-            raise InteropError(
-                f"{path.name} is not a label manifest: no {', '.join(sorted(missing))} column "
-                f"(expected {','.join(CSV_COLUMNS)})"
-            )
-        rows = []
-        for n, rec in enumerate(reader, start=2):
-            where = f"{path.name} line {n}"
-            rows.append(
-                ManifestRow(
-                    _resolve(rec["path"], path),
-                    (rec.get("label") or "").strip(),
-                    (rec.get("annotator") or "").strip(),
-                    _parse_time(rec.get("start"), where),
-                    _parse_time(rec.get("end"), where),
-                    (rec.get("label_set") or "").strip(),
-                    _parse_when(rec.get("created_at")),
-                )
-            )
-    return rows
-
-
-def read_json(path: Path) -> tuple[list[ManifestRow], dict[str, list[str]]]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        items = doc["labels"] if isinstance(doc, dict) else doc
-        rows = [
-            ManifestRow(
-                _resolve(it["path"], path),
-                str(it["label"]),
-                str(it.get("annotator") or ""),
-                _parse_time(it.get("start"), path.name),
-                _parse_time(it.get("end"), path.name),
-                str(it.get("label_set") or ""),
-                _parse_when(it.get("created_at")),
-            )
-            for it in items
-        ]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InteropError(f"{path.name} is not an Affectscope label manifest ({exc})") from None
-    return rows, (doc.get("label_sets") or {}) if isinstance(doc, dict) else {}
-
-
-def read_eaf(path: Path, default_label_set: str, default_annotator: str) -> list[ManifestRow]:
-    import pympi
-
-    try:
-        eaf = pympi.Elan.Eaf(str(path), suppress_version_warning=True)
-    except Exception as exc:  # pympi raises bare exceptions on malformed XML
-        raise InteropError(f"{path.name} is not a readable ELAN file ({exc})") from None
-    media = [f.get("MEDIA_URL", "") for f in eaf.get_linked_files()]
-    if not media:
-        raise InteropError(f"{path.name} links no media file; cannot tell which clip it labels")
-    url = urlparse(media[0])
-    clip_path = unquote(url.path) if url.scheme == "file" else media[0]
-    clip_path = _resolve(clip_path, path)
-    rows = []
-    for tier in eaf.get_tier_names():
-        m = _TIER.match(tier)
-        attrs = eaf.tiers[tier][2]
-        label_set = m["set"] if m else default_label_set
-        who = m["who"] if m else (attrs.get("ANNOTATOR") or default_annotator)
-        whole = bool(m and m["clip"])
-        for ann in eaf.get_annotation_data_for_tier(tier):
-            start_ms, end_ms, value = ann[0], ann[1], ann[2]
-            start, end = (None, None) if whole else (start_ms / 1000.0, end_ms / 1000.0)
-            rows.append(ManifestRow(clip_path, str(value).strip(), who, start, end, label_set, None))
-    return rows
 
 
 # -- importing ------------------------------------------------------------------------------------
@@ -387,7 +302,14 @@ def detect_format(path: Path) -> str:
 
 def import_labels(project, path: Path, fmt: str | None = None, annotator: str | None = None,
                   label_set: str | None = None, job: Job | None = None) -> ImportReport:  # fmt: skip  # noqa: ANN001
-    """Read a CSV/JSON manifest or .eaf file(s) and append their labels to ``project`` (source "import")."""
+    """Append the labels of a CSV/JSON manifest or .eaf file(s) to ``project`` (source "import").
+
+    All or nothing: every row is read and checked first (InteropError for the first malformed one,
+    before anything is written), then all labels go in one transaction. Rows that are well formed but
+    do not fit the project (no such clip, a label outside its set, a span past the clip's end) are
+    skipped with a reason. A row may name a file not yet in the project only inside the project's clip
+    folders; exactly that file is added, no folder is scanned.
+    """
     job = ensure_job(job)
     path = Path(path).expanduser().resolve()
     if not path.exists():
@@ -405,83 +327,85 @@ def import_labels(project, path: Path, fmt: str | None = None, annotator: str | 
         rows = [r for f in files for r in read_eaf(f, default_set, default_who)]
     else:
         raise InteropError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    report = ImportReport()
-    if sets:
-        with unit_of_work(project.db, write=True) as s:
-            known = all_label_sets(s)
-            for name, labels in sets.items():
-                if name not in known:
-                    add_label_set(s, name, labels)
-    clip_ids: dict[str, int | None] = {}
-    for i, row in enumerate(rows):
-        if i % 200 == 0:
-            job.check()
-            job.progress(i, len(rows), "importing labels")
-        what = f"{Path(row.path).name} {row.label}"
-        if row.path not in clip_ids:
-            clip_ids[row.path] = _clip_for(project, row.path, report)
-        clip_id = clip_ids[row.path]
-        if clip_id is None:
-            report.skipped.append((what, f"no clip at {row.path} (it is not in the project and not on disk)"))
+    with unit_of_work(project.db) as s:
+        known_sets = all_label_sets(s)
+    new_sets = {}
+    for name, labels in sets.items():
+        if name in known_sets:
+            if tuple(known_sets[name]) != tuple(str(x).strip() for x in labels):
+                raise InteropError(f"{path.name}: label set {name!r} already exists with other labels")
             continue
         try:
-            with unit_of_work(project.db, write=True) as s:
-                if _unchanged(s, clip_id, row, default_set, default_who):
-                    report.duplicates += 1
-                    continue
-                label_rows.add_label(
-                    s,
-                    clip_id,
-                    row.label_set or default_set,
-                    row.label,
-                    row.annotator or default_who,
-                    _span(row),
-                    source="import",
-                    created_at=row.created_at,
-                )
-            report.imported += 1
+            new_sets[name] = known_sets[name] = check_label_set_definition(name, labels)
         except LabelError as exc:
-            report.skipped.append((what, str(exc)))
-    job.progress(len(rows), len(rows), "done")
+            raise InteropError(f"{path.name}: {exc}") from None
+    report = ImportReport()
+    clips = _clips_for(project, sorted({r.path for r in rows}), report)
+    new: list[NewLabel] = []
+    for row in rows:
+        clip = clips.get(row.path)
+        if isinstance(clip, str):
+            report.skipped.append((_what(row), clip))
+            continue
+        lset, who = row.label_set or default_set, row.annotator or default_who
+        try:
+            if lset not in known_sets:
+                raise LabelError(f"no label set named {lset!r}; known sets: {', '.join(known_sets)}")
+            if row.label not in known_sets[lset]:
+                raise LabelError(
+                    f"{row.label!r} is not a label of {lset!r}; choose one of: {', '.join(known_sets[lset])}"
+                )
+            span = (
+                None if row.start is None else span_ms_within(clip.duration, clip.fps, (row.start, row.end))
+            )
+        except LabelError as exc:
+            report.skipped.append((_what(row), str(exc)))
+            continue
+        new.append(NewLabel(clip.id, lset, row.label, who, *(span or (None, None)), row.created_at))
+    job.progress(0, len(new), "importing labels")
+    with unit_of_work(project.db, write=True) as s:
+        for name, labels in new_sets.items():
+            add_label_set(s, name, labels)
+        report.imported, report.duplicates = bulk_import(
+            s, new, check=lambda n: (job.check(), job.progress(n, len(new), "importing labels"))
+        )
+    job.progress(len(new), len(new), "done")
     return report
 
 
-def _span(row: ManifestRow) -> tuple[float, float] | None:
-    return None if row.start is None or row.end is None else (row.start, row.end)
+def _what(row: ManifestRow) -> str:
+    return f"{Path(row.path).name} {row.label}"
 
 
-def _clip_for(project, path: str, report: ImportReport) -> int | None:  # noqa: ANN001
+def _clips_for(project, paths: list[str], report: ImportReport) -> dict[str, ClipSpanFacts | str]:  # noqa: ANN001
+    """Each path's clip, or why there is none. A file not yet in the project is added only when it lies
+    inside one of the project's clip folders (never its whole folder: a row naming ``/`` must not
+    import the disk)."""
+    from affectscope.media.files import VIDEO_EXTENSIONS
+
     with unit_of_work(project.db) as s:
-        clip = clip_rows.clip_by_path(s, path)
-        if clip is not None:
-            return clip.id
-    if not Path(path).is_file():
-        return None
-    before = report.clips_added
-    scan = project.import_clips(Path(path).parent)
-    report.clips_added = before + len(scan.added)
-    with unit_of_work(project.db) as s:
-        clip = clip_rows.clip_by_path(s, path)
-        return clip.id if clip is not None else None
-
-
-def _unchanged(s, clip_id: int, row: ManifestRow, default_set: str, default_who: str) -> bool:  # noqa: ANN001
-    """True when this annotator's current label there already has this value (a re-import)."""
-    label_set, who = row.label_set or default_set, row.annotator or default_who
-    span = _span(row)
-    for r in label_rows.history(s, clip_id=clip_id, annotator=who, label_set=label_set, limit=10_000):
-        if r.action != "set" or r.undone or r.source == "model":
+        found: dict[str, ClipSpanFacts | str] = dict(clip_rows.clips_by_paths(s, paths))
+        folders = [Path(f) for f in clip_rows.clip_folders(s)]
+    for path in paths:
+        if path in found:
             continue
-        if span is None and r.start is None:
-            return r.value == row.label
-        if (
-            span is not None
-            and r.start is not None
-            and (label_rows.to_ms(r.start), label_rows.to_ms(r.end))
-            == (
-                label_rows.to_ms(span[0]),
-                label_rows.to_ms(span[1]),
+        file = Path(path)
+        if not any(file.is_relative_to(folder) for folder in folders):
+            shown = ", ".join(str(f) for f in folders[:3]) + (", ..." if len(folders) > 3 else "")
+            found[path] = (
+                f"{path} is not a clip of the project and lies outside its clip folders "
+                f"({shown or 'none yet'}); import its folder first (affectscope project init "
+                f"{project.folder} --clips FOLDER)"
             )
-        ):
-            return r.value == row.label and r.edit != "delete"  # a deleted span is not there
-    return False
+        elif not file.is_file():
+            found[path] = f"no clip at {path}: it is not in the project and there is no such file"
+        elif not file.name.lower().endswith(VIDEO_EXTENSIONS):
+            found[path] = f"{path} is not a video file ({', '.join(VIDEO_EXTENSIONS)})"
+        else:
+            scan = project.import_clip_file(file)
+            report.clips_added += len(scan.added)
+            with unit_of_work(project.db) as s:
+                facts = clip_rows.clips_by_paths(s, [path]).get(path)
+            reason = scan.failed[0][1] if scan.failed else f"{path} could not be added as a clip"
+            found[path] = facts if facts is not None else reason
+    return found

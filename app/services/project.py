@@ -12,11 +12,12 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Select, select
 
+from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db import labels as label_rows
 from affectscope.db.engine import Database, display_url, normalize_url, open_database
@@ -95,7 +96,7 @@ class Project:
             # Never store a password: the server takes it from PGPASSWORD or ~/.pgpass.
             meta["db_url"] = project.db.display_url
         tmp = meta_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        tmp.write_text(strict_json.dumps(meta, indent=2) + "\n")
         os.replace(tmp, meta_path)  # atomic: a crash leaves the old file or the new one, never half
         return project
 
@@ -186,20 +187,30 @@ class Project:
 
     def import_clips(self, folder: str | os.PathLike[str], job: Job | None = None) -> ClipScan:
         """Record every clip under ``folder``: new ones probed, moved and changed ones noticed."""
-        from affectscope.media import content_hash, probe, scan_folder
+        from affectscope.media import scan_folder
 
-        job = ensure_job(job)
         root = Path(folder).expanduser().resolve()
         files = scan_folder(root)
+        with unit_of_work(self.db, write=True) as s:
+            clip_rows.record_clip_folder(s, str(root))
+        scan = self._record_files(files, ensure_job(job))
+        missing = self._mark_missing(root, {str(p) for p in files} | {old for old, _ in scan.moved})
+        return replace(scan, missing=tuple(missing))
+
+    def import_clip_file(self, path: Path) -> ClipScan:
+        """Record exactly this one file (new, moved or changed), scanning no folder."""
+        return self._record_files([Path(path)], ensure_job(None))
+
+    def _record_files(self, files: list[Path], job: Job) -> ClipScan:
+        from affectscope.media import content_hash, probe
+
         with unit_of_work(self.db) as s:
             known = {c.path: (c.size_bytes, c.mtime, c.content_hash) for c in s.scalars(_all_clips())}
-        seen: set[str] = set()
         added, moved, changed, unchanged, failed = [], [], [], [], []
         for i, path in enumerate(files):
             job.check()
             job.progress(i, len(files), path.name)
             key = str(path)
-            seen.add(key)
             stat = path.stat()
             if key in known and known[key][:2] == (stat.st_size, stat.st_mtime):
                 unchanged.append(key)
@@ -218,7 +229,6 @@ class Project:
                 if old is not None:
                     self._move(old, key, stat)
                     moved.append((old, key))
-                    seen.add(old)
                     continue
                 info = probe(path)
             except MediaError as exc:
@@ -234,10 +244,7 @@ class Project:
                 clip_rows.add_clip(s, **facts, **_facts(info))
             added.append(key)
         job.progress(len(files), len(files), "done")
-        missing = self._mark_missing(root, seen)
-        return ClipScan(
-            tuple(added), tuple(moved), tuple(changed), tuple(missing), tuple(unchanged), tuple(failed)
-        )
+        return ClipScan(tuple(added), tuple(moved), tuple(changed), (), tuple(unchanged), tuple(failed))
 
     def _touch(self, path: str, stat: os.stat_result) -> None:
         with unit_of_work(self.db, write=True) as s:

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from affectscope import strict_json
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -160,7 +162,7 @@ def save_settings(settings: Settings) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(merged, f, indent=2)
+                f.write(strict_json.dumps(merged, indent=2))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db.engine import Database
 from affectscope.db.label_sets import get_label_set, utcnow
@@ -172,7 +173,7 @@ def create_study(
         study = Study(
             name=name,
             label_set=label_set,
-            labels_json=json.dumps(list(labels)),
+            labels_json=strict_json.dumps(list(labels)),
             design=design,
             seed=int(seed),
             source=source,

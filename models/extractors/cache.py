@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.models.signals import ClipSignals, FaceObservation, Track
 
 FORMAT = 1
@@ -37,7 +38,7 @@ def cache_root(project_dir: str | Path | None = None) -> Path:
 
 
 def cache_key(clip_hash: str, versions: dict[str, str], settings: dict) -> str:
-    blob = json.dumps({"format": FORMAT, "versions": versions, "settings": settings}, sort_keys=True)
+    blob = strict_json.dumps({"format": FORMAT, "versions": versions, "settings": settings}, sort_keys=True)
     return f"{clip_hash[:32]}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
@@ -101,7 +102,7 @@ def save(signals: ClipSignals, root: Path, key: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     try:
         np.savez_compressed(tmp / "tracks.npz", **arrays)
-        (tmp / "signals.json").write_text(json.dumps(meta))
+        (tmp / "signals.json").write_text(strict_json.dumps(meta))
         final = root / key
         try:
             tmp.rename(final)

@@ -16,11 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from affectscope.errors import UserFacingError
+from affectscope.media.files import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, media_kind
 from affectscope.models.registry import LABEL_SETS
-
-AUDIO_EXT = {".wav", ".flac", ".mp3", ".ogg", ".m4a"}
-IMAGE_EXT = {".jpg", ".jpeg", ".png", ".bmp"}
-VIDEO_EXT = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"}
 
 SENTIMENT3 = {
     "happy": "positive",
@@ -108,7 +105,7 @@ def speaker_of(path: str | Path) -> str:
         return f"emodb:{m.group(1)}"
     if m := _RAVDESS.match(p.stem):
         return f"ravdess:{m.group(2)}"
-    if p.suffix.lower() in IMAGE_EXT:
+    if p.suffix.lower() in IMAGE_EXTENSIONS:
         return f"image:{p.stem}"
     return f"dir:{p.parent.name}"
 
@@ -205,12 +202,9 @@ def read_manifest(path: str | Path, label_set: str = "sentiment3") -> tuple[list
 
 
 def kind_of(path: str | Path) -> str:
-    """ "audio", "image" or "video" by file extension."""
+    """ "audio", "image" or "video": images and common audio files by extension (fast over a corpus),
+    anything else by probing its content (any container FFmpeg decodes: .flv, .mpg, .ts, ...)."""
     ext = Path(path).suffix.lower()
-    if ext in AUDIO_EXT:
+    if ext in AUDIO_EXTENSIONS:
         return "audio"
-    if ext in IMAGE_EXT:
-        return "image"
-    if ext in VIDEO_EXT:
-        return "video"
-    raise ManifestError(f"{path}: unknown file type {ext!r} (audio, image or video expected)")
+    return media_kind(path)

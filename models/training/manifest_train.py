@@ -79,6 +79,7 @@ def train_on_samples(
     ``lr`` defaults to the system's paper ``learning_rate`` (else 1e-3); the staged schedule, losses
     and parameter groups are the system's own (``fit_system``) and are recorded in ``card["training"]``.
     """
+    from affectscope.models.provenance import data_records
     from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.weights import load_state, save_state
 
@@ -140,6 +141,15 @@ def train_on_samples(
         "metrics": {"val_accuracy": report["accuracy"], "val_macro_f1": report["macro_f1"]},
         "validation": report,
         "init_weights": str(init_weights) if init_weights else None,
+        "data_records": data_records(
+            train,
+            val,
+            notes={
+                "train": f"{source}: the files trained on",
+                "validation": "held out by the split; chose the epoch (early stopping)",
+                "tuning": "not known to the code: record what chose these settings yourself",
+            },
+        ),
     }
     save_state(model.cpu(), out, card)
     return card

@@ -28,11 +28,13 @@ from torch.utils.data import TensorDataset
 
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.evaluation import classification_report
+from affectscope.models.provenance import records_of
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.lightweight import LightweightStreaming
 from affectscope.models.systems.lightweight_inputs import mouth_tensor
 from affectscope.models.training import datasets as ds
 from affectscope.models.training.augment import AudioAugment, FaceAugment
+from affectscope.models.training.card_records import network_records, samples_of, seed004_records
 from affectscope.models.training.loaders import AudioWindows, FaceImages
 from affectscope.models.training.protocols import paper_004
 from affectscope.models.training.splits import by_speakers, random_split, speakers
@@ -115,6 +117,7 @@ def train_face(
         "fit": _fit_row(res),
         "test": {"set": "FER-2013 test_sample (every 7th test image), 3 classes", **report},
         "_val": val,
+        "_train": train,
     }
 
 
@@ -360,6 +363,7 @@ def default_004(
         warm = load_matching(model, Path(base))
         old_card = read_card(base) or {}
     networks: dict[str, Any] = dict(old_card.get("networks", {}))
+    records: dict[str, Any] = {}
     train, val, test = _audio_split(data)
     face_val: list[ds.Sample] | None = None
     if "face" in parts and face_distill:
@@ -380,17 +384,22 @@ def default_004(
             job=job,
         )
         all_fer = ds.fer(data / "fer2013" / "train")
-        face_val = [all_fer[i] for i in face.pop("_val_index")]
+        val_index = set(face.pop("_val_index"))
+        face_val = [all_fer[i] for i in sorted(val_index)]
+        face_train = [s for i, s in enumerate(all_fer) if i not in val_index]
+        records["face"] = network_records(face_train, face_val, "face CNN: FER-2013 train, distilled")
         # The audio-visual net's face CNN starts as the trained face-only one (as train_fusion does).
         model.audiovisual.face.load_state_dict(model.visual.state_dict())
         networks["face"] = face
     elif "face" in parts:
         face = train_face(model, data / "fer2013", fer_per_class, face_epochs, job, seed)
         face_val = face.pop("_val")
+        records["face"] = network_records(face.pop("_train"), face_val, "face CNN: FER-2013 train 80/20")
         model.audiovisual.face.load_state_dict(model.visual.state_dict())
         networks["face"] = face
     if "audio" in parts:
         res = train_audio(model, train, val, audio_epochs, job, "audio CNN (EmoDB)", seed=seed)
+        records["audio"] = network_records(train, val, "audio CNN: EmoDB, speaker 09 validation")
         test_rep = audio_report(model, test, job, "EmoDB speakers 03, 08 (per file)")
         test_rep.pop("_file_probs")
         networks["audio"] = {
@@ -405,13 +414,21 @@ def default_004(
         }
     if "mouth" in parts:
         clips = [data / "clips" / "vgaf_val_1_1_negative.mp4", data / "clips" / "woman2_unlabelled.mp4"]
-        networks["mouth"] = train_mouth(model, [c for c in clips if c.exists()], mouth_epochs, job, seed)
+        clips = [c for c in clips if c.exists()]
+        networks["mouth"] = train_mouth(model, clips, mouth_epochs, job, seed)
+        records["mouth"] = network_records(
+            samples_of(clips), samples_of(clips), "mouth CNN: two clips, the last 20 % of frames validation"
+        )
     if "fusion" in parts:
         if face_val is None:
             samples = ds.fer(data / "fer2013" / "train", per_class=fer_per_class, seed=seed)
             face_val = random_split(samples, 0.2, seed)[1]
         networks["fusion"] = train_fusion(model, face_val, val, job, seed=seed)
+        records["fusion"] = network_records(
+            face_val + val, face_val + val, "fusion: pairs of the face and speech validation sets, 80/20"
+        )
     card = build_card(out, networks, parts, round(time.perf_counter() - t0, 1), seed)
+    card["data_records"] = seed004_records("default-004", data, records, records_of(old_card))
     save_state(model.cpu(), out, card, half=True)  # float16 on disk
     return card
 
@@ -517,7 +534,7 @@ def ravdess_audio_004(
     seed: int = 0,
 ) -> dict[str, Any]:
     """The research model: audio CNN trained on RAVDESS actors 1–14 (val 15–16), tested on 17–20."""
-    from affectscope.models.weights import save_state
+    from affectscope.models.weights import read_card, save_state
 
     job = ensure_job(job)
     spec = get(MODEL)
@@ -555,6 +572,12 @@ def ravdess_audio_004(
             "paper_protocol_uar": paper_rep["uar"],
         },
         "collapse_guard": report["warnings"] or "no collapse",
+        "data_records": seed004_records(
+            "ravdess-audio-004",
+            data,
+            {"audio": network_records(train, val, "audio CNN: RAVDESS actors 1-14, validation 15-16")},
+            records_of(read_card(base)) if base is not None and Path(base).exists() else None,
+        ),
     }
     save_state(model.cpu(), out, card, half=True)
     return card

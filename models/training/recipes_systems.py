@@ -33,10 +33,12 @@ import torch
 
 from affectscope.analysis.metrics import classification_report
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.provenance import data_records
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.base import EmotionSystem
 from affectscope.models.training import datasets as ds
 from affectscope.models.training import system_data as sd
+from affectscope.models.training.card_records import system_records
 from affectscope.models.training.face_sets import face_sets
 from affectscope.models.training.splits import by_speakers, speakers
 
@@ -473,6 +475,7 @@ def train_system(
         ],
         "prep_seconds": round(prep_s, 1),
         "train_seconds": round(time.perf_counter() - t0 - prep_s, 1),
+        "data_records": system_records(recipe, data, sp_train + fa_train, sp_val + fa_val),
     }
     save_state(model.cpu(), out, card, half=True)
     return card
@@ -585,6 +588,10 @@ def seed002_paper(
         "uar_mean": float(uar.mean()),
         "uar_sd": float(uar.std(ddof=1)) if runs > 1 else 0.0,
         "runs": results,
+        "data_records": data_records(
+            [*emodb, *faces],
+            notes={"train": "every run trains on 2/3 of these and tests on the rest: none is held out"},
+        ),
     }
     from affectscope.models.weights import save_state
 

@@ -1,0 +1,179 @@
+"""Issue 19, item 1: a weights file's card records what trained, validated and tuned it, training
+refuses uncommitted code unless told, and ``evaluate`` reports how a test set overlaps those records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from affectscope.app.cli.main import main
+from affectscope.models import provenance as pv
+from affectscope.models.training import datasets as ds
+
+MODEL = "lightweight-streaming"
+LABELS = ("positive", "neutral", "negative")
+
+
+def _sample(path: Path, speaker: str) -> ds.Sample:
+    return ds.Sample(path, 0, speaker, "test")
+
+
+def test_records_hash_contents_and_count_each_role(tmp_path: Path) -> None:
+    files = []
+    for i in range(4):
+        f = tmp_path / f"f{i}.bin"
+        f.write_bytes(bytes([i]) * 100)
+        files.append(f)
+    rec = pv.data_records(
+        [_sample(files[0], "emodb:10"), _sample(files[1], "image:f1")],
+        [_sample(files[2], "emodb:09")],
+        [_sample(files[0], "emodb:10")],
+    )
+    assert rec["train"]["n"] == 2 and rec["train"]["speakers"] == ["emodb:10"]  # stand-ins name nobody
+    copy = tmp_path / "renamed.bin"
+    shutil.copyfile(files[0], copy)  # a renamed copy is the same item
+    got = pv.contamination(rec, [copy, files[2], files[3]], ["emodb:10", "emodb:09", "emodb:03"])
+    assert (got["train"], got["validation"], got["tuning"]) == (1, 1, 1)
+    assert got["speakers"] == ["emodb:09", "emodb:10"]
+    assert got["speaker_roles"] == {"emodb:09": ["validation"], "emodb:10": ["train", "tuning"]}
+    assert pv.is_contaminated(got) and "CONTAMINATED" in pv.describe(got)
+    clean = pv.contamination(rec, [files[3]], ["emodb:03"])
+    assert clean["train"] == clean["validation"] == clean["tuning"] == 0 and clean["speakers"] == []
+    assert not pv.is_contaminated(clean)
+    assert pv.contamination(None, [files[3]]) is None  # weights without records: nothing can be said
+    json.dumps(got, allow_nan=False)
+
+
+def test_training_refuses_a_dirty_tree_unless_allowed(tmp_path: Path, monkeypatch, capsys) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    clean = pv.code_state(repo)
+    assert clean["dirty"] is False and len(clean["commit"]) == 40
+    (repo / "a.py").write_text("x = 2\n")
+    dirty = pv.code_state(repo)
+    assert dirty["dirty"] is True and dirty["dirty_paths"] == ["a.py"]
+    with pytest.raises(pv.DirtyTreeError, match="--allow-dirty"):
+        pv.require_clean(False, repo)
+    assert pv.require_clean(True, repo)["allow_dirty"] is True
+
+    # Through the CLI: refused with exit 2 and one line, before any training starts.
+    monkeypatch.setattr(pv, "code_state", lambda root=None: dirty)
+    import numpy as np
+    import soundfile as sf
+
+    rows = []
+    for i, label in enumerate(LABELS):
+        wav = tmp_path / f"s{i}.wav"
+        sf.write(wav, np.random.default_rng(i).normal(0, 0.1, 16000).astype(np.float32), 16000)
+        rows.append(f"{wav},{label}\n")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,label\n" + "".join(rows))
+    out = tmp_path / "w.safetensors"
+    assert main(["train", MODEL, "--manifest", str(manifest), "-o", str(out)]) == 2
+    assert "uncommitted changes (a.py)" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.slow
+def test_evaluate_flags_the_models_own_training_files_and_not_held_out_speakers(
+    shared_data: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """A model trained through the CLI on two EmoDB speakers: evaluated on its own training files the
+    contamination counts them; on two speakers it never heard it is 0 everywhere."""
+    emodb = ds.emodb(shared_data / "emodb")
+    own = [s for s in emodb if s.speaker in ("emodb:10", "emodb:11")][::6]
+    unseen = [s for s in emodb if s.speaker in ("emodb:03", "emodb:08")][::8]
+
+    def write(name: str, samples: list[ds.Sample]) -> Path:
+        m = tmp_path / name
+        m.write_text("path,label\n" + "".join(f"{s.path},{LABELS[s.label]}\n" for s in samples))
+        return m
+
+    out = tmp_path / "own.safetensors"
+    dirty = {**pv.code_state(), "dirty": True, "dirty_paths": ["x.py"]}
+    monkeypatch.setattr(pv, "code_state", lambda root=None: dirty)  # recorded whatever the tree holds
+    args = ["train", MODEL, "--manifest", str(write("train.csv", own)), "--epochs", "1", "--allow-dirty"]
+    assert main([*args, "-o", str(out), "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)["card"]
+    rec = card["data_records"]
+    assert rec["train"]["n"] + rec["validation"]["n"] == len(own) and not rec["reconstructed"]
+    from affectscope.models.weights import read_card
+
+    assert read_card(out)["code"] == {**dirty, "allow_dirty": True}  # the card says it was allowed
+
+    ev = ["evaluate", "--model", MODEL, "--weights", str(out), "--json"]
+    assert main([*ev, "--manifest", str(write("own.csv", own))]) == 0
+    c = json.loads(capsys.readouterr().out)["contamination"]
+    assert c["train"] == rec["train"]["n"] and c["validation"] == rec["validation"]["n"]
+    assert c["speakers"] == ["emodb:10", "emodb:11"]
+    assert main([*ev, "--manifest", str(write("unseen.csv", unseen))]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["n"] == len(unseen)
+    assert doc["contamination"] == {
+        "train": 0,
+        "validation": 0,
+        "tuning": 0,
+        "speakers": [],
+        "speaker_roles": {},
+        "reconstructed": False,
+    }
+
+
+def test_shipped_cards_carry_records_reconstructed_from_their_recipes(shared_data: Path) -> None:
+    """Every shipped card says what trained, validated and tuned it, marked as reconstructed, and
+    re-running the reconstruction from the recipes gives the same counts (nothing hand-edited)."""
+    import importlib.util
+
+    from affectscope.models.registry import get
+    from affectscope.models.weights import read_card
+
+    spec = importlib.util.spec_from_file_location(
+        "reconstruct_records", Path(__file__).parents[1] / "packaging" / "reconstruct_records.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = module.reconstruct(shared_data, check=True)
+    for name in ("fusical", "temporal-fusion", "skeleton-fusion", "lightweight-streaming"):
+        card = read_card(get(name).weights_path())
+        rec = pv.records_of(card)
+        assert rec is not None and rec["reconstructed"] is True and "reconstructed" in rec["notes"]["train"]
+        want = f"{name}: train {rec['train']['n']}, validation {rec['validation']['n']}, "
+        assert f"{want}tuning {rec['tuning']['n']} items" in lines
+        assert "emodb:09" in rec["validation"]["speakers"] and "emodb:03" not in rec["train"]["speakers"]
+        assert {f"ravdess:{a:02d}" for a in range(1, 21)} <= set(rec["tuning"]["speakers"])
+        assert ("emodb:03" in rec["tuning"]["speakers"]) == (name == "fusical")  # its epochs chosen there
+        assert card["code"]["dirty"] is True and "4186dea" in card["code"]["note"]
+
+
+def test_shipped_seed004_is_flagged_on_its_own_speakers_and_clean_on_held_out_ones(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The product path (``evaluate_manifest``) with the shipped weights: EmoDB speaker 10 trained it,
+    RAVDESS actor 13 chose its rules, EmoDB speaker 03 did neither."""
+    from affectscope.models.evaluation import evaluate_manifest
+
+    emodb = ds.emodb(shared_data / "emodb")
+    sets = {
+        "own": [s for s in emodb if s.speaker == "emodb:10"][:10],
+        "held": [s for s in emodb if s.speaker == "emodb:03"][:10],
+        "tuned": ds.ravdess(shared_data / "ravdess_speech", actors={13})[::10],
+    }
+    got = {}
+    for name, samples in sets.items():
+        m = tmp_path / f"{name}.csv"
+        m.write_text("".join(f"{s.path},{LABELS[s.label]}\n" for s in samples))
+        got[name] = evaluate_manifest(MODEL, str(m))["contamination"]
+    assert got["own"]["train"] == 10 and got["own"]["speakers"] == ["emodb:10"]
+    assert got["own"]["reconstructed"] is True
+    assert got["tuned"]["tuning"] == len(sets["tuned"]) and got["tuned"]["speakers"] == ["ravdess:13"]
+    assert got["tuned"]["speaker_roles"] == {"ravdess:13": ["tuning"]}
+    held = got["held"]
+    assert (held["train"], held["validation"], held["tuning"], held["speakers"]) == (0, 0, 0, [])
