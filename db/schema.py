@@ -69,6 +69,8 @@ class Clip(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | missing | changed
+    # Who speaks (or is filmed): speaker-independent splits hold whole speakers out. NULL: not known.
+    speaker: Mapped[str | None] = mapped_column(String(128), nullable=True)
     added_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -345,6 +345,12 @@ LABEL_COLUMNS = [
         True,
         "share of annotators agreeing with the majority",
     ),
+    Column(
+        "speaker",
+        "Speaker",
+        lambda r: r.extra.get("speaker") or "",
+        tooltip="who speaks (file-name pattern, CSV or corpus names): retrain holds whole speakers out",
+    ),
 ]
 
 
@@ -355,6 +361,7 @@ def _browser_values(clip: ClipRecord) -> dict[str, object]:
         "label_at": clip.label_at.astimezone().strftime("%Y-%m-%d %H:%M") if clip.label_at else "",
         "agreement": f"{clip.agreement:.0%} of {clip.n_annotators}" if clip.agreement is not None else "",
         "agreement_value": clip.agreement if clip.agreement is not None else -1.0,
+        "speaker": clip.speaker or "",
     }
 
 

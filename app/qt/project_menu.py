@@ -62,6 +62,13 @@ def export_labels(project: Any, fmt: str, out: str, job: Any = None) -> str:
     return f"Exported {n} labels to {path}"
 
 
+def assign_speakers(project: Any, pattern: str | None, csv_path: str | None, job: Any = None) -> Any:
+    """Worker-thread job: ``app/services/speakers.assign_speakers`` (the CLI's ``project speakers``)."""
+    from affectscope.app.services import speakers
+
+    return speakers.assign_speakers(project, pattern=pattern, csv_path=csv_path)
+
+
 def import_labels(project: Any, path: str, job: Any = None) -> str:
     """Worker-thread job: read a CSV/JSON manifest or ELAN file(s) into the project (appended)."""
     from affectscope.app.services import interop
@@ -98,6 +105,7 @@ class ProjectMenu:
         for key, text, slot in (
             ("export", "&Export labels…", self.export),
             ("import", "&Import labels…", self.import_),
+            ("speakers", "&Speakers from file names or a CSV…", self.speakers),
         ):
             action = QAction(text, window)
             action.triggered.connect(lambda _=False, s=slot: s())
@@ -225,6 +233,38 @@ class ProjectMenu:
 
         dialog.filterSelected.connect(_on_filter)
         return dialog
+
+    def speakers(self, source: str | None = None) -> Any:
+        """Record each clip's speaker from a file-name pattern or a CSV (asked for when None)."""
+        project = self._project()
+        if project is None:
+            return None
+        if source is None:
+            source, ok = QInputDialog.getText(
+                self.window,
+                "Speakers",
+                "A regular expression over the file names whose first group is the speaker\n"
+                "(e.g. ^(\\d{4})_ for CREMA-D), or the path of a CSV with path and speaker columns:",
+            )
+            if not ok or not source.strip():
+                return None
+        source = source.strip()
+        is_csv = source.lower().endswith(".csv") and Path(source).expanduser().is_file()
+        return self.window.workers.start(
+            assign_speakers,
+            (project, None if is_csv else source, str(Path(source).expanduser()) if is_csv else None),
+            title="Speakers",
+            on_finished=self._on_speakers,
+            on_failed=lambda exc: self.window.show_error("Speakers not recorded", str(exc)),
+        )
+
+    def _on_speakers(self, report: Any) -> None:
+        self.window.statusBar().showMessage(
+            f"{report.assigned} clips given a speaker ({len(report.speakers)} speakers), "
+            f"{len(report.unmatched)} not matched",
+            15000,
+        )
+        self.window.session.reload()  # the browser's Speaker column
 
     def import_(self, path: str | None = None) -> Any:
         project = self._project()
