@@ -6,6 +6,10 @@ done as item multiplicities like analysis/agreement.py. Per reader, accuracy car
 (statsmodels ``proportion_confint``); UAR (with its bootstrap CI over that reader's cases) and the
 confusion matrix come from ``analysis.metrics.classification_report``. Anonymous responses
 (reader -1, e.g. imported crowd votes) count in the pooled numbers and agreement, never per reader.
+
+Any arm, however partial (no answer yet, one reader, one case), gives a report: what cannot be computed
+is null with a reason (analysis/undefined.py), never NaN and never an exception, so interim results of
+a running study can be looked at.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
+from affectscope import strict_json
+from affectscope.analysis import undefined as u
 from affectscope.analysis.agreement import (
     CONFIDENCE,
     N_RESAMPLES,
@@ -128,9 +134,10 @@ def arm_report(
 
     pooled = classification_report(truth[known], answer[known], labels, ci=False) if nk else None
     boot = _case_bootstrap(case_ix[known], truth[known], correct[known], c, n_resamples, seed)
+    boot_why = u.NO_RESAMPLES if n_resamples <= 0 else u.TWO_CASES
     table = np.zeros((len(case_ids), c), np.int64)
     np.add.at(table, (case_ix, answer), 1)
-    agreement = agreement_report(table, n_resamples=n_resamples, seed=seed)
+    agreement = _agreement(table, n_resamples, seed)
 
     per_reader = []
     for r in named:
@@ -148,11 +155,13 @@ def arm_report(
             {
                 "reader": names[r] if r < len(names) else str(r),
                 "n_responses": int((reader == r).sum()),
-                "accuracy": {"value": kr / nr if nr else None, "ci": wilson(kr, nr)},
-                "uar": {
-                    "value": rep["uar"] if rep else None,
-                    "ci": rep["ci"]["uar"] if rep and "ci" in rep else [float("nan")] * 2,
-                },
+                "accuracy": u.stat(kr / nr if nr else None, wilson(kr, nr), u.NO_ANSWERS),
+                "uar": u.stat(
+                    rep["uar"] if rep else None,
+                    rep["ci"]["uar"] if rep and "ci" in rep else None,
+                    u.NO_ANSWERS,
+                    u.NO_RESAMPLES if n_resamples <= 0 else u.TWO_ANSWERS,
+                ),
                 "confusion": rep["confusion"] if rep else None,
                 "mean_time_ms": _times(t_ms[reader == r])["mean"],
             }
@@ -165,15 +174,21 @@ def arm_report(
             m = reader == r
             grid[case_ix[m], j] = answer[m]
         pairs = pairwise_cohen(grid, c, [per_reader[j]["reader"] for j in range(len(named))])
+        for p in pairs:
+            p["kappa"] = u.finite(p["kappa"])
+            p["reason"] = None if p["kappa"] is not None else (u.TWO_ANSWERS if p["n"] < 2 else u.ONE_LABEL)
 
     report: dict[str, Any] = {
         "n_cases": int(len(case_ids)),
         "n_readers": len(named),
         "n_anonymous_responses": int((reader < 0).sum()),
         "n_responses": int(n),
-        "accuracy": {"value": k / nk if nk else None, "ci": boot["accuracy"], "wilson": wilson(k, nk)},
-        "uar": {"value": pooled["uar"] if pooled else None, "ci": boot["uar"]},
-        "confusion": confusion_matrix(truth[known], answer[known], c).tolist(),
+        "accuracy": {
+            **u.stat(k / nk if nk else None, boot["accuracy"], u.NO_ANSWERS, boot_why),
+            "wilson": [u.finite(x) for x in wilson(k, nk)],
+        },
+        "uar": u.stat(pooled["uar"] if pooled else None, boot["uar"], u.NO_ANSWERS, boot_why),
+        "confusion": confusion_matrix(truth[known], answer[known], c).tolist() if nk else [[0] * c] * c,
         "fleiss_kappa": agreement["fleiss_kappa"],
         "krippendorff_alpha": agreement["krippendorff_alpha"],
         "fleiss_method": agreement["fleiss_method"],
@@ -187,7 +202,20 @@ def arm_report(
     }
     if model_answer:
         report["model"] = _versus_model(case_ids, case_ix, reader, truth, answer, model_answer, named, c)
-    return report
+    return strict_json.clean(report)
+
+
+def _agreement(table: np.ndarray, n_resamples: int, seed: int) -> dict[str, Any]:
+    """Fleiss' kappa and Krippendorff's alpha, null with the reason where undefined: agreement needs a
+    case rated twice (one reader's answers have no agreement, whatever a formula would return)."""
+    rated_twice = int((table.sum(1) >= 2).sum()) if len(table) else 0
+    rep = agreement_report(table, n_resamples=n_resamples if rated_twice >= 2 else 0, seed=seed)
+    ci_why = u.NO_RESAMPLES if n_resamples <= 0 else u.TWO_SHARED_CASES
+    for key in ("fleiss_kappa", "krippendorff_alpha"):
+        d = rep[key]
+        why = u.TWO_READERS if rated_twice == 0 else u.ONE_LABEL
+        d.update(u.stat(d["value"] if rated_twice else None, d["ci"], why, ci_why))
+    return rep
 
 
 def _versus_model(

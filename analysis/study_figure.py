@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 def _err(d: dict) -> tuple[float, list[float]]:
     v = d.get("value")
-    ci = d.get("ci") or [np.nan, np.nan]
+    ci = [np.nan if x is None else x for x in (d.get("ci") or [np.nan, np.nan])]  # null: undefined
     if v is None:
         return np.nan, [0.0, 0.0]
     return float(v), [
@@ -35,7 +35,14 @@ def draw_study_figure(stats: dict[str, Any], figsize: tuple[float, float] = (11.
 def registry_data(stats: dict[str, Any], times_s: dict[str, list[float]] | None = None) -> dict[str, Any]:
     """The figures registry's "study" data: arms with accuracy and CI, agreement, times (seconds)."""
     arms = [
-        {"name": n, "accuracy": a["accuracy"]["value"], "ci": a["accuracy"]["ci"], "n": a["n_responses"]}
+        {
+            "name": n,
+            "accuracy": a["accuracy"]["value"],
+            "ci": [
+                a["accuracy"]["value"] if x is None else x for x in a["accuracy"]["ci"]
+            ],  # undefined: no bar
+            "n": a["n_responses"],
+        }
         for n, a in stats["arms"].items()
         if a["accuracy"]["value"] is not None
     ]
@@ -73,6 +80,8 @@ def draw_study_stats(fig: Figure, stats: dict[str, Any], options: dict[str, Any]
     ax.set_title("Reader accuracy (95 % CI)")
     ax.legend(fontsize=7, loc="upper left")
     for d in stats.get("assisted_minus_unassisted", []):
+        if d.get("value") is None or None in (d.get("ci") or [None]):
+            continue  # undefined (no reader in both arms yet): the table says why
         ax.annotate(
             f"{d['assisted']} - {d['unassisted']}: {d['value']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]",
             (0.02, 0.02),

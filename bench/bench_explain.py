@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(REPO))
-    from affectscope.app.services.explain import ClipExplainer
+    from affectscope.models.explain.clip import ClipExplainer
     from affectscope.models.explain.saliency import image_map, last_conv
     from affectscope.models.extractors import mini_xception as mx
     from affectscope.models.inference import analyse_signals

@@ -75,6 +75,7 @@ def bench_latency(n: int = 12) -> None:
         sid = studies.create_study(
             project.db, "bench", "sentiment3", [studies.ArmSpec("av", "audiovisual")],
             [studies.CaseSpec(i + 1, f"c{i}") for i in range(n)], readers=["r"],
+            allow_mismatch=True,  # unlabelled cases: timing only, nothing is scored
         )  # fmt: skip
         view = ReaderView(studies.ReadingSession(project.db, sid, "r"))
         view.show()

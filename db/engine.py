@@ -67,6 +67,40 @@ def _check_sqlite_file(path: Path) -> None:
         raise StorageError(f"the database {path} is not readable and writable by you; fix its permissions")
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_RESTORE = (
+    "nothing was created. Restore it from a backup, or start an empty database with "
+    "`affectscope project init` on the project folder (its labels would be gone)"
+)
+
+
+def _check_existing_sqlite(path: Path) -> None:
+    """Refuse a project database that is missing, empty or cut short instead of creating a new one.
+
+    SQLite creates a missing file and treats an empty one as a new database: opening a project
+    whose database was deleted or truncated would silently show an empty project (issue 23).
+    """
+    if not path.exists():
+        raise StorageError(f"the project database {path} is missing; {_RESTORE}")
+    size = path.stat().st_size
+    if size == 0:
+        raise StorageError(f"the project database {path} is empty (0 bytes); {_RESTORE}")
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        raise StorageError(f"the project database {path} is not a SQLite database (damaged or cut short)")
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    in_header = int.from_bytes(header[28:32], "big")
+    valid_count = header[24:28] == header[92:96]  # the header's page count is current only then
+    if page < 512 or size % page or (valid_count and in_header * page > size):
+        raise StorageError(
+            f"the project database {path} is truncated ({size} bytes"
+            + (f" of {in_header * page}" if valid_count and in_header * page > size else "")
+            + "); restore it from a backup"
+        )
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
@@ -89,15 +123,20 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 
 
 class Database:
-    """One project database: engines, session factories, and what kind of server it is."""
+    """One project database: engines, session factories, and what kind of server it is.
 
-    def __init__(self, url: str) -> None:
+    ``create=False`` refuses a SQLite file that is missing, empty or truncated (see ``open_database``).
+    """
+
+    def __init__(self, url: str, create: bool = True) -> None:
         self.url = normalize_url(url)
         self.sqlite_path = _sqlite_path(self.url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         if self.is_sqlite:
             if self.sqlite_path is not None:
                 _check_sqlite_file(self.sqlite_path)
+                if not create:
+                    _check_existing_sqlite(self.sqlite_path)
             self.write_engine = _sqlite_engine(self.url, immediate=True)
             self.read_engine = _sqlite_engine(self.url, immediate=False)
         else:
@@ -134,7 +173,7 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
 
 
-def _migrate(db: Database) -> None:
+def _migrate(db: Database, create: bool = True) -> None:
     cfg = _alembic_config()
     script = ScriptDirectory.from_config(cfg)
     head = script.get_current_head()
@@ -144,6 +183,10 @@ def _migrate(db: Database) -> None:
         current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
             return
+        if current is None and not create:
+            raise StorageError(
+                f"the project database {db.display_url} holds no Affectscope project (empty); {_RESTORE}"
+            )
         if current is not None:
             try:
                 script.get_revision(current)
@@ -171,11 +214,15 @@ def _explain(exc: OperationalError, db: Database) -> StorageError:
     return StorageError(f"cannot open the project database {db.display_url}: {msg.strip()}")
 
 
-def open_database(url: str | os.PathLike[str]) -> Database:
-    """Open (creating if needed) and migrate a project database; ``StorageError`` when it cannot be used."""
-    db = Database(str(url))
+def open_database(url: str | os.PathLike[str], create: bool = True) -> Database:
+    """Open (creating if needed) and migrate a project database; ``StorageError`` when it cannot be used.
+
+    ``create=False`` (opening an existing project) refuses a database that is missing, empty (no
+    schema) or a truncated SQLite file, instead of quietly starting an empty one.
+    """
+    db = Database(str(url), create=create)
     try:
-        _migrate(db)
+        _migrate(db, create)
     except OperationalError as exc:
         db.dispose()
         raise _explain(exc, db) from None

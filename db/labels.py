@@ -357,6 +357,19 @@ def redo_target(session: Session, annotator: str) -> Label | None:
     return None
 
 
+def _lock_annotator(session: Session, who: Annotator) -> None:
+    """Serialize one annotator's undos and redos on PostgreSQL: the target is chosen under this lock.
+
+    Choosing it first and locking the clip afterwards let two simultaneous undos pick the same row
+    and undo it twice (issue 23). Lock order is annotator, then clip, everywhere. SQLite's write
+    transactions (BEGIN IMMEDIATE) are serialized already. ``FOR NO KEY UPDATE``, not ``FOR UPDATE``:
+    a label insert by the same annotator takes ``FOR KEY SHARE`` on this row (its foreign key) while
+    holding its clip's lock, and must not wait here (that would deadlock with an undo holding this row
+    and waiting for the clip).
+    """
+    session.scalar(select(Annotator.id).where(Annotator.id == who.id).with_for_update(key_share=True))
+
+
 def act_on(session: Session, label_id: int, action: str, annotator: str) -> LabelChange:
     """Undo or redo one specific set row (a command's own undo); the annotator must be its author."""
     target = session.get(Label, label_id)
@@ -365,6 +378,7 @@ def act_on(session: Session, label_id: int, action: str, annotator: str) -> Labe
         raise LabelError(f"label {label_id} does not exist or is not a label that can be undone")
     if who is None or target.annotator_id != who.id:
         raise LabelError(f"label {label_id} was given by another annotator; only its author can undo it")
+    _lock_annotator(session, who)
     if (action == ACTION_UNDO) == _is_undone(session, label_id):
         raise LabelError(f"label {label_id} is already {'undone' if action == ACTION_UNDO else 'in effect'}")
     return _act_on(session, target, action, who)
@@ -372,18 +386,26 @@ def act_on(session: Session, label_id: int, action: str, annotator: str) -> Labe
 
 def undo(session: Session, annotator: str) -> LabelChange | None:
     """Undo the annotator's newest label (appends an undo row); None when there is nothing to undo."""
+    who = _annotator(session, annotator)
+    if who is None:
+        return None
+    _lock_annotator(session, who)
     target = undo_target(session, annotator)
     if target is None:
         return None
-    return _act_on(session, target, ACTION_UNDO, _annotator(session, annotator))
+    return _act_on(session, target, ACTION_UNDO, who)
 
 
 def redo(session: Session, annotator: str) -> LabelChange | None:
     """Redo the annotator's most recent undo (appends a redo row); None when there is nothing to redo."""
+    who = _annotator(session, annotator)
+    if who is None:
+        return None
+    _lock_annotator(session, who)
     target = redo_target(session, annotator)
     if target is None:
         return None
-    return _act_on(session, target, ACTION_REDO, _annotator(session, annotator))
+    return _act_on(session, target, ACTION_REDO, who)
 
 
 def current_label(session: Session, clip_id: int, label_set: str) -> LabelRecord | None:

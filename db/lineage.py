@@ -198,15 +198,21 @@ def active_version(session: Session, label_set: str) -> int | None:
     return done[-1] if done else None
 
 
-def rollback(session: Session, label_set: str) -> int:
-    """Re-activate the version that was active before the current one; returns its id."""
+def rollback_target(session: Session, label_set: str) -> int:
+    """The version that was active before the current one (what a rollback re-activates)."""
     done = activations(session, label_set)
     current = done[-1] if done else None
     earlier = [v for v in reversed(done[:-1]) if v != current]
     if not earlier:
         raise LabelError(f"no earlier active version of {label_set} to roll back to")
-    activate(session, label_set, earlier[0], reason="rollback")
     return earlier[0]
+
+
+def rollback(session: Session, label_set: str) -> int:
+    """Re-activate the version that was active before the current one; returns its id."""
+    target = rollback_target(session, label_set)
+    activate(session, label_set, target, reason="rollback")
+    return target
 
 
 def current_votes(session: Session, label_set: str) -> list[Vote]:

@@ -9,6 +9,7 @@ so history shows what the model said; model rows never become a clip's current l
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
@@ -68,6 +69,8 @@ def record_model_version(
 
 def _check_probs(probs: Sequence[float], labels: tuple[str, ...]) -> tuple[float, ...]:
     values = tuple(float(p) for p in probs)
+    if not all(math.isfinite(v) for v in values):
+        raise LabelError(f"probabilities must be finite numbers; got {list(values)}: nothing was stored")
     if len(values) != len(labels):
         raise LabelError(f"{len(values)} probabilities for {len(labels)} labels ({', '.join(labels)})")
     return values

@@ -49,6 +49,20 @@ class ModelUseError(UserFacingError):
     """A model asked to do what it cannot (e.g. a face-image classifier given a video)."""
 
 
+class ModelOutputError(UserFacingError):
+    """A model produced NaN or infinite outputs: never labelled, stored or shown as a prediction."""
+
+
+def check_outputs(model: str, lanes: dict[str, np.ndarray | None]) -> None:
+    """Raise ``ModelOutputError`` when any output lane holds a NaN or infinite value."""
+    bad = [name for name, a in lanes.items() if a is not None and not np.isfinite(np.asarray(a, float)).all()]
+    if bad:
+        raise ModelOutputError(
+            f"{model} gave NaN or infinite outputs ({', '.join(bad)}); nothing was labelled or stored. "
+            "Its weights or this input are broken."
+        )
+
+
 @dataclass
 class Analysis:
     """What a model says about one clip, as plain numpy (no torch, no Qt)."""
@@ -65,6 +79,18 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+
+    def __post_init__(self) -> None:
+        # The one place every prediction passes: no Analysis holding NaN/inf outputs exists.
+        check_outputs(
+            self.model,
+            {
+                "clip": self.clip_probs,
+                "fused": self.fused,
+                "accumulated": self.accumulated,
+                **{f"modality {k}": v for k, v in self.per_modality.items()},
+            },
+        )
 
     @property
     def votes(self) -> np.ndarray | None:

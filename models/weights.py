@@ -50,7 +50,7 @@ def read_tensors(path: str | Path, what: str = "model weights", how: str = "") -
     if p.is_dir():
         raise WeightsError(f"{what}: {p} is a folder, not a .safetensors file.{hint}")
     try:
-        return load_file(str(p), device="cpu")
+        tensors = load_file(str(p), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         with open(p, "rb") as fh:
             head = fh.read(4)
@@ -61,6 +61,22 @@ def read_tensors(path: str | Path, what: str = "model weights", how: str = "") -
         elif head[:4] == b"\x89HDF":
             kind = " It looks like a Keras/HDF5 file; convert it to safetensors first."
         raise WeightsError(f"{what}: {p} is not a readable safetensors file ({exc}).{kind}{hint}") from None
+    check_finite(tensors, p, what)
+    return tensors
+
+
+def check_finite(tensors: Mapping[str, torch.Tensor], path: str | Path, what: str = "model weights") -> None:
+    """Refuse weights holding NaN or infinite values: they make NaN outputs that must never be labelled."""
+    bad = [
+        k
+        for k, t in tensors.items()
+        if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all())
+    ]
+    if bad:
+        raise WeightsError(
+            f"{what}: {path} holds NaN or infinite values in {len(bad)} tensor(s) ({_listing(bad)}); "
+            "these weights are broken: retrain or restore them"
+        )
 
 
 def check_state(

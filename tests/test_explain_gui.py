@@ -10,7 +10,7 @@ import pytest
 from affectscope.app.qt.clock import QtClock
 from affectscope.app.qt.explain_panel import ExplainPanel
 from affectscope.app.qt.workers import Workers
-from affectscope.app.services.explain import ClipExplainer
+from affectscope.models.explain.clip import ClipExplainer
 from tests.explain_factory import face_signals
 
 

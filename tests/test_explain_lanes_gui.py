@@ -16,9 +16,9 @@ from affectscope.app.qt.explain_lanes import ATTENTION, CONTRIBUTION, SOUND, Exp
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.qt.timeline import TimelineView
 from affectscope.app.qt.workers import Workers
-from affectscope.app.services import explain_lanes as svc
-from affectscope.app.services.explain import ClipExplainer
 from affectscope.app.services.settings import Settings
+from affectscope.models.explain import lanes as svc
+from affectscope.models.explain.clip import ClipExplainer
 from tests.clipfactory import make_clip
 
 

@@ -18,7 +18,7 @@ def test_run_model_analyses_at_the_chosen_rate(
     qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import affectscope.models.extractors.pipeline as pipeline
-    from affectscope.app.qt.explain_panel import build_explainer
+    from affectscope.app.services.explain import build_explainer
     from affectscope.models.inference import perception_modalities
 
     # Its own cache: another test may have analysed a byte-identical made clip with other settings.

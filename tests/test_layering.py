@@ -202,3 +202,18 @@ def test_panels_reach_the_project_through_the_session() -> None:
         if ".labelling.project" in line or 'labelling, "project"' in line
     ]
     assert reads == []
+
+
+def test_the_faces_take_a_models_signals_from_the_services() -> None:
+    """app/cli and app/qt neither extract a model's signals nor build explainers themselves: the predict
+    path (``app/services/predict.clip_signals``) decides cache or perception for every caller."""
+    direct = ("affectscope.models.inference.signals_for_file", "affectscope.models.explain.clip")
+    found = []
+    for folder in ("app/cli", "app/qt"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(), str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+                    found += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n in direct]
+    assert found == []

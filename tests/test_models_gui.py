@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from affectscope.app.qt.main_window import MainWindow
-from affectscope.app.qt.models_panel import Prediction
 from affectscope.app.qt.prediction_lanes import probs_at
 from affectscope.app.services.demo import build_demo_project
+from affectscope.app.services.predict import Prediction
 from affectscope.app.services.project import Project
 
 

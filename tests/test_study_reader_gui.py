@@ -21,8 +21,8 @@ from affectscope.db.uow import unit_of_work
 from tests.study_factory import TRUTH, make_study_project
 
 STIMULUS_FIELDS = {
-    "reader", "position", "total", "session_index", "n_sessions", "presentation", "media_path", "span",
-    "labels", "assistance", "arm_id", "case_id",
+    "reader", "position", "total", "session_index", "n_sessions", "presentation", "case_key", "span",
+    "labels", "assistance", "practice", "arm_id", "case_id",
 }  # fmt: skip
 
 
@@ -65,8 +65,10 @@ def _read_all(qtbot, view: ReaderView, pick) -> list[dict]:  # noqa: ANN001
 def test_two_readers_two_arms(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     project, sid = make_study_project(tmp_path)
     truth_of = {f"c{i}.mp4": t for i, t in enumerate(TRUTH)}
+    with unit_of_work(project.db) as s:  # the test knows the truth; the reader mode never sees it
+        case_truth = dict(s.execute(select(StudyCase.id, StudyCase.truth)).all())
     picks = {
-        "ada": lambda st: truth_of[Path(st.media_path).name],  # always right
+        "ada": lambda st: case_truth[st.case_id],  # always right
         "bo": lambda st: "neutral",  # always neutral
     }
     screens = {}
@@ -107,7 +109,8 @@ def test_two_readers_two_arms(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
         for screen in seen:
             st = screen["stimulus"]
             assert (st.assistance is not None) == (st.arm_id == helped_id)
-            assert not any(v in TRUTH for v in (st.reader, st.presentation, st.media_path))
+            assert not any(v in TRUTH for v in (st.reader, st.presentation, st.case_key))
+            assert st.case_key.startswith("case-") and ".mp4" not in st.case_key
 
     # The database holds exactly their answers.
     with unit_of_work(project.db) as s:
@@ -178,7 +181,7 @@ def test_single_modality_presentations(qtbot, tmp_path: Path, presentation: str)
     view.show()
     qtbot.waitExposed(view)
     if presentation == "audio":  # the picture is hidden: nothing shows frames
-        assert not view.frame.isVisible() and view.listen.isVisible() and view._video is None
+        assert not view.frame.isVisible() and view.listen.isVisible() and not view.media.has_picture
         assert view.audio_loaded
     else:  # no sound: the audio is never decoded nor handed to the output
         assert view.frame.isVisible() and not view.audio_loaded and view.audio_out.audio is None

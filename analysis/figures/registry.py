@@ -44,7 +44,7 @@ def _load_builtins() -> None:
     global _BUILTINS_LOADED
     if not _BUILTINS_LOADED:
         _BUILTINS_LOADED = True
-        from affectscope.analysis.figures import clip_panel, metric_figures, study  # noqa: F401
+        from affectscope.analysis.figures import clip_panel, continuous_traces, metric_figures, study  # noqa: F401
 
 
 def kinds() -> dict[str, FigureKind]:

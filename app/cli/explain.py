@@ -54,16 +54,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise UserFacingError(f"clip not found: {args.clip}")
     if args.keras:
         return _keras(args, clip)
-    from affectscope.app.services.explain import ClipExplainer
-    from affectscope.models.inference import signals_for_file
-    from affectscope.models.registry import get
+    from affectscope.app.services.explain import clip_explainer
 
-    try:
-        spec = get(args.model)
-    except KeyError as exc:
-        raise UserFacingError(str(exc.args[0]) + " (see: affectscope models)") from None
-    signals = signals_for_file(clip, tuple(spec.modalities))
-    ex = ClipExplainer(args.model, signals, args.weights, args.allow_untrained)
+    ex = clip_explainer(str(clip), args.model, args.weights, args.allow_untrained)
     result = ex.explain(args.at, args.target, args.method, maps=args.at is not None)
     doc = result.to_json(args.output, _frame(clip, result.time) if args.output else None)
     if args.all_windows:
@@ -101,12 +94,12 @@ def _keras(args: argparse.Namespace, clip: Path) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     import numpy as np
 
+    from affectscope.app.services.predict import clip_signals
     from affectscope.models.explain import frames
     from affectscope.models.explain.keras import keras_gradcam, load_keras
-    from affectscope.models.inference import signals_for_file
 
     model = load_keras(args.keras)
-    signals = signals_for_file(clip, ("face",))
+    signals = clip_signals(str(clip), ("face",))
     crops = signals.track("face_crop64")
     if len(crops) == 0:
         raise UserFacingError(f"no face found in {clip.name}: nothing for the Keras model to explain")

@@ -14,7 +14,7 @@ from typing import Any
 from affectscope import strict_json
 from affectscope.errors import UserFacingError
 
-KINDS = ("clip", "confusion", "per-class", "modality", "study", "reliability", "comparison")
+KINDS = ("clip", "confusion", "per-class", "modality", "study", "reliability", "comparison", "continuous")
 
 
 class FigureCliError(UserFacingError):
@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=int, default=300, help="PNG resolution (default 300)")
     p.add_argument("--counts", action="store_true", help="confusion: counts instead of row-normalised")
     p.add_argument("--title", help="a title over the figure")
+    p.add_argument("--model", help="continuous: the model (or imported predictions) whose traces to draw")
+    p.add_argument("--reference", help="continuous: the imported reference traces to draw them against")
     p.add_argument("--json", action="store_true", help="print output, spec and kind as JSON")
     p.set_defaults(handler=cmd_figure)
 
@@ -63,6 +65,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
             options["normalise"] = False
         if args.title:
             options["title"] = args.title
+        for key in ("model", "reference"):
+            if getattr(args, key, None):
+                options[key] = getattr(args, key)
         with Project.open(args.project) as project:
             runs = args.run or []
             spec = figures.make_spec(

@@ -56,6 +56,10 @@ def _cmd_open(args: argparse.Namespace) -> int:
 
 
 def _cmd_screenshot(args: argparse.Namespace) -> int:
+    if args.reader_session is not None:
+        return _reader_screenshot(args)
+    if args.reader is not None or args.project is not None:
+        raise UsageError("--reader and --project go with --reader-session STUDY")
     path = Path(args.path).expanduser() if args.path else _demo_dir()
     if not path.exists():
         raise UsageError(f"{path} does not exist: give a folder of clips or a video file")
@@ -63,7 +67,8 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
         raise UsageError("--at must be a time in seconds >= 0")
     from affectscope.app.qt.application import screenshot
 
-    facts = screenshot(path, args.output, at=args.at, size=args.size, timeout=args.timeout)
+    size = args.size or (1600, 1000)
+    facts = screenshot(path, args.output, at=args.at, size=size, timeout=args.timeout)
     if args.json:
         print(strict_json.dumps(facts))
     else:
@@ -80,7 +85,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("path", nargs="?", help="folder or clip (default: the demo project)")
     s.add_argument("-o", "--output", required=True, help="PNG file to write")
     s.add_argument("--at", type=float, default=None, metavar="SECONDS", help="show the frame at this time")
-    s.add_argument("--size", type=_size, default=(1600, 1000), metavar="WxH", help="window size (1600x1000)")
+    s.add_argument(
+        "--size", type=_size, default=None, metavar="WxH",
+        help="window size (1600x1000; with --reader-session the screen, 1920x1080)",
+    )  # fmt: skip
     s.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for loading (120)")
     s.add_argument("--json", action="store_true", help="print what was rendered as JSON")
+    s.add_argument("--reader-session", metavar="STUDY", help="render a reader's session screen instead")
+    s.add_argument("--reader", metavar="NAME", help="with --reader-session: whose screen")
+    s.add_argument("--project", type=Path, metavar="DIR", help="with --reader-session: the project folder")
     s.set_defaults(handler=_cmd_screenshot)
+
+
+def _reader_screenshot(args: argparse.Namespace) -> int:
+    """The whole screen as reader NAME sees it in study STUDY (docs/studies.md); records nothing."""
+    if args.reader is None or args.project is None:
+        raise UsageError("--reader-session needs --reader NAME and --project DIR")
+    if args.path is not None or args.at is not None:
+        raise UsageError("--reader-session takes no PATH or --at: it shows the reader's next case")
+    if not args.project.is_dir():
+        raise UsageError(f"{args.project} is not a folder: give the project folder")
+    from affectscope.app.qt.reader_shot import reader_session_screenshot
+
+    size = args.size or (1920, 1080)  # a reader's screen, not the main window's size
+    facts = reader_session_screenshot(args.project, args.reader_session, args.reader, args.output, size)
+    if args.json:
+        print(strict_json.dumps(facts))
+    else:
+        print(f"wrote {facts['output']} ({facts['width']}x{facts['height']}, {facts['page']} page)")
+    return 0

@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--label-source", help="with --project: current (default), majority, annotator:NAME, study:ID"
     )
+    p.add_argument(
+        "--reference", help="with --project: continuous reference traces (imported) to score by CCC and r"
+    )
     p.add_argument("--labels", help="label set to score in (default: the model's)")
     p.add_argument("--weights", help="safetensors weights instead of the shipped ones")
     p.add_argument(
@@ -174,20 +177,26 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from affectscope.models.inference import analyse_clip
+    from contextlib import nullcontext
+
+    from affectscope.app.services.predict import predict_clip
+    from affectscope.app.services.project import Project
 
     if not Path(args.clip).exists():
         raise ModellingError(f"clip not found: {args.clip}")
-    analysis = analyse_clip(
-        args.clip, args.model, weights=args.weights, job=_job(), allow_untrained=args.allow_untrained
-    )
-    if args.project:
-        from affectscope.app.services.analysis_store import store_analysis
-        from affectscope.app.services.project import Project
-
-        with Project.open(args.project) as project:
-            clip = project.clip(str(Path(args.clip).resolve()))
-            store_analysis(project, clip.id, analysis)
+    with Project.open(args.project) if args.project else nullcontext() as project:
+        result = predict_clip(
+            str(args.clip),
+            args.model,
+            args.weights,
+            project,
+            job=_job(),
+            allow_untrained=args.allow_untrained,
+            strict=True,  # a clip the project does not hold exits 2
+        )
+    analysis = result.analysis
+    if project is not None and not result.stored_ok:
+        print(f"{args.clip}: {result.stored}", file=sys.stderr)  # the untrained-weights policy
     if args.json:
         _dump({"clip": str(args.clip), **analysis.to_json(hidden=args.hidden)})
         return 0
@@ -200,6 +209,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if getattr(args, "project", None):
         if args.manifest:
             raise ModellingError("give --manifest or --project, not both")
+        if getattr(args, "reference", None):
+            from affectscope.app.cli.predictions_io import cmd_evaluate_continuous
+
+            return cmd_evaluate_continuous(args)
         from affectscope.app.cli.figures import cmd_evaluate_project
 
         return cmd_evaluate_project(args)

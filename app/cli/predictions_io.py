@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("--format", choices=("csv", "json", "eaf"), help="default: from the file's suffix")
     i.add_argument("--label-set", help="the label set of the columns (default: the set they match)")
     i.add_argument("--continuous", action="store_true", help="the value columns are continuous outputs")
+    i.add_argument(
+        "--range",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI",
+        help="continuous: an output's range, drawn as its lane's extent (e.g. valence=-1:1); repeatable",
+    )
     i.add_argument("--project", type=Path, required=True, metavar="DIR", help="project folder")
     i.add_argument("--json", action="store_true", help="print one JSON document to stdout")
     i.set_defaults(handler=run_import_predictions)
@@ -44,13 +51,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.set_defaults(handler=run_export_predictions)
 
 
+def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
+    """``NAME=LO:HI`` options as {name: (lo, hi)}; a malformed one is a user error."""
+    from affectscope.app.services.prediction_files import PredictionFileError
+
+    out = {}
+    for item in items:
+        name, _, span = item.partition("=")
+        lo, _, hi = span.partition(":")
+        try:
+            out[name.strip()] = (float(lo), float(hi))
+        except ValueError:
+            raise PredictionFileError(f"--range {item!r}: write NAME=LO:HI, e.g. valence=-1:1") from None
+    return out
+
+
 def run_import_predictions(args: argparse.Namespace) -> int:
     from affectscope.app.services.prediction_io import import_predictions
     from affectscope.app.services.project import Project
 
     with Project.open(args.project) as project:
         result = import_predictions(
-            project, args.file, args.name, args.format, args.label_set, continuous=args.continuous
+            project,
+            args.file,
+            args.name,
+            args.format,
+            args.label_set,
+            continuous=args.continuous,
+            ranges=parse_ranges(args.range),
         )
     if args.json:
         print(strict_json.dumps(result.to_json()))
@@ -59,6 +87,26 @@ def run_import_predictions(args: argparse.Namespace) -> int:
         print(
             f"{result.name}@{result.version}: {result.rows} rows for {result.clips} clips ({what}; "
             f"lanes {', '.join(result.lanes) or 'none'}; clip decision: {result.clip_decision})"
+        )
+    return 0
+
+
+def cmd_evaluate_continuous(args: argparse.Namespace) -> int:
+    """``evaluate --project DIR --model NAME --reference REF``: CCC and r per continuous output."""
+    from affectscope.app.services.continuous_eval import evaluate_continuous
+    from affectscope.app.services.project import Project
+
+    with Project.open(args.project) as project:
+        report = evaluate_continuous(project, args.model, args.reference)
+    if args.json:
+        print(strict_json.dumps(report))
+        return 0
+    print(f"{report['model']} against {report['reference']} on {report['clips']} clips")
+    for name, r in report["outputs"].items():
+        lo, hi = r["ccc_ci"]
+        print(
+            f"  {name}: CCC {r['ccc']:.3f} [{lo:.3f}, {hi:.3f}]  r {r['pearson_r']:.3f}  "
+            f"({r['n_windows']} windows)"
         )
     return 0
 

@@ -67,7 +67,8 @@ def run_init(args: argparse.Namespace) -> int:
     from affectscope.app.services.project import Project
     from affectscope.jobs import Job
 
-    with Project.init(args.dir, db_url=args.db, name=args.name) as project:
+    # The explicit command is the one place a lost database may be started again, empty.
+    with Project.init(args.dir, db_url=args.db, name=args.name, recreate=True) as project:
         scan = None
         if args.clips is not None:
             job = Job(on_progress=None if args.json else _progress)

@@ -52,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SCORE=W",
         help=f"weight of a score in the combined order ({', '.join(SCORES)}); repeatable",
     )
+    q.add_argument(
+        "--no-reader-votes",
+        action="store_true",
+        help="leave reader-study answers out of the votes (annotators' labels only)",
+    )
     q.add_argument("--json", action="store_true")
     q.set_defaults(handler=cmd_queue)
 
@@ -117,6 +122,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             model_version=args.model_version,
             limit=args.limit,
             clip_ids=chosen,
+            vote_sources=("annotators",) if args.no_reader_votes else None,
         )
     if args.json:
         _dump(queue.to_json())

@@ -1,4 +1,5 @@
-"""``affectscope study create|show|add-readers|export|stats|import-crema-d``: reader studies.
+"""``affectscope study create|show|add-readers|export|stats|import-crema-d|import-answers``: reader
+studies.
 
 Stable contracts (docs/cli.md). Registration stays light: services are imported inside the handlers.
 """
@@ -40,6 +41,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--design", choices=("crossed", "split"), default="crossed")
     c.add_argument("--readers", help="comma-separated reader names")
     c.add_argument("--label-set", help="label set (default: the project's)")
+    c.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="keep cases that do not fit an arm (no sound for an audio arm, no prediction for an assisted "
+        "arm, no reference label...); each is recorded with the study",
+    )
+    c.add_argument("--practice", nargs="+", metavar="CLIP", help="practice cases shown first, never scored")
+    c.add_argument(
+        "--break", dest="break_s", type=float, default=0.0, metavar="SECONDS",
+        help="a break the reader must take between sessions of one sitting (default 0)",
+    )  # fmt: skip
+    c.add_argument(
+        "--washout", type=float, default=0.0, metavar="DAYS",
+        help="least time between a reader's arms of a crossed design, in days (default 0)",
+    )  # fmt: skip
     _common(c)
     c.set_defaults(handler=run_create)
 
@@ -74,6 +90,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(i)
     i.set_defaults(handler=run_import_crema)
 
+    n = sub.add_parser(
+        "import-answers",
+        help="answers collected elsewhere (paper, web survey): a CSV, validated like live ones",
+    )
+    n.add_argument("study")
+    n.add_argument(
+        "file", type=Path, metavar="FILE.csv", help="columns reader, arm, case, label, confidence, time_ms"
+    )
+    _common(n)
+    n.set_defaults(handler=run_import_answers)
+
 
 def _project(args: argparse.Namespace):  # noqa: ANN202
     from affectscope.app.services.project import Project
@@ -104,6 +131,11 @@ def run_create(args: argparse.Namespace) -> int:
     from affectscope.app.services import studies
     from affectscope.db.clips import ClipQuery
 
+    if args.per_label is not None and args.per_label < 1:
+        raise studies.StudyError("--per-label must be 1 or more")
+    if not (0 <= args.break_s < float("inf")) or not (0 <= args.washout < float("inf")):
+        raise studies.StudyError("--break (seconds) and --washout (days) must be 0 or more")
+    arms = [parse_arm(a) for a in args.arm]
     with _project(args) as project:
         label_set = args.label_set or project.label_set
         query = ClipQuery(label_set=label_set, label=args.label, status="ok") if args.label else None
@@ -112,14 +144,26 @@ def run_create(args: argparse.Namespace) -> int:
         )
         if not cases:
             raise studies.StudyError("no clips match; import clips or loosen the selection")
+        if args.practice:
+            cases += studies.select_cases(project.db, label_set, refs=args.practice, practice=True)
         readers = [r for r in (args.readers or "").split(",") if r.strip()]
-        arms = [parse_arm(a) for a in args.arm]
         sid = studies.create_study(
-            project.db, args.name, label_set, arms, cases, design=args.design, seed=args.seed, readers=readers
-        )
+            project.db, args.name, label_set, arms, cases, design=args.design, seed=args.seed,
+            readers=readers, allow_mismatch=args.allow_mismatch, break_s=args.break_s,
+            washout_s=args.washout * 86400.0,
+        )  # fmt: skip
         doc = studies.show_study(project.db, sid)
     text = f"study {doc['name']} (id {doc['id']}): {doc['n_cases']} cases, {len(doc['arms'])} arms, "
-    _print(args, doc, text + f"{len(doc['readers'])} readers")
+    text += f"{len(doc['readers'])} readers"
+    if doc["misfits"]:
+        text += f"; {len(doc['misfits'])} case(s) kept although they do not fit (--allow-mismatch, recorded)"
+    _print(args, doc, text)
+    if doc["design"] == "crossed" and len(doc["arms"]) > 1 and not doc["washout_s"] and not args.json:
+        print(
+            "note: crossed design without --washout: a reader may read a case in one arm and again in the "
+            "next in one sitting; memory of the first reading carries over",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -170,11 +214,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _stats_text(doc: dict) -> str:
-    def ci(d: dict) -> str:
-        v, lo_hi = d.get("value"), d.get("ci") or [float("nan")] * 2
-        return "n/a" if v is None else f"{v:.3f} [{lo_hi[0]:.3f}, {lo_hi[1]:.3f}]"
+    from affectscope.app.services.study_stats import format_stat as ci
 
-    lines = [f"study {doc['study']} ({doc['n_resamples']} bootstrap resamples)"]
+    interim = " - interim: not every answer is in" if doc.get("interim") else ""
+    lines = [f"study {doc['study']} ({doc['n_resamples']} bootstrap resamples){interim}"]
     for name, a in doc["arms"].items():
         t = a["mean_time_ms"]
         lines.append(
@@ -184,13 +227,15 @@ def _stats_text(doc: dict) -> str:
             + (f" · {t:.0f} ms" if t is not None else "")
         )
     for d in doc["assisted_minus_unassisted"]:
-        lines.append(f"  {d['assisted']} - {d['unassisted']}: {ci(d)} ({d['method']})")
+        lines.append(f"  {d['assisted']} - {d['unassisted']}: {ci(d, signed=True)} ({d['method']})")
     return "\n".join(lines)
 
 
 def run_stats(args: argparse.Namespace) -> int:
     from affectscope.app.services import study_stats
 
+    if args.resamples < 0:
+        raise study_stats.StudyError("--resamples must be 0 or more")
     with _project(args) as project:
         doc = study_stats.study_stats(project.db, args.study, n_resamples=args.resamples, seed=args.seed)
     _print(args, doc, _stats_text(doc))
@@ -206,4 +251,16 @@ def run_import_crema(args: argparse.Namespace) -> int:
     _print(args, doc, f"imported {doc['n_responses']} votes on {doc['n_cases']} clips as study {doc['name']}")
     if not args.json:
         print("next: affectscope study stats " + doc["name"] + f" --project {args.project}", file=sys.stderr)
+    return 0
+
+
+def run_import_answers(args: argparse.Namespace) -> int:
+    from affectscope.app.services import answer_import
+
+    if not args.file.is_file():
+        raise answer_import.StudyError(f"{args.file} is not a file; give the CSV of answers")
+    with _project(args) as project:
+        doc = answer_import.import_answers(project.db, args.study, args.file)
+    text = f"imported {doc['imported']} answers into study {doc['study']}"
+    _print(args, doc, text)
     return 0

@@ -28,26 +28,6 @@ class AllDone:
         return text
 
 
-class _ClipJob(Job):
-    """Clip ``i`` of ``n`` on the parent's bar: monotonic, with the clip's name in the message."""
-
-    def __init__(self, parent: Job, i: int, n: int, name: str) -> None:
-        super().__init__()
-        self.parent, self.i, self.n, self.name = parent, i, n, name
-
-    def progress(self, done: int, total: int, message: str = "") -> None:
-        frac = min(max(done / max(total, 1), 0.0), 1.0)
-        self.parent.progress(
-            int(1000 * (self.i + frac) / self.n), 1000, f"clip {self.i + 1}/{self.n} {self.name}"
-        )
-
-    def check(self) -> None:
-        self.parent.check()
-
-    def cancelled(self) -> bool:
-        return self.parent.cancelled()
-
-
 def analyse_all(
     paths: list[str], rate_hz: float, job: Job | None = None, more_faces: bool = False
 ) -> AllDone:
@@ -62,7 +42,7 @@ def analyse_all(
             extract_clip(
                 path,
                 rate_hz=rate_hz,
-                job=_ClipJob(job, i, len(paths), Path(path).name),
+                job=job.stage(i + 1, len(paths), "clip", Path(path).name),
                 more_faces=more_faces,
             )
         except UserFacingError as exc:

@@ -9,6 +9,7 @@ panel asks the cache only, so a clip analysed before shows its results at once.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -277,6 +278,16 @@ class PerceptionPanel(OneJobPanel, QWidget):
             if isinstance(overlay, FaceBoxOverlay):
                 overlay.followed = followed
         self.player.view.update()
+
+
+def perception_settings(window: Any) -> dict[str, Any]:
+    """The Perception tab's choices (analysis rate, second face detector) that Run model and Explain
+    analyse with, so they reuse its cached analysis."""
+    perception = getattr(window, "perception", None)
+    return {
+        "rate_hz": float(getattr(perception, "rate_hz", 10.0)),
+        "more_faces": bool(getattr(perception, "more_faces", False)),
+    }
 
 
 def install_perception(window) -> PerceptionPanel:

@@ -4,7 +4,7 @@ Added to the timeline once a clip's explainer is built (after a model run) and e
 when the clip changes: ``ExplainLanes.show(explainer, target, method)`` / ``clear(reason)``.
 
 - "Sound saliency": the spectrogram saliency of every analysis window stitched over the clip
-  (``app/services/explain_lanes.sound_saliency``, computed in a worker, filled in as windows arrive,
+  (``models/explain/lanes.sound_saliency``, computed in a worker, filled in as windows arrive,
   the playhead's window first), placed directly under the "Spectrogram" lane with the same 0–8 kHz
   axis, so the heat sits under the sound it explains. A newer request (another class or method, a
   new clip) wins: older results are dropped, never drawn.
@@ -268,7 +268,7 @@ class ExplainLanes(QObject):
         self.show_contribution(explainer, target)
         self.request_sound(explainer, target, method)
         if attention:
-            from affectscope.app.services.explain_lanes import attention as attention_job
+            from affectscope.models.explain.lanes import attention as attention_job
 
             self._start(ATTENTION, attention_job, (explainer,), self._on_attention)
 
@@ -280,7 +280,7 @@ class ExplainLanes(QObject):
 
     def show_contribution(self, explainer: Any, target: str | None) -> None:
         """The contribution lane for ``target`` (None: the clip's predicted class), a table lookup."""
-        from affectscope.app.services.explain_lanes import contributions
+        from affectscope.models.explain.lanes import contributions
 
         if self.contribution is None:
             return
@@ -295,7 +295,7 @@ class ExplainLanes(QObject):
 
     def request_sound(self, explainer: Any, target: str | None, method: str) -> None:
         """(Re)compute the sound-saliency lane for this class and method; the playhead's window first."""
-        from affectscope.app.services.explain_lanes import sound_saliency
+        from affectscope.models.explain.lanes import sound_saliency
 
         if self.sound is None:
             return

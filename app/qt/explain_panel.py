@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.analysis_panel import perception_settings
 from affectscope.app.qt.explain_lanes import ExplainLanes
-from affectscope.app.qt.model_runs import perception_settings
 from affectscope.app.qt.models_panel import ProbabilityBars
+from affectscope.app.services.explain import build_explainer, explain_at
 
 log = logging.getLogger(__name__)
 # ``affectscope`` with no command sets this: opening a demo clip runs the default model (and so its
@@ -37,37 +38,6 @@ log = logging.getLogger(__name__)
 AUTORUN_DEMO = False
 KINDS = ("shapley", "leave_one_out", "gate")
 KIND_COLOURS = {"shapley": QColor("#42a5f5"), "leave_one_out": QColor("#ffa726"), "gate": QColor("#9e9e9e")}
-
-
-def build_explainer(
-    path: str,
-    model_name: str,
-    weights: str | None,
-    job: Any = None,
-    rate_hz: float = 10.0,
-    more_faces: bool = False,
-) -> tuple[Any, Any]:
-    """Worker job: the clip's explainer (cached signals at the Perception tab's rate, as Run model used
-    → window inputs → subset table) and the whole-clip bars."""
-    from affectscope.app.services.explain import ClipExplainer
-    from affectscope.models.inference import signals_for_file
-    from affectscope.models.registry import get
-
-    signals = signals_for_file(
-        path, tuple(get(model_name).modalities), job=job, rate_hz=rate_hz, more_faces=more_faces
-    )
-    explainer = ClipExplainer(model_name, signals, weights, allow_untrained=True)
-    explainer.table(job)
-    return explainer, explainer.explain(None, maps=False)
-
-
-def explain_at(
-    explainer: Any, t: float, target: str | None, method: str, request: int, job: Any = None
-) -> Any:
-    """Worker job: bars and maps at ``t``, tagged with the request number."""
-    result = explainer.explain(t, target, method, maps=True, job=job)
-    result.request = request
-    return result
 
 
 class ModalityBars(QWidget):

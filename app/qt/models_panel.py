@@ -1,5 +1,5 @@
 """The "Models" inspector tab: run a registered system on the open clip and read its predictions.
-(The worker-thread jobs it starts are in app/qt/model_runs.py.)
+(The worker-thread jobs it starts are in app/services/predict.py, the one predict path.)
 
 ``install_models(window)`` wires it into the main window: a model chooser (modalities, label set,
 parameter count, weights present or untrained), an optional weights file, "Run model" (Ctrl+R, also
@@ -32,20 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from affectscope.app.qt.analysis_panel import perception_settings
 from affectscope.app.qt.clip_browser import Column
 from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.model_card_view import ModelCardView
-from affectscope.app.qt.model_runs import (  # noqa: F401 - Prediction: tests import it from here
+from affectscope.app.qt.prediction_lanes import PredictionLanes, class_colours
+from affectscope.app.services.predict import (
     NO_PROJECT,
+    LaneData,
     Prediction,
     describe_model,
     latest_predictions,
-    perception_settings,
-    run_prediction,
-    store_prediction,
+    predict_clip,
+    store_late,
     stored_prediction,
 )
-from affectscope.app.qt.prediction_lanes import LaneData, PredictionLanes, class_colours
 from affectscope.errors import UserFacingError
 from affectscope.models.registry import all_specs, get
 
@@ -310,9 +311,10 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status.setText(f"Running {name} on {Path(path).name}…")
         self.lanes.clear(f"running {name}…")
         self.handle = self.workers.start(
-            run_prediction,
+            predict_clip,
             (path, name, self.weights, self._project_for(path)),
-            perception_settings(self.window_),
+            # the window runs an untrained model too (its lanes say so) but never stores its output
+            {**perception_settings(self.window_), "allow_untrained": True},
             title=f"Running {name} on {Path(path).name}",
             on_finished=self._on_finished,
             on_failed=lambda exc, n=name: self._on_failed(n, exc),
@@ -362,7 +364,7 @@ class ModelsPanel(OneJobPanel, QWidget):
         if project is None:
             return  # not open yet: _on_project_opened comes back here
         self.workers.start(
-            store_prediction,
+            store_late,
             (project, result),
             title="Storing the prediction",
             on_finished=self._on_stored_late,

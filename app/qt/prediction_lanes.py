@@ -9,11 +9,11 @@ model is untrained shows why as a note over its curves rather than leaving the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+
+from affectscope.app.services.predict import LaneData
 
 # Sentiment reads at a glance when its colours mean something; other label sets get a fixed palette.
 SENTIMENT_COLOURS = {"positive": "#43a047", "neutral": "#9e9e9e", "negative": "#e53935"}
@@ -34,24 +34,12 @@ def probs_at(times: np.ndarray, probs: np.ndarray, t: float) -> np.ndarray | Non
     return probs[int(np.argmin(np.abs(np.asarray(times) - t)))]
 
 
-@dataclass
-class LaneData:
-    """What one prediction lane shows: (T, C) probabilities at window centres, and a note."""
-
-    name: str  # "face", "audio", "fused", "EWMA", ...
-    times: np.ndarray
-    probs: np.ndarray
-    labels: tuple[str, ...]
-    reason: str = ""  # e.g. "clip has no audio track: predicted without it"
-    window: float = 0.0  # seconds each prediction covers (a single window is drawn across its span)
-    extra: dict = field(default_factory=dict)
-
-
 class ProbabilityLane:
     """Coloured probability curves of one lane with a legend and an optional note."""
 
-    def __init__(self, labels: tuple[str, ...]) -> None:
+    def __init__(self, labels: tuple[str, ...], value_range: tuple[float, float] | None = None) -> None:
         self.labels = labels
+        self.value_range = value_range
         self.plot: pg.PlotItem | None = None
         self.curves = [
             pg.PlotDataItem(pen=pg.mkPen(c, width=1.8), name=label)
@@ -71,9 +59,13 @@ class ProbabilityLane:
             plot.addItem(c)
         plot.addItem(self.note, ignoreBounds=True)
         plot.enableAutoRange(x=False, y=False)
-        plot.setYRange(0.0, 1.0, padding=0.05)
-        # Three ticks, not six: in a 64 px lane six probability numbers overlap one another.
-        plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, ".5"), (1.0, "1")], []])
+        lo, hi = self.value_range or (0.0, 1.0)
+        plot.setYRange(lo, hi, padding=0.05)
+        # Three ticks, not six: in a 64 px lane six numbers overlap one another.
+        ticks = [(0.0, "0"), (0.5, ".5"), (1.0, "1")]
+        if self.value_range is not None:  # a continuous output's own scale, e.g. -1, 0, 1 for valence
+            ticks = [(v, f"{v:g}") for v in (lo, (lo + hi) / 2, hi)]
+        plot.getAxis("left").setTicks([ticks, []])
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_data(
@@ -138,13 +130,14 @@ class PredictionLanes:
     def show(self, lanes: list[LaneData]) -> None:
         """Show one lane per ``LaneData``; the same set of lanes as before is refilled in place."""
         same = [d.name for d in lanes] == list(self.lanes) and all(
-            self.lanes[d.name].labels == d.labels for d in lanes
+            (self.lanes[d.name].labels, self.lanes[d.name].value_range) == (d.labels, d.value_range)
+            for d in lanes
         )
         if not same:
             self._remove_all()
             self.placeholder = None
             for d in lanes:
-                self.lanes[d.name] = ProbabilityLane(d.labels)
+                self.lanes[d.name] = ProbabilityLane(d.labels, d.value_range)
                 self.timeline.add_lane(LANE_PREFIX + d.name, self.lanes[d.name])
                 self._added.append(LANE_PREFIX + d.name)
         for d in lanes:

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -43,6 +44,7 @@ def _build(
     annotator: str | None,
     version: int | None,
     clip_ids: list[int] | None = None,
+    reader_votes: bool = True,
     job: Job | None = None,
 ) -> Queue:  # noqa: ANN001, E501
     return build_queue(
@@ -53,6 +55,7 @@ def _build(
         annotator=annotator,
         model_version=version,
         clip_ids=clip_ids,
+        vote_sources=None if reader_votes else ("annotators",),
     )
 
 
@@ -104,6 +107,9 @@ class QueuePanel(QWidget):
         self.version_box = QComboBox(self)
         self.selection_box = QComboBox(self)  # all clips, or a selection an evaluation sent here
         self.selection_box.setToolTip("only the clips sent from an evaluation's confusion cell")
+        self.reader_votes_box = QCheckBox("reader-study answers count as votes", self)
+        self.reader_votes_box.setChecked(True)
+        self.reader_votes_box.setToolTip("off: only annotators' labels are votes (disagreement, reasons)")
         boxes = (
             self.order_box,
             self.label_filter,
@@ -138,6 +144,7 @@ class QueuePanel(QWidget):
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)
         form.addRow("Clips", self.selection_box)
+        form.addRow("Votes", self.reader_votes_box)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.start_button)
@@ -223,6 +230,7 @@ class QueuePanel(QWidget):
                 self.annotator_filter.currentData(),
                 self.version_box.currentData(),
                 self.selection_box.currentData(),
+                self.reader_votes_box.isChecked(),
             ),
             title="Building the queue",
             on_finished=self._on_queue,

@@ -1,5 +1,7 @@
-"""The Study window: design a study (arms, case selection, seed, design, readers), start a reader's
-blinded session (reader mode, its own window), and see the results (table + the study figure).
+"""The Study window: design a study (arms, case selection, seed, design, readers, break and washout),
+start a reader's blinded session (the full-screen kiosk, app/qt/reader_kiosk.py), and see the results
+(table + the study figure). Errors are shown in the window, never only logged; statistics that are
+undefined show "n/a" and why.
 
 A thin face over app/services/studies.py and study_stats.py; the figure is
 ``affectscope.analysis.study_figure.draw_study_figure`` rendered to an image.
@@ -8,10 +10,12 @@ A thin face over app/services/studies.py and study_stats.py; the figure is
 from __future__ import annotations
 
 import io
+import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -41,7 +45,7 @@ class StudyDesigner(QWidget):
         super().__init__(parent)
         self.project = project
         self.on_created = on_created
-        self.name = QLineEdit("study-1")
+        self.name = QLineEdit(studies.free_study_name(project.db))
         self.label_set = QComboBox()
         self.label_set.addItems(list(project.label_sets()))
         self.label_set.setCurrentText(project.label_set)
@@ -65,9 +69,23 @@ class StudyDesigner(QWidget):
         self.design.addItems(["crossed", "split"])
         self.readers = QLineEdit()
         self.readers.setPlaceholderText("reader names, comma-separated")
+        self.break_s = QSpinBox()
+        self.break_s.setRange(0, 24 * 3600)
+        self.break_s.setSuffix(" s")
+        self.break_s.setToolTip("a pause the reader must take between sessions of one sitting")
+        self.washout_days = QSpinBox()
+        self.washout_days.setRange(0, 365)
+        self.washout_days.setSuffix(" days")
+        self.washout_days.setToolTip(
+            "least time between a reader's arms (crossed designs): memory washes out"
+        )
+        self.practice = QLineEdit()
+        self.practice.setPlaceholderText("practice clips (names or ids, comma-separated; never scored)")
+        self.allow_mismatch = QCheckBox("keep cases that do not fit an arm (recorded with the study)")
         self.create = QPushButton("Create study")
         self.create.clicked.connect(self.create_study)
         self.status = QLabel()
+        self.status.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Label set", self.label_set)
@@ -84,6 +102,14 @@ class StudyDesigner(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Design", self.design)
         form.addRow("Readers", self.readers)
+        pauses = QHBoxLayout()
+        pauses.addWidget(QLabel("break between sessions"))
+        pauses.addWidget(self.break_s)
+        pauses.addWidget(QLabel("washout between arms"))
+        pauses.addWidget(self.washout_days)
+        form.addRow("Pauses", pauses)
+        form.addRow("Practice", self.practice)
+        form.addRow("", self.allow_mismatch)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.create)
@@ -149,6 +175,9 @@ class StudyDesigner(QWidget):
             )
             if not cases:
                 raise studies.StudyError("no clips match this selection")
+            practice = [r.strip() for r in self.practice.text().split(",") if r.strip()]
+            if practice:
+                cases += studies.select_cases(self.project.db, label_set, refs=practice, practice=True)
             sid = studies.create_study(
                 self.project.db,
                 self.name.text().strip(),
@@ -158,11 +187,16 @@ class StudyDesigner(QWidget):
                 design=self.design.currentText(),
                 seed=self.seed.value(),
                 readers=[r for r in self.readers.text().split(",") if r.strip()],
+                allow_mismatch=self.allow_mismatch.isChecked(),
+                break_s=float(self.break_s.value()),
+                washout_s=self.washout_days.value() * 86400.0,
             )
         except UserFacingError as exc:
             self.status.setText(str(exc))
             return None
-        self.status.setText(f"created study {self.name.text()} with {len(cases)} cases")
+        n = sum(not c.practice for c in cases)
+        self.status.setText(f"created study {self.name.text()} with {n} cases")
+        self.name.setText(studies.free_study_name(self.project.db))
         if sent:
             from affectscope.app.services.evaluation_runs import take_clip_selection
 
@@ -178,6 +212,7 @@ class StudyResults(QWidget):
 
     COLUMNS = ("arm", "presentation", "assistance", "cases", "readers", "responses", "accuracy [95 % CI]",
                "UAR", "Fleiss' kappa", "Krippendorff's alpha", "mean time")  # fmt: skip
+    REASON_KEYS = {6: "accuracy", 7: "uar", 8: "fleiss_kappa", 9: "krippendorff_alpha"}
 
     def __init__(self, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -195,14 +230,25 @@ class StudyResults(QWidget):
         layout.addWidget(self.figure, 1)
         self.stats: dict | None = None
 
-    def show_study(self, study: str | int, n_resamples: int = 1000) -> dict:
+    def show_study(self, study: str | int, n_resamples: int = 1000) -> dict | None:
+        """Compute and show; a failure is shown in the window (and logged), never only logged."""
+        try:
+            return self._show(study, n_resamples)
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the user sees it here
+            logging.getLogger(__name__).exception("study results failed")
+            self.stats = None
+            self.table.setRowCount(0)
+            self.figure.clear()
+            self.summary.setText(f"Could not compute the results: {exc}")
+            self.summary.setStyleSheet("color: #b00020;")
+            return None
+
+    def _show(self, study: str | int, n_resamples: int) -> dict:
         from affectscope.analysis.study_figure import draw_study_figure
 
+        self.summary.setStyleSheet("")
         self.stats = stats = study_stats.study_stats(self.project.db, study, n_resamples=n_resamples)
-
-        def ci(d: dict) -> str:
-            v, c = d.get("value"), d.get("ci") or [float("nan")] * 2
-            return "-" if v is None else f"{v:.3f} [{c[0]:.3f}, {c[1]:.3f}]"
+        ci = study_stats.format_stat
 
         self.table.setRowCount(len(stats["arms"]))
         for r, (name, a) in enumerate(stats["arms"].items()):
@@ -210,12 +256,18 @@ class StudyResults(QWidget):
             cells = [name, a["presentation"], a["assistance"], a["n_cases"], a["n_readers"], a["n_responses"],
                      ci(a["accuracy"]), ci(a["uar"]), ci(a["fleiss_kappa"]), ci(a["krippendorff_alpha"]),
                      "-" if t is None else f"{t / 1000:.2f} s"]  # fmt: skip
+            if a.get("interim"):
+                cells[0] = f"{name} (interim: {a['n_responses']} of {a['n_assigned']} answers)"
             for c, v in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(str(v)))
+                item = QTableWidgetItem(str(v))
+                reason = a.get(self.REASON_KEYS.get(c, ""), {}) if c in self.REASON_KEYS else {}
+                if isinstance(reason, dict) and reason.get("reason"):
+                    item.setToolTip(reason["reason"])
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.summary.setText(
             "; ".join(
-                f"{d['assisted']} minus {d['unassisted']}: {ci(d)} ({d['method']})"
+                f"{d['assisted']} minus {d['unassisted']}: {ci(d, signed=True)} ({d['method']})"
                 for d in stats["assisted_minus_unassisted"]
             )
             or "no assisted/unassisted pair of arms"
@@ -236,8 +288,7 @@ class StudyPanel(QWidget):
         self.setWindowTitle(f"Affectscope studies - {project.folder.name}")
         self.project = project
         self.study = QComboBox()
-        self.reader = QComboBox()
-        self.reader.setEditable(True)
+        self.reader = QComboBox()  # not editable: a reader is chosen from the study, never typed in
         read = QPushButton("Start reading session")
         read.clicked.connect(self.start_reading)
         results = QPushButton("Compute results")
@@ -258,28 +309,30 @@ class StudyPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.study.currentText()
+        current, reader = self.study.currentText(), self.reader.currentText()
         self.study.clear()
         self.study.addItems(list(study_stats.studies_of(self.project.db)))
         if current:
             self.study.setCurrentText(current)
+        if reader:
+            self.reader.setCurrentText(reader)  # who read last stays chosen (a list entry, never typed)
 
     def _fill_readers(self, study: str) -> None:
         self.reader.clear()
         if study:
             self.reader.addItems([r["name"] for r in studies.show_study(self.project.db, study)["readers"]])
 
-    def start_reading(self) -> None:
-        """Open reader mode for the chosen reader: a separate window with nothing else in it."""
-        from affectscope.app.qt.reader_mode import ReaderView
+    def start_reading(self, audio_check: bool = True) -> None:
+        """Start the chosen reader's session: the kiosk takes the screen and hides every other window
+        (this one and the main window included) until the reader quits or is done."""
+        from affectscope.app.qt.reader_kiosk import ReaderKiosk
+        from affectscope.app.services.reading import ReadingSession
 
         try:
-            session = studies.ReadingSession(
-                self.project.db, self.study.currentText(), self.reader.currentText()
-            )
+            session = ReadingSession(self.project.db, self.study.currentText(), self.reader.currentText())
         except UserFacingError as exc:
             QMessageBox.warning(self, "Cannot start reading", str(exc))
             return
-        self.reader_view = ReaderView(session)
-        self.reader_view.setWindowModality(Qt.WindowModality.ApplicationModal)
-        self.reader_view.show()
+        self.reader_view = ReaderKiosk(session, audio_check=audio_check)
+        self.reader_view.closed.connect(self.refresh)
+        self.reader_view.start()

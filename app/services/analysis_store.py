@@ -61,15 +61,9 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
     version_id = record_version(
         project, analysis.model, label_set or spec.label_set, analysis.labels, analysis.weights
     )
-    win = analysis.window[0]
-    starts = analysis.times - win / 2
-    lanes = {"fused": analysis.fused, **analysis.per_modality}
-    if analysis.accumulated is not None:
-        lanes["accumulated"] = analysis.accumulated
     written = 0
     with unit_of_work(project.db, write=True) as s:
-        for lane, probs in lanes.items():
-            timeline = [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, timeline in analysis_lanes(analysis).items():
             written += pred_rows.add_predictions(
                 s,
                 version_id,
@@ -79,6 +73,19 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
                 modality=lane,
             )
     return written
+
+
+def analysis_lanes(analysis: Any) -> dict[str, list[tuple[float, float, list[float]]]]:
+    """lane (fused, each modality, accumulated) -> timeline of (t_start, t_end, probs) of an Analysis."""
+    win = analysis.window[0]
+    starts = analysis.times - win / 2
+    lanes = {"fused": analysis.fused, **analysis.per_modality}
+    if analysis.accumulated is not None:
+        lanes["accumulated"] = analysis.accumulated
+    return {
+        lane: [(float(t), float(t + win), p.tolist()) for t, p in zip(starts, probs, strict=True)]
+        for lane, probs in lanes.items()
+    }
 
 
 def record_trained(project: Any, name: str, weights: str | Path, card: dict[str, Any]) -> int:
@@ -119,6 +126,7 @@ class StoredAnalysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)
     weights: str | None = None
     stored: bool = True
+    value_range: tuple[float, float] | None = None  # continuous outputs: the lanes' extent (None: 0..1)
 
 
 def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | None:
@@ -149,7 +157,8 @@ def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | Non
             lanes[modality] = rows
         labels = tuple(json.loads(version.labels_json))
         clip_probs = np.asarray(json.loads(newest.probs_json), dtype=np.float64)
-        name, tag, weights = version.name, version.version, json.loads(version.config_json).get("weights")
+        config = json.loads(version.config_json)
+        name, tag, weights = version.name, version.version, config.get("weights")
     fused_rows = lanes.pop("fused", [])
     if not fused_rows:
         return None
@@ -170,4 +179,19 @@ def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | Non
         clip_label=labels[int(np.argmax(clip_probs))] if labels else newest.label,
         accumulated=as_array(accumulated) if accumulated else None,
         weights=weights,
+        value_range=continuous_range(config, as_array(fused_rows))
+        if config.get("kind") == "continuous"
+        else None,
     )
+
+
+def continuous_range(config: dict, values: np.ndarray) -> tuple[float, float]:
+    """The extent continuous lanes are drawn over: the declared ranges' union; else -1..1 (valence and
+    arousal's usual scale) when the values fit in it; else the values' own extent."""
+    declared = list((config.get("ranges") or {}).values())
+    if declared:
+        return float(min(lo for lo, _ in declared)), float(max(hi for _, hi in declared))
+    lo, hi = (float(values.min()), float(values.max())) if values.size else (-1.0, 1.0)
+    if lo >= -1.0 and hi <= 1.0:
+        return -1.0, 1.0
+    return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)

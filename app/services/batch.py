@@ -145,10 +145,16 @@ def run_batch(
         "workers": settings.workers if settings.engine == "dask" else 1,
         "clips": len(items),
     }
-    version_id, labels, stored = None, (), {}
+    version_id, labels, stored, untrained = None, (), {}, False
     if settings.command != "extract":
+        from affectscope.app.services.predict import is_untrained
+        from affectscope.models.registry import get
+
         version_id, labels, weights_used = _model_version(settings, project)
+        untrained = is_untrained(get(settings.model), settings.weights)
         summary.update(model=settings.model, model_version=_version_name(weights_used), labels=list(labels))
+        # predict's one policy: an untrained model's output is never stored (and the summary says so)
+        summary["stored"] = None if project is None else not untrained
         if project is not None and resume:
             stored = _stored_probs(project, version_id)
     else:
@@ -172,9 +178,9 @@ def run_batch(
             outcome["probs"] = [float(p) for p in analysis.clip_probs]
             outcome["label"] = analysis.clip_label
             if project is not None and items[i].clip_id is not None:
-                from affectscope.app.services.analysis_store import store_analysis
+                from affectscope.app.services.predict import store_prediction
 
-                store_analysis(project, items[i].clip_id, analysis)
+                store_prediction(project, items[i].clip_id, analysis, untrained)
         outcomes[i] = outcome
         done = len(skipped) + len(outcomes)
         job.progress(done, len(items), f"{Path(outcome['clip']).name}: {outcome['status']}")

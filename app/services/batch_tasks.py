@@ -1,4 +1,6 @@
-"""What one batch worker does with one clip: extract its signals, or run a model over it.
+"""What one batch worker does with one clip: extract its signals, or run a model over it (signals
+through ``predict.clip_signals``, the same as ``affectscope predict`` and the window; the driver stores
+the result through ``predict.store_prediction``).
 
 These functions run inside Dask worker processes (or in-process for ``--engine local``), so they
 take and return plain picklable values and never touch the project database: the driver
@@ -39,14 +41,15 @@ def _model(name: str, weights: str | None, allow_untrained: bool) -> tuple[Any, 
     return _LOADED[key]
 
 
-def _signals(path: Path, modalities: tuple[str, ...], rate_hz: float, cache_dir: str | None, job: Any) -> Any:
+def _extracted(path: Path, modalities: tuple[str, ...], rate_hz: float, cache_dir: str | None) -> Any:
+    """``batch extract``: perception of exactly these tracks into the cache (audio files: the waveform)."""
     from affectscope.models.extractors.pipeline import extract_clip
     from affectscope.models.inference import signals_for_file
     from affectscope.models.training.datasets import kind_of
 
     if kind_of(path) == "video":
-        return extract_clip(path, modalities, rate_hz=rate_hz, job=job, project_dir=cache_dir)
-    return signals_for_file(path, modalities, job=job)
+        return extract_clip(path, modalities, rate_hz=rate_hz, project_dir=cache_dir)
+    return signals_for_file(path, modalities)
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
@@ -66,18 +69,19 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     path = Path(task["path"])
     try:
         if task["command"] == "extract":
-            signals = _signals(path, tuple(task["modalities"]), task["rate_hz"], task["cache_dir"], None)
+            signals = _extracted(path, tuple(task["modalities"]), task["rate_hz"], task["cache_dir"])
             out.update(
                 frames_analysed=len(signals.frame_times),
                 undecodable_frames=getattr(signals, "undecodable_frames", 0),
                 cache_hit=bool(signals.from_cache),
             )
         else:
-            from affectscope.models.inference import analyse_signals, perception_modalities
+            from affectscope.app.services.predict import clip_signals
+            from affectscope.models.inference import analyse_signals
 
             spec, model = _model(task["model"], task["weights"], task["allow_untrained"])
-            modalities = perception_modalities(tuple(spec.modalities))
-            signals = _signals(path, modalities, task["rate_hz"], task["cache_dir"], None)
+            # The window's and the predict command's signals: the cached analysis or perception.
+            signals = clip_signals(path, tuple(spec.modalities), task["rate_hz"], cache_dir=task["cache_dir"])
             analysis = analyse_signals(spec, model, signals, weights=task["weights_used"])
             analysis.hidden = {}  # fusion inputs stay on the worker: the driver stores probabilities
             out["analysis"] = analysis

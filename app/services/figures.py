@@ -210,6 +210,17 @@ def _load_study(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
     return study_stats.figure_data(project.db, spec["study"], stats)
 
 
+def _load_continuous(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
+    from affectscope.app.services.continuous_eval import figure_data
+
+    options = spec.get("options", {})
+    if not options.get("model") or not options.get("reference"):
+        raise EvaluationError("a continuous figure needs --model NAME and --reference NAME")
+    data = figure_data(project, options["model"], options["reference"], spec.get("clip"))
+    spec["clip"] = data["clip"]  # the default clip, written into the spec so a redraw shows the same
+    return data
+
+
 for _kind, _fn in {
     "confusion": _load_confusion,
     "per-class": _load_per_class,
@@ -218,6 +229,7 @@ for _kind, _fn in {
     "comparison": _load_comparison,
     "clip": _load_clip,
     "study": _load_study,
+    "continuous": _load_continuous,
 }.items():
     register_loader(_kind, _fn)
 

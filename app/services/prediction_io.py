@@ -107,11 +107,20 @@ def import_predictions(
     fmt: str | None = None,
     label_set: str | None = None,
     continuous: bool = False,
+    ranges: dict[str, tuple[float, float]] | None = None,
 ) -> ImportResult:
-    """Store the predictions of ``path`` as a version of model ``name`` (see the module docstring)."""
+    """Store the predictions of ``path`` as a version of model ``name`` (see the module docstring);
+    ``ranges`` give continuous outputs their extent (the lanes draw it)."""
     path = Path(path)
     _check_name(name)
     table = read_table(path, fmt, project.label_sets(), label_set, continuous)
+    for output, (lo, hi) in (ranges or {}).items():
+        if table.kind != "continuous" or output not in table.columns or not lo < hi:
+            raise PredictionFileError(
+                f"--range {output}={lo}:{hi}: name a continuous output of the file "
+                f"({', '.join(table.columns)}) and a range with LO < HI"
+            )
+        table.ranges[output] = (lo, hi)
     clips = _resolve_clips(project, table, path.name)
     per_clip: dict[str, dict[str, list[PredictionRow]]] = {}
     decisions: dict[str, PredictionRow] = {}

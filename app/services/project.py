@@ -63,9 +63,17 @@ class Project:
     # -- create and open -------------------------------------------------------------------------
     @classmethod
     def init(
-        cls, folder: str | os.PathLike[str], db_url: str | None = None, name: str | None = None
+        cls,
+        folder: str | os.PathLike[str],
+        db_url: str | None = None,
+        name: str | None = None,
+        recreate: bool = False,
     ) -> Project:
-        """Create the project folder and database (or open them if they exist with the same database)."""
+        """Create the project folder and database (or open them if they exist with the same database).
+
+        An existing project whose database is missing or empty is refused, as by ``open``, unless
+        ``recreate`` (the explicit ``affectscope project init``) asks for an empty database again.
+        """
         folder = Path(folder).expanduser().resolve()
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -79,10 +87,10 @@ class Project:
                     f"{folder} is already a project on database {stored or DB_FILE}; "
                     "choose another folder for a project on another database"
                 )
-            return cls.open(folder)
+            return cls.open(folder, create=recreate)
         if not os.access(folder, os.W_OK):
             raise StorageError(f"the folder {folder} is read-only; choose a folder you can write to")
-        project = cls._connect(folder, db_url)
+        project = cls._connect(folder, db_url, create=True)
         with unit_of_work(project.db, write=True) as s:
             for key, value in (
                 ("name", name or folder.name),
@@ -101,7 +109,9 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, folder: str | os.PathLike[str]) -> Project:
+    def open(cls, folder: str | os.PathLike[str], create: bool = False) -> Project:
+        """Open an existing project; a missing, empty or truncated database is refused (StorageError),
+        never recreated (``create`` is for ``init`` only)."""
         folder = Path(folder).expanduser().resolve()
         try:
             exists = (folder / PROJECT_FILE).exists()
@@ -115,13 +125,13 @@ class Project:
         meta = _read_meta(folder)
         if meta.get("format", 1) > FORMAT:
             raise StorageError(f"{folder} was made by a newer Affectscope; update Affectscope to open it")
-        return cls._connect(folder, meta.get("db_url"))
+        return cls._connect(folder, meta.get("db_url"), create=create)
 
     @classmethod
-    def _connect(cls, folder: Path, db_url: str | None) -> Project:
+    def _connect(cls, folder: Path, db_url: str | None, create: bool) -> Project:
         # $AFFECTSCOPE_DB_URL (may hold a password) overrides the stored, password-free URL.
         url = os.environ.get("AFFECTSCOPE_DB_URL") if db_url is not None else None
-        db = open_database(url or db_url or folder / DB_FILE)
+        db = open_database(url or db_url or folder / DB_FILE, create=create)
         with unit_of_work(db) as s:
             row = s.get(ProjectMeta, "default_label_set")
             label_set = row.value if row is not None else DEFAULT_LABEL_SET

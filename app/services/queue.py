@@ -6,7 +6,8 @@ the one asked for, else the active one, else the newest with predictions. Label 
 *out-of-fold* probabilities: a logistic regression over the version's stored log-probabilities (and
 per-modality means where stored), cross-validated against the current labels, so no clip's label
 judges itself even when the version trained on it. Votes come from every source in ``VOTE_SOURCES``
-(annotators' current labels, and every reader-study answer about the clip).
+(annotators' current labels, and every reader-study answer about the clip); an item says how many of its
+votes are reader answers, and ``vote_sources=("annotators",)`` leaves those out.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ class QueueItem:
     model_confidence: float | None = None
     votes: tuple[str, ...] = ()
     flagged: bool = False
+    reader_votes: int = 0  # how many of ``votes`` are reader-study answers
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +81,7 @@ class QueueItem:
             "model_label": self.model_label,
             "model_confidence": self.model_confidence,
             "votes": list(self.votes),
+            "n_reader_votes": self.reader_votes,
             "flagged": self.flagged,
         }
 
@@ -91,6 +94,7 @@ class Queue:
     model_version_id: int | None
     n_candidates: int
     items: list[QueueItem] = field(default_factory=list)
+    vote_sources: tuple[str, ...] = tuple(VOTE_SOURCES)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +103,7 @@ class Queue:
             "label_set": self.label_set,
             "model_version_id": self.model_version_id,
             "n_candidates": self.n_candidates,
+            "vote_sources": list(self.vote_sources),
             "items": [i.to_json() for i in self.items],
         }
 
@@ -158,11 +163,15 @@ def build_queue(
     if model_version is not None and not clip_probs:
         raise QueueError(f"model version {model_version} has no stored predictions in this project")
     votes: dict[int, list[str]] = {}
-    for name in vote_sources or tuple(VOTE_SOURCES):
+    from_readers: Counter[int] = Counter()
+    sources = tuple(VOTE_SOURCES) if vote_sources is None else tuple(vote_sources)
+    for name in sources:
         if name not in VOTE_SOURCES:
             raise QueueError(f"no vote source {name!r}; known: {', '.join(VOTE_SOURCES)}")
         for clip_id, vs in VOTE_SOURCES[name](project, label_set).items():
             votes.setdefault(clip_id, []).extend(vs)
+            if name == "readers":
+                from_readers[clip_id] += len(vs)
 
     n, k = len(clips), len(labels)
     probs = np.full((n, k), np.nan)
@@ -235,6 +244,7 @@ def build_queue(
                         margin[i],
                         oof[i],
                         vote_lists[i],
+                        from_readers[c.id],
                         alpha[i],
                         pairs[i],
                         per_mod,
@@ -246,9 +256,10 @@ def build_queue(
                 model_confidence=float(np.max(probs[i])) if has_p[i] else None,
                 votes=tuple(vote_lists[i]),
                 flagged=c.id in flagged,
+                reader_votes=from_readers[c.id],
             )
         )
-    return Queue(by, w, label_set, version, n_candidates, items)
+    return Queue(by, w, label_set, version, n_candidates, items, sources)
 
 
 def _features(clips: list, probs: np.ndarray, timelines: dict) -> np.ndarray:
@@ -287,6 +298,7 @@ def _reasons(
     margin: float,
     oof: np.ndarray,
     votes: list[str],
+    n_readers: int,
     alpha: float,
     pair: tuple[str, str],
     per_mod: dict[str, np.ndarray],
@@ -307,7 +319,8 @@ def _reasons(
     if len(votes) >= 2:
         counts = ", ".join(f"{v} {n}" for v, n in Counter(votes).most_common())
         a = "" if np.isnan(alpha) else f", item alpha {alpha:.2f}"
-        out.append(f"{len(votes)} votes: {counts}{a}")
+        whose = f" ({n_readers} from reader studies)" if n_readers else ""
+        out.append(f"{len(votes)} votes{whose}: {counts}{a}")
     if pair[0]:
         a, b = (labels[int(np.argmax(per_mod[m][i]))] for m in pair)
         if a != b:

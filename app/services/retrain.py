@@ -9,9 +9,11 @@ time, split, held-out predictions, metrics, weights hash and code version. Becau
 membership depends only on the speakers or contents present, two versions trained on different
 snapshots of the same clips are compared on the same held-out clips.
 
-Activating a version appends to the activation history and computes its predictions for the clips
-that lack them or changed since (the clip browser, timelines and queue read the active version).
-Rolling back re-activates the previous version; its stored predictions come back as they were.
+Activating a version computes its predictions for the clips that lack them or changed since (the
+clip browser, timelines and queue read the active version), then writes them and appends to the
+activation history in one transaction, so a kill never leaves a half-predicted active version.
+Rolling back re-activates the previous version the same way; its stored predictions come back as
+they were.
 """
 
 from __future__ import annotations
@@ -368,18 +370,29 @@ def compare(project: Any, a: int, b: int) -> dict[str, Any]:
 
 
 def activate(project: Any, model_version_id: int, job: Job | None = None) -> int:
-    """Make a version active for its label set; returns how many clips got new predictions."""
-    with unit_of_work(project.db, write=True) as s:
+    """Make a version active for its label set; returns how many clips got new predictions.
+
+    Predicts first, then writes those predictions and the activation row in one transaction: a
+    kill at any moment leaves the old version active (nothing written) or the new one complete.
+    """
+    with unit_of_work(project.db) as s:
         rec = lineage_rows.version_record(s, model_version_id)
+    rows = _missing_predictions(project, model_version_id, job)
+    with unit_of_work(project.db, write=True) as s:
+        _write_predictions(s, model_version_id, rows)
         lineage_rows.activate(s, rec.label_set, model_version_id)
-    return refresh_predictions(project, model_version_id, job)
+    return len(rows)
 
 
 def rollback(project: Any, label_set: str | None = None, job: Job | None = None) -> int:
-    """Re-activate the previously active version; returns its id."""
+    """Re-activate the previously active version (predicted first, switched atomically); returns its id."""
+    label_set = label_set or project.label_set
+    with unit_of_work(project.db) as s:
+        vid = lineage_rows.rollback_target(s, label_set)
+    rows = _missing_predictions(project, vid, job)
     with unit_of_work(project.db, write=True) as s:
-        vid = lineage_rows.rollback(s, label_set or project.label_set)
-    refresh_predictions(project, vid, job)
+        _write_predictions(s, vid, rows)
+        lineage_rows.activate(s, label_set, vid, reason="rollback")
     return vid
 
 
@@ -392,6 +405,23 @@ def active_predictions(project: Any, label_set: str | None = None) -> dict[int, 
 
 def refresh_predictions(project: Any, model_version_id: int, job: Job | None = None) -> int:
     """Predict the present clips that have no prediction of this version or changed since it was made."""
+    rows = _missing_predictions(project, model_version_id, job)
+    with unit_of_work(project.db, write=True) as s:
+        _write_predictions(s, model_version_id, rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class _ClipRows:
+    """One clip's predictions of a version, computed and not yet written."""
+
+    clip_id: int
+    lanes: dict[str, list[tuple[float, float, list[float]]]]  # modality -> timeline
+    clip_probs: list[float]
+
+
+def _missing_predictions(project: Any, model_version_id: int, job: Job | None) -> list[_ClipRows]:
+    """Predictions (in memory) for the present clips that lack one of this version or changed since."""
     job = ensure_job(job)
     with unit_of_work(project.db) as s:
         rec = lineage_rows.version_record(s, model_version_id)
@@ -401,9 +431,10 @@ def refresh_predictions(project: Any, model_version_id: int, job: Job | None = N
     clips = [c for c in clips if c[1] == "ok" and Path(c[2]).exists()]
     todo = [(cid, path) for cid, status, path, updated in clips if cid not in have or updated > have[cid][1]]
     if not todo:
-        return 0
+        return []
     if not weights or not Path(weights).is_file():
         raise RetrainError(f"the weights of version {model_version_id} are gone ({weights}); cannot predict")
+    out: list[_ClipRows] = []
     if rec.name == QUICK_MODEL:
         from affectscope.models.training import quick_audio
 
@@ -416,23 +447,28 @@ def refresh_predictions(project: Any, model_version_id: int, job: Job | None = N
                 (float(t), float(t + quick_audio.WINDOW_S), p.tolist())
                 for t, p in zip(starts, fitted.predict_proba(windows), strict=True)
             ]
-            with unit_of_work(project.db, write=True) as s:
-                pred_rows.add_predictions(
-                    s,
-                    model_version_id,
-                    cid,
-                    clip_probs=fitted.predict_proba(whole)[0].tolist(),
-                    timeline=timeline,
-                )
+            out.append(_ClipRows(cid, {"fused": timeline}, fitted.predict_proba(whole)[0].tolist()))
     else:
-        from affectscope.app.services.analysis_store import store_analysis
+        from affectscope.app.services.analysis_store import analysis_lanes
         from affectscope.models.inference import analyse_clip
 
         for i, (cid, path) in enumerate(todo):
             job.check()
             job.progress(i, len(todo), f"predicting {Path(path).name}")
-            store_analysis(
-                project, cid, analyse_clip(path, rec.name, weights=weights, job=job), rec.label_set
-            )
+            analysis = analyse_clip(path, rec.name, weights=weights, job=job)
+            out.append(_ClipRows(cid, analysis_lanes(analysis), analysis.clip_probs.tolist()))
     job.progress(len(todo), len(todo), "predictions up to date")
-    return len(todo)
+    return out
+
+
+def _write_predictions(session: Any, model_version_id: int, rows: list[_ClipRows]) -> None:
+    for row in rows:
+        for lane, timeline in row.lanes.items():
+            pred_rows.add_predictions(
+                session,
+                model_version_id,
+                row.clip_id,
+                clip_probs=row.clip_probs if lane == "fused" else None,
+                timeline=timeline,
+                modality=lane,
+            )

@@ -1,5 +1,5 @@
-"""Reader studies without Qt: design a study, give each reader a seeded order, serve one case at a time,
-commit each answer when given, and resume where a reader left off.
+"""Reader studies without Qt: design a study (checked so that it cannot be invalid), give each reader a
+seeded order, and read back what they answered. Reading itself is app/services/reading.py.
 
 Orders are stored (``study_assignments``) and reproducible: reader ``p`` (0-based position) reads, in a
 crossed design, every arm in the rotated order ``arms[p:] + arms[:p]`` (a Latin-square rotation, so arm
@@ -7,41 +7,30 @@ order is counterbalanced over readers), each arm a separate session with its cas
 ``numpy.random.default_rng([seed, p, arm])``. In a split design each reader reads each case once, case
 ``i`` in arm ``(i + p) % n_arms``, so every case is read in every arm by some reader.
 
-What the reader mode may load is ``Stimulus``: the case's media, its presentation, the position ("case
-12 of 60") and, only in a model-assisted arm, the model's answer. Never the truth, other readers'
-answers, the clip's labels or its id in the browser (tests inspect it).
+A design is checked case by case against its arms when created (``check_design``): an audio arm needs
+sound, a video arm a picture, an assisted arm that version's prediction, a scored case a reference label.
+Misfits are refused, naming the clips, unless the caller allows them; then each kept case records why.
+
+Every query is a db/studies.py function; this module imports no SQLAlchemy.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from affectscope import strict_json
 from affectscope.db import clips as clip_rows
+from affectscope.db import studies as rows
 from affectscope.db.engine import Database
 from affectscope.db.label_sets import get_label_set, utcnow
-from affectscope.db.schema import Clip, ClipCurrent, ClipPrediction, ModelVersion
-from affectscope.db.studies import (
-    ASSISTANCE,
-    DESIGNS,
-    PRESENTATIONS,
-    Study,
-    StudyArm,
-    StudyAssignment,
-    StudyCase,
-    StudyReader,
-    StudyResponse,
-    StudySession,
-)
+from affectscope.db.studies import ASSISTANCE, DESIGNS, PRESENTATIONS, StudyRecord
 from affectscope.db.uow import unit_of_work
 from affectscope.errors import UserFacingError
 
@@ -65,33 +54,24 @@ class CaseSpec:
     ref: str
     span: tuple[float, float] | None = None
     truth: str | None = None
+    practice: bool = False
 
 
 @dataclass(frozen=True)
-class Assistance:
-    """What a model-assisted arm shows: the model's answer and its confidence (0-1)."""
+class Misfit:
+    """A case that does not fit an arm (or, ``arm`` None, the study): which clip and why."""
 
-    label: str
-    confidence: float
-    model: str
+    ref: str
+    arm: str | None
+    reason: str
 
 
-@dataclass(frozen=True)
-class Stimulus:
-    """Everything the reader mode is given for one case: nothing to navigate with, no truth."""
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - reading lives in reading.py; old callers find it here
+    if name in ("ReadingSession", "Stimulus", "Assistance", "CaseMedia"):
+        from affectscope.app.services import reading
 
-    reader: str
-    position: int  # 1-based within the session
-    total: int
-    session_index: int  # 1-based
-    n_sessions: int
-    presentation: str
-    media_path: str | None
-    span: tuple[float, float] | None
-    labels: tuple[str, ...]
-    assistance: Assistance | None
-    arm_id: int = field(repr=False)
-    case_id: int = field(repr=False)
+        return getattr(reading, name)
+    raise AttributeError(name)
 
 
 # -- design ---------------------------------------------------------------------------------------------
@@ -103,6 +83,7 @@ def select_cases(
     query: clip_rows.ClipQuery | None = None,
     per_label: int | None = None,
     seed: int = 0,
+    practice: bool = False,
 ) -> list[CaseSpec]:
     """Cases by hand (``refs``: paths, names or ids), by filter (``query``), or a stratified random
     sample of ``per_label`` clips per current label (seeded). Truth is each clip's current label."""
@@ -112,14 +93,8 @@ def select_cases(
         else:
             q = query or clip_rows.ClipQuery(label_set=label_set, status="ok")
             ids = [c.id for c in clip_rows.list_clips(s, q)]
-        current = dict(
-            s.execute(
-                select(ClipCurrent.clip_id, ClipCurrent.value).where(
-                    ClipCurrent.label_set == label_set, ClipCurrent.clip_id.in_(ids)
-                )
-            ).all()
-        )
-        paths = dict(s.execute(select(Clip.id, Clip.path).where(Clip.id.in_(ids))).all())
+        current = rows.current_values(s, label_set, ids)
+        paths = {cid: m.path for cid, m in rows.clip_media(s, ids).items()}
     if per_label is not None:
         rng = np.random.default_rng(seed)
         strata: dict[str, list[int]] = defaultdict(list)
@@ -131,7 +106,77 @@ def select_cases(
             pool = strata[value]
             take = rng.choice(len(pool), size=min(per_label, len(pool)), replace=False)
             ids += [pool[i] for i in sorted(take)]
-    return [CaseSpec(cid, Path(paths[cid]).name, None, current.get(cid)) for cid in ids]
+    return [CaseSpec(cid, Path(paths[cid]).name, None, current.get(cid), practice) for cid in ids]
+
+
+def check_design(db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec]) -> list[Misfit]:
+    """Every case against every arm it may be read in: sound for audio arms, a picture for video arms,
+    the named version's prediction for assisted arms, a reference label for scored cases, media that
+    exist. Cases without a clip (imported studies) have no media to check."""
+    ids = [c.clip_id for c in cases if c.clip_id is not None]
+    out: list[Misfit] = []
+    with unit_of_work(db) as s:
+        media = rows.clip_media(s, ids)
+        predicted: dict[int, set[int]] = {}
+        for a in arms:
+            if a.assistance == "model" and a.model_version_id is not None:
+                if rows.model_version_name(s, a.model_version_id) is None:
+                    raise StudyError(
+                        f"arm {a.name!r}: there is no model version {a.model_version_id} in this project; "
+                        "list them with: affectscope versions --project DIR"
+                    )
+                predicted[a.model_version_id] = set(rows.model_predictions(s, a.model_version_id, ids))
+    for c in cases:
+        if not c.practice and c.truth is None:
+            out.append(Misfit(c.ref, None, "no reference label (the case could not be scored)"))
+        if c.clip_id is None:
+            continue
+        m = media.get(c.clip_id)
+        if m is None or m.status == "missing" or not Path(m.path).exists():
+            out.append(Misfit(c.ref, None, "its media file is missing"))
+            continue
+        for a in arms:
+            if a.presentation in ("audio", "audiovisual") and not m.has_audio:
+                out.append(Misfit(c.ref, a.name, f"{a.presentation} arm, but the clip has no sound"))
+            if a.presentation in ("video", "audiovisual") and not m.has_video:
+                out.append(Misfit(c.ref, a.name, f"{a.presentation} arm, but the clip has no picture"))
+            if a.assistance == "model" and c.clip_id not in predicted.get(a.model_version_id, set()):
+                out.append(
+                    Misfit(c.ref, a.name, f"assisted arm, but model version {a.model_version_id} has no "
+                           "prediction for it")
+                )  # fmt: skip
+    return out
+
+
+def misfit_message(misfits: Sequence[Misfit], limit: int = 8) -> str:
+    """One line naming the clips that do not fit (the first few, and how many more)."""
+    parts = [f"{m.ref} ({m.arm + ': ' if m.arm else ''}{m.reason})" for m in misfits[:limit]]
+    more = f" and {len(misfits) - limit} more" if len(misfits) > limit else ""
+    clips = len({m.ref for m in misfits})
+    return (
+        f"{clips} case(s) do not fit this design: {'; '.join(parts)}{more}; drop them, fix them, or keep "
+        "them with --allow-mismatch (recorded with the study)"
+    )
+
+
+def _check_arms(arms: Sequence[ArmSpec], design: str) -> None:
+    if design not in DESIGNS:
+        raise StudyError(f"design must be one of {', '.join(DESIGNS)}, not {design!r}")
+    if not arms:
+        raise StudyError("a study needs at least one arm")
+    if len({a.name for a in arms}) != len(arms):
+        raise StudyError("arm names must differ")
+    for a in arms:
+        if not a.name.strip():
+            raise StudyError("an arm needs a name")
+        if a.presentation not in PRESENTATIONS:
+            raise StudyError(
+                f"presentation must be one of {', '.join(PRESENTATIONS)}, not {a.presentation!r}"
+            )
+        if a.assistance not in ASSISTANCE:
+            raise StudyError(f"assistance must be one of {', '.join(ASSISTANCE)}, not {a.assistance!r}")
+        if a.assistance == "model" and a.model_version_id is None:
+            raise StudyError(f"arm {a.name!r} is model-assisted but names no model version")
 
 
 def create_study(
@@ -146,82 +191,76 @@ def create_study(
     readers: Sequence[str] = (),
     description: str = "",
     source: str = "designed",
+    allow_mismatch: bool = False,
+    break_s: float = 0.0,
+    washout_s: float = 0.0,
 ) -> int:
-    """Create a study (labels frozen), its arms and cases, and the readers' orders; returns its id."""
-    if design not in DESIGNS:
-        raise StudyError(f"design must be one of {', '.join(DESIGNS)}, not {design!r}")
-    if not arms:
-        raise StudyError("a study needs at least one arm")
-    if len({a.name for a in arms}) != len(arms):
-        raise StudyError("arm names must differ")
-    for a in arms:
-        if a.presentation not in PRESENTATIONS:
-            raise StudyError(
-                f"presentation must be one of {', '.join(PRESENTATIONS)}, not {a.presentation!r}"
-            )
-        if a.assistance not in ASSISTANCE:
-            raise StudyError(f"assistance must be one of {', '.join(ASSISTANCE)}, not {a.assistance!r}")
-        if a.assistance == "model" and a.model_version_id is None:
-            raise StudyError(f"arm {a.name!r} is model-assisted but names no model version")
+    """Create a study (labels frozen), its arms and cases, and the readers' orders; returns its id.
+    A design with misfits (``check_design``) is refused unless ``allow_mismatch``; kept misfits are
+    recorded on their cases."""
+    _check_arms(arms, design)
+    if not name.strip():
+        raise StudyError("a study needs a name")
+    if break_s < 0 or washout_s < 0 or not np.isfinite([break_s, washout_s]).all():
+        raise StudyError("the break and the washout are seconds, 0 or more")
+    if not [c for c in cases if not c.practice]:
+        raise StudyError("a study needs at least one scored case")
+    misfits = check_design(db, arms, cases) if source == "designed" else []
+    if misfits and not allow_mismatch:
+        raise StudyError(misfit_message(misfits))
+    why: dict[str, list[str]] = defaultdict(list)
+    for m in misfits:
+        why[m.ref].append(f"{m.arm}: {m.reason}" if m.arm else m.reason)
     with unit_of_work(db, write=True) as s:
-        if s.scalar(select(Study.id).where(Study.name == name)) is not None:
+        if name.isdigit():
+            raise StudyError(f"study name {name!r}: a name cannot be only digits (those are study ids)")
+        if rows.find_study(s, name) is not None:
             raise StudyError(f"a study called {name!r} exists already; choose another name")
         labels = get_label_set(s, label_set)
         for c in cases:
             if c.truth is not None and c.truth not in labels:
                 raise StudyError(f"case {c.ref}: truth {c.truth!r} is not in label set {label_set}")
-        study = Study(
-            name=name,
-            label_set=label_set,
-            labels_json=strict_json.dumps(list(labels)),
-            design=design,
-            seed=int(seed),
-            source=source,
-            description=description,
-            created_at=utcnow(),
-        )
-        s.add(study)
-        s.flush()
-        for i, a in enumerate(arms):
-            s.add(
-                StudyArm(
-                    study_id=study.id,
-                    name=a.name,
-                    position=i,
-                    presentation=a.presentation,
-                    assistance=a.assistance,
-                    model_version_id=a.model_version_id,
-                    show_saliency=a.show_saliency,
-                )
-            )
-        s.add_all(
-            StudyCase(
-                study_id=study.id,
-                position=i,
-                clip_id=c.clip_id,
-                ref=c.ref,
-                start_ms=None if c.span is None else int(round(c.span[0] * 1000)),
-                end_ms=None if c.span is None else int(round(c.span[1] * 1000)),
-                truth=c.truth,
-            )
-            for i, c in enumerate(cases)
-        )
-        s.flush()
-        study_id = study.id
+        study = {
+            "name": name, "label_set": label_set, "labels_json": strict_json.dumps(list(labels)),
+            "design": design, "seed": int(seed), "source": source, "description": description,
+            "created_at": utcnow(), "break_s": float(break_s), "washout_s": float(washout_s),
+        }  # fmt: skip
+        arm_cols = [
+            {"name": a.name, "presentation": a.presentation, "assistance": a.assistance,
+             "model_version_id": a.model_version_id, "show_saliency": a.show_saliency}
+            for a in arms
+        ]  # fmt: skip
+        case_cols = [
+            {"clip_id": c.clip_id, "ref": c.ref, "truth": c.truth, "practice": c.practice,
+             "start_ms": None if c.span is None else int(round(c.span[0] * 1000)),
+             "end_ms": None if c.span is None else int(round(c.span[1] * 1000)),
+             "misfit": "; ".join(why[c.ref]) or None}
+            for c in cases
+        ]  # fmt: skip
+        study_id = rows.insert_study(s, study, arm_cols, case_cols)
     if readers:
         add_readers(db, study_id, readers)
     return study_id
 
 
-def find_study(session, ref: str | int) -> Study:  # noqa: ANN001
-    ref = str(ref)
-    study = session.get(Study, int(ref)) if ref.isdigit() else None
-    study = study or session.scalar(select(Study).where(Study.name == ref))
-    if study is None:
+def free_study_name(db: Database, stem: str = "study") -> str:
+    """The first of ``stem-1``, ``stem-2``, ... that no study has (what a new-study form proposes)."""
+    with unit_of_work(db) as s:
+        taken = set(rows.study_names(s))
+    k = 1
+    while f"{stem}-{k}" in taken:
+        k += 1
+    return f"{stem}-{k}"
+
+
+def find_study(session, ref: str | int) -> StudyRecord:  # noqa: ANN001
+    """The study (a record) called ``ref`` or with that id, in an open session."""
+    st = rows.find_study(session, ref)
+    if st is None:
         raise StudyError(
-            f"no study {ref!r} in this project; list them with: affectscope study show --project DIR"
+            f"no study {str(ref)!r} in this project; list them with: affectscope study show --project DIR"
         )
-    return study
+    return st
 
 
 def reader_order(
@@ -246,170 +285,21 @@ def add_readers(db: Database, study: str | int, names: Sequence[str]) -> list[st
     added = []
     with unit_of_work(db, write=True) as s:
         st = find_study(s, study)
-        arm_ids = list(
-            s.scalars(select(StudyArm.id).where(StudyArm.study_id == st.id).order_by(StudyArm.position))
-        )
-        case_ids = list(
-            s.scalars(select(StudyCase.id).where(StudyCase.study_id == st.id).order_by(StudyCase.position))
-        )
-        existing = set(s.scalars(select(StudyReader.name).where(StudyReader.study_id == st.id)))
-        position = s.scalar(select(func.count()).where(StudyReader.study_id == st.id)) or 0
+        arm_ids = [a.id for a in rows.study_arms(s, st.id)]
+        case_ids = [c.id for c in rows.study_cases(s, st.id)]
+        existing = rows.study_readers(s, st.id)
+        names_in = {r.name for r in existing}
+        position = len(existing)
         for name in names:
             name = name.strip()
-            if not name or name in existing:
+            if not name or name in names_in:
                 continue
-            reader = StudyReader(study_id=st.id, name=name, position=position, created_at=utcnow())
-            s.add(reader)
-            s.flush()
-            s.add_all(
-                StudyAssignment(reader_id=reader.id, arm_id=a, case_id=c, session_index=si, position=p)
-                for si, p, a, c in reader_order(st.design, st.seed, position, arm_ids, case_ids)
-            )
-            existing.add(name)
+            steps = reader_order(st.design, st.seed, position, arm_ids, case_ids)
+            rows.insert_reader(s, st.id, name, position, steps, utcnow())
+            names_in.add(name)
             added.append(name)
             position += 1
     return added
-
-
-# -- reading ---------------------------------------------------------------------------------------------
-class ReadingSession:
-    """One reader's sitting: serves the next unanswered case of their order and commits each answer.
-
-    Resuming is just opening a new ReadingSession: what is answered is in the database and is skipped.
-    """
-
-    def __init__(self, db: Database, study: str | int, reader: str) -> None:
-        self.db = db
-        with unit_of_work(db) as s:
-            st = find_study(s, study)
-            r = s.scalar(select(StudyReader).where(StudyReader.study_id == st.id, StudyReader.name == reader))
-            if r is None:
-                raise StudyError(f"{reader!r} is not a reader of study {st.name!r}; add them first")
-            self.study_id, self.reader_id, self.reader = st.id, r.id, r.name
-            self.labels = tuple(json.loads(st.labels_json))
-            self.steps = s.execute(
-                select(
-                    StudyAssignment.session_index,
-                    StudyAssignment.position,
-                    StudyAssignment.arm_id,
-                    StudyAssignment.case_id,
-                )
-                .where(StudyAssignment.reader_id == r.id)
-                .order_by(StudyAssignment.session_index, StudyAssignment.position)
-            ).all()
-            self.n_sessions = 1 + max((st_[0] for st_ in self.steps), default=-1)
-            self.per_session = defaultdict(int)
-            for si, *_ in self.steps:
-                self.per_session[si] += 1
-            self.session_row: int | None = None
-            self._session_arm: int | None = None
-
-    def answered(self) -> set[tuple[int, int]]:
-        with unit_of_work(self.db) as s:
-            return set(
-                s.execute(
-                    select(StudyResponse.arm_id, StudyResponse.case_id).where(
-                        StudyResponse.reader_id == self.reader_id
-                    )
-                ).all()
-            )
-
-    def progress(self) -> tuple[int, int]:
-        """(answered, total) over all sessions."""
-        return len(self.answered()), len(self.steps)
-
-    def next_stimulus(self) -> Stimulus | None:
-        """The next case to read, or None when this reader has answered everything."""
-        done = self.answered()
-        for si, pos, arm_id, case_id in self.steps:
-            if (arm_id, case_id) not in done:
-                return self._stimulus(si, pos, arm_id, case_id)
-        self._close_session()
-        return None
-
-    def _stimulus(self, si: int, pos: int, arm_id: int, case_id: int) -> Stimulus:
-        with unit_of_work(self.db, write=self._session_arm != arm_id) as s:
-            arm = s.get(StudyArm, arm_id)
-            case = s.get(StudyCase, case_id)
-            path = s.scalar(select(Clip.path).where(Clip.id == case.clip_id)) if case.clip_id else None
-            help_ = None
-            if arm.assistance == "model" and case.clip_id is not None:
-                row = s.scalar(
-                    select(ClipPrediction).where(
-                        ClipPrediction.model_version_id == arm.model_version_id,
-                        ClipPrediction.clip_id == case.clip_id,
-                    )
-                )
-                if row is not None:
-                    mv = s.get(ModelVersion, arm.model_version_id)
-                    help_ = Assistance(row.label, float(row.confidence), f"{mv.name} {mv.version}")
-            if self._session_arm != arm_id:  # a new arm: a new session row
-                if self.session_row is not None:
-                    prev = s.get(StudySession, self.session_row)
-                    prev.ended_at = utcnow()
-                sess = StudySession(reader_id=self.reader_id, arm_id=arm_id, started_at=utcnow())
-                s.add(sess)
-                s.flush()
-                self.session_row, self._session_arm = sess.id, arm_id
-            span = None if case.start_ms is None else (case.start_ms / 1000.0, case.end_ms / 1000.0)
-            return Stimulus(
-                reader=self.reader,
-                position=pos + 1,
-                total=self.per_session[si],
-                session_index=si + 1,
-                n_sessions=self.n_sessions,
-                presentation=arm.presentation,
-                media_path=path,
-                span=span,
-                labels=self.labels,
-                assistance=help_,
-                arm_id=arm_id,
-                case_id=case_id,
-            )
-
-    def _close_session(self) -> None:
-        if self.session_row is None:
-            return
-        with unit_of_work(self.db, write=True) as s:
-            s.get(StudySession, self.session_row).ended_at = utcnow()
-        self.session_row, self._session_arm = None, None
-
-    def answer(
-        self,
-        stimulus: Stimulus,
-        label: str,
-        *,
-        confidence: int | None = None,
-        note: str | None = None,
-        time_ms: float | None = None,
-        plays: int = 1,
-        answered_at: datetime | None = None,
-    ) -> int:
-        """Commit one answer (durable when this returns); returns the response id."""
-        if label not in self.labels:
-            raise StudyError(f"{label!r} is not one of this study's labels: {', '.join(self.labels)}")
-        if confidence is not None and not 0 <= int(confidence) <= 100:
-            raise StudyError(f"confidence must be 0-100, not {confidence}")
-        try:
-            with unit_of_work(self.db, write=True) as s:
-                row = StudyResponse(
-                    study_id=self.study_id,
-                    arm_id=stimulus.arm_id,
-                    case_id=stimulus.case_id,
-                    reader_id=self.reader_id,
-                    session_id=self.session_row,
-                    label=label,
-                    confidence=None if confidence is None else int(confidence),
-                    note=(note or None),
-                    time_ms=None if time_ms is None else float(time_ms),
-                    plays=int(plays),
-                    answered_at=answered_at or utcnow(),
-                )
-                s.add(row)
-                s.flush()
-                return row.id
-        except IntegrityError:
-            raise StudyError(f"{self.reader} has already answered this case; answers are final") from None
 
 
 # -- reading back ------------------------------------------------------------------------------------------
@@ -433,74 +323,36 @@ def clip_reader_votes(
 ) -> dict[int, list[ReaderVote]]:
     """Every reader answer per clip (cases without a clip are left out), oldest first; with
     ``label_set``, only the answers of studies in that label set."""
-    q = (
-        select(
-            StudyCase.clip_id,
-            Study.name,
-            StudyArm.name,
-            StudyArm.presentation,
-            StudyArm.assistance,
-            StudyReader.name,
-            StudyResponse.label,
-            StudyResponse.confidence,
-            StudyResponse.answered_at,
-        )
-        .join(StudyCase, StudyCase.id == StudyResponse.case_id)
-        .join(StudyArm, StudyArm.id == StudyResponse.arm_id)
-        .join(Study, Study.id == StudyResponse.study_id)
-        .outerjoin(StudyReader, StudyReader.id == StudyResponse.reader_id)
-        .where(StudyCase.clip_id.is_not(None))
-        .order_by(StudyResponse.id)
-    )
-    if clip_ids is not None:
-        q = q.where(StudyCase.clip_id.in_(list(clip_ids)))
-    if label_set is not None:
-        q = q.where(Study.label_set == label_set)
     out: dict[int, list[ReaderVote]] = defaultdict(list)
     with unit_of_work(db) as s:
-        for row in s.execute(q):
+        for row in rows.reader_vote_rows(s, clip_ids, label_set):
             out[row[0]].append(ReaderVote(*row))
     return dict(out)
 
 
 def list_studies(db: Database) -> list[dict]:
     with unit_of_work(db) as s:
-        rows = s.scalars(select(Study).order_by(Study.id)).all()
-        return [study_summary(s, st) for st in rows]
+        return [study_summary(s, st) for st in rows.all_studies(s)]
 
 
-def study_summary(session, st: Study) -> dict:  # noqa: ANN001
-    arms = session.scalars(
-        select(StudyArm).where(StudyArm.study_id == st.id).order_by(StudyArm.position)
-    ).all()
-    readers = session.scalars(
-        select(StudyReader).where(StudyReader.study_id == st.id).order_by(StudyReader.position)
-    ).all()
-    n_cases = session.scalar(select(func.count()).where(StudyCase.study_id == st.id))
-    answered = dict(
-        session.execute(
-            select(StudyResponse.reader_id, func.count())
-            .where(StudyResponse.study_id == st.id)
-            .group_by(StudyResponse.reader_id)
-        ).all()
-    )
-    todo = dict(
-        session.execute(
-            select(StudyAssignment.reader_id, func.count())
-            .join(StudyReader, StudyReader.id == StudyAssignment.reader_id)
-            .where(StudyReader.study_id == st.id)
-            .group_by(StudyAssignment.reader_id)
-        ).all()
-    )
+def study_summary(session, st: StudyRecord) -> dict:  # noqa: ANN001
+    arms = rows.study_arms(session, st.id)
+    readers = rows.study_readers(session, st.id)
+    cases = rows.study_cases(session, st.id, practice=None)
+    answered = rows.response_counts(session, st.id)
+    todo = rows.assignment_counts(session, st.id)
     return {
         "id": st.id,
         "name": st.name,
         "label_set": st.label_set,
-        "labels": json.loads(st.labels_json),
+        "labels": list(st.labels),
         "design": st.design,
         "seed": st.seed,
         "source": st.source,
-        "n_cases": int(n_cases or 0),
+        "n_cases": sum(1 for c in cases if not c.practice),
+        "n_practice_cases": sum(1 for c in cases if c.practice),
+        "break_s": st.break_s,
+        "washout_s": st.washout_s,
         "arms": [
             {
                 "name": a.name,
@@ -514,6 +366,7 @@ def study_summary(session, st: Study) -> dict:  # noqa: ANN001
             {"name": r.name, "answered": int(answered.get(r.id, 0)), "assigned": int(todo.get(r.id, 0))}
             for r in readers
         ],
+        "misfits": [{"case": c.ref, "reason": c.misfit} for c in cases if c.misfit],
         "n_responses": int(sum(answered.values())),
         "n_anonymous_responses": int(answered.get(None, 0)),
     }

@@ -8,22 +8,21 @@ this module only turns database rows into those arrays and the results into JSON
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert, select
 
+from affectscope import strict_json
 from affectscope.analysis import mrmc
+from affectscope.analysis import undefined as u
 from affectscope.analysis.agreement import N_RESAMPLES
 from affectscope.analysis.reader_stats import arm_report
 from affectscope.app.services.studies import ArmSpec, CaseSpec, StudyError, create_study, find_study
+from affectscope.db import studies as rows
 from affectscope.db.engine import Database
 from affectscope.db.label_sets import add_label_set, all_label_sets, utcnow
-from affectscope.db.schema import ClipPrediction
-from affectscope.db.studies import Study, StudyArm, StudyCase, StudyReader, StudyResponse
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job, ensure_job
 
@@ -51,74 +50,37 @@ class StudyData:
 def load_study(db: Database, study: str | int, with_rows: bool = False) -> StudyData:
     with unit_of_work(db) as s:
         st = find_study(s, study)
-        labels = json.loads(st.labels_json)
-        index = {v: i for i, v in enumerate(labels)}
-        arms = s.scalars(select(StudyArm).where(StudyArm.study_id == st.id).order_by(StudyArm.position)).all()
-        readers = s.scalars(
-            select(StudyReader).where(StudyReader.study_id == st.id).order_by(StudyReader.position)
-        ).all()
-        cases = s.execute(
-            select(StudyCase.id, StudyCase.ref, StudyCase.clip_id, StudyCase.truth)
-            .where(StudyCase.study_id == st.id)
-            .order_by(StudyCase.position)
-        ).all()
-        columns = [
-            StudyResponse.arm_id,
-            StudyResponse.case_id,
-            StudyResponse.reader_id,
-            StudyResponse.label,
-            StudyResponse.time_ms,
-            StudyResponse.confidence,
-        ]
-        if with_rows:  # exports only: statistics never need notes or timestamps
-            columns += [StudyResponse.id, StudyResponse.note, StudyResponse.plays, StudyResponse.answered_at]
-        # Core (not ORM) execution: ~200,000 rows come back as plain tuples.
-        query = select(*columns).where(StudyResponse.study_id == st.id).order_by(StudyResponse.id)
-        resp = _plain_rows(s.connection(), query) if not with_rows else s.connection().execute(query).all()
-        arm_dicts = [
-            {
-                "id": a.id,
-                "name": a.name,
-                "presentation": a.presentation,
-                "assistance": a.assistance,
-                "model_version_id": a.model_version_id,
-            }
-            for a in arms
-        ]
-        name = st.name
-        reader_names = [r.name for r in readers]
-        arm_ix = {a.id: i for i, a in enumerate(arms)}
-        reader_ix = {r.id: i for i, r in enumerate(readers)}
+        arms = rows.study_arms(s, st.id)
+        readers = rows.study_readers(s, st.id)
+        cases = rows.study_cases(s, st.id)  # scored cases only: practice answers are never stored
+        resp = rows.response_rows(s, st.id, with_rows)  # exports only need notes and timestamps
+        assigned = rows.assignment_counts(s, st.id, by="arm")
+    labels = list(st.labels)
+    index = {v: i for i, v in enumerate(labels)}
+    arm_dicts = [
+        {"id": a.id, "name": a.name, "presentation": a.presentation, "assistance": a.assistance,
+         "model_version_id": a.model_version_id, "n_assigned": int(assigned.get(a.id, 0))}
+        for a in arms
+    ]  # fmt: skip
+    n_columns = 10 if with_rows else 6
     # Rows to plain tuples first: unpacking SQLAlchemy Row objects column-wise is ~10x slower.
-    cols = list(zip(*map(tuple, resp), strict=True)) if resp else [()] * len(columns)
+    cols = list(zip(*map(tuple, resp), strict=True)) if resp else [()] * n_columns
     return StudyData(
-        name=name,
+        name=st.name,
         labels=labels,
         arms=arm_dicts,
-        readers=reader_names,
+        readers=[r.name for r in readers],
         case_refs=[c.ref for c in cases],
         case_clip=[c.clip_id for c in cases],
         case_truth=np.array([index.get(c.truth, -1) if c.truth else -1 for c in cases], np.int64),
-        arm=_lookup(cols[0], arm_ix),
+        arm=_lookup(cols[0], {a.id: i for i, a in enumerate(arms)}),
         case=_lookup(cols[1], {c.id: i for i, c in enumerate(cases)}),
-        reader=_lookup(cols[2], reader_ix),
+        reader=_lookup(cols[2], {r.id: i for i, r in enumerate(readers)}),
         answer=_lookup(cols[3], index),
         time_ms=np.array(cols[4], dtype=float).reshape(-1),  # None -> nan
         confidence=np.array(cols[5], dtype=float).reshape(-1),
         rows=list(zip(*cols[6:], strict=True)) if with_rows else [],
     )
-
-
-def _plain_rows(conn, query) -> list[tuple]:  # noqa: ANN001
-    """Rows as the driver's plain tuples: ~200,000 SQLAlchemy Row objects cost seconds to build and unpack.
-    The query's only parameter is an integer id, so it is inlined safely (literal binds)."""
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        cur.close()
 
 
 def _lookup(values: tuple, index: dict) -> np.ndarray:
@@ -144,13 +106,8 @@ def _model_answers(db: Database, model_version_id: int, data: StudyData) -> dict
     index = {v: i for i, v in enumerate(data.labels)}
     clip_to_case = {c: i for i, c in enumerate(data.case_clip) if c is not None}
     with unit_of_work(db) as s:
-        rows = s.execute(
-            select(ClipPrediction.clip_id, ClipPrediction.label).where(
-                ClipPrediction.model_version_id == model_version_id,
-                ClipPrediction.clip_id.in_(list(clip_to_case)),
-            )
-        ).all()
-    return {clip_to_case[c]: index[v] for c, v in rows if v in index}
+        found = rows.model_predictions(s, model_version_id, list(clip_to_case))
+    return {clip_to_case[c]: index[v] for c, (v, _) in found.items() if v in index}
 
 
 def study_stats(
@@ -179,15 +136,25 @@ def study_stats(
             n_resamples=n_resamples,
             seed=seed,
         )
-        arms[arm["name"]] = {**{k: arm[k] for k in ("presentation", "assistance")}, **report}
+        arms[arm["name"]] = {
+            **{k: arm[k] for k in ("presentation", "assistance")},
+            **report,
+            "n_assigned": arm["n_assigned"],
+            "interim": bool(arm["n_assigned"]) and int(m.sum()) < arm["n_assigned"],
+        }
+        if model is not None:
+            arms[arm["name"]]["n_cases_assisted"] = len(model)
     job.progress(len(data.arms), len(data.arms) + 1, "assisted vs unassisted")
-    return {
-        "study": data.name,
-        "labels": data.labels,
-        "n_resamples": n_resamples,
-        "arms": arms,
-        "assisted_minus_unassisted": _comparisons(data, truth, n_resamples, seed),
-    }
+    return strict_json.clean(
+        {
+            "study": data.name,
+            "labels": data.labels,
+            "n_resamples": n_resamples,
+            "interim": any(a["interim"] for a in arms.values()),
+            "arms": arms,
+            "assisted_minus_unassisted": _comparisons(data, truth, n_resamples, seed),
+        }
+    )
 
 
 def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int) -> list[dict]:
@@ -223,6 +190,11 @@ def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int
                     strict=True,
                 )
             )
+            why = "needs readers who answered cases with a reference label in both arms"
+            ci_why = (
+                u.NO_RESAMPLES if n_resamples <= 0 else "a confidence interval needs 2 cases and 2 readers"
+            )
+            res.update(u.stat(res["value"], res["ci"], why, ci_why))
             out.append({"assisted": arm["name"], "unassisted": data.arms[j]["name"], **res})
     return out
 
@@ -272,23 +244,23 @@ def export_csv(db: Database, study: str | int, path: str | Path) -> int:
 def export_imrmc(db: Database, study: str | int, path: str | Path) -> int:
     """The iMRMC input file (percent-correct form, see analysis/mrmc.py); returns reader observations."""
     d = load_study(db, study)
-    rows = []
+    obs = []
     for k in range(len(d.answer)):
         t = d.case_truth[d.case[k]]
         if d.reader[k] < 0 or t < 0:
             continue  # iMRMC needs named readers and a truth
-        rows.append(
+        obs.append(
             (d.readers[d.reader[k]], int(d.case[k]) + 1, d.arms[d.arm[k]]["name"], float(d.answer[k] == t))
         )
-    cases = sorted({c for _, c, _, _ in rows})
+    cases = sorted({c for _, c, _, _ in obs})
     lines = mrmc.imrmc_lines(
-        rows,
+        obs,
         cases,
         [a["name"] for a in d.arms],
         f"Affectscope reader study {d.name!r}: score 1 = the reader's label equals the reference label",
     )
     Path(path).write_text("\n".join(lines) + "\n")
-    return len(rows)
+    return len(obs)
 
 
 # -- CREMA-D ----------------------------------------------------------------------------------------------
@@ -314,11 +286,11 @@ def import_crema_d(db: Database, folder: str | Path, name: str = "crema-d", job:
     """CREMA-D's tabulated crowd votes as a study: three arms (voice, face, audio-visual), one case per
     clip (no media), truth from the file name's intended emotion, each vote an anonymous response."""
     job = ensure_job(job)
-    rows = _read_crema(Path(folder))
+    votes = _read_crema(Path(folder))
     with unit_of_work(db, write=True) as s:
         if CREMA_LABEL_SET not in all_label_sets(s):
             add_label_set(s, CREMA_LABEL_SET, list(CREMA_CODES.values()))
-    clips = sorted({r["fileName"] for r in rows})
+    clips = sorted({r["fileName"] for r in votes})
     cases = [CaseSpec(None, f, None, CREMA_CODES[CREMA_FILE_EMOTION[f.split("_")[2]]]) for f in clips]
     study_id = create_study(
         db,
@@ -331,18 +303,14 @@ def import_crema_d(db: Database, folder: str | Path, name: str = "crema-d", job:
         description="CREMA-D crowd ratings (Cao et al. 2014), tabulatedVotes.csv; votes are anonymous",
     )
     with unit_of_work(db, write=True) as s:
-        arm_ids = dict(
-            s.execute(select(StudyArm.name, StudyArm.id).where(StudyArm.study_id == study_id)).all()
-        )
-        case_ids = dict(
-            s.execute(select(StudyCase.ref, StudyCase.id).where(StudyCase.study_id == study_id)).all()
-        )
+        arm_ids = {a.name: a.id for a in rows.study_arms(s, study_id)}
+        case_ids = {c.ref: c.id for c in rows.study_cases(s, study_id)}
         now = utcnow()
         batch: list[dict] = []
-        for i, r in enumerate(rows):
+        for i, r in enumerate(votes):
             if i % 2000 == 0:
                 job.check()
-                job.progress(i, len(rows), "importing votes")
+                job.progress(i, len(votes), "importing votes")
             arm = arm_ids[CREMA_ARMS[r[""][0]].name]
             case = case_ids[r["fileName"]]
             for code, label in CREMA_CODES.items():
@@ -351,11 +319,10 @@ def import_crema_d(db: Database, folder: str | Path, name: str = "crema-d", job:
                      "answered_at": now}
                 ] * int(r[code])  # fmt: skip
             if len(batch) >= 20000:
-                s.connection().execute(insert(StudyResponse.__table__), batch)
+                rows.insert_responses(s, batch)
                 batch = []
-        if batch:
-            s.connection().execute(insert(StudyResponse.__table__), batch)
-    job.progress(len(rows), len(rows), "done")
+        rows.insert_responses(s, batch)
+    job.progress(len(votes), len(votes), "done")
     return study_id
 
 
@@ -368,16 +335,30 @@ def crema_table(stats: dict) -> list[str]:
     ]  # fmt: skip
 
     def fmt(d: dict) -> str:
-        return f"{d['value']:.3f} [{d['ci'][0]:.3f}, {d['ci'][1]:.3f}]"
+        return format_stat(d)
 
     for arm, r in stats["arms"].items():
         lines.append(
             f"| {arm} | {r['n_cases']} | {r['n_responses']} | {fmt(r['accuracy'])} "
-            f"| {r['uar']['value']:.3f} | {fmt(r['fleiss_kappa'])} | {fmt(r['krippendorff_alpha'])} |"
+            f"| {fmt({**r['uar'], 'ci': None})} | {fmt(r['fleiss_kappa'])} | {fmt(r['krippendorff_alpha'])} |"
         )
     return lines
 
 
 def studies_of(db: Database) -> Iterable[str]:
     with unit_of_work(db) as s:
-        return list(s.scalars(select(Study.name).order_by(Study.id)))
+        return rows.study_names(s)
+
+
+def format_stat(d: dict, digits: int = 3, signed: bool = False) -> str:
+    """``0.812 [0.700, 0.900]``, ``0.812`` (no CI asked), or ``n/a (needs at least 2 readers)``: the one
+    way the CLI text, the window and the tables write a statistic."""
+    v, ci = d.get("value"), d.get("ci")
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    if v is None:
+        return f"n/a ({d['reason']})" if d.get("reason") else "n/a"
+    if ci is None:
+        return f.format(v)
+    if None in ci:
+        return f.format(v) + (f" [CI n/a: {d['reason']}]" if d.get("reason") else " [CI n/a]")
+    return f"{f.format(v)} [{f.format(ci[0])}, {f.format(ci[1])}]"

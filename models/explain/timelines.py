@@ -9,7 +9,7 @@ picture is stitched from overlapping windows:
 * ``stitch_series``: the same for 1-D weights over a window's time steps (attention);
 * ``contribution_over_time``: each modality's per-window Shapley value, NaN where it was missing.
 
-Everything is numpy on plain arrays; the service (``app/services/explain.py``) feeds it model output.
+Everything is numpy on plain arrays; ``clip.py`` and ``lanes.py`` feed it model output.
 """
 
 from __future__ import annotations

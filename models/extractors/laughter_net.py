@@ -85,9 +85,13 @@ def load(path: str | Path | None = None, device: str | torch.device = "cpu") -> 
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"laughter weights not found at {path}; reinstall Affectscope.")
+    from affectscope.models.weights import check_finite
+
     model = LaughterResNet()
+    state = load_file(str(path))
+    check_finite(state, path, "laughter weights")
     try:
-        model.load_state_dict(load_file(str(path)), strict=True)
+        model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise WeightsError(f"{path.name} does not fit the laughter ResNet: {str(exc)[:200]}") from exc
     return model.to(device).eval()

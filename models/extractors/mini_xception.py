@@ -191,6 +191,9 @@ def load_weights(model: MiniXception, path: str | Path) -> MiniXception:
     if not path.is_file():
         raise WeightsError(f"mini-Xception weights not found at {path}; reinstall Affectscope.")
     state = load_file(str(path))
+    from affectscope.models.weights import check_finite
+
+    check_finite(state, path, "mini-Xception weights")
     missing, unexpected = model.load_state_dict(state, strict=False)
     # BatchNorm's num_batches_tracked counters are not part of the Keras model.
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]

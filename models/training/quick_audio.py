@@ -89,7 +89,16 @@ class LinearAudioModel:
     @classmethod
     def load(cls, path: str | Path) -> LinearAudioModel:
         d = np.load(path, allow_pickle=False)
-        return cls(tuple(d["labels"].tolist()), d["mean"], d["scale"], d["coef"], d["intercept"])
+        arrays = {k: d[k] for k in ("mean", "scale", "coef", "intercept")}
+        bad = [k for k, a in arrays.items() if not np.isfinite(a).all()]
+        if bad:
+            from affectscope.errors import WeightsError
+
+            raise WeightsError(
+                f"{Path(path).name} holds NaN or infinite values ({', '.join(bad)}); "
+                "these weights are broken: retrain them"
+            )
+        return cls(tuple(d["labels"].tolist()), **arrays)
 
 
 def fit_linear(

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from affectscope.app.services.explain import ClipExplainer
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.explain import architecture
+from affectscope.models.explain.clip import ClipExplainer
 from affectscope.models.explain.saliency import spectrogram_inputs, system_maps
 from affectscope.models.explain.timelines import (
     SoundSaliency,
