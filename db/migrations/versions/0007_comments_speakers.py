@@ -2,15 +2,15 @@
 Comment column), and a clip may name its speaker or subject (from a file-name pattern or a CSV; used
 by the speaker-independent splits).
 
-Revision ID: 0006_comments_speakers
-Revises: 0005_span_edits
+Revision ID: 0007_comments_speakers
+Revises: 0006_study_kiosk
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_comments_speakers"
-down_revision = "0005_span_edits"
+revision = "0007_comments_speakers"
+down_revision = "0006_study_kiosk"
 branch_labels = None
 depends_on = None
 
