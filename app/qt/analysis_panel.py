@@ -87,7 +87,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         for rate in RATES:
             self.rate_box.addItem(f"{rate:g} frames/s", rate)
         self.rate_box.setCurrentIndex(RATES.index(self.rate_hz))
-        self.more_faces_box = QCheckBox("Find more faces (group shots; about 2× slower)", self)
+        self.more_faces_box = QCheckBox("Find more faces (group shots, 2× slower)", self)
         self.more_faces_box.setToolTip(
             "Adds a second face detector (also on the frame turned ±20°) for tilted and half-hidden faces; "
             "choose which face the Expression lane follows below"

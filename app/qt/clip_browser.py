@@ -271,6 +271,14 @@ class ClipBrowser(QWidget):
         self.table.horizontalScrollBar().setValue(0)  # keep the Name column in view
         self.table.viewport().update()
 
+    def bring_forward(self, keys: list[str]) -> None:
+        """Show these columns right after the name (the view's order; the model's stays), so what an
+        annotator reads (Label, Prediction) is in sight in a 400 px list, not scrolled off to the right."""
+        header = self.table.horizontalHeader()
+        present = [c.key for c in self.model.columns]
+        for place, key in enumerate((k for k in keys if k in present), start=1):
+            header.moveSection(header.visualIndex(present.index(key)), place)
+
     def ordered_paths(self) -> list[str]:
         """The listed clips in the order the user sees them (sorted and filtered as shown)."""
         return [self.proxy.data(self.proxy.index(r, 0), PATH_ROLE) for r in range(self.proxy.rowCount())]

@@ -470,10 +470,17 @@ def install_evaluation(window: Any) -> EvaluationView:
     """An "Evaluation" dock (bottom, tabbed beside nothing; View menu toggles it), wired to the window:
     the session's project, clips opened at their worst window, errors, Export figure."""
     from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QScrollArea
+
+    from affectscope.app.qt.layout_keeper import KeepSize
 
     view = EvaluationView(window.workers, window)
-    dock = window._dock("Evaluation", view, Qt.DockWidgetArea.BottomDockWidgetArea)
+    scroll = QScrollArea(window)  # the view's minimum size scrolls instead of growing the window
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(view)
+    dock = window._dock("Evaluation", scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
+    window.evaluation_keeps_size = KeepSize(window, dock)
     window.evaluation_dock = dock
     view.error.connect(window.show_error)
     for menu in (a.menu() for a in window.menuBar().actions() if a.text() == "&View"):

@@ -134,6 +134,9 @@ class MainWindow(QMainWindow):
         self.browser = ClipBrowser(self)
         self.browser_dock = self._dock("Clips", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = QTabWidget(self)
+        # Nine tabs do not fit side by side in a 300-400 px dock (Explain, Queue and Retrain hid behind
+        # scroll arrows): down the side they all show at 900 px.
+        self.inspector.setTabPosition(QTabWidget.TabPosition.West)
         self.clip_panel = ClipInfoPanel(self)
         self.inspector.addTab(self.clip_panel, "Clip")
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -197,6 +200,10 @@ class MainWindow(QMainWindow):
 
         self.explain = install_explain(self)
 
+        self.browser.bring_forward(["label", "prediction", "confidence"])
+        from affectscope.app.qt.layout_keeper import narrow_pages
+
+        narrow_pages(self.inspector)  # the inspector's minimum width no longer starves the clip list
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
         self.player.error.connect(self.show_error)
@@ -468,6 +475,10 @@ class MainWindow(QMainWindow):
                 self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
         except ValueError:
             log.warning("stored window layout unreadable; using the default")
+        if self.settings.window_geometry or self.settings.window_state:
+            from affectscope.app.qt.layout_keeper import settle_restored
+
+            settle_restored(self)  # floating docks docked again, the window on its screen
 
     def shutdown(self) -> None:
         """Stop every thread the window started (decoder, workers, audio). Safe to call twice."""

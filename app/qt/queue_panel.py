@@ -144,7 +144,7 @@ class QueuePanel(QWidget):
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)
         form.addRow("Clips", self.selection_box)
-        form.addRow("Votes", self.reader_votes_box)
+        form.addRow(self.reader_votes_box)  # spanning: with a "Votes" label it set the dock's minimum width
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.start_button)
