@@ -15,27 +15,10 @@ from sqlalchemy.orm import Session
 from affectscope import strict_json
 from affectscope.db.label_sets import LabelError, utcnow
 from affectscope.db.labels import aware
-from affectscope.db.records import ClipRecord
+from affectscope.db.records import ClipQuery, ClipRecord
 from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, ClipCurrent, ProjectMeta
 
 SORT_KEYS = ("path", "label", "annotator", "labelled_at", "agreement", "n_annotators", "duration", "id")
-
-
-@dataclass(frozen=True)
-class ClipQuery:
-    """What the browser asks for. ``label="-"``: unlabelled clips; ``annotator``: clips they labelled."""
-
-    label_set: str = "sentiment3"
-    label: str | None = None
-    annotator: str | None = None
-    min_agreement: float | None = None
-    max_agreement: float | None = None
-    text: str | None = None  # substring of the path
-    status: str | None = None
-    sort: str = "path"
-    descending: bool = False
-    limit: int | None = None
-    offset: int = 0
 
 
 def add_clip(session: Session, **facts: object) -> Clip:
@@ -223,3 +206,21 @@ def clips_by_paths(session: Session, paths: list[str]) -> dict[str, ClipSpanFact
         for path, clip_id, duration, fps in session.execute(query):
             found[path] = ClipSpanFacts(clip_id, duration, fps)
     return found
+
+
+def file_facts(session: Session) -> dict[str, tuple[int | None, float | None, str | None]]:
+    """Every clip's path -> (size in bytes, modification time, content hash): what a re-import compares."""
+    rows = session.execute(select(Clip.path, Clip.size_bytes, Clip.mtime, Clip.content_hash))
+    return {path: (size, mtime, digest) for path, size, mtime, digest in rows}
+
+
+def paths_with_hash(session: Session, digest: str) -> list[str]:
+    """The paths of the clips whose content hash is ``digest``."""
+    return list(session.scalars(select(Clip.path).where(Clip.content_hash == digest)))
+
+
+def clip_counts(session: Session) -> tuple[int, int]:
+    """(clips, of which missing) in the project."""
+    n = session.scalar(select(func.count()).select_from(Clip)) or 0
+    missing = session.scalar(select(func.count()).select_from(Clip).where(Clip.status == "missing")) or 0
+    return int(n), int(missing)

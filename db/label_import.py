@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from affectscope.db.label_sets import utcnow
-from affectscope.db.labels import get_or_create_annotator, refresh_current
+from affectscope.db.labels import get_or_create_annotator, refresh_current_many
 from affectscope.db.schema import ACTION_SET, ACTION_UNDO, EDIT_DELETE, Clip, Label
 
 _CHUNK = 500  # clip ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
@@ -174,6 +174,8 @@ def import_labels(
         appended += len(wave)
         if check is not None:
             check(len(rows))
-    for clip_id, label_set in sorted({(r.clip_id, r.label_set) for r in rows if r.start_ms is None}):
-        refresh_current(session, clip_id, label_set)
+    refresh_current_many(
+        session,
+        {(v["clip_id"], v["label_set"]) for wave in waves for _, _, v in wave if v["start_ms"] is None},
+    )
     return appended, duplicates

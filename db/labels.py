@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -144,57 +144,66 @@ def _current_value(
 
 def refresh_current(session: Session, clip_id: int, label_set: str) -> None:
     """Recompute the two caches of one clip and label set from its history."""
-    undone = _undone_ids(session, clip_id, label_set)
+    refresh_current_many(session, [(clip_id, label_set)])
+
+
+def refresh_current_many(session: Session, pairs: Iterable[tuple[int, str]]) -> None:
+    """Recompute the caches of many (clip, label set) pairs with a few statements per 500 clips."""
+    by_set: dict[str, list[int]] = defaultdict(list)
+    for clip_id, label_set in sorted(set(pairs)):
+        by_set[label_set].append(clip_id)
+    for label_set, clip_ids in by_set.items():
+        for i in range(0, len(clip_ids), 500):
+            _refresh_chunk(session, clip_ids[i : i + 500], label_set)
+    session.flush()
+
+
+def _refresh_chunk(session: Session, clip_ids: list[int], label_set: str) -> None:
     rows = session.execute(
-        select(Label.id, Label.annotator_id, Label.value, Label.created_at, Label.source)
-        .where(
-            Label.clip_id == clip_id,
-            Label.label_set == label_set,
-            Label.action == ACTION_SET,
-            Label.start_ms.is_(None),
+        select(
+            Label.id, Label.clip_id, Label.annotator_id, Label.value, Label.created_at, Label.source,
+            Label.action, Label.target_id,
         )
+        .where(Label.clip_id.in_(clip_ids), Label.label_set == label_set, Label.start_ms.is_(None))
         .order_by(Label.id)
-    ).all()
-    per_annotator: dict[int, tuple] = {}
+    ).all()  # fmt: skip
+    # Undo/redo rows of whole-clip labels are whole-clip rows too, so these rows decide what is undone.
+    state: dict[int, str] = {}
     for row in rows:
-        if row.id not in undone:
-            per_annotator[row.annotator_id] = row
+        if row.action != ACTION_SET:
+            state[row.target_id] = row.action
+    per_annotator: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for row in rows:
+        if row.action == ACTION_SET and state.get(row.id) != ACTION_UNDO:
+            per_annotator[row.clip_id][row.annotator_id] = row
     session.execute(
         delete(AnnotatorCurrent).where(
-            AnnotatorCurrent.clip_id == clip_id, AnnotatorCurrent.label_set == label_set
+            AnnotatorCurrent.clip_id.in_(clip_ids), AnnotatorCurrent.label_set == label_set
         )
     )
     session.execute(
-        delete(ClipCurrent).where(ClipCurrent.clip_id == clip_id, ClipCurrent.label_set == label_set)
+        delete(ClipCurrent).where(ClipCurrent.clip_id.in_(clip_ids), ClipCurrent.label_set == label_set)
     )
-    for annotator_id, row in per_annotator.items():
-        session.add(
-            AnnotatorCurrent(
-                clip_id=clip_id,
-                label_set=label_set,
-                annotator_id=annotator_id,
-                label_id=row.id,
-                value=row.value,
-                created_at=row.created_at,
-            )
-        )
-    truth = [row for row in per_annotator.values() if row.source != "model"]
-    if truth:
-        newest = max(truth, key=lambda r: r.id)
-        votes = Counter(r.value for r in truth)
-        session.add(
-            ClipCurrent(
-                clip_id=clip_id,
-                label_set=label_set,
-                label_id=newest.id,
-                value=newest.value,
-                annotator_id=newest.annotator_id,
-                created_at=newest.created_at,
-                n_annotators=len(truth),
-                agreement=max(votes.values()) / len(truth),
-            )
-        )
-    session.flush()
+    annotator_rows, clip_rows = [], []
+    for clip_id, current in per_annotator.items():
+        for annotator_id, row in current.items():
+            annotator_rows.append(
+                {"clip_id": clip_id, "label_set": label_set, "annotator_id": annotator_id,
+                 "label_id": row.id, "value": row.value, "created_at": row.created_at}
+            )  # fmt: skip
+        truth = [row for row in current.values() if row.source != "model"]
+        if truth:
+            newest = max(truth, key=lambda r: r.id)
+            votes = Counter(r.value for r in truth)
+            clip_rows.append(
+                {"clip_id": clip_id, "label_set": label_set, "label_id": newest.id, "value": newest.value,
+                 "annotator_id": newest.annotator_id, "created_at": newest.created_at,
+                 "n_annotators": len(truth), "agreement": max(votes.values()) / len(truth)}
+            )  # fmt: skip
+    if annotator_rows:
+        session.execute(insert(AnnotatorCurrent.__table__), annotator_rows)
+    if clip_rows:
+        session.execute(insert(ClipCurrent.__table__), clip_rows)
 
 
 def add_label(

@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from affectscope import strict_json
@@ -241,3 +241,38 @@ def version_predictions(session: Session, model_version_id: int) -> list[Predict
         for rows in lanes.get(clip_id, {}).values():
             out.extend(sorted(rows, key=lambda p: p.t_start))
     return out
+
+
+def newest_clip_lanes(
+    session: Session, clip_id: int
+) -> tuple[ModelVersionRecord, PredictionRecord, dict[str, list[PredictionRecord]]] | None:
+    """The clip's newest whole-clip prediction, its model version and that version's lanes for the clip
+    (modality -> windows by start time, lanes in the order they were stored); None when none is stored."""
+    newest = session.scalar(
+        select(ClipPrediction).where(ClipPrediction.clip_id == clip_id).order_by(ClipPrediction.id.desc())
+    )
+    if newest is None:
+        return None
+    version = session.get(ModelVersion, newest.model_version_id)
+    order = session.execute(
+        select(TimePrediction.modality, func.min(TimePrediction.id))
+        .where(TimePrediction.model_version_id == version.id, TimePrediction.clip_id == clip_id)
+        .group_by(TimePrediction.modality)
+    ).all()
+    lanes = {
+        modality: time_predictions(session, version.id, clip_id, modality)
+        for modality, _ in sorted(order, key=lambda r: r[1])
+    }
+    probs = tuple(json.loads(newest.probs_json))
+    decision = PredictionRecord(newest.model_version_id, clip_id, newest.label, newest.confidence, probs)
+    return _version_record(version), decision, lanes
+
+
+def version_clip_probs(session: Session, model_version_id: int) -> dict[int, tuple[float, ...]]:
+    """Whole-clip probabilities this model version already has: clip id -> probs (a batch resumes)."""
+    rows = session.execute(
+        select(ClipPrediction.clip_id, ClipPrediction.probs_json).where(
+            ClipPrediction.model_version_id == model_version_id
+        )
+    )
+    return {int(cid): tuple(json.loads(pj)) for cid, pj in rows}

@@ -136,3 +136,21 @@ class PredictionRecord:
     modality: str = "fused"
     t_start: float | None = None
     t_end: float | None = None
+
+
+@dataclass(frozen=True)
+class ClipQuery:
+    """What the clip browser (and a study's case filter) asks ``db.clips.list_clips`` for.
+    ``label="-"``: unlabelled clips; ``annotator``: clips they labelled."""
+
+    label_set: str = "sentiment3"
+    label: str | None = None
+    annotator: str | None = None
+    min_agreement: float | None = None
+    max_agreement: float | None = None
+    text: str | None = None  # substring of the path
+    status: str | None = None
+    sort: str = "path"
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
-from affectscope.db.engine import Database, _explain
+from affectscope.db.engine import Database, _explain, damaged
 
 
 @contextmanager
@@ -30,6 +30,12 @@ def unit_of_work(db: Database, write: bool = False) -> Iterator[Session]:
     except OperationalError as exc:
         session.rollback()
         raise _explain(exc, db) from None
+    except DatabaseError as exc:
+        session.rollback()
+        damage = damaged(exc, db)
+        if damage is None:
+            raise
+        raise damage from None
     except BaseException:
         session.rollback()
         raise

@@ -14,7 +14,14 @@ import numpy as np
 
 from affectscope.analysis.metrics import classification_report, confusion_matrix
 
-__all__ = ["classification_report", "confusion_matrix", "evaluate_manifest", "log_loss", "to_label_set"]
+__all__ = [
+    "classification_report",
+    "confusion_matrix",
+    "evaluate_manifest",
+    "log_loss",
+    "predict_samples",
+    "to_label_set",
+]
 
 
 def log_loss(probs: np.ndarray, y_true: Sequence[int]) -> float:
@@ -50,7 +57,7 @@ def _decode_all(
     from concurrent.futures import ThreadPoolExecutor
 
     from affectscope.models.inference import image_signals_many, signals_for_file
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     if paths and all(kind_of(p) == "image" for p in paths):  # face images: batched expressions
         job.progress(0, len(paths), "decoding")
@@ -91,19 +98,10 @@ def evaluate_manifest(
     windows without speech (or any other modality) do not vote in either decision (``clip_gate``:
     the silero-vad track of videos, an energy gate on bare audio files).
     """
-    import torch
-
     from affectscope.jobs import ensure_job
-    from affectscope.models.inference import (
-        analyse_many,
-        analyse_signals,
-        clip_decision,
-        load_model,
-        signals_for_file,
-    )
+    from affectscope.models.inference import load_model
     from affectscope.models.provenance import weights_contamination
     from affectscope.models.registry import LABEL_SETS
-    from affectscope.models.systems.base import EmotionSystem
     from affectscope.models.training.datasets import read_manifest
     from affectscope.models.training.protocols import apply
 
@@ -118,35 +116,7 @@ def evaluate_manifest(
     samples, skipped = read_manifest(manifest, label_set)
     n_rows = len(samples)
     samples = apply(protocol, samples)
-    probs: list[np.ndarray] = []
-    if isinstance(model, EmotionSystem) and fast:
-        mods = tuple(spec.modalities)
-        for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
-            chunk = samples[c0 : c0 + 256]
-            sigs = _decode_all([s.path for s in chunk], mods, workers, job, model.reads_expressions)
-            for _, p in analyse_many(spec, model, sigs, job, batch_size, gate, decision == "mean"):
-                probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
-    elif isinstance(model, EmotionSystem):
-        for i, s in enumerate(samples):
-            job.check()
-            sig = signals_for_file(s.path, tuple(spec.modalities))
-            a = analyse_signals(spec, model, sig, gate=gate)
-            p = clip_decision(None, a.fused, a.vote_weights)[0] if decision == "mean" else a.clip_probs
-            probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
-            job.progress(i + 1, len(samples), f"evaluate {model_name}: {s.path.name}")
-    elif fast:
-        if hasattr(model, "for_inference"):  # an evaluated classifier is not saved again
-            model.for_inference()
-        for c0 in range(0, len(samples), 512):
-            x = torch.cat([_face64(s.path) for s in samples[c0 : c0 + 512]])
-            probs.extend(to_label_set(_classifier_probs(model, x), spec.labels, target, label_set))
-            job.progress(min(c0 + 512, len(samples)), len(samples), f"evaluate {model_name}")
-    else:
-        for s in samples:
-            job.check()
-            probs.append(
-                to_label_set(_image_classifier_probs(model, s.path), spec.labels, target, label_set)[0]
-            )
+    probs = predict_samples(spec, model, samples, label_set, job, decision, fast, workers, batch_size, gate)
     pr = np.asarray(probs)
     report = classification_report([s.label for s in samples], pr.argmax(1), target)
     used = weights or (spec.weights_path() if spec.weights else None)
@@ -165,11 +135,66 @@ def evaluate_manifest(
     }
 
 
+def predict_samples(
+    spec: Any,
+    model: Any,
+    samples: Sequence[Any],
+    label_set: str,
+    job: Any = None,
+    decision: str = "model",
+    fast: bool = True,
+    workers: int = 2,
+    batch_size: int = 64,
+    gate: bool = True,
+) -> np.ndarray:
+    """Each sample's clip probabilities in ``label_set`` by the product path ``evaluate`` runs
+    (``evaluate_manifest``'s options); ``packaging/honest_cards.py`` scores several sets from one pass."""
+    import torch
+
+    from affectscope.jobs import ensure_job
+    from affectscope.models.inference import analyse_many, analyse_signals, clip_decision, signals_for_file
+    from affectscope.models.registry import LABEL_SETS
+    from affectscope.models.systems.base import EmotionSystem
+
+    job = ensure_job(job)
+    target = LABEL_SETS[label_set]
+    probs: list[np.ndarray] = []
+    if isinstance(model, EmotionSystem) and fast:
+        mods = tuple(spec.modalities)
+        for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
+            chunk = samples[c0 : c0 + 256]
+            sigs = _decode_all([s.path for s in chunk], mods, workers, job, model.reads_expressions)
+            for _, p in analyse_many(spec, model, sigs, job, batch_size, gate, decision == "mean"):
+                probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
+    elif isinstance(model, EmotionSystem):
+        for i, s in enumerate(samples):
+            job.check()
+            sig = signals_for_file(s.path, tuple(spec.modalities))
+            a = analyse_signals(spec, model, sig, gate=gate)
+            p = clip_decision(None, a.fused, a.vote_weights)[0] if decision == "mean" else a.clip_probs
+            probs.append(to_label_set(p[None], spec.labels, target, label_set)[0])
+            job.progress(i + 1, len(samples), f"evaluate {spec.name}: {s.path.name}")
+    elif fast:
+        if hasattr(model, "for_inference"):  # an evaluated classifier is not saved again
+            model.for_inference()
+        for c0 in range(0, len(samples), 512):
+            x = torch.cat([_face64(s.path) for s in samples[c0 : c0 + 512]])
+            probs.extend(to_label_set(_classifier_probs(model, x), spec.labels, target, label_set))
+            job.progress(min(c0 + 512, len(samples)), len(samples), f"evaluate {spec.name}")
+    else:
+        for s in samples:
+            job.check()
+            probs.append(
+                to_label_set(_image_classifier_probs(model, s.path), spec.labels, target, label_set)[0]
+            )
+    return np.asarray(probs)
+
+
 def _face64(path: Any) -> Any:
     import cv2
     import torch
 
-    from affectscope.models.training.loaders import load_face_image
+    from affectscope.models.inputs import load_face_image
 
     grey = cv2.resize(load_face_image(path), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
     return torch.from_numpy(grey / 127.5 - 1.0)[None, None]
@@ -178,11 +203,16 @@ def _face64(path: Any) -> Any:
 def _classifier_probs(model: Any, x: Any) -> np.ndarray:
     import torch
 
+    from affectscope.models.finite import check_outputs
+
     if hasattr(model, "predict_proba"):  # mini-Xception: logits out, Keras's softmax here
-        return np.asarray(model.predict_proba(x), dtype=np.float64)
-    with torch.no_grad():
-        out = model(x.to(next(model.parameters()).device))
-    return torch.softmax(getattr(out, "logits", out).float().cpu(), 1).numpy()
+        probs = np.asarray(model.predict_proba(x), dtype=np.float64)
+    else:
+        with torch.no_grad():
+            out = model(x.to(next(model.parameters()).device))
+        probs = torch.softmax(getattr(out, "logits", out).float().cpu(), 1).numpy()
+    check_outputs(type(model).__name__, {"image": probs})
+    return probs
 
 
 def _image_classifier_probs(model: Any, path: Any) -> np.ndarray:

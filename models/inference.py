@@ -23,6 +23,7 @@ import torch
 
 from affectscope.errors import UserFacingError, WeightsError
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.finite import ModelOutputError, check_outputs  # noqa: F401 (re-exported)
 from affectscope.models.registry import ModelSpec, get
 from affectscope.models.signals import ClipSignals, Track
 
@@ -47,20 +48,6 @@ _models: dict[tuple[str, str, float, str], tuple[ModelSpec, torch.nn.Module]] = 
 
 class ModelUseError(UserFacingError):
     """A model asked to do what it cannot (e.g. a face-image classifier given a video)."""
-
-
-class ModelOutputError(UserFacingError):
-    """A model produced NaN or infinite outputs: never labelled, stored or shown as a prediction."""
-
-
-def check_outputs(model: str, lanes: dict[str, np.ndarray | None]) -> None:
-    """Raise ``ModelOutputError`` when any output lane holds a NaN or infinite value."""
-    bad = [name for name, a in lanes.items() if a is not None and not np.isfinite(np.asarray(a, float)).all()]
-    if bad:
-        raise ModelOutputError(
-            f"{model} gave NaN or infinite outputs ({', '.join(bad)}); nothing was labelled or stored. "
-            "Its weights or this input are broken."
-        )
 
 
 @dataclass
@@ -155,7 +142,7 @@ def load_model(
     )
     if weights is not None:
         load_state(model, weights, what=f"weights for {name}", how=how)
-    elif isinstance(model, EmotionSystem):
+    elif isinstance(model, EmotionSystem) and not getattr(model, "carries_weights", False):
         if path is not None and path.exists():
             load_state(model, path, what=f"shipped weights for {name}", how=how)
         elif not allow_untrained:
@@ -187,7 +174,7 @@ def signals_for_file(
 ) -> ClipSignals:
     """``ClipSignals`` for a video (perception at ``rate_hz`` analysed frames per second, with the second
     face detector when ``more_faces``), an audio file (waveform only) or a face image."""
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     p = Path(path)
     kind = kind_of(p)
@@ -198,7 +185,7 @@ def signals_for_file(
             p, perception_modalities(modalities), rate_hz=rate_hz, job=job, more_faces=more_faces
         )
     if kind == "audio":
-        from affectscope.models.training.loaders import AUDIO_RATE, load_audio
+        from affectscope.models.inputs import AUDIO_RATE, load_audio
 
         x = load_audio(p)
         duration = len(x) / AUDIO_RATE
@@ -214,8 +201,8 @@ def _image_signals(path: Path, probs: np.ndarray | None = None, expressions: boo
     import cv2
 
     from affectscope.models.extractors.expression import classify_faces, face_features22
+    from affectscope.models.inputs import load_face_image
     from affectscope.models.signals import FaceObservation
-    from affectscope.models.training.loaders import load_face_image
 
     grey = load_face_image(path)
     rgb = np.repeat(grey[:, :, None], 3, axis=2)
@@ -243,7 +230,7 @@ def image_signals_many(paths: list[Path], expressions: bool = True, chunk: int =
     import cv2
 
     from affectscope.models.extractors.expression import classify_faces
-    from affectscope.models.training.loaders import load_face_image
+    from affectscope.models.inputs import load_face_image
 
     if not expressions:
         return [_image_signals(Path(p), expressions=False) for p in paths]
@@ -378,10 +365,12 @@ def analyse_many(
         raise ModelUseError(f"{spec.name} classifies single face images; use it with 'affectscope evaluate'.")
     job = ensure_job(job)
     win, hop = float(model.window_seconds), float(model.hop_seconds)
+    whole = bool(getattr(model, "whole_clip", False))  # seed 002: one window over each whole clip
+    spans = [(max(float(sig.duration), 1e-3),) * 2 if whole else (win, hop) for sig in signals]
     items = [
         (i, float(t))
         for i, sig in enumerate(signals)
-        for t in window_starts(max(sig.duration, 1e-3), win, hop)
+        for t in window_starts(max(sig.duration, 1e-3), *spans[i])
     ]
     from affectscope.models.clip_gate import other_modalities_present, window_weights
 
@@ -391,7 +380,7 @@ def analyse_many(
     for b0 in range(0, len(items), batch_size):
         job.check()
         chunk = items[b0 : b0 + batch_size]
-        batch = model.batch_from_windows([(signals[i], t, t + win) for i, t in chunk])
+        batch = model.batch_from_windows([(signals[i], t, t + spans[i][0]) for i, t in chunk])
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
@@ -405,7 +394,7 @@ def analyse_many(
     for i in range(len(signals)):
         mine = owner == i
         f = allp[mine]
-        vote_weights = window_weights(signals[i], starts_all[mine], win, other_all[mine])
+        vote_weights = window_weights(signals[i], starts_all[mine], spans[i][0], other_all[mine])
         # ``mean_decision``: the weighted mean over windows instead of the system's own decision.
         clip = clip_decision(None if mean_decision else model, f, vote_weights if gate else None)[0]
         out_list.append((f, clip, vote_weights) if return_weights else (f, clip))

@@ -34,7 +34,8 @@ class ModelSpec:
     modalities: tuple[str, ...]  # e.g. ("face", "mouth", "audio")
     label_set: str  # a key of LABEL_SETS
     input_rates: dict[str, float] = field(default_factory=dict)  # modality -> Hz (frames, windows)
-    weights: str | None = None  # file name under resources/weights/, or None when none is shipped
+    weights: str | None = None  # file name under resources/weights/ (an absolute path: an imported
+    # model's own file), or None when none is shipped
     config: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
@@ -43,7 +44,11 @@ class ModelSpec:
         return LABEL_SETS[self.label_set]
 
     def weights_path(self) -> Path | None:
-        return resource_path("weights", self.weights) if self.weights else None
+        if not self.weights:
+            return None
+        return (
+            Path(self.weights) if Path(self.weights).is_absolute() else resource_path("weights", self.weights)
+        )
 
     def build(self, **overrides: Any) -> Any:
         """Import the model's module and build it (untrained) with its config."""
@@ -56,8 +61,9 @@ _REGISTRY: dict[str, ModelSpec] = {}
 _LOADED = False
 
 
-def register(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _REGISTRY and _REGISTRY[spec.name] != spec:
+def register(spec: ModelSpec, replace: bool = False) -> ModelSpec:
+    """Add ``spec``; ``replace`` lets a newer version of an imported model take its name's place."""
+    if spec.name in _REGISTRY and _REGISTRY[spec.name] != spec and not replace:
         raise ValueError(f"a different model is already registered as {spec.name!r}")
     _REGISTRY[spec.name] = spec
     return spec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,6 +34,14 @@ def shared_data() -> Path:
             pytest.fail(why + " (required: CI or AFFECTSCOPE_REQUIRE_DATA is set)")
         pytest.skip("needs the research data: " + why)
     return SHARED_DATA
+
+
+def skip_or_fail(why: str) -> NoReturn:
+    """Skip with ``why`` on a developer's machine; fail where everything must run (CI, or
+    AFFECTSCOPE_REQUIRE_DATA), so a missing tool or data set can never turn into a quietly green run."""
+    if data_required():
+        pytest.fail(f"{why} (required: CI or AFFECTSCOPE_REQUIRE_DATA is set)", pytrace=False)
+    pytest.skip(why)
 
 
 def data_required() -> bool:

@@ -42,7 +42,7 @@ def _worker() -> None:
     from affectscope.media import probe
     from affectscope.models.extractors.pipeline import extract_clip
     from affectscope.models.inference import analyse_clip, load_model, perception_modalities
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     torch.set_num_threads(1)
     spec, _ = load_model(MODEL)

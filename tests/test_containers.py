@@ -15,7 +15,7 @@ from affectscope.app.cli.main import main
 from affectscope.app.services.project import Project
 from affectscope.errors import MediaError
 from affectscope.media import VideoReader, media_kind, probe, scan_folder
-from affectscope.models.training.datasets import kind_of
+from affectscope.models.inputs import kind_of
 from tests.clipfactory import make_audio_only, make_clip, read_index
 
 # (file, encoder): CREMA-D's .flv, an MPEG-2 program stream, an H.264 transport stream

@@ -49,12 +49,17 @@ def _features(samples: list[ds.Sample]) -> torch.Tensor:
 
 
 def test_training_on_real_speech_beats_the_majority_class_uar(shared_data: Path) -> None:
-    """eGeMAPS functionals of EmoDB (speaker independent: 03 and 08 held out) → a small MLP."""
+    """eGeMAPS functionals of EmoDB (speaker independent: 03 and 08 held out) → a small MLP.
+
+    The checkpoint is chosen on speaker 09 (validation), never on the test speakers (issue 19: this
+    test chose its epoch on 03 + 08 and then scored them, so its figure was a validation figure)."""
     emodb = ds.emodb(shared_data / "emodb")
     rest, test = by_speakers(emodb, ("emodb:03", "emodb:08"))
+    rest, val = by_speakers(rest, ("emodb:09",))
     train = rest[::2]  # a small subset keeps the test quick
-    x_tr, x_te = _features(train), _features(test)
-    y_tr, y_te = np.array([s.label for s in train]), np.array([s.label for s in test])
+    x_tr, x_va, x_te = _features(train), _features(val), _features(test)
+    y_tr, y_va = np.array([s.label for s in train]), np.array([s.label for s in val])
+    y_te = np.array([s.label for s in test])
     torch.manual_seed(0)
     norm = InputNorm((1, x_tr.shape[1])).fit([x_tr])
     net = nn.Sequential(norm, nn.Linear(x_tr.shape[1], 32), nn.ReLU(), nn.Linear(32, 3))
@@ -62,7 +67,7 @@ def test_training_on_real_speech_beats_the_majority_class_uar(shared_data: Path)
         net,
         lambda m, v: m(v),
         Labelled(x_tr, y_tr),
-        Labelled(x_te, y_te),
+        Labelled(x_va, y_va),
         epochs=30,
         lr=3e-3,
         batch_size=16,
@@ -76,9 +81,9 @@ def test_training_on_real_speech_beats_the_majority_class_uar(shared_data: Path)
     report = classification_report(y_te, pred, LABELS)
     majority = classification_report(y_te, np.full_like(y_te, np.bincount(y_tr).argmax()), LABELS)
     assert majority["uar"] == pytest.approx(1 / 3)
-    assert report["uar"] == pytest.approx(res.best_val_uar)
+    assert res.best_val_uar == pytest.approx(max(h["val_uar"] for h in res.history))  # chosen on 09
     assert report["ci"]["uar"][0] > majority["uar"], report["ci"]["uar"]  # the CI clears the majority
-    assert not res.collapse
+    assert not res.collapse and not report["collapsed"], report["per_class"]
 
 
 def test_collapse_guard_fires_on_a_one_class_model(caplog: pytest.LogCaptureFixture) -> None:

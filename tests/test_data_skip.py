@@ -67,3 +67,49 @@ def test_speech_clips_carry_the_shipped_emodb_speech(tmp_path: Path) -> None:
     assert rms.max() > 0.01 and rms.min() < 0.2 * rms.max()
     spectrum = np.abs(np.fft.rfft(samples))
     assert spectrum.max() < 0.02 * spectrum.sum()
+
+
+# Skips allowed to bypass skip_or_fail, each with why: opt-in runs that CI does not make on purpose,
+# and helpers that apply the CI rule themselves.
+_OWN_RULE = {
+    "conftest.py": "skip_or_fail itself and the shared_data fixture",
+    "db_backends.py": "require_postgres: fails under CI itself",
+    "test_keras_safety.py": "fails under CI itself (data_required)",
+    "test_standalone.py": "opt-in: AFFECTSCOPE_BUILD_STANDALONE=1 (a bundle build of tens of minutes)",
+    "test_fuzz.py": "opt-in: AFFECTSCOPE_FUZZ_FULL=1 (the 1,000-file corpus)",
+}
+
+
+def test_every_skip_follows_the_ci_rule() -> None:
+    """A plain skip (pytest.skip, skipif, importorskip) passes quietly in CI when a tool or data set is
+    missing there; tests call skip_or_fail instead, which fails under CI (issue 23 item 9)."""
+    import re
+
+    plain = re.compile(r"pytest\.skip\(|\.skipif\(|importorskip\(")
+    found = {}
+    for path in sorted((REPO / "tests").glob("*.py")):
+        hits = [n for n, line in enumerate(path.read_text().splitlines(), 1) if plain.search(line)]
+        if hits and path.name != "test_data_skip.py":
+            found[path.name] = hits
+    escaped = {name: lines for name, lines in found.items() if name not in _OWN_RULE}
+    assert escaped == {}, f"plain skips that escape the CI rule (use skip_or_fail): {escaped}"
+    assert len(found["test_fuzz.py"]) == 1  # only the opt-in; the setpriv test follows the rule
+
+
+def test_skip_or_fail_fails_under_ci(tmp_path: Path) -> None:
+    probe = REPO / "tests" / f"test_zz_rule_{tmp_path.name}.py"
+    body = "def test_x():\n    skip_or_fail('no tool')\n"
+    probe.write_text("from tests.conftest import skip_or_fail\n\n\n" + body)
+    try:
+        runs = {}
+        for ci in ("", "true"):
+            env = {k: v for k, v in os.environ.items() if k not in ("CI", "AFFECTSCOPE_REQUIRE_DATA")}
+            env["CI"] = ci
+            runs[ci] = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(probe)],
+                cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+    finally:
+        probe.unlink()
+    assert runs[""].returncode == 0 and "1 skipped" in runs[""].stdout and "no tool" in runs[""].stdout
+    assert runs["true"].returncode != 0 and "no tool (required: CI" in runs["true"].stdout

@@ -44,7 +44,16 @@ def test_run_holds_every_labelled_clip_and_metrics_equal_scikit_learn(stored) ->
     assert set(rep["ci"]) == {"accuracy", "uar", "macro_f1"}
     assert set(rep["modalities"]) == {"face", "mouth", "audio", "fused"}
     assert rep["modalities"]["fused"]["uar"] == pytest.approx(rep["uar"])
-    assert 0.0 <= rep["reliability"]["ece"] <= 1.0 and sum(rep["reliability"]["count"]) == run.n_items
+    assert sum(rep["reliability"]["count"]) == run.n_items
+    # ECE recomputed here from the stored probabilities: ten equal-width confidence bins, (lo, hi]
+    # (the first closed), weighted |accuracy - confidence| (was "0 <= ece <= 1", which cannot fail).
+    conf, right = a["probs"].max(1), a["probs"].argmax(1) == yt
+    edges, ece = np.linspace(0.0, 1.0, 11), 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (conf <= hi) & ((conf > lo) if lo > 0 else True)
+        if in_bin.any():
+            ece += in_bin.mean() * abs(right[in_bin].mean() - conf[in_bin].mean())
+    assert rep["reliability"]["ece"] == pytest.approx(ece, abs=1e-12) and ece > 0
 
 
 def test_each_confusion_cell_lists_exactly_its_clips(stored) -> None:

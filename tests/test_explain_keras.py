@@ -13,13 +13,16 @@ import pytest  # noqa: E402
 
 from affectscope.models.explain.saliency import image_map, last_conv  # noqa: E402
 from affectscope.models.extractors import mini_xception as mx  # noqa: E402
+from tests.conftest import skip_or_fail  # noqa: E402
 from tests.explain_factory import fer_faces  # noqa: E402
+
 
 # Not importorskip: importing tf_keras_vis at collection would load TensorFlow into the whole test
 # session before openSMILE (see tests/test_native_libraries.py); TensorFlow loads at test time here.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("tf_keras_vis") is None, reason="the keras extra is not installed"
-)
+@pytest.fixture(autouse=True)
+def _keras_extra() -> None:
+    if importlib.util.find_spec("tf_keras_vis") is None:
+        skip_or_fail("the keras extra is not installed")  # CI installs it: there this fails
 
 
 def test_gradcam_matches_tf_keras_vis_on_real_faces(shared_data) -> None:

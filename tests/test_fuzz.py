@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from affectscope.errors import UserFacingError
+from tests.conftest import skip_or_fail
 from tests.fuzz_runner import MODEL, run_stages
 from tests.fuzzcorpus import corpus_files, kind_of, make_corpus
 
@@ -68,20 +70,43 @@ def _open_in_window(paths: list[Path], qtbot) -> dict[str, str]:
     try:
         for path in paths:
             state["answered"] = False
-            window.last_error = None
+            window.last_error = window.last_failure = None
             window.load_clip(path)
             qtbot.waitUntil(lambda: state["answered"], timeout=PER_FILE_TIMEOUT_S * 1000)
             # The window also says "ready" after showing an error (its view shows the message), so
-            # the error it recorded decides: refused with a message, or opened.
+            # the error it recorded decides: opened, refused with a clear message, or an error (an
+            # exception that is not a UserFacingError: the window words it, but it is a bug).
             if window.last_error is None:
                 outcomes[path.name] = "ok"
             else:
-                outcomes[path.name] = "refused" if window.last_error[1].strip() else "error"
+                clear = window.last_failure is None or isinstance(window.last_failure, UserFacingError)
+                outcomes[path.name] = "refused" if clear and window.last_error[1].strip() else "error"
                 window.error_dialog.close()  # deletes itself on close
     finally:
         window.workers.cancel_all()
         window.workers.shutdown()
     return outcomes
+
+
+def test_the_window_stage_can_report_an_error(tmp_path: Path, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """The window words every failure, so any exception used to count as "refused" and the window stage
+    could never report "error" (issue 23 item 9). A bug (not a UserFacingError) must show as one."""
+    from affectscope.app.qt import main_window
+    from tests.clipfactory import make_clip
+
+    good = make_clip(tmp_path / "good.mp4", n_frames=10)
+    shutil.copy(good, tmp_path / "bug.mp4")
+    (tmp_path / "refused.mp4").write_bytes(b"not a video at all")
+    real = main_window.load_clip
+
+    def load(path, job=None):  # noqa: ANN001, ANN202
+        if Path(path).name == "bug.mp4":
+            raise RuntimeError("a bug, not a message")
+        return real(path, job)
+
+    monkeypatch.setattr(main_window, "load_clip", load)
+    outcomes = _open_in_window([good, tmp_path / "bug.mp4", tmp_path / "refused.mp4"], qtbot)
+    assert outcomes == {"good.mp4": "ok", "bug.mp4": "error", "refused.mp4": "refused"}
 
 
 def _batch(folder: Path) -> dict:
@@ -129,10 +154,11 @@ def test_a_thousand_paths_do_not_deadlock_the_runner(tmp_path: Path) -> None:
     assert all(r.get("probe", ("", ""))[0] == "refused" for r in results.values())
 
 
-@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root privileges")
 def test_unreadable_file_is_refused_with_permission_denied() -> None:
     """Root reads a mode-000 file, so the corpus's unreadable kind only bites an ordinary user: the
     worker runs as nobody here, and every stage refuses the file with "permission denied"."""
+    if not shutil.which("setpriv"):
+        skip_or_fail("needs setpriv (util-linux) to drop root privileges")
     import tempfile
 
     from tests.clipfactory import make_clip

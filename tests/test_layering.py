@@ -217,3 +217,103 @@ def test_the_faces_take_a_models_signals_from_the_services() -> None:
                     names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
                     found += [f"{path.relative_to(REPO)}:{node.lineno} {n}" for n in names if n in direct]
     assert found == []
+
+
+# Queries another engineer is moving into db/ under issue 24 item 4; allowed only until that lands.
+PENDING_QUERY_MOVES: dict[str, str] = {}  # interop's and figures' queries moved to db/current_labels.py
+# and db/timelines.py (issue 24)
+
+
+def _db_modules_named(path: Path) -> list[tuple[int, str]]:
+    """Every ``affectscope.db`` module an import in ``path`` names, ``from affectscope.db import x`` as
+    ``affectscope.db.x``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "affectscope.db":
+            found += [(node.lineno, f"affectscope.db.{a.name}") for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("affectscope.db."):
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("affectscope.db")]
+    return found
+
+
+def test_services_write_no_queries() -> None:
+    """app/services joins models and db through db/ functions that return records: it imports neither
+    SQLAlchemy nor the ORM tables (db/schema.py)."""
+    found = [
+        v
+        for v in _violations("app/services", ("sqlalchemy", "affectscope.db.schema"))
+        if v.split(":")[0] not in PENDING_QUERY_MOVES
+    ]
+    assert found == []
+
+
+def test_the_pending_query_moves_are_still_pending() -> None:
+    """An allowlist entry goes once its move is on main (so the rule above covers that file again)."""
+    forbidden = ("sqlalchemy", "affectscope.db.schema")
+    moved = [
+        f
+        for f in PENDING_QUERY_MOVES
+        if not any(n == x or n.startswith(x + ".") for _, n in _imports(REPO / f) for x in forbidden)
+    ]
+    assert moved == []
+
+
+@pytest.mark.parametrize("folder", ["app/qt", "app/cli"])
+def test_the_faces_take_only_record_types_from_db(folder: str) -> None:
+    """The window and the command line ask the services; of db/ they know only its records."""
+    found = [
+        f"{path.relative_to(REPO)}:{line} imports {name}"
+        for path in sorted((REPO / folder).rglob("*.py"))
+        for line, name in _db_modules_named(path)
+        if name != "affectscope.db.records"
+    ]
+    assert found == []
+
+
+def test_the_db_import_check_sees_package_imports(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from affectscope.db import labels as l, records\nimport affectscope.db.uow\n")
+    assert _db_modules_named(probe) == [
+        (1, "affectscope.db.labels"),
+        (1, "affectscope.db.records"),
+        (2, "affectscope.db.uow"),
+    ]
+
+
+def test_models_take_only_metrics_from_analysis() -> None:
+    """Decided (docs/architecture.md): models/ may import ``analysis.metrics`` — one definition of UAR,
+    F1 and their intervals for training's early stopping, ``evaluate`` and the project's evaluation
+    runs — and nothing else of analysis/ (figures and study statistics are the application's)."""
+    found = [
+        v
+        for v in _violations("models", ("affectscope.analysis",))
+        if not v.endswith("imports affectscope.analysis.metrics")
+    ]
+    assert found == []
+
+
+# Known ties still open, each with who owns it; the test below fails on any other.
+KNOWN_MODEL_TIES = {
+    # weights.py asks provenance for the code state; provenance reads weights' cards (issue 19 code,
+    # the "honesty" engineer's): to cut by moving the card reading both use into one module.
+    frozenset({"affectscope.models.provenance", "affectscope.models.weights"}),
+}
+
+
+def _room(module: str) -> str:
+    """A module's room inside models/: its subpackage (``affectscope.models.training``) or itself."""
+    return ".".join(module.split(".")[:3])
+
+
+def test_the_rooms_of_models_do_not_import_each_other_both_ways() -> None:
+    """inference <-> training (kind_of, loaders: now models/inputs.py), evaluation <-> training
+    (classification_report: analysis.metrics) and systems <-> fusion (ablation runs whole systems:
+    systems/ablation.py) were such ties; a room may use another only if that one does not use it back."""
+    graph = _module_graph(("models",))
+    rooms: dict[str, set[str]] = {}
+    for module, deps in graph.items():
+        rooms.setdefault(_room(module), set()).update(_room(d) for d in deps if _room(d) != _room(module))
+    ties = {frozenset({a, b}) for a, deps in rooms.items() for b in deps if a in rooms.get(b, set())}
+    assert ties - KNOWN_MODEL_TIES == set()

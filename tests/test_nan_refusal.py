@@ -115,3 +115,19 @@ def test_the_database_refuses_non_finite_probabilities(tmp_path: Path) -> None:
             pred_rows.add_predictions(s, vid, clip, timeline=[(0.0, 1.0, [0.2, float("inf"), 0.1])])
         with unit_of_work(project.db) as s:
             assert s.query(ClipPrediction).count() == 0
+
+
+def test_evaluation_refuses_nan_outputs_of_an_image_classifier() -> None:
+    from affectscope.models.evaluation import _classifier_probs
+    from affectscope.models.finite import ModelOutputError
+
+    class Broken(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.full((x.shape[0], 7), float("inf")) * self.w  # softmax of inf logits: NaN
+
+    with pytest.raises(ModelOutputError, match=r"Broken gave NaN or infinite outputs \(image\)"):
+        _classifier_probs(Broken(), torch.zeros(1, 1, 64, 64))

@@ -19,6 +19,7 @@ from affectscope.db import engine as db_engine
 from affectscope.db.uow import unit_of_work
 from affectscope.errors import MediaError, StorageError
 from tests.clipfactory import make_clip
+from tests.conftest import skip_or_fail
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +102,10 @@ def test_bad_folders_and_databases(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         db_engine.open_database("postgresql://nobody@127.0.0.1:1/none")
 
 
-@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv to drop root privileges")
 def test_read_only_folder_gives_a_clear_message() -> None:
     """Run as an unprivileged user (root ignores permissions): a read-only project folder is refused."""
+    if not shutil.which("setpriv"):
+        skip_or_fail("needs setpriv (util-linux) to drop root privileges")
     import tempfile
 
     tmp_path = Path(tempfile.mkdtemp(prefix="affectscope-ro-"))  # outside pytest's root-only tree

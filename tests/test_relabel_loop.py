@@ -61,10 +61,21 @@ def test_retrain_records_exact_lineage_and_rollback_restores_predictions(project
 
     cmp = rt.compare(project, first.model_version_id, second.model_version_id)
     assert cmp["clips"] == sorted(c for c, _, _ in lin2.heldout)
-    assert (
-        0 <= cmp["mcnemar"]["p_value"] <= 1
-        and cmp["a"]["uar_ci"][0] <= cmp["a"]["uar"] <= cmp["a"]["uar_ci"][1]
-    )
+    assert cmp["a"]["uar_ci"][0] <= cmp["a"]["uar"] <= cmp["a"]["uar_ci"][1]
+    # McNemar's p from its own table by the textbook rule (was "0 <= p <= 1", which cannot fail): exact
+    # two-sided binomial on the discordant pairs below 25 of them, else chi-squared with continuity.
+    from scipy import stats
+
+    (both, only_a), (only_b, neither) = cmp["mcnemar"]["table"]
+    assert both + only_a + only_b + neither == len(cmp["clips"])
+    d = only_a + only_b
+    if d == 0:
+        expected = 1.0
+    elif d < 25:
+        expected = stats.binomtest(min(only_a, only_b), d, 0.5).pvalue
+    else:
+        expected = stats.chi2.sf((abs(only_a - only_b) - 1) ** 2 / d, 1)
+    assert cmp["mcnemar"]["p_value"] == pytest.approx(expected, rel=1e-9)
 
     assert rt.rollback(project) == first.model_version_id
     restored = rt.active_predictions(project)

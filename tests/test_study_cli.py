@@ -44,6 +44,40 @@ def _counted_rates(folder: Path) -> dict[str, tuple[float, int]]:
     return {p: (hit[p] / tot[p], tot[p]) for p in tot}
 
 
+def _reference_agreement(folder: Path) -> dict[str, tuple[float, float]]:
+    """Fleiss' kappa and Krippendorff's alpha per presentation, from tabulatedVotes.csv's counts with the
+    field's definitions: alpha from the ``krippendorff`` package; kappa as Fleiss' generalised to unequal
+    numbers of ratings (Gwet 2014, 2.5), which statsmodels' ``fleiss_kappa`` equals on equal numbers."""
+    import krippendorff
+    import numpy as np
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    arm = {"1": "voice", "2": "face", "3": "audiovisual"}
+    rows: dict[str, list[list[int]]] = {}
+    for r in csv.DictReader((folder / "tabulatedVotes.csv").read_text().splitlines()):
+        rows.setdefault(arm[r[""][0]], []).append([int(r[c]) for c in "ADFHNS"])
+    out = {}
+    for name, counts in rows.items():
+        t = np.array(counts, dtype=float)
+        n = t.sum(1)
+        pairable = n >= 2
+        pairs = zip(t[pairable], n[pairable], strict=True)
+        pa = np.mean([(row * (row - 1)).sum() / (m * (m - 1)) for row, m in pairs])
+        pi = (t[n > 0] / n[n > 0, None]).mean(0)
+        kappa = (pa - (pi**2).sum()) / (1 - (pi**2).sum())
+        same = n == np.bincount(n.astype(int)).argmax()  # the commonest count: statsmodels applies there
+        sub = t[same]
+        sub_n = sub.sum(1)
+        sub_pa = ((sub * (sub - 1)).sum(1) / (sub_n * (sub_n - 1))).mean()
+        sub_pi = (sub / sub_n[:, None]).mean(0)
+        assert fleiss_kappa(sub, method="fleiss") == pytest.approx(
+            (sub_pa - (sub_pi**2).sum()) / (1 - (sub_pi**2).sum()), abs=1e-12
+        )
+        alpha = krippendorff.alpha(value_counts=t, level_of_measurement="nominal")
+        out[name] = (float(kappa), float(alpha))
+    return out
+
+
 def test_crema_d_import_reproduces_recognition_rates(capsys, tmp_path: Path, shared_data: Path) -> None:  # noqa: ANN001
     folder = shared_data / "crema_d_ratings"
     Project.init(tmp_path / "p").close()
@@ -52,6 +86,7 @@ def test_crema_d_import_reproduces_recognition_rates(capsys, tmp_path: Path, sha
     stats = _json(capsys, ["study", "stats", "crema-d", "--resamples", "50", "--project", str(tmp_path / "p"),
                            "--json"])  # fmt: skip
     counted = _counted_rates(folder)
+    reference = _reference_agreement(folder)
     assert sum(n for _, n in counted.values()) == doc["n_responses"]
     for arm, (rate, n) in counted.items():
         a = stats["arms"][arm]
@@ -60,7 +95,10 @@ def test_crema_d_import_reproduces_recognition_rates(capsys, tmp_path: Path, sha
         assert a["accuracy"]["value"] == pytest.approx(rate, abs=1e-12)
         assert a["accuracy"]["ci"][0] < rate < a["accuracy"]["ci"][1]
         assert a["fleiss_method"] == "gwet2014_generalized" and a["ratings_per_case"][0] >= 1
-        assert 0.2 < a["fleiss_kappa"]["value"] < 0.6 and 0.2 < a["krippendorff_alpha"]["value"] < 0.6
+        # Exact reference values (issue 23 item 9: was only a band, 0.2 < value < 0.6).
+        kappa, alpha = reference[arm]
+        assert a["fleiss_kappa"]["value"] == pytest.approx(kappa, abs=1e-9)
+        assert a["krippendorff_alpha"]["value"] == pytest.approx(alpha, abs=1e-9)
     assert [round(counted[p][0] * 100, 1) for p in ("voice", "face", "audiovisual")] == [40.0, 57.4, 63.1]
     assert stats["assisted_minus_unassisted"] == []
 

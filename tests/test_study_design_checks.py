@@ -13,6 +13,7 @@ from affectscope.app.services import studies
 from affectscope.app.services.project import Project
 from affectscope.app.services.reading import ReadingSession
 from affectscope.db import labels as label_rows
+from affectscope.db import studies as rows
 from affectscope.db.uow import unit_of_work
 from tests.clipfactory import make_clip
 from tests.study_factory import make_study_project
@@ -92,8 +93,6 @@ def test_a_clip_that_vanishes_is_skipped_visibly_and_read_when_back(tmp_path: Pa
     project, sid = make_study_project(tmp_path, readers=("ada",))
     first = ReadingSession(project.db, sid, "ada").next_stimulus()
     with unit_of_work(project.db) as s:
-        from affectscope.db import studies as rows
-
         case = next(c for c in rows.study_cases(s, sid) if c.id == first.case_id)
         path = Path(rows.clip_media(s, [case.clip_id])[case.clip_id].path)
     moved = path.with_suffix(".away")
@@ -150,3 +149,31 @@ def test_designer_window_refuses_misfits_and_proposes_a_free_name(qtbot, tmp_pat
     assert "c4.mp4" in {m["case"] for m in studies.show_study(project.db, "study-2")["misfits"]}
     assert d2.name.text() == "study-3"
     project.close()
+
+
+def test_a_kept_case_without_prediction_stays_out_of_assisted_minus_unassisted(tmp_path: Path) -> None:
+    """An assisted arm's case kept with --allow-mismatch had no model answer shown: the statistics say so
+    and compare assisted with unassisted only on the cases that were assisted."""
+    from affectscope.app.services.study_stats import study_stats
+
+    folder = _project_with_misfits(tmp_path)
+    with Project.open(folder) as project:
+        cases = studies.select_cases(project.db, "sentiment3", refs=["c0.mp4", "c1.mp4", "c4.mp4"])
+        arms = [studies.ArmSpec("plain", "video"), studies.ArmSpec("helped", "video", "model", 1)]
+        sid = studies.create_study(
+            project.db, "kept", "sentiment3", arms, cases, readers=["r1", "r2"], allow_mismatch=True
+        )
+        shown = {}
+        for reader in ("r1", "r2"):
+            session = ReadingSession(project.db, sid, reader)
+            while (st := session.next_stimulus()) is not None:
+                if session.arms[st.arm_id].name == "helped":
+                    shown[st.case_id] = st.assistance is not None
+                session.answer(st, "neutral")
+        with unit_of_work(project.db) as s:
+            ids = {c.ref: c.id for c in rows.study_cases(s, sid)}
+        assert shown == {ids["c0.mp4"]: True, ids["c1.mp4"]: True, ids["c4.mp4"]: False}  # c4: unassisted
+        stats = study_stats(project.db, sid, n_resamples=50)
+    assert stats["arms"]["helped"]["n_cases_assisted"] == 2
+    diff = stats["assisted_minus_unassisted"][0]
+    assert diff["n_cases"] == 2 and diff["n_cases_without_assistance"] == 1

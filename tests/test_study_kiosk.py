@@ -40,17 +40,30 @@ def _texts(root: QWidget, skip: tuple[QWidget, ...] = ()) -> str:
     return "\n".join(out)
 
 
-def _strings(obj: object) -> list[str]:
-    """Every string an object holds in its attributes, one level down into containers and dataclasses."""
-    out = []
-    for v in vars(obj).values():
-        items = v if isinstance(v, list | tuple | set) else [v]
-        for x in items:
-            if isinstance(x, str):
-                out.append(x)
-            elif hasattr(x, "__dataclass_fields__"):
-                out += [str(getattr(x, f)) for f in x.__dataclass_fields__]
-    return out
+def _strings(obj: object, depth: int = 6, seen: set | None = None) -> list[str]:
+    """Every string reachable from a plain Python object (dataclasses, containers, our own objects),
+    skipping Qt objects and the decoder behind ``CaseMedia`` (it keeps its file to read frames)."""
+    from PySide6.QtCore import QObject
+
+    from affectscope.media import VideoReader
+
+    seen = set() if seen is None else seen
+    if depth < 0 or id(obj) in seen or isinstance(obj, QObject | VideoReader | np.ndarray):
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        items = [*obj.keys(), *obj.values()]
+    elif isinstance(obj, list | tuple | set | frozenset):
+        items = list(obj)
+    elif hasattr(obj, "__dict__") and type(obj).__module__.startswith("affectscope"):
+        items = list(vars(obj).values())
+    elif hasattr(obj, "__dataclass_fields__"):
+        items = [getattr(obj, f) for f in obj.__dataclass_fields__]
+    else:
+        return []
+    return [x for item in items for x in _strings(item, depth - 1, seen)]
 
 
 def _answer(qtbot, kiosk: ReaderKiosk, key: str = "1") -> None:  # noqa: ANN001
@@ -107,7 +120,8 @@ def test_session_hides_every_window_and_shows_only_the_case(qtbot, tmp_path: Pat
         for banned in ("c0", "c1", "c2", "c3", ".mp4", clip_dir, "lead", "bo", "toy", *set(TRUTH)):
             assert banned not in texts, banned
         assert not kiosk.findChildren(QAbstractItemView) and not kiosk.findChildren(QMenuBar)
-        held = _strings(view) + _strings(st) + _strings(view.session)
+        held = _strings(view.session) + _strings(st) + _strings(view.media)
+        assert len(held) > 20 and "ada" in held  # the walk reaches what the session holds
         assert not [s for s in held if clip_dir in s or ".mp4" in s]
         assert view.progress.text().startswith("Session 1 of 2") and "correct" not in texts.lower()
         _answer(qtbot, kiosk)

@@ -10,7 +10,7 @@ from safetensors.torch import save_file
 
 from affectscope.errors import WeightsError
 from affectscope.models import registry
-from affectscope.models.fusion.ablation import mask_modality
+from affectscope.models.systems.ablation import mask_modality
 from affectscope.models.systems.base import collate
 from affectscope.models.systems.fusical import MODALITIES, FusicalSystem, build
 from affectscope.models.systems.fusical_branches import ConvLSTM2d, resnet50_trunk

@@ -166,9 +166,16 @@ def test_short_real_training_run_beats_majority_uar(shared_data: Path, tmp_path:
         test_limit=60,
     )
     speech = card["tests"]["emodb_test"]
-    assert speech["uar"] > 1 / 3 + 0.1, speech
     lo, hi = speech["ci"]["uar"]
-    assert lo <= speech["uar"] <= hi
+    # Issue 8's bar, which commit 0508b77 dropped when it swapped fusical for temporal (issue 19): at
+    # least 0.45 and the 95 % CI above chance (measured: 0.576 [0.47, 0.70]). Its epochs are chosen on
+    # speaker 09, never on the test speakers 03 and 08. The collapse guard (a class recalled < 0.2) is
+    # not the bar here: 60 test files hold about 11 of each class, one file moves a recall by 0.09, and
+    # this 6-epoch run recalled "positive" 0.18 (2 of 11); the bar is issue 19's "no class below 0.15",
+    # and the guard itself is pinned on the shipped weights' whole sets (test_honest_figures.py).
+    recalls = {c: v["recall"] for c, v in speech["per_class"].items()}
+    assert speech["uar"] >= 0.45 and min(recalls.values()) >= 0.15, (speech["uar"], recalls)
+    assert lo <= speech["uar"] <= hi and lo > 1 / 3
     assert out.exists() and json.loads(out.with_name("temporal.card.json").read_text())["tests"]
     # Issue 19: the card records what trained, validated and tuned it; its own tests overlap none of
     # the first two, and its RAVDESS test is among the actors that chose the recipe's rules.
@@ -265,12 +272,15 @@ def test_cli_refuses_a_recipe_for_another_model(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in _shipped() if n != "fusical"])
+@pytest.mark.parametrize("name", _shipped())
 def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, shared_data: Path) -> None:
-    """Trained on German EmoDB only, scored on RAVDESS actors 17–20 as the recipe scored them: the card's
-    UAR is reproduced, is well above chance (≥ 0.45, the issue's bar) and no class is recalled < 0.2.
-    Before each clip's speech was brought to one level and seed 001's functionals were taken over
-    speech only, these systems answered one class for every RAVDESS file."""
+    """Trained on German EmoDB only, scored on the RAVDESS actors of the recipe's test (17–20; fusical:
+    1–20) as the recipe scored them: the card's UAR is reproduced, is well above chance (≥ 0.45, the
+    issue's bar) and no class is recalled < 0.2. Before each clip's speech was brought to one level and
+    seed 001's functionals were taken over speech only, these systems answered one class for every
+    RAVDESS file. Fusical joins (issue 19): on RAVDESS it does not collapse; its collapse on EmoDB
+    ("negative" recalled 0.08) is declared in docs/models.md and pinned in test_honest_figures.py.
+    These RAVDESS actors chose the recipes' rules: a validation figure, pinned so it cannot drift."""
     from affectscope.analysis.metrics import classification_report
     from affectscope.models.inference import load_model
     from affectscope.models.training import datasets as ds
@@ -279,15 +289,18 @@ def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, 
     from affectscope.models.weights import read_card
 
     spec, model = load_model(name)
+    from affectscope.models.training.recipes_systems import RECIPE_DATA, RECIPES
+
     want = read_card(spec.weights_path())["tests"]["ravdess_cross_corpus"]
-    rav = ds.ravdess(shared_data / "ravdess_speech", actors={17, 18, 19, 20})
+    recipe = next(r for r, (m, *_rest) in RECIPES.items() if m == name)
+    rav = ds.ravdess(shared_data / "ravdess_speech", actors=set(RECIPE_DATA[recipe]["ravdess_actors"]))
     split = sd.build_split(
         model, [lambda s=s: sd.speech_signals(s.path, False) for s in rav], [s.label for s in rav], "ravdess"
     )
     got = classification_report(
         split.file_labels, file_probs(outputs(model, split)["fused"], split).argmax(1), LABELS
     )
-    assert got["n"] == want["n"] == 208
+    assert got["n"] == want["n"] == (1040 if name == "fusical" else 208)
     assert abs(got["uar"] - want["uar"]) <= 0.03  # float16 storage may move a borderline file or two
     assert got["uar"] >= 0.45 and not got["collapsed"], got["per_class"]
 

@@ -16,6 +16,7 @@ from affectscope.models.systems.temporal import build as build_temporal
 from affectscope.models.training.manifest_train import SystemWindows, train_on_samples
 from affectscope.models.training.trainer import fit_system, stage_epochs, system_loss
 from affectscope.models.weights import read_card
+from tests.conftest import skip_or_fail
 from tests.signals_factory import make_signals
 
 torch.set_num_threads(1)
@@ -155,7 +156,7 @@ def test_the_model_card_records_the_schedule(tmp_path: Path, shared_data: Path) 
 
     emodb = shared_data / "emodb"
     if not emodb.is_dir():
-        pytest.skip("EmoDB not in shared data")
+        skip_or_fail(f"EmoDB not in the shared data at {shared_data}")
     labels = {"W": "negative", "A": "negative", "F": "positive", "N": "neutral"}
     rows = []
     for speaker in ("03", "08", "09", "10"):

@@ -107,6 +107,9 @@ def _keras(args: argparse.Namespace, clip: Path) -> int:
     i = int(np.argmin(np.abs(np.asarray(crops.times) - t)))
     face = np.asarray(crops.values[i : i + 1])
     probs = model.predict(face[..., None].astype(np.float32) / 255 * 2 - 1, verbose=0)[0]
+    from affectscope.models.finite import check_outputs
+
+    check_outputs(Path(args.keras).name, {"face": probs})
     labels = [f"class{k}" for k in range(len(probs))]
     if len(probs) == 7:
         from affectscope.models.signals import EXPRESSIONS

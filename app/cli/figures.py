@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(its spec); --from SPEC.json draws it again from the project's current data.",
     )
     p.add_argument("kind", nargs="?", help="figure kind: " + ", ".join(KINDS))
-    p.add_argument("--project", help="project folder")
+    p.add_argument("--project", help="project folder (with --from: the spec must belong to it)")
     p.add_argument("--clip", help="clip path or id (clip panel, modality activation)")
     p.add_argument("--start", type=float, help="start of the time range, seconds")
     p.add_argument("--end", type=float, help="end of the time range, seconds")
@@ -56,7 +56,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
     if args.from_spec:
         if args.kind:
             raise FigureCliError("give either a KIND or --from SPEC.json, not both")
-        result = figures.regenerate(args.from_spec, args.output)
+        result = figures.regenerate(args.from_spec, args.output, project_folder=args.project)
     else:
         if not args.kind or not args.project:
             raise FigureCliError("give a figure KIND and --project DIR (or --from SPEC.json)")

@@ -171,13 +171,11 @@ def run_redo(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from affectscope.db import labels as label_rows
-    from affectscope.db.uow import unit_of_work
+    from affectscope.app.services.commands import clip_history
 
     with _open(args) as project:
         clip_id = project.clip(args.clip).id if args.clip else None
-        with unit_of_work(project.db) as s:
-            rows = label_rows.history(s, clip_id=clip_id, limit=args.limit)
+        rows = clip_history(project.db, clip_id, limit=args.limit)
     if args.json:
         print(
             strict_json.dumps(

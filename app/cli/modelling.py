@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-params", action="store_true", help="skip building models to count parameters")
     p.set_defaults(handler=cmd_models)
+    # Issue 20: model files out and in (app/cli/model_files.py)
+    from affectscope.app.cli.model_files import register_model_files
+
+    register_model_files(p)
 
     p = subparsers.add_parser("predict", help="probabilities over time and for the whole clip")
     p.add_argument("clip", help="video clip (or audio file / face image)")
@@ -340,6 +344,11 @@ def _train(args: argparse.Namespace) -> int:
         data = _shared_data(args.data)
         if not data.is_dir():
             raise ModellingError(f"shared data folder not found: {data} (give --data DIR)")
+        from affectscope.models.training.recipes_systems import RECIPES
+
+        trains = "skeleton-fusion" if args.recipe == "seed002-paper" else RECIPES[args.recipe][0]
+        if trains != args.name:  # before the work-tree check: a wrong command says so first
+            raise ModellingError(f"recipe {args.recipe} trains {trains}, not {args.name}")
         _require_clean(args)
         try:
             card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)

@@ -73,7 +73,7 @@ def run_init(args: argparse.Namespace) -> int:
         if args.clips is not None:
             job = Job(on_progress=None if args.json else _progress)
             scan = project.import_clips(args.clips, job=job)
-        total = project_summary(project)
+        total = project.summary()
     doc = {"project": str(project.folder), **total, "scan": scan.to_json() if scan else None}
     if args.json:
         print(strict_json.dumps(doc))
@@ -90,32 +90,11 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def project_summary(project) -> dict:  # noqa: ANN001
-    from sqlalchemy import func, select
-
-    from affectscope.db.schema import Clip, Label
-    from affectscope.db.uow import unit_of_work
-
-    with unit_of_work(project.db) as s:
-        n_clips = s.scalar(select(func.count()).select_from(Clip)) or 0
-        n_labels = s.scalar(select(func.count()).select_from(Label)) or 0
-        missing = s.scalar(select(func.count()).select_from(Clip).where(Clip.status == "missing")) or 0
-    return {
-        "db": project.db.display_url,
-        "clips": n_clips,
-        "missing_clips": missing,
-        "label_rows": n_labels,
-        "annotators": project.annotators(),
-        "label_set": project.label_set,
-        "label_sets": {k: list(v) for k, v in project.label_sets().items()},
-    }
-
-
 def run_info(args: argparse.Namespace) -> int:
     from affectscope.app.services.project import Project
 
     with Project.open(args.dir) as project:
-        doc = {"project": str(project.folder), **project_summary(project)}
+        doc = {"project": str(project.folder), **project.summary()}
     if args.json:
         print(strict_json.dumps(doc))
     else:

@@ -129,7 +129,7 @@ def parse_arm(text: str):  # noqa: ANN201
 
 def run_create(args: argparse.Namespace) -> int:
     from affectscope.app.services import studies
-    from affectscope.db.clips import ClipQuery
+    from affectscope.db.records import ClipQuery
 
     if args.per_label is not None and args.per_label < 1:
         raise studies.StudyError("--per-label must be 1 or more")

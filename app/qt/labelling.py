@@ -31,9 +31,14 @@ from affectscope.app.qt.history_view import HistoryView
 from affectscope.app.qt.label_lane import LabelLane
 from affectscope.app.qt.session import QtSession
 from affectscope.app.qt.span_editing import SpanEditor
-from affectscope.app.services.label_state import ClipState, fetch_state, label_clip, step_history
+from affectscope.app.services.label_state import (
+    MAX_KEYED_LABELS,
+    ClipState,
+    fetch_state,
+    label_clip,
+    step_history,
+)
 from affectscope.app.services.project import Project
-from affectscope.db.label_sets import MAX_KEYED_LABELS
 from affectscope.db.records import ClipRecord
 
 __all__ = ["ClipState", "LabellingPanel", "install_labelling"]

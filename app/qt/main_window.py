@@ -119,6 +119,9 @@ class MainWindow(QMainWindow):
         self.audio = AudioOutput(self.clock, self)
         self.loaded: LoadedClip | None = None
         self.last_error: tuple[str, str] | None = None
+        # What made the last clip fail to load: a UserFacingError is a clear refusal, anything else a
+        # bug the user still gets a message for (tests tell the two apart).
+        self.last_failure: BaseException | None = None
         self._loading: str | None = None
         self._frame_waiting = False
         self._fallbacks: list[Path] = []  # clips to try when the folder's first clip cannot be opened
@@ -387,6 +390,7 @@ class MainWindow(QMainWindow):
     def _on_clip_failed(self, path: str, exc: BaseException) -> None:
         if path != self._loading:
             return
+        self.last_failure = exc
         if isinstance(exc, UserFacingError):
             message = str(exc)
         else:

@@ -29,43 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.workers import Workers
-from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue
-from affectscope.jobs import Job
+from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue, flag_clip
 
 SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
 DEFAULT_WEIGHTS = {"uncertainty": 1.0, "label-issues": 2.0, "disagreement": 1.0, "modality-conflict": 0.5}
-
-
-def _build(
-    project,
-    by: str,
-    weights: dict,
-    label: str | None,
-    annotator: str | None,
-    version: int | None,
-    clip_ids: list[int] | None = None,
-    reader_votes: bool = True,
-    job: Job | None = None,
-) -> Queue:  # noqa: ANN001, E501
-    return build_queue(
-        project,
-        by,
-        weights=weights,
-        label=label,
-        annotator=annotator,
-        model_version=version,
-        clip_ids=clip_ids,
-        vote_sources=None if reader_votes else ("annotators",),
-    )
-
-
-def _flag(project, clip_id: int, job: Job | None = None) -> int:  # noqa: ANN001
-    from affectscope.db import lineage as lineage_rows
-    from affectscope.db.uow import unit_of_work
-
-    with unit_of_work(project.db, write=True) as s:
-        lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
-    return clip_id
 
 
 def score_text(score: float | None) -> str:
@@ -221,17 +188,16 @@ class QueuePanel(QWidget):
         self.window.inspector.setCurrentWidget(self)
         self.progress_label.setText("Scoring clips…")
         self.workers.start(
-            _build,
-            (
-                self.project,
-                self.order_box.currentText(),
-                self.weight_values(),
-                self.label_filter.currentData(),
-                self.annotator_filter.currentData(),
-                self.version_box.currentData(),
-                self.selection_box.currentData(),
-                self.reader_votes_box.isChecked(),
-            ),
+            build_queue,
+            (self.project, self.order_box.currentText()),
+            {
+                "weights": self.weight_values(),
+                "label": self.label_filter.currentData(),
+                "annotator": self.annotator_filter.currentData(),
+                "model_version": self.version_box.currentData(),
+                "clip_ids": self.selection_box.currentData(),
+                "vote_sources": None if self.reader_votes_box.isChecked() else ("annotators",),
+            },
             title="Building the queue",
             on_finished=self._on_queue,
             on_failed=self._on_failed,
@@ -318,7 +284,7 @@ class QueuePanel(QWidget):
         if not self.working or item is None:
             return
         self.workers.start(
-            _flag,
+            flag_clip,
             (self.project, item.clip_id),
             title="Flag",
             on_finished=self._on_flagged,

@@ -29,26 +29,8 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services import retrain as rt
-from affectscope.jobs import Job
 
 CURVES = (("train_loss", (80, 160, 255)), ("val_loss", (255, 170, 60)), ("val_uar", (90, 220, 120)))
-
-
-def _train(project, model: str, source: str, split: str, epochs: int, job: Job | None = None):  # noqa: ANN001, ANN201
-    return rt.retrain(project, model, source, split, epochs, job=job)
-
-
-def _activate(project, version_id: int, job: Job | None = None) -> int:  # noqa: ANN001
-    rt.activate(project, version_id, job=job)
-    return version_id
-
-
-def _rollback(project, job: Job | None = None) -> int:  # noqa: ANN001
-    return rt.rollback(project, job=job)
-
-
-def _compare(project, a: int, b: int, job: Job | None = None) -> dict:  # noqa: ANN001
-    return rt.compare(project, a, b)
 
 
 class RetrainPanel(OneJobPanel, QWidget):
@@ -193,7 +175,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.cancel_button.setEnabled(True)
         self.status.setText("Training…")
         self.handle = self.workers.start(
-            _train,
+            rt.retrain,
             (
                 self.project,
                 self.model_box.currentData(),
@@ -278,7 +260,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         if self.project is None or a is None or b is None:
             return
         self.db_workers.start(
-            _compare,
+            rt.compare,
             (self.project, a, b),
             title="Compare",
             on_finished=self._on_compared,
@@ -303,10 +285,10 @@ class RetrainPanel(OneJobPanel, QWidget):
             return
         self.status.setText(f"Making version {b} active; predicting clips that need it…")
         self.workers.start(
-            _activate,
+            rt.activate,
             (self.project, b),
             title="Activating",
-            on_finished=self._on_switched,
+            on_finished=lambda _n, b=b: self._on_switched(b),
             on_failed=self._on_failed,
             on_progress=self._on_progress,
         )
@@ -315,7 +297,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         if self.project is None:
             return
         self.workers.start(
-            _rollback,
+            rt.rollback,
             (self.project,),
             title="Rolling back",
             on_finished=self._on_switched,

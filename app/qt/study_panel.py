@@ -154,7 +154,7 @@ class StudyDesigner(QWidget):
         return out
 
     def create_study(self) -> int | None:
-        from affectscope.db.clips import ClipQuery
+        from affectscope.db.records import ClipQuery
 
         label_set = self.label_set.currentText()
         mode = self.selection.currentIndex()

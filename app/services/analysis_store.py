@@ -8,7 +8,6 @@ so re-running the same weights replaces their earlier predictions and new weight
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,34 +130,19 @@ class StoredAnalysis:
 
 def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | None:
     """The clip's newest stored analysis (every lane of that model version), or None if none is stored."""
-    from sqlalchemy import func, select
-
-    from affectscope.db.schema import ClipPrediction, ModelVersion, TimePrediction
-
     try:
         clip = project.clip(str(path))
     except Exception:  # noqa: BLE001 - a clip outside the project simply has nothing stored
         return None
     with unit_of_work(project.db) as s:
-        newest = s.scalar(
-            select(ClipPrediction).where(ClipPrediction.clip_id == clip.id).order_by(ClipPrediction.id.desc())
-        )
-        if newest is None:
-            return None
-        version = s.get(ModelVersion, newest.model_version_id)
-        order = s.execute(
-            select(TimePrediction.modality, func.min(TimePrediction.id))
-            .where(TimePrediction.model_version_id == version.id, TimePrediction.clip_id == clip.id)
-            .group_by(TimePrediction.modality)
-        ).all()
-        lanes = {}
-        for modality, _ in sorted(order, key=lambda r: r[1]):
-            rows = pred_rows.time_predictions(s, version.id, clip.id, modality)
-            lanes[modality] = rows
-        labels = tuple(json.loads(version.labels_json))
-        clip_probs = np.asarray(json.loads(newest.probs_json), dtype=np.float64)
-        config = json.loads(version.config_json)
-        name, tag, weights = version.name, version.version, config.get("weights")
+        stored = pred_rows.newest_clip_lanes(s, clip.id)
+    if stored is None:
+        return None
+    version, decision, lanes = stored
+    labels = version.labels
+    clip_probs = np.asarray(decision.probs, dtype=np.float64)
+    config = version.config
+    name, tag, weights = version.name, version.version, config.get("weights")
     fused_rows = lanes.pop("fused", [])
     if not fused_rows:
         return None
@@ -176,7 +160,7 @@ def load_stored_analysis(project: Any, path: str | Path) -> StoredAnalysis | Non
         per_modality={k: as_array(v) for k, v in lanes.items()},
         fused=as_array(fused_rows),
         clip_probs=clip_probs,
-        clip_label=labels[int(np.argmax(clip_probs))] if labels else newest.label,
+        clip_label=labels[int(np.argmax(clip_probs))] if labels else decision.label,
         accumulated=as_array(accumulated) if accumulated else None,
         weights=weights,
         value_range=continuous_range(config, as_array(fused_rows))

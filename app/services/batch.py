@@ -106,20 +106,11 @@ def _extract_done(item: BatchItem, settings: BatchSettings) -> bool:
 
 def _stored_probs(project: Any, version_id: int) -> dict[int, tuple[float, ...]]:
     """Whole-clip probabilities this model version already has in the project: clip id -> probs."""
-    import json
-
-    from sqlalchemy import select
-
-    from affectscope.db.schema import ClipPrediction
+    from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
 
     with unit_of_work(project.db) as s:
-        rows = s.execute(
-            select(ClipPrediction.clip_id, ClipPrediction.probs_json).where(
-                ClipPrediction.model_version_id == version_id
-            )
-        )
-        return {int(cid): tuple(json.loads(pj)) for cid, pj in rows}
+        return pred_rows.version_clip_probs(s, version_id)
 
 
 def run_batch(

@@ -45,7 +45,7 @@ def _extracted(path: Path, modalities: tuple[str, ...], rate_hz: float, cache_di
     """``batch extract``: perception of exactly these tracks into the cache (audio files: the waveform)."""
     from affectscope.models.extractors.pipeline import extract_clip
     from affectscope.models.inference import signals_for_file
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     if kind_of(path) == "video":
         return extract_clip(path, modalities, rate_hz=rate_hz, project_dir=cache_dir)

@@ -16,7 +16,6 @@ from affectscope.db import label_edits
 from affectscope.db import labels as label_rows
 from affectscope.db.engine import Database
 from affectscope.db.records import LabelChange, LabelRecord
-from affectscope.db.schema import ACTION_REDO, ACTION_UNDO
 from affectscope.db.uow import unit_of_work
 
 
@@ -48,10 +47,10 @@ class LabelCommand:
         return change
 
     def undo(self) -> LabelChange:
-        return self._act(ACTION_UNDO)
+        return self._act(label_rows.ACTION_UNDO)
 
     def redo(self) -> LabelChange:
-        return self._act(ACTION_REDO)
+        return self._act(label_rows.ACTION_REDO)
 
     def _act(self, action: str) -> LabelChange:
         return _act(self.db, self.label_id, action, self.annotator)
@@ -98,10 +97,10 @@ class SpanEditCommand:
         return change
 
     def undo(self) -> LabelChange:
-        return _act(self.db, self.label_id, ACTION_UNDO, self.annotator)
+        return _act(self.db, self.label_id, label_rows.ACTION_UNDO, self.annotator)
 
     def redo(self) -> LabelChange:
-        return _act(self.db, self.label_id, ACTION_REDO, self.annotator)
+        return _act(self.db, self.label_id, label_rows.ACTION_REDO, self.annotator)
 
 
 @dataclass
@@ -129,7 +128,8 @@ class AnnotatorHistory:
             return label_rows.redo_target(s, self.annotator) is not None
 
 
-def clip_history(db: Database, clip_id: int, limit: int = 500) -> list[LabelRecord]:
-    """Every label row of one clip, newest first (who, when, old -> new, source, undone)."""
+def clip_history(db: Database, clip_id: int | None, limit: int = 500) -> list[LabelRecord]:
+    """Every label row of one clip (None: of every clip), newest first (who, when, old -> new, source,
+    undone)."""
     with unit_of_work(db) as s:
         return label_rows.history(s, clip_id=clip_id, limit=limit)

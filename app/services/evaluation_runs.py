@@ -182,7 +182,9 @@ def evaluate_project(
         clips = [c for c in clips if _has_prediction(project, version_id, c.id)]
         if not clips:
             raise EvaluationError(f"{model} has no predictions for the labelled clips of {label_set}")
-    contamination = clip_contamination(weights, [c.path for c in clips])
+    contamination = clip_contamination(
+        weights, [c.path for c in clips], [getattr(c, "speaker", None) for c in clips]
+    )
     items = []
     for i, clip in enumerate(clips):
         job.check()
@@ -232,14 +234,18 @@ def evaluate_project(
     return run_id
 
 
-def clip_contamination(weights: str | None, paths: Sequence[str]) -> dict[str, Any] | None:
+def clip_contamination(
+    weights: str | None, paths: Sequence[str], speakers: Sequence[str | None] = ()
+) -> dict[str, Any] | None:
     """How the clips overlap what trained, validated and tuned ``weights`` (``models.provenance``):
-    by content hash and by speaker (``speaker_of``: corpus file names); None without records."""
+    by content hash and by speaker (a clip's stored speaker where given, else ``speaker_of``'s reading
+    of corpus file names); None without records."""
     from affectscope.models.provenance import weights_contamination
     from affectscope.models.training.datasets import speaker_of
 
-    present = [p for p in paths if Path(p).is_file()]
-    return weights_contamination(weights, present, [speaker_of(p) for p in present])
+    given = list(speakers) or [None] * len(paths)
+    kept = [(p, s or speaker_of(p)) for p, s in zip(paths, given, strict=True) if Path(p).is_file()]
+    return weights_contamination(weights, [p for p, _ in kept], [s for _, s in kept])
 
 
 def store_run(

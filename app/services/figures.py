@@ -23,6 +23,7 @@ from affectscope import strict_json
 from affectscope.analysis.figures import registry, style
 from affectscope.app.services import evaluation_runs as runs
 from affectscope.app.services.evaluation_runs import EvaluationError
+from affectscope.app.services.figure_specs import check_spec
 from affectscope.db import evaluations as ev
 from affectscope.db import labels as label_rows
 from affectscope.db.uow import unit_of_work
@@ -86,29 +87,18 @@ def _load_comparison(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clip_timelines(project: Any, clip_id: int, version_id: int | None) -> tuple[int | None, list, dict]:
-    from sqlalchemy import select
-
     from affectscope.db import predictions as pred_rows
-    from affectscope.db.schema import ModelVersion, TimePrediction
+    from affectscope.db import timelines
+    from affectscope.db.lineage import version_record
 
     with unit_of_work(project.db) as s:
         if version_id is None:
-            version_id = s.scalar(
-                select(TimePrediction.model_version_id)
-                .where(TimePrediction.clip_id == clip_id)
-                .order_by(TimePrediction.model_version_id.desc())
-                .limit(1)
-            )
+            version_id = timelines.newest_timeline_version(s, clip_id)
         if version_id is None:
             return None, [], {}
-        version = s.get(ModelVersion, version_id)
-        labels = json.loads(version.labels_json)
-        lanes_q = select(TimePrediction.modality).where(
-            TimePrediction.clip_id == clip_id, TimePrediction.model_version_id == version_id
-        )
-        names = sorted(set(s.scalars(lanes_q)), key=lambda n: (n != "fused", n == "accumulated", n))
+        labels = list(version_record(s, version_id).labels)
         lanes = {}
-        for name in names:
+        for name in timelines.timeline_modalities(s, version_id, clip_id):
             rows = pred_rows.time_predictions(s, version_id, clip_id, name)
             lanes[name] = {
                 "t": [(r.t_start + r.t_end) / 2 for r in rows],
@@ -280,7 +270,7 @@ def load_data(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 def draw(project: Any, spec: dict[str, Any]) -> Any:
     """A matplotlib Figure for ``spec`` (previews in the window use this)."""
-    data = load_data(project, spec)
+    data = load_data(project, check_spec(spec))
     return registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
 
 
@@ -291,7 +281,10 @@ def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: b
         style.output_format(out)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
-    spec = json.loads(strict_json.dumps(spec))
+    try:
+        spec = json.loads(strict_json.dumps(check_spec(spec)))
+    except (TypeError, ValueError) as exc:  # a value JSON cannot hold
+        raise EvaluationError(f"figure spec: {exc}") from None
     data = load_data(project, spec)
     registry.render(
         spec["kind"], data, out, spec["options"], spec["width_mm"], spec["height_mm"], spec["dpi"]
@@ -307,19 +300,25 @@ def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: b
 
 def read_spec(path: str | Path) -> dict[str, Any]:
     try:
-        spec = json.loads(Path(path).read_text())
+        spec = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"cannot read the figure spec {path}: {exc}") from None
+    except RecursionError:
+        raise EvaluationError(f"{path} is nested too deeply to be a figure spec") from None
     if not isinstance(spec, dict) or spec.get("affectscope_figure") != SPEC_VERSION or "kind" not in spec:
         raise EvaluationError(f"{path} is not an Affectscope figure spec (version {SPEC_VERSION})")
     return spec
 
 
-def regenerate(spec_file: str | Path, out: str | Path, project: Any = None) -> dict[str, Any]:
-    """Draw the figure a spec describes again, from the project's current data."""
+def regenerate(
+    spec_file: str | Path, out: str | Path, project: Any = None, project_folder: str | Path | None = None
+) -> dict[str, Any]:
+    """Draw the figure a spec describes again, from the project's current data. ``project_folder``
+    (``figure --from SPEC --project DIR``): refuse a spec that names another project."""
     from affectscope.app.services.project import Project
 
     spec = read_spec(spec_file)
+    check_spec(spec, Path(project_folder) if project_folder is not None else None)
     if project is not None:
         return export_figure(project, spec, out)
     with Project.open(spec["project"]) as opened:
@@ -332,7 +331,7 @@ def preview_png(project: Any, spec: dict[str, Any], dpi: int = 100) -> bytes:
 
     import matplotlib as mpl
 
-    data = load_data(project, spec)
+    data = load_data(project, check_spec(spec))
     fig = registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
     buf = io.BytesIO()
     with mpl.rc_context(style.PAPER_RC):

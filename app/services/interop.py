@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from affectscope import strict_json
 from affectscope.app.services.manifests import (
     CSV_COLUMNS,
@@ -33,13 +31,13 @@ from affectscope.app.services.manifests import (
     read_json,
 )
 from affectscope.db import clips as clip_rows
+from affectscope.db import current_labels
 from affectscope.db import labels as label_rows
 from affectscope.db.clips import ClipSpanFacts
 from affectscope.db.label_import import NewLabel
 from affectscope.db.label_import import import_labels as bulk_import
 from affectscope.db.label_sets import LabelError, add_label_set, all_label_sets, check_label_set_definition
 from affectscope.db.labels import span_ms_within
-from affectscope.db.schema import Annotator, AnnotatorCurrent, Clip, Label
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job, ensure_job
 
@@ -84,32 +82,15 @@ def current_rows(
 ) -> list[ManifestRow]:  # noqa: ANN001
     """Each annotator's current whole-clip labels and every current span, ordered by clip path."""
     with unit_of_work(db) as s:
-        query = (
-            select(
-                Clip.id,
-                Clip.path,
-                AnnotatorCurrent.value,
-                Annotator.name,
-                AnnotatorCurrent.label_set,
-                AnnotatorCurrent.created_at,
-                Label.source,
-            )
-            .join(Clip, Clip.id == AnnotatorCurrent.clip_id)
-            .join(Annotator, Annotator.id == AnnotatorCurrent.annotator_id)
-            .join(Label, Label.id == AnnotatorCurrent.label_id)
-        )
-        if label_set:
-            query = query.where(AnnotatorCurrent.label_set == label_set)
-        if not include_model:
-            query = query.where(Label.source != "model")
-        if clip_ids is not None:
-            query = query.where(Clip.id.in_(clip_ids))
         rows = [
-            ManifestRow(path, value, who, None, None, lset, label_rows.aware(at), source, cid)
-            for cid, path, value, who, lset, at, source in s.execute(query)
+            ManifestRow(
+                w.path, w.value, w.annotator, None, None, w.label_set, w.created_at, w.source, w.clip_id
+            )
+            for w in current_labels.current_whole_labels(s, label_set, include_model, clip_ids)
         ]
-        paths = dict(s.execute(select(Clip.id, Clip.path)).all())
-        for span in label_rows.current_spans(s, clip_ids, label_set):
+        spans = label_rows.current_spans(s, clip_ids, label_set)
+        paths = current_labels.clip_paths(s, {span.clip_id for span in spans})
+        for span in spans:
             rows.append(
                 ManifestRow(
                     paths[span.clip_id],
@@ -150,28 +131,12 @@ def export_csv(
 ) -> int:  # noqa: ANN001
     """Stream the manifest: whole-clip rows straight from the cache table in path order, then spans."""
     job = ensure_job(job)
-    query = (
-        select(
-            Clip.path,
-            AnnotatorCurrent.value,
-            Annotator.name,
-            AnnotatorCurrent.label_set,
-            AnnotatorCurrent.created_at,
-        )
-        .join(Clip, Clip.id == AnnotatorCurrent.clip_id)
-        .join(Annotator, Annotator.id == AnnotatorCurrent.annotator_id)
-        .order_by(Clip.path, AnnotatorCurrent.label_set, Annotator.name)
-    )
-    if label_set:
-        query = query.where(AnnotatorCurrent.label_set == label_set)
-    if not include_model:
-        query = query.where(Annotator.kind != "model")
     tmp = out.with_name(out.name + ".part")
     n = 0
     with unit_of_work(db) as s, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        for part in s.execute(query.execution_options(yield_per=20_000)).partitions():
+        for part in current_labels.stream_whole_labels(s, label_set, include_model):
             job.check()
             writer.writerows(
                 (_manifest_path(path, out, relative), value, who, "", "", lset, _iso_utc(at))
@@ -179,12 +144,11 @@ def export_csv(
             )
             n += len(part)
             job.progress(n, 0, "writing CSV")
-        paths = {}
-        for span in label_rows.current_spans(s, None, label_set):
-            if span.source == "model" and not include_model:
-                continue
-            if span.clip_id not in paths:
-                paths[span.clip_id] = s.scalar(select(Clip.path).where(Clip.id == span.clip_id))
+        spans = [
+            sp for sp in label_rows.current_spans(s, None, label_set) if include_model or sp.source != "model"
+        ]
+        paths = current_labels.clip_paths(s, {span.clip_id for span in spans})
+        for span in spans:
             writer.writerow(
                 [
                     _manifest_path(paths[span.clip_id], out, relative),
@@ -250,7 +214,7 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
     if not single:
         out.mkdir(parents=True, exist_ok=True)
     with unit_of_work(db) as s:
-        durations = dict(s.execute(select(Clip.id, Clip.duration)).all())
+        durations = current_labels.clip_durations(s)
     written = []
     for i, (clip_id, clip_rows_) in enumerate(sorted(by_clip.items(), key=lambda kv: kv[1][0].path)):
         job.check()

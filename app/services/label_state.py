@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from affectscope.app.services.commands import AnnotatorHistory, LabelCommand, SpanEditCommand, clip_history
 from affectscope.app.services.project import Project
 from affectscope.db import labels as label_rows
+from affectscope.db.label_sets import MAX_KEYED_LABELS
 from affectscope.db.records import ClipRecord, LabelChange, LabelRecord, SpanRecord
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job
+
+__all__ = ["MAX_KEYED_LABELS", "ClipState", "edit_span", "fetch_state", "label_clip", "step_history"]
 
 
 @dataclass(frozen=True)

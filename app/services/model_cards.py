@@ -63,16 +63,18 @@ def card_html(card: dict[str, Any] | None) -> str:
     branches = branch_summary(card)
     if branches:
         out.append(f"<p><b>Branches:</b> {html.escape(branches)}</p>")
+    out += honest_html(card)
     tests = card.get("tests") if isinstance(card.get("tests"), dict) else {}
     metrics = {**card.get("metrics", {}), **tests}
+    judged = (card.get("honest") or {}).get("recipe_figures", {})
     lines = [
-        metric_line(k.replace("_", " "), v)
+        metric_line(k.replace("_", " "), v) + _status(judged.get(k))
         for k, v in metrics.items()
         if isinstance(v, dict) and v.get("uar") is not None
     ]
     if lines:
         out.append(
-            "<p><b>Metrics</b> (95 % bootstrap CIs)</p><ul>"
+            "<p><b>The recipe's own figures</b> (95 % bootstrap CIs)</p><ul>"
             + "".join(f"<li>{x}</li>" for x in lines)
             + "</ul>"
         )
@@ -93,6 +95,41 @@ def card_html(card: dict[str, Any] | None) -> str:
     if meta:
         out.append(f"<p style='color:#666'>{html.escape(meta)}</p>")
     return "".join(out)
+
+
+def _status(status: str | None) -> str:
+    if not status:
+        return ""
+    colour = "#666" if status.startswith("test") else "#b00"
+    return f" <span style='color:{colour}'>({html.escape(status)})</span>"
+
+
+def honest_html(card: dict[str, Any]) -> list[str]:
+    """Issue 19: the product path's whole-set figures, each called test or validation, and what
+    trained, validated and tuned the weights (``data_records``), so a figure cannot pass for held out."""
+    out = []
+    honest = card.get("honest") or {}
+    if honest.get("figures"):
+        items = "".join(
+            f"<li>{metric_line(f['what'], f)}{_status(f['status'])}</li>" for f in honest["figures"]
+        )
+        how = html.escape(honest["command"])
+        out.append(f"<p><b>Honest figures</b> (product path, whole sets; {how})</p><ul>{items}</ul>")
+    rec = card.get("data_records")
+    if isinstance(rec, dict) and "train" in rec:
+        roles = ", ".join(
+            f"{role} {rec[role]['n']} items ({len(rec[role]['speakers'])} speakers)"
+            for role in ("train", "validation", "tuning")
+        )
+        how = " — reconstructed from the recipe afterwards" if rec.get("reconstructed") else ""
+        out.append(f"<p><b>Trained, validated and tuned on:</b> {html.escape(roles + how)}</p>")
+    code = card.get("code")
+    if isinstance(code, dict) and code.get("dirty"):
+        out.append(
+            "<p style='color:#b00'><b>Trained from uncommitted code</b>"
+            f"{': ' + html.escape(code['note']) if code.get('note') else ''}</p>"
+        )
+    return out
 
 
 def read_card(weights: str | Path | None) -> dict[str, Any] | None:

@@ -89,7 +89,7 @@ def clip_signals(
     (cached too); for an audio file its waveform; for a face image the image as one frame."""
     from affectscope.models.extractors.pipeline import MODALITIES, extract_clip
     from affectscope.models.inference import perception_modalities, signals_for_file
-    from affectscope.models.training.datasets import kind_of
+    from affectscope.models.inputs import kind_of
 
     job = ensure_job(job)
     if kind_of(Path(path)) != "video":

@@ -15,11 +15,10 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import Select, select
-
 from affectscope import strict_json
 from affectscope.db import clips as clip_rows
 from affectscope.db import labels as label_rows
+from affectscope.db import project_meta
 from affectscope.db.engine import Database, display_url, normalize_url, open_database
 from affectscope.db.label_sets import (
     BUILTIN_LABEL_SETS,
@@ -30,7 +29,6 @@ from affectscope.db.label_sets import (
     utcnow,
 )
 from affectscope.db.records import ClipRecord, ClipScan
-from affectscope.db.schema import Clip, ProjectMeta
 from affectscope.db.uow import unit_of_work
 from affectscope.errors import MediaError, StorageError
 from affectscope.jobs import Job, ensure_job
@@ -97,8 +95,7 @@ class Project:
                 ("created_at", utcnow().isoformat()),
                 ("default_label_set", DEFAULT_LABEL_SET),
             ):
-                if s.get(ProjectMeta, key) is None:
-                    s.add(ProjectMeta(key=key, value=value))
+                project_meta.set_meta_default(s, key, value)
         meta = {"format": FORMAT, "name": name or folder.name}
         if db_url is not None:
             # Never store a password: the server takes it from PGPASSWORD or ~/.pgpass.
@@ -133,8 +130,8 @@ class Project:
         url = os.environ.get("AFFECTSCOPE_DB_URL") if db_url is not None else None
         db = open_database(url or db_url or folder / DB_FILE, create=create)
         with unit_of_work(db) as s:
-            row = s.get(ProjectMeta, "default_label_set")
-            label_set = row.value if row is not None else DEFAULT_LABEL_SET
+            stored = project_meta.get_meta(s, "default_label_set")
+        label_set = stored if stored is not None else DEFAULT_LABEL_SET
         return cls(folder=folder, db=db, annotator=default_annotator(), label_set=label_set)
 
     def close(self) -> None:
@@ -169,6 +166,21 @@ class Project:
         with unit_of_work(self.db, write=True) as s:
             self.annotator = label_rows.get_or_create_annotator(s, name).name
         return self.annotator
+
+    def summary(self) -> dict:
+        """What ``project info`` reports: database, clip and label row counts, annotators, label sets."""
+        with unit_of_work(self.db) as s:
+            n_clips, missing = clip_rows.clip_counts(s)
+            n_labels = sum(label_rows.label_counts(s).values())
+        return {
+            "db": self.db.display_url,
+            "clips": n_clips,
+            "missing_clips": missing,
+            "label_rows": n_labels,
+            "annotators": self.annotators(),
+            "label_set": self.label_set,
+            "label_sets": {k: list(v) for k, v in self.label_sets().items()},
+        }
 
     def annotators(self) -> list[str]:
         with unit_of_work(self.db) as s:
@@ -216,7 +228,7 @@ class Project:
         from affectscope.models.training.datasets import known_speaker
 
         with unit_of_work(self.db) as s:
-            known = {c.path: (c.size_bytes, c.mtime, c.content_hash) for c in s.scalars(_all_clips())}
+            known = clip_rows.file_facts(s)
         added, moved, changed, unchanged, failed = [], [], [], [], []
         for i, path in enumerate(files):
             job.check()
@@ -274,9 +286,9 @@ class Project:
     def _moved_from(self, digest: str) -> str | None:
         """The old path of a clip with this content whose file is gone (the same clip, moved)."""
         with unit_of_work(self.db) as s:
-            for clip in s.scalars(_all_clips().where(Clip.content_hash == digest)):
-                if not Path(clip.path).exists():
-                    return clip.path
+            for path in clip_rows.paths_with_hash(s, digest):
+                if not Path(path).exists():
+                    return path
         return None
 
     def _move(self, old: str, new: str, stat: os.stat_result) -> None:
@@ -295,10 +307,6 @@ class Project:
         return missing
 
 
-def _all_clips() -> Select:
-    return select(Clip)
-
-
 def _facts(info: object) -> dict:
     return {
         "duration": float(info.duration),
@@ -311,10 +319,28 @@ def _facts(info: object) -> dict:
 
 
 def _read_meta(folder: Path) -> dict:
+    """The project file, checked: an object whose ``format`` is a whole number and ``db_url`` text."""
+    path = folder / PROJECT_FILE
     try:
-        return json.loads((folder / PROJECT_FILE).read_text())
+        meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise StorageError(f"cannot read {folder / PROJECT_FILE}: {exc}; restore it from a backup") from None
+        raise StorageError(f"cannot read {path}: {exc}; restore it from a backup") from None
+    except RecursionError:
+        raise StorageError(
+            f"{path} is nested too deeply to be a project file; restore it from a backup"
+        ) from None
+    if not isinstance(meta, dict):
+        raise StorageError(
+            f"{path} is not an Affectscope project file (not a JSON object); restore it from a backup"
+        )
+    fmt = meta.get("format", FORMAT)
+    if isinstance(fmt, bool) or not isinstance(fmt, int):
+        raise StorageError(
+            f'{path}: "format" must be a whole number, not {fmt!r:.40}; restore it from a backup'
+        )
+    if not isinstance(meta.get("db_url") or "", str):
+        raise StorageError(f'{path}: "db_url" must be a database URL; restore it from a backup')
+    return meta
 
 
 __all__ = ["BUILTIN_LABEL_SETS", "DB_FILE", "PROJECT_FILE", "Project", "default_annotator"]

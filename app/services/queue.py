@@ -24,6 +24,7 @@ from affectscope.analysis import queue_scores as qs
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.uow import unit_of_work
 from affectscope.errors import UserFacingError
+from affectscope.jobs import Job
 
 ORDERS = ("uncertainty", "label-issues", "disagreement", "modality-conflict", "combined")
 # A vote source: (project, label set) -> {clip id: [label values, one per voter]}.
@@ -135,6 +136,7 @@ def build_queue(
     limit: int | None = None,
     vote_sources: tuple[str, ...] | None = None,
     clip_ids: Collection[int] | None = None,
+    job: Job | None = None,
 ) -> Queue:
     """Score every present clip of the project (filtered) and order them by ``by``, highest first.
 
@@ -328,6 +330,13 @@ def _reasons(
     if not label:
         out.append("unlabelled")
     return out
+
+
+def flag_clip(project: Any, clip_id: int, job: Job | None = None) -> int:
+    """F in the Queue tab: flag the clip for a second look (as the session's annotator); returns its id."""
+    with unit_of_work(project.db, write=True) as s:
+        lineage_rows.flag_clip(s, clip_id, project.label_set, project.annotator, "from the relabel queue")
+    return clip_id
 
 
 def queue_paths(queue: Queue) -> list[Path]:

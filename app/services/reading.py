@@ -83,6 +83,13 @@ class CaseMedia:
 
 
 @dataclass(frozen=True)
+class _Case:
+    clip_id: int | None
+    span: tuple[float, float] | None
+    practice: bool
+
+
+@dataclass(frozen=True)
 class Skip:
     """A case left out when its turn came, and why (shown to the reader; the case stays unanswered)."""
 
@@ -136,12 +143,12 @@ class ReadingSession:
             self.arms = {a.id: a for a in rows.study_arms(s, st.id)}
             cases = rows.study_cases(s, st.id, practice=None)
             self.steps = rows.reader_steps(s, r.id)
-            clip_ids = [c.clip_id for c in cases if c.clip_id is not None]
-            self._paths = {cid: m.path for cid, m in rows.clip_media(s, clip_ids).items()}
         self.study_id, self.reader_id, self.reader = st.id, r.id, r.name
         self.labels = tuple(st.labels)
-        self.cases = {c.id: c for c in cases}
-        self.practice = [c for c in cases if c.practice]
+        # Only what serving needs: no case ref (a corpus file name says the emotion), no path; the media
+        # path is looked up when a case is opened and handed to the decoder, never kept.
+        self.cases = {c.id: _Case(c.clip_id, _span(c), c.practice) for c in cases}
+        self.practice = [cid for cid, c in self.cases.items() if c.practice]
         self.n_sessions = 1 + max((step[0] for step in self.steps), default=-1)
         self.per_session: dict[int, int] = defaultdict(int)
         for si, *_ in self.steps:
@@ -167,9 +174,9 @@ class ReadingSession:
         n = len(self.practice)
         return [
             Stimulus(self.reader, k + 1, n, 1, self.n_sessions, "audiovisual",
-                     case_key(self.study_id, c.id, self.study.seed), _span(c), self.labels, None, True,
-                     0, c.id)
-            for k, c in enumerate(self.practice)
+                     case_key(self.study_id, cid, self.study.seed), self.cases[cid].span, self.labels, None,
+                     True, 0, cid)
+            for k, cid in enumerate(self.practice)
         ]  # fmt: skip
 
     def next_stimulus(self, load: bool = False) -> Stimulus | None:
@@ -200,7 +207,12 @@ class ReadingSession:
     def open_media(self, st: Stimulus) -> CaseMedia:
         c = self.cases[st.case_id]
         presentation = st.presentation if not st.practice else self._practice_presentation()
-        return load_media(self._paths.get(c.clip_id), presentation, _span(c))
+        path = None
+        if c.clip_id is not None:
+            with unit_of_work(self.db) as s:
+                found = rows.clip_media(s, [c.clip_id]).get(c.clip_id)
+            path = found.path if found else None
+        return load_media(path, presentation, c.span)
 
     def _practice_presentation(self) -> str:
         first = self.arms[self.steps[0][2]] if self.steps else None
@@ -238,7 +250,7 @@ class ReadingSession:
         return Stimulus(
             reader=self.reader, position=pos + 1, total=self.per_session[si], session_index=si + 1,
             n_sessions=self.n_sessions, presentation=arm.presentation,
-            case_key=case_key(self.study_id, case_id, self.study.seed), span=_span(case),
+            case_key=case_key(self.study_id, case_id, self.study.seed), span=case.span,
             labels=self.labels, assistance=help_, arm_id=arm_id, case_id=case_id,
         )  # fmt: skip
 

@@ -341,7 +341,7 @@ def versions(project: Any, label_set: str | None = None) -> list[dict[str, Any]]
     ]
 
 
-def compare(project: Any, a: int, b: int) -> dict[str, Any]:
+def compare(project: Any, a: int, b: int, job: Job | None = None) -> dict[str, Any]:
     """Versions ``a`` and ``b`` on the clips both held out (true labels from the newer snapshot)."""
     from affectscope.analysis.version_compare import compare_versions
 
@@ -436,6 +436,7 @@ def _missing_predictions(project: Any, model_version_id: int, job: Job | None) -
         raise RetrainError(f"the weights of version {model_version_id} are gone ({weights}); cannot predict")
     out: list[_ClipRows] = []
     if rec.name == QUICK_MODEL:
+        from affectscope.models.finite import check_outputs
         from affectscope.models.training import quick_audio
 
         fitted = quick_audio.LinearAudioModel.load(weights)
@@ -447,7 +448,9 @@ def _missing_predictions(project: Any, model_version_id: int, job: Job | None) -
                 (float(t), float(t + quick_audio.WINDOW_S), p.tolist())
                 for t, p in zip(starts, fitted.predict_proba(windows), strict=True)
             ]
-            out.append(_ClipRows(cid, {"fused": timeline}, fitted.predict_proba(whole)[0].tolist()))
+            clip_probs = fitted.predict_proba(whole)[0]
+            check_outputs(QUICK_MODEL, {"clip": clip_probs, "fused": [p for _, _, p in timeline]})
+            out.append(_ClipRows(cid, {"fused": timeline}, clip_probs.tolist()))
     else:
         from affectscope.app.services.analysis_store import analysis_lanes
         from affectscope.models.inference import analyse_clip

@@ -118,11 +118,14 @@ def study_stats(
     data = load_study(db, study)
     truth = data.case_truth[data.case] if len(data.case) else np.zeros(0, np.int64)
     arms: dict[str, dict] = {}
+    helped: dict[int, set[int]] = {}  # assisted arm -> the cases the model's answer was shown for
     for i, arm in enumerate(data.arms):
         job.check()
         job.progress(i, len(data.arms) + 1, f"arm {arm['name']}")
         m = data.arm == i
         model = _model_answers(db, arm["model_version_id"], data) if arm["model_version_id"] else None
+        if model is not None:
+            helped[i] = set(model)
         report = arm_report(
             data.case[m],
             data.reader[m],
@@ -152,13 +155,17 @@ def study_stats(
             "n_resamples": n_resamples,
             "interim": any(a["interim"] for a in arms.values()),
             "arms": arms,
-            "assisted_minus_unassisted": _comparisons(data, truth, n_resamples, seed),
+            "assisted_minus_unassisted": _comparisons(data, truth, n_resamples, seed, helped),
         }
     )
 
 
-def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int) -> list[dict]:
-    """Each model-assisted arm against the unassisted arm of the same presentation (or the only one)."""
+def _comparisons(
+    data: StudyData, truth: np.ndarray, n_resamples: int, seed: int, helped: dict[int, set[int]]
+) -> list[dict]:
+    """Each model-assisted arm against the unassisted arm of the same presentation (or the only one),
+    on the cases the model's answer was in fact shown for (a case kept without a prediction was read
+    unassisted in the assisted arm too: counting it would dilute the difference)."""
     out = []
     plain = [i for i, a in enumerate(data.arms) if a["assistance"] == "none"]
     known = (truth >= 0) & (data.reader >= 0)
@@ -177,9 +184,11 @@ def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int
                         data.reader[m], data.case[m], correct[m], len(data.readers), len(data.case_refs)
                     )
                 )
-            # Only readers and cases seen in both arms enter the paired comparison.
+            # Only readers and cases seen in both arms, and cases the model's answer was shown for,
+            # enter the paired comparison.
+            shown = np.isin(np.arange(len(data.case_refs)), sorted(helped.get(i, ())))
             both_r = np.isfinite(mats[0]).any(1) & np.isfinite(mats[1]).any(1)
-            both_c = np.isfinite(mats[0]).any(0) & np.isfinite(mats[1]).any(0)
+            both_c = np.isfinite(mats[0]).any(0) & np.isfinite(mats[1]).any(0) & shown
             res = mrmc.two_way_bootstrap(
                 mats[0][both_r][:, both_c], mats[1][both_r][:, both_c], n_resamples=n_resamples, seed=seed
             )
@@ -195,6 +204,7 @@ def _comparisons(data: StudyData, truth: np.ndarray, n_resamples: int, seed: int
                 u.NO_RESAMPLES if n_resamples <= 0 else "a confidence interval needs 2 cases and 2 readers"
             )
             res.update(u.stat(res["value"], res["ci"], why, ci_why))
+            res["n_cases_without_assistance"] = int((~shown).sum())
             out.append({"assisted": arm["name"], "unassisted": data.arms[j]["name"], **res})
     return out
 

@@ -1,6 +1,6 @@
 """Exact modality Shapley values, leave-one-out deltas and live ablation from one subset table.
 
-Every system takes ``<modality>_mask``; masking a modality (``fusion.ablation.mask_modality``) makes
+Every system takes ``<modality>_mask``; masking a modality (``systems.ablation.mask_modality``) makes
 it look absent exactly as a clip without it would. For M ≤ 6 modalities we run all 2^M subsets of
 present modalities in one batched pass and keep the table of fused probabilities
 (subset, window, class). From that table:
@@ -21,7 +21,7 @@ from math import factorial
 import numpy as np
 import torch
 
-from affectscope.models.fusion.ablation import mask_modality
+from affectscope.models.systems.ablation import mask_modality
 from affectscope.models.systems.base import Batch, EmotionSystem
 
 MAX_MODALITIES = 6

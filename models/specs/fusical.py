@@ -77,6 +77,9 @@ FUSICAL_BEST5 = register(
             "scene_input": "signals",
             "audio_dim": 128,
             "laughter_dim": 1,
+            # the shipped weights learnt from levelled speech: without this its audio read the recording's
+            # gain (issue 19, item 6)
+            "audio_level_db": -20.0,
             "off_modalities": ("face", "scene", "pose", "caption"),
         },
         description=(

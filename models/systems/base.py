@@ -58,7 +58,7 @@ class EmotionSystem(nn.Module):
     #: inference then uses a single window [0, duration) instead of sliding ``window_seconds``
     whole_clip: bool = False
     #: reads perception's expression probabilities (``expression_mean``, ``face_features22``); face
-    #: images are then classified by the expression network while decoding (seeds 000 and 002)
+    #: images are then classified by the expression network while decoding (seeds 000, 001 and 002)
     reads_expressions: bool = False
 
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:

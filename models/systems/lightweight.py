@@ -194,7 +194,8 @@ class LightweightStreaming(EmotionSystem):
         av_logits = self.audiovisual.fuse(pf, pa)
 
         has_face, has_audio = fm > 0, am > 0
-        mouth_open = torch.where(mm > 0, p_open >= self.mouth_threshold, has_audio)
+        # Boolean algebra, not torch.where on booleans: ONNX Runtime has no boolean Where kernel.
+        mouth_open = ((mm > 0) & (p_open >= self.mouth_threshold)) | ((mm <= 0) & has_audio)
         use_av = has_face & has_audio & mouth_open
         fused = torch.where(use_av, av_logits, face_only)
         fused = torch.where(~has_face & has_audio, audio_logits, fused)

@@ -116,6 +116,9 @@ class TemporalFusionSystem(EmotionSystem):
     """Seed 001: VGG-LSTM, C3D-LSTM and audio MLP, fused by ModDrop, score trees or (weighted) means."""
 
     modalities = MODALITIES
+    # Its face descriptors start with each face's 7 expression probabilities: without them evaluate
+    # gave every face image the same answer (issue 19; the flag was missing).
+    reads_expressions = True
 
     def __init__(
         self,
@@ -141,12 +144,15 @@ class TemporalFusionSystem(EmotionSystem):
         hop_seconds: float = 1.0,
         off_modalities: tuple[str, ...] | list[str] = (),
         audio_level_db: float | None = None,
+        final_weight_decay: float = 5e-4,
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
         self.num_classes, self.fusion_method = num_classes, fusion
         self.off_modalities = tuple(off_modalities)
+        # The paper puts weight decay on each branch's final layer (its value is not given: 5e-4 is ours).
+        self.final_weight_decay = float(final_weight_decay)
         self.face_dim, self.c3d_dim, self.audio_dim = face_dim, c3d_dim, audio_dim
         self.face_steps, self.overlap = face_steps, overlap
         self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
@@ -300,6 +306,19 @@ class TemporalFusionSystem(EmotionSystem):
         weights = choose_weights(per_modality, labels, masks, from_logits=True)
         self.set_fusion_weights(weights)
         return weights
+
+    def param_groups(self, lr: float) -> list[dict]:
+        """The base groups, with each branch's final classifier weight split off under
+        ``final_weight_decay`` (the paper's weight decay on the last layer; issue 19, item 6)."""
+        finals = {id(m.classifier.weight) for m in self.modules() if isinstance(m, SequenceBranch | AudioMLP)}
+        out = []
+        for g in super().param_groups(lr):
+            rest = [p for p in g["params"] if id(p) not in finals]
+            last = [p for p in g["params"] if id(p) in finals]
+            out += [{**g, "params": rest}] if rest else []
+            if last:
+                out.append({**g, "params": last, "weight_decay": self.final_weight_decay, "name": "final"})
+        return out
 
     def freeze_branches(self, frozen: bool = True) -> None:
         self.branches_frozen = frozen

@@ -1,8 +1,9 @@
-"""The measured table of seeds 000–003 in docs/models.md, regenerated from the shipped model cards.
+"""The recipes' own figures of seeds 000–003 in docs/models.md, regenerated from the shipped model cards.
 
 ``python -m affectscope.models.training.cards_table`` prints the Markdown table (one row per system
-and test: UAR, accuracy and macro-F1 with bootstrap 95 % CIs, per-class recall, collapse guard),
-read from the cards beside the shipped weights, so the documentation never drifts from them.
+and test: UAR, accuracy and macro-F1 with bootstrap 95 % CIs, per-class recall, collapse guard, and
+whether the figure is a test or a validation figure, from the card's ``honest`` section);
+``packaging/honest_cards.py`` writes it into docs/models.md with the honest table.
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ def _ci(test: dict[str, Any], key: str) -> str:
 def rows() -> list[str]:
     out = [
         "| system | test | n | UAR [95 % CI] | accuracy [CI] | macro-F1 [CI] | recall pos / neu / neg "
-        "| collapse |",
-        "|---|---|---|---|---|---|---|---|",
+        "| collapse | status |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for model, _file, _e, _lr in RECIPES.values():
         spec = get(model)
         path = spec.weights_path()
         card = read_card(path) if path is not None and path.exists() else None
         if card is None:
-            out.append(f"| {model} | — | | not trained (no shipped weights) | | | | |")
+            out.append(f"| {model} | — | | not trained (no shipped weights) | | | | | |")
             continue
         for key, what in TESTS.items():
             t = card["tests"].get(key)
@@ -47,9 +48,11 @@ def rows() -> list[str]:
                 f"{t['per_class'][c]['recall']:.2f}" for c in ("positive", "neutral", "negative")
             )
             flag = "**yes**: " + "; ".join(t.get("warnings", [])) if t.get("collapsed") else "no"
+            status = (card.get("honest") or {}).get("recipe_figures", {}).get(key, "not judged yet")
+            status = status if status.startswith("test") else f"**{status}**"
             out.append(
                 f"| {model} | {what} | {t['n']} | {_ci(t, 'uar')} | {_ci(t, 'accuracy')} | "
-                f"{_ci(t, 'macro_f1')} | {rec} | {flag} |"
+                f"{_ci(t, 'macro_f1')} | {rec} | {flag} | {status} |"
             )
     return out
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from affectscope.errors import UserFacingError
-from affectscope.media.files import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, media_kind
+from affectscope.media.files import IMAGE_EXTENSIONS
 from affectscope.models.registry import LABEL_SETS
 
 SENTIMENT3 = {
@@ -209,12 +209,3 @@ def read_manifest(path: str | Path, label_set: str = "sentiment3") -> tuple[list
     if not out:
         raise ManifestError(f"{mpath} has no usable rows (expected 'path,label' lines)")
     return out, skipped
-
-
-def kind_of(path: str | Path) -> str:
-    """ "audio", "image" or "video": images and common audio files by extension (fast over a corpus),
-    anything else by probing its content (any container FFmpeg decodes: .flv, .mpg, .ts, ...)."""
-    ext = Path(path).suffix.lower()
-    if ext in AUDIO_EXTENSIONS:
-        return "audio"
-    return media_kind(path)

@@ -28,10 +28,10 @@ from torch import nn
 
 from affectscope.analysis.metrics import classification_report
 from affectscope.jobs import Job, ensure_job
+from affectscope.models.inputs import load_face_image
 from affectscope.models.registry import LABEL_SETS
 from affectscope.models.training import datasets as ds
 from affectscope.models.training.augment import FaceAugment
-from affectscope.models.training.loaders import load_face_image
 
 log = logging.getLogger("affectscope.training")
 LABELS = LABEL_SETS["sentiment3"]

@@ -7,37 +7,16 @@ kept in memory (EmoDB ≈ 90 MB as float32) so epochs after the first cost only 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
-from pathlib import Path
 
-import cv2
 import numpy as np
-import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
-from affectscope.errors import MediaError
 from affectscope.models.clip_gate import speech_span
+from affectscope.models.inputs import AUDIO_RATE, load_audio, load_face_image
 from affectscope.models.systems.lightweight_inputs import SPEC_SIZE, face_tensor, spectrogram_image
 from affectscope.models.training.augment import AudioAugment, FaceAugment, spec_augment
 from affectscope.models.training.datasets import Sample
-
-AUDIO_RATE = 16000
-
-
-@lru_cache(maxsize=4096)
-def load_audio(path: str | Path, rate: int = AUDIO_RATE) -> np.ndarray:
-    """Mono float32 waveform at ``rate`` (cached)."""
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError) as exc:
-        raise MediaError(f"cannot read audio {path}: {exc}") from None
-    x = data.mean(axis=1)
-    if sr != rate:
-        import torchaudio.functional as AF
-
-        x = AF.resample(torch.from_numpy(x), sr, rate).numpy()
-    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def start_range(n_samples: int, window: int, lo: int, hi: int) -> tuple[int, int]:
@@ -126,14 +105,6 @@ class AudioWindows(Dataset):
         if self.spec_mask:
             img = spec_augment(img, self.rng, n_freq=1, n_time=1)
         return img, self.samples[i].label
-
-
-def load_face_image(path: str | Path) -> np.ndarray:
-    """A face image file as grey uint8 (FER-2013 jpgs are 48×48 grey)."""
-    img = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if img is None:
-        raise MediaError(f"cannot read image {path}")
-    return img
 
 
 class FaceImages(Dataset):

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from affectscope.analysis.metrics import classification_report
 from affectscope.errors import UserFacingError
 from affectscope.jobs import Job, ensure_job
-from affectscope.models.evaluation import classification_report
 from affectscope.models.inference import analyse_signals, signals_for_file, window_starts
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.signals import ClipSignals

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from affectscope.analysis.metrics import classification_report
 from affectscope.jobs import Job, ensure_job
-from affectscope.models.evaluation import classification_report
 from affectscope.models.provenance import records_of
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.lightweight import LightweightStreaming

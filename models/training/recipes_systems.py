@@ -158,7 +158,9 @@ def train_stages(
         if freeze and hasattr(model, "freeze_branches"):
             model.freeze_branches(True)
         _, loss = system_loss(model, name)
-        groups = [g for g in model.param_groups(lr) if g["params"]]
+        # the system's Adam weight decay (seed 003: 1e-3) where a group sets none (issue 19, item 6)
+        decay = float(getattr(model, "weight_decay", 0.0) or 0.0)
+        groups = [{"weight_decay": decay, **g} for g in model.param_groups(lr) if g["params"]]
         info: dict[str, Any] = {
             "stage": name or "single",
             "param_groups": [
@@ -588,10 +590,7 @@ def seed002_paper(
         "uar_mean": float(uar.mean()),
         "uar_sd": float(uar.std(ddof=1)) if runs > 1 else 0.0,
         "runs": results,
-        "data_records": data_records(
-            [*emodb, *faces],
-            notes={"train": "every run trains on 2/3 of these and tests on the rest: none is held out"},
-        ),
+        "data_records": data_records([*emodb, *faces], notes={"train": "2/3 of these train each run"}),
     }
     from affectscope.models.weights import save_state
 

@@ -51,7 +51,7 @@ def speech_arrays(path: Path, laughter: bool = True) -> dict[str, np.ndarray]:
     if f.exists():
         with np.load(f) as z:
             return dict(z)
-    from affectscope.models.training.loaders import load_audio
+    from affectscope.models.inputs import load_audio
 
     wave = load_audio(path).astype(np.float32)
     out = {"wave": wave}
@@ -81,7 +81,7 @@ def face_arrays(paths: Sequence[Path], job: Job | None = None) -> list[dict[str,
     import cv2
 
     from affectscope.models.extractors.expression import classify_faces
-    from affectscope.models.training.loaders import load_face_image
+    from affectscope.models.inputs import load_face_image
 
     job = ensure_job(job)
     out: list[dict[str, np.ndarray] | None] = [None] * len(paths)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from affectscope.models.fusion.ablation import (
+from affectscope.models.systems.ablation import (
     ablate,
     ablation_study,
     macro_scores,

@@ -1,0 +1,207 @@
+"""An imported ONNX or TorchScript file as an ``EmotionSystem``: inference, storage, evaluation, the queue
+and the window drive it like the built-in systems.
+
+The file never runs before it is checked against its spec: ONNX inputs and outputs by name, shape and
+type from the session's metadata; TorchScript by its ``forward`` signature and one run on zeros of the
+declared shapes (never on user data), whose outputs must have the declared count and class width.
+Files are read by onnxruntime (protobuf: no code) or ``torch.jit.load``: a TorchScript archive's
+constants are read by TorchScript's own unpickler, which rebuilds tensors and TorchScript types only
+and cannot import Python objects; its code is TorchScript, run by the TorchScript interpreter.
+Windows run one at a time (the files are traced at a batch of 1). CUDA is used when present
+(torch, or onnxruntime's CUDA provider when installed).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from affectscope.errors import UserFacingError
+from affectscope.models.exchange.spec import ModelFileSpec, parse_spec
+from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, collate
+
+
+class ModelFileError(UserFacingError):
+    """A model file that does not match its spec, or cannot be read."""
+
+
+def _check_shape(what: str, declared: tuple[int, ...], found: list[Any]) -> None:
+    if len(found) != len(declared) or any(
+        isinstance(f, int) and f != d for f, d in zip(found, declared, strict=False)
+    ):
+        raise ModelFileError(f"{what} has shape {list(found)} in the file; the spec says {list(declared)}")
+
+
+class ImportedSystem(EmotionSystem):
+    """A model file behind the ``EmotionSystem`` interface (see the module docstring)."""
+
+    carries_weights = True  # the file holds its weights: there is no safetensors file to load
+
+    def __init__(self, file: str, spec: dict) -> None:
+        super().__init__()
+        from affectscope.models.registry import LABEL_SETS
+
+        self.file = Path(file)
+        self.spec: ModelFileSpec = parse_spec(spec, self.file.name, LABEL_SETS)
+        self.window_seconds = self.spec.window_seconds
+        self.hop_seconds = self.spec.hop_seconds
+        self.whole_clip = self.spec.whole_clip
+        self.num_classes = len(self.spec.labels)
+        self.heads = [o.lane for o in self.spec.outputs[1:]]
+        from affectscope.models.exchange.store import modalities_of
+
+        self.modalities = modalities_of([{"source": i.source} for i in self.spec.inputs])
+        # outputs in the file's label order -> the label set's order
+        self.order = [self.spec.labels.index(label) for label in LABEL_SETS[self.spec.label_set]]
+        if self.spec.ewma_alpha is not None:  # the clip decision of inference.clip_decision
+            self.ewma_alpha, self.ewma_y0 = self.spec.ewma_alpha, np.zeros(self.num_classes)
+        self._session: Any = None
+        self._module: Any = None
+        self._builder: Any = None
+        self.check()
+
+    # -- the file ---------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Refuse a file whose inputs or outputs differ from the spec (before it sees any data)."""
+        if not self.file.is_file():
+            raise ModelFileError(f"{self.file}: no such model file")
+        if self.spec.format == "onnx":
+            self._check_onnx()
+        else:
+            self._check_torchscript()
+
+    def _check_onnx(self) -> None:
+        import onnxruntime as ort
+
+        providers = [
+            p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()
+        ]
+        try:
+            self._session = ort.InferenceSession(str(self.file), providers=providers)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ModelFileError(
+                f"{self.file.name} is not an ONNX model onnxruntime can load ({exc})"
+            ) from None
+        found = {i.name: i for i in self._session.get_inputs()}
+        declared = {i.name: i for i in self.spec.inputs}
+        if set(found) != set(declared):
+            raise ModelFileError(
+                f"{self.file.name} takes inputs {sorted(found)}; the spec declares {sorted(declared)}"
+            )
+        for name, inp in declared.items():
+            _check_shape(f"input {name}", inp.shape, found[name].shape)
+            want = "tensor(int64)" if inp.dtype == "int64" else "tensor(float)"
+            if found[name].type != want:
+                raise ModelFileError(
+                    f"input {name} is {found[name].type} in the file; the spec says {inp.dtype}"
+                )
+        outputs = self._session.get_outputs()
+        if [o.name for o in outputs] != [o.name for o in self.spec.outputs]:
+            raise ModelFileError(
+                f"{self.file.name} gives outputs {[o.name for o in outputs]}; the spec declares "
+                f"{[o.name for o in self.spec.outputs]}"
+            )
+        for o in outputs:
+            _check_shape(f"output {o.name}", (1, self.num_classes), o.shape)
+
+    def _check_torchscript(self) -> None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                self._module = torch.jit.load(str(self.file), map_location="cpu").eval()
+        except Exception as exc:  # noqa: BLE001 - TorchScript raises RuntimeError with its own text
+            raise ModelFileError(
+                f"{self.file.name} is not a TorchScript archive torch.jit.load can read ({exc})"
+            ) from None
+        n_args = len(self._module.forward.schema.arguments) - 1  # without self
+        if n_args != len(self.spec.inputs):
+            raise ModelFileError(
+                f"{self.file.name}'s forward takes {n_args} inputs; the spec declares {len(self.spec.inputs)}"
+            )
+        zeros = [
+            torch.zeros(i.shape, dtype=torch.int64 if i.dtype == "int64" else torch.float32)
+            for i in self.spec.inputs
+        ]
+        for z, i in zip(zeros, self.spec.inputs, strict=True):
+            if i.dtype == "int64":
+                z.fill_(1)  # lengths: at least one step
+        try:
+            with torch.no_grad():
+                got = self._module(*zeros)
+        except Exception as exc:  # noqa: BLE001 - a shape mismatch surfaces as a TorchScript RuntimeError
+            raise ModelFileError(
+                f"{self.file.name} does not run on inputs of the declared shapes ({exc})"
+            ) from None
+        got = list(got) if isinstance(got, (tuple, list)) else [got]
+        if len(got) != len(self.spec.outputs):
+            raise ModelFileError(
+                f"{self.file.name} gives {len(got)} outputs; the spec declares {len(self.spec.outputs)}"
+            )
+        for o, t in zip(self.spec.outputs, got, strict=True):
+            _check_shape(f"output {o.name}", (1, self.num_classes), list(t.shape))
+
+    # -- EmotionSystem ----------------------------------------------------------------------------
+    def _system(self) -> Any:
+        if self._builder is None:
+            from affectscope.models.inference import load_model
+
+            self._builder = load_model(self.spec.system)[1]
+        return self._builder
+
+    def batch_from_windows(self, windows: list) -> Batch:
+        if self.spec.system is not None:  # Affectscope's own export: the system builds its batch
+            return self._system().batch_from_windows(windows)
+        from affectscope.models.exchange.inputs import contract_input
+
+        return {
+            i.name: torch.from_numpy(np.concatenate([contract_input(s, i, t0, t1) for s, t0, t1 in windows]))
+            for i in self.spec.inputs
+        }
+
+    def batch_from_signals(self, signals: Any, t0: float, t1: float) -> Batch:
+        return self.batch_from_windows([(signals, t0, t1)])
+
+    def _key(self, name: str, source: str) -> str:
+        return source.split("/", 1)[1] if source.startswith("system:") else name
+
+    def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
+        n = len(next(iter(batch.values())))
+        rows: list[list[np.ndarray]] = []
+        for b in range(n):
+            feeds = [batch[self._key(i.name, i.source)][b : b + 1].detach().cpu() for i in self.spec.inputs]
+            feeds = [
+                f.long() if i.dtype == "int64" else f.float()
+                for f, i in zip(feeds, self.spec.inputs, strict=True)
+            ]
+            rows.append(self._run(feeds))
+        outs = [
+            torch.from_numpy(np.concatenate([r[k] for r in rows]))[:, self.order] for k in range(len(rows[0]))
+        ]
+        if self.spec.output_kind == "probabilities":  # softmax(log p) = p downstream
+            outs = [torch.log(o.clamp_min(1e-12)) for o in outs]
+        return SystemOutput(logits=outs[0], per_modality=dict(zip(self.heads, outs[1:], strict=True)))
+
+    def _run(self, feeds: list[torch.Tensor]) -> list[np.ndarray]:
+        if self._session is not None:
+            names = [i.name for i in self.spec.inputs]
+            return [
+                np.asarray(o, np.float32)
+                for o in self._session.run(None, {k: f.numpy() for k, f in zip(names, feeds, strict=True)})
+            ]
+        dev = next(iter(self._module.parameters()), torch.zeros(0)).device  # CUDA after .to(device())
+        with torch.no_grad():
+            got = self._module(*[f.to(dev) for f in feeds])
+        got = got if isinstance(got, (tuple, list)) else [got]
+        return [g.detach().float().cpu().numpy() for g in got]
+
+
+def build_imported(file: str, spec: dict) -> ImportedSystem:
+    """The registry factory of imported models."""
+    return ImportedSystem(file, spec)
+
+
+__all__ = ["ImportedSystem", "ModelFileError", "build_imported", "collate"]
