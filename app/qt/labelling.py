@@ -40,6 +40,7 @@ from affectscope.app.services.label_state import (
 )
 from affectscope.app.services.project import Project
 from affectscope.db.records import ClipRecord
+from affectscope.errors import UserFacingError
 
 __all__ = ["ClipState", "LabellingPanel", "install_labelling"]
 
@@ -322,9 +323,7 @@ class LabellingPanel(QWidget):
     def _on_read_failed(self, exc: BaseException) -> None:
         """Reading the open clip's labels failed: nothing was lost, so no "not saved"; a clip that is
         not one of the project's is said in the panel, not as an error."""
-        from affectscope.db.label_sets import LabelError
-
-        if isinstance(exc, LabelError) and "not a clip of this project" in str(exc):
+        if isinstance(exc, UserFacingError) and "not a clip of this project" in str(exc):
             self.state = None
             self.lane.set_spans([])
             self.history.show_history([], "")

@@ -88,9 +88,7 @@ class Transport(QWidget):
         # narrowed the clip panel each time): fixed widths from the widest text, the audio note elides.
         fm = self.fontMetrics()
         self.time_label.setMinimumWidth(fm.horizontalAdvance("00:00.000 / 00:00.000") + 6)
-        # The frame number gives way first in a narrow window (the clip list needs the room at 1024 px).
-        self.frame_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.frame_label.setMinimumWidth(fm.horizontalAdvance("frame 000") + 6)
+        self.frame_label.setMinimumWidth(fm.horizontalAdvance("frame 00000/00000") + 6)
         self.audio_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.audio_label.setMinimumWidth(60)
 
