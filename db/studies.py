@@ -245,15 +245,16 @@ def study_arms(s: Session, study_id: int) -> list[ArmRecord]:
 
 def study_cases(s: Session, study_id: int, practice: bool | None = False) -> list[CaseRecord]:
     """The study's cases in order: scored ones (default), practice ones (True), or all (None)."""
-    q = select(StudyCase).where(StudyCase.study_id == study_id).order_by(StudyCase.position)
+    # Columns, not ORM entities: an imported study has ~7,500 cases.
+    q = (
+        select(StudyCase.id, StudyCase.position, StudyCase.clip_id, StudyCase.ref, StudyCase.start_ms,
+               StudyCase.end_ms, StudyCase.truth, StudyCase.practice, StudyCase.misfit)
+        .where(StudyCase.study_id == study_id)
+        .order_by(StudyCase.position)
+    )  # fmt: skip
     if practice is not None:
         q = q.where(StudyCase.practice.is_(practice))
-    return [
-        CaseRecord(
-            c.id, c.position, c.clip_id, c.ref, c.start_ms, c.end_ms, c.truth, bool(c.practice), c.misfit
-        )
-        for c in s.scalars(q)
-    ]
+    return [CaseRecord(*r[:7], bool(r[7]), r[8]) for r in s.execute(q)]
 
 
 def study_readers(s: Session, study_id: int) -> list[ReaderRecord]:

@@ -159,6 +159,8 @@ def predict_samples(
     job = ensure_job(job)
     target = LABEL_SETS[label_set]
     probs: list[np.ndarray] = []
+    if isinstance(model, EmotionSystem) and hasattr(model, "adapt"):
+        _adapt(model, samples, tuple(spec.modalities), workers, job)
     if isinstance(model, EmotionSystem) and fast:
         mods = tuple(spec.modalities)
         for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
@@ -188,6 +190,19 @@ def predict_samples(
                 to_label_set(_image_classifier_probs(model, s.path), spec.labels, target, label_set)[0]
             )
     return np.asarray(probs)
+
+
+def _adapt(model: Any, samples: Sequence[Any], modalities: tuple[str, ...], workers: int, job: Any) -> None:
+    """Systems that normalise with statistics of the clips analysed (the eGeMAPS reference's
+    per-speaker standardisation) see every clip, with its speaker, before any is classified."""
+
+    def clips():  # noqa: ANN202 (decoded chunk by chunk: memory stays bounded)
+        for c0 in range(0, len(samples), 256):
+            chunk = samples[c0 : c0 + 256]
+            sigs = _decode_all([s.path for s in chunk], modalities, workers, job, False)
+            yield from zip(sigs, [s.speaker for s in chunk], strict=True)
+
+    model.adapt(clips())
 
 
 def _face64(path: Any) -> Any:

@@ -145,6 +145,27 @@ def test_hostile_label_arguments(case: str, project: Path, capsys) -> None:  # n
     _refused(capsys, project, argv, says)
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "labels", "--format", "csv", "-o", "{tmp}/no/such/folder/l.csv"], "cannot write"),
+        (["export", "labels", "--format", "json", "-o", "{tmp}/no/such/folder/l.json"], "cannot write"),
+        (["export", "labels", "--format", "eaf", "-o", "/proc/affectscope-eaf"], "cannot write"),
+        (["import", "labels", "{tmp}"], "holds no .eaf files"),
+        (["history", "--limit", "-5"], "--limit must be 1 or more"),
+    ],
+)
+def test_hostile_export_and_history_arguments(
+    project: Path, tmp_path: Path, capsys, argv: list, says: str
+) -> None:  # noqa: ANN001
+    """A folder that does not exist, a folder holding no .eaf files, a negative --limit: a traceback,
+    a silent "imported 0" and a silent empty history before."""
+    argv = [a.replace("{tmp}", str(tmp_path / "empty")) for a in argv]
+    (tmp_path / "empty").mkdir()
+    _refused(capsys, project, [*argv, "--project", str(project), "--json"], says)
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
 def test_annotator_over_128_characters_on_postgresql(template: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """PostgreSQL refused the name mid-write with a DataError traceback; now the same one line as SQLite."""
     for url in make_backend_url("postgres", tmp_path):
@@ -189,6 +210,37 @@ def test_project_file_of_the_wrong_shape(project: Path, capsys, meta: object, sa
 def test_study_arm_naming_a_missing_model(project: Path, capsys) -> None:  # noqa: ANN001
     argv = ["study", "create", "s", "--arm", "x:audiovisual:model=999", "--clips", "a.mp4"]
     _refused(capsys, project, [*argv, "--project", str(project), "--json"], "no model version 999")
+
+
+_CREMA_HEADER = '"","A","D","F","H","N","S","fileName","numResponses"\n'
+CREMA = {
+    "bad vote count": ('"100001",0,0,0,1,x,0,"1001_IEO_NEU_XX",11\n', "the N vote count 'x'"),
+    "negative vote count": ('"100001",0,0,0,1,-3,0,"1001_IEO_NEU_XX",11\n', "the N vote count '-3'"),
+    "unknown emotion": ('"100001",0,0,0,1,10,0,"1001_IEO_XYZ_XX",11\n', "not ACTOR_SENTENCE_EMOTION_LEVEL"),
+    "file name without parts": ('"100001",0,0,0,1,10,0,"bad",11\n', "not ACTOR_SENTENCE_EMOTION_LEVEL"),
+    "id of no presentation": ('"900001",0,0,0,1,10,0,"1001_IEO_NEU_XX",11\n', "must start with 1, 2 or 3"),
+    "missing columns": (None, "no \"\", A, D, F, H, N, S, fileName column"),
+    "not UTF-8": (b"\xff\xfe\x00\x01", "is not UTF-8 text"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CREMA))
+def test_malformed_crema_d_files_leave_no_study(case: str, project: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """5 of 7 malformed files were tracebacks, and a bad vote count left an empty crema-d study behind
+    that blocked a retry; now each is one line and nothing is created."""
+    rows, says = CREMA[case]
+    folder = tmp_path / "crema"
+    folder.mkdir()
+    votes = folder / "tabulatedVotes.csv"
+    if isinstance(rows, bytes):
+        votes.write_bytes(rows)
+    else:
+        votes.write_text('"a","b"\n1,2\n' if rows is None else _CREMA_HEADER + rows)
+    _refused(
+        capsys, project, ["study", "import-crema-d", str(folder), "--project", str(project), "--json"], says
+    )
+    assert main(["study", "show", "--project", str(project), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"studies": []}
 
 
 # -- figure specs -------------------------------------------------------------------------------------

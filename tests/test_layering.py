@@ -219,11 +219,6 @@ def test_the_faces_take_a_models_signals_from_the_services() -> None:
     assert found == []
 
 
-# Queries another engineer is moving into db/ under issue 24 item 4; allowed only until that lands.
-PENDING_QUERY_MOVES: dict[str, str] = {}  # interop's and figures' queries moved to db/current_labels.py
-# and db/timelines.py (issue 24)
-
-
 def _db_modules_named(path: Path) -> list[tuple[int, str]]:
     """Every ``affectscope.db`` module an import in ``path`` names, ``from affectscope.db import x`` as
     ``affectscope.db.x``."""
@@ -241,23 +236,7 @@ def _db_modules_named(path: Path) -> list[tuple[int, str]]:
 def test_services_write_no_queries() -> None:
     """app/services joins models and db through db/ functions that return records: it imports neither
     SQLAlchemy nor the ORM tables (db/schema.py)."""
-    found = [
-        v
-        for v in _violations("app/services", ("sqlalchemy", "affectscope.db.schema"))
-        if v.split(":")[0] not in PENDING_QUERY_MOVES
-    ]
-    assert found == []
-
-
-def test_the_pending_query_moves_are_still_pending() -> None:
-    """An allowlist entry goes once its move is on main (so the rule above covers that file again)."""
-    forbidden = ("sqlalchemy", "affectscope.db.schema")
-    moved = [
-        f
-        for f in PENDING_QUERY_MOVES
-        if not any(n == x or n.startswith(x + ".") for _, n in _imports(REPO / f) for x in forbidden)
-    ]
-    assert moved == []
+    assert _violations("app/services", ("sqlalchemy", "affectscope.db.schema")) == []
 
 
 @pytest.mark.parametrize("folder", ["app/qt", "app/cli"])

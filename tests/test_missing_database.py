@@ -116,6 +116,9 @@ def test_an_emptied_postgres_database_is_reported(tmp_path: Path, capsys: pytest
             ).scalar()
         assert tables == 0
         engine.dispose()
+        drop_pg_database(url)  # and a database that is gone altogether: one line, no traceback
+        code, out, err = _history(folder, capsys)
+        assert code == 2 and out == "" and "does not exist" in err and err.count("\n") == 1, err
     finally:
         drop_pg_database(url)
 

@@ -131,3 +131,31 @@ def test_evaluation_refuses_nan_outputs_of_an_image_classifier() -> None:
 
     with pytest.raises(ModelOutputError, match=r"Broken gave NaN or infinite outputs \(image\)"):
         _classifier_probs(Broken(), torch.zeros(1, 1, 64, 64))
+
+
+def test_the_window_refuses_nan_outputs_and_shows_why(qtbot, tmp_path: Path) -> None:
+    from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.services.demo import build_demo_project
+
+    def overflow(t: dict[str, torch.Tensor]) -> None:
+        w = t["audiovisual.audio.classifier.weight"]
+        t["audiovisual.audio.classifier.weight"] = torch.full_like(w, 3e38) * torch.tensor(
+            [1.0, -1.0]
+        ).repeat(w.shape[1] // 2)
+
+    huge = _weights(tmp_path, "huge.safetensors", overflow)
+    demo = build_demo_project(tmp_path / "demo")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.current_clip_changed, timeout=30000):
+            window.load_clip(demo / "clips" / "astronaut_neutral.mp4")
+        window.models.set_weights(str(huge))
+        with qtbot.waitSignal(window.error_shown, timeout=120000) as shown:
+            window.models.run_action.trigger()
+        title, message = shown.args
+        assert title == "Cannot run lightweight-streaming" and "gave NaN or infinite outputs" in message
+        assert window.models.result is None and window.models.run_button.isEnabled()
+    finally:
+        window.workers.cancel_all()
+        window.shutdown()

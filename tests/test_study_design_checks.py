@@ -59,6 +59,8 @@ def test_misfits_are_refused_naming_the_clips(tmp_path: Path, capsys) -> None:  
     doc = json.loads(capsys.readouterr().out)
     assert {m["case"] for m in doc["misfits"]} == {"c4.mp4", "c5.mp4"} and doc["n_cases"] == 3
     assert "no sound" in next(m["reason"] for m in doc["misfits"] if m["case"] == "c4.mp4")
+    assert main(["study", "show", "s1", "--project", folder]) == 0
+    assert "· 2 misfit case(s) kept" in capsys.readouterr().out
 
     # A crossed design of two arms without a washout is allowed, with a note saying what it risks.
     two = [

@@ -248,3 +248,39 @@ def test_screenshot_reader_session_records_nothing(tmp_path: Path, capsys) -> No
     assert main(["screenshot", "--reader", "x", "-o", str(out)]) == 2
     assert main([*argv[:3], "--reader", "nobody", "--project", folder, "-o", str(out)]) == 2
     assert "'nobody' is not a reader" in capsys.readouterr().err
+
+
+def test_the_break_is_due_even_when_the_next_sessions_first_case_vanished(tmp_path: Path) -> None:
+    project, _ = make_study_project(tmp_path, readers=())
+    cases = studies.select_cases(project.db, "sentiment3")
+    arms = [studies.ArmSpec("a", "audio"), studies.ArmSpec("av", "audiovisual")]
+    sid = studies.create_study(project.db, "b60", "sentiment3", arms, cases, readers=["r"], break_s=60.0)
+    session = ReadingSession(project.db, sid, "r")
+    first_of_next = next(c for si, pos, _a, c in session.steps if si == 1 and pos == 0)
+    with unit_of_work(project.db) as s:
+        clip = session.cases[first_of_next].clip_id
+        path = Path(rows.clip_media(s, [clip])[clip].path)
+    for _ in range(4):
+        st = session.next_stimulus(load=True)
+        assert session.wait_before(st) == 0.0 and st.session_index == 1
+        session.answer(st, "neutral")
+    path.rename(path.with_suffix(".gone"))
+    st = session.next_stimulus(load=True)
+    assert st.session_index == 2 and st.position == 2 and len(session.skipped) == 1
+    assert session.wait_before(st) == 60.0  # a new session in this sitting, though not at its case 1
+    session.answer(st, "neutral")
+    assert session.wait_before(session.next_stimulus(load=True)) == 0.0
+    project.close()
+
+
+def test_a_video_only_study_has_no_audio_check(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    project, _ = make_study_project(tmp_path, readers=())
+    cases = studies.select_cases(project.db, "sentiment3")
+    studies.create_study(
+        project.db, "mute", "sentiment3", [studies.ArmSpec("v", "video")], cases, readers=["r"]
+    )
+    kiosk = ReaderKiosk(ReadingSession(project.db, "mute", "r"))
+    qtbot.addWidget(kiosk)
+    assert kiosk.pages.currentWidget() is kiosk.view and kiosk.view.stimulus.presentation == "video"
+    kiosk.close()
+    project.close()

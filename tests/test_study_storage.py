@@ -24,7 +24,7 @@ def _clips(db, n: int = 6) -> None:  # noqa: ANN001
             label_rows.add_label(s, clip.id, "sentiment3", ("positive", "neutral", "negative")[i % 3], "lead")
 
 
-def test_study_round_trip(backend_url: str) -> None:
+def test_study_round_trip(backend_url: str, tmp_path) -> None:  # noqa: ANN001
     db = open_database(backend_url)
     try:
         tables = set(inspect(db.write_engine).get_table_names())
@@ -103,6 +103,28 @@ def test_study_round_trip(backend_url: str) -> None:
         assert [r["answered"] for r in summary["readers"]] == [len(cases), 0, 0]
         with pytest.raises(studies.StudyError, match="not a reader"):
             studies.ReadingSession(db, "s", "stranger")
+
+        # Answers from a CSV (issue 21) land the same way on each backend; the practice flag filters.
+        import csv
+
+        from affectscope.app.services.answer_import import import_answers
+
+        r2 = studies.ReadingSession(db, "s", "r2")
+        arm_name = {a.id: a.name for a in r2.arms.values()}
+        first = r2.next_stimulus()
+        sheet = tmp_path / "answers.csv"
+        with open(sheet, "w", newline="") as fh:
+            csv.writer(fh).writerows(
+                [("reader", "arm", "case", "label", "confidence", "time_ms"),
+                 ("r2", arm_name[first.arm_id], first.case_key, "negative", "", "900")]
+            )  # fmt: skip
+        assert import_answers(db, "s", sheet)["imported"] == 1
+        assert studies.ReadingSession(db, "s", "r2").next_stimulus().case_id != first.case_id
+        with unit_of_work(db) as s:
+            from affectscope.db import studies as rows
+
+            assert rows.study_cases(s, 1, practice=True) == []
+            assert len(rows.study_cases(s, 1, practice=None)) == len(cases)
     finally:
         db.dispose()
 

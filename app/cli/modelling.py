@@ -87,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument(
         "--recipe",
         help="a named recipe: default-004 (shipped model), ravdess-audio-004 (research); "
-        "default-000..003 (seeds 000-003 on EmoDB + FER-2013)",
+        "default-000..003 (seeds 000-003 on EmoDB + FER-2013); reference-egemaps, "
+        "reference-egemaps-research (egemaps-linear)",
     )
     p.add_argument("--split", choices=("speaker", "random"), default="speaker", help="validation split")
     p.add_argument("--labels", help="label set (default: the model's)")
@@ -469,8 +470,9 @@ def _train_seeds(args: argparse.Namespace, out: Path, data: Path, job: Any, opts
 
 def _system_recipes() -> tuple[str, ...]:
     from affectscope.models.training.recipes_systems import PAPER_RECIPES, RECIPES
+    from affectscope.models.training.reference_recipe import RECIPES as REFERENCE
 
-    return (*RECIPES, *PAPER_RECIPES)
+    return (*RECIPES, *PAPER_RECIPES, *REFERENCE)
 
 
 def _system_card_summary(card: dict[str, Any]) -> str:

@@ -170,9 +170,10 @@ def run_create(args: argparse.Namespace) -> int:
 def _summary_text(doc: dict) -> str:
     arms = ", ".join(f"{a['name']} ({a['presentation']}, {a['assistance']})" for a in doc["arms"])
     readers = ", ".join(f"{r['name']} {r['answered']}/{r['assigned']}" for r in doc["readers"]) or "none"
+    extra = f" · {len(doc['misfits'])} misfit case(s) kept" if doc.get("misfits") else ""
     return (
         f"{doc['id']}  {doc['name']}  [{doc['design']}, seed {doc['seed']}, {doc['source']}]  "
-        f"{doc['n_cases']} cases · arms: {arms} · readers: {readers} · {doc['n_responses']} responses"
+        f"{doc['n_cases']} cases · arms: {arms} · readers: {readers} · {doc['n_responses']} responses{extra}"
     )
 
 
@@ -244,7 +245,9 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def run_import_crema(args: argparse.Namespace) -> int:
     from affectscope.app.services import studies, study_stats
+    from affectscope.app.services.crema_votes import check_votes
 
+    check_votes(args.folder)  # the whole file, before the import creates the study
     with _project(args) as project:
         sid = study_stats.import_crema_d(project.db, args.folder, name=args.name)
         doc = studies.show_study(project.db, sid)

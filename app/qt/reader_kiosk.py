@@ -1,7 +1,8 @@
 """The reader session as a kiosk: full screen on its own, every other window of the application hidden
 (not just disabled) while it runs, and nothing on it but the case screen (app/qt/reader_mode.py) and
-the pages around it: an audio check (a tone the reader confirms), breaks between sessions (the study's
-break, or what is left of its washout between arms), pause (Esc asks: resume or quit) and the end.
+the pages around it: an audio check (a tone the reader confirms; none when every arm is video-only),
+breaks between sessions (the study's break, or what is left of its washout between arms), pause (Esc
+asks: resume or quit) and the end.
 
 Quitting keeps every answer: each is committed when given; the case on screen stays unanswered and is
 served first next time. The reader is fixed by whoever starts the kiosk; nothing on it changes who.
@@ -110,7 +111,8 @@ class ReaderKiosk(QWidget):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._tick)
         self._paused_from: QWidget | None = None
-        if audio_check:
+        silent = all(a.presentation == "video" for a in session.arms.values())  # nothing to hear
+        if audio_check and not silent:
             self.pages.setCurrentWidget(self.check_page)
         else:
             self.begin()

@@ -142,6 +142,24 @@ def _has_prediction(project: Any, version_id: int, clip_id: int) -> bool:
         return any(p.model_version_id == version_id for p in pred_rows.clip_predictions(s, clip_id))
 
 
+def _adapt_to_clips(
+    spec: Any, weights: str | None, allow_untrained: bool, paths: list[str], speakers: list[str]
+) -> None:
+    """A model that normalises with statistics of the clips it analyses (the eGeMAPS reference:
+    per speaker, from the clips' speaker metadata or file names) computes them from the project's
+    own clips before any is scored."""
+    from affectscope.errors import WeightsError
+    from affectscope.models.inference import load_model, signals_for_file
+
+    try:
+        _, loaded = load_model(spec.name, weights, allow_untrained)
+    except WeightsError:  # stored predictions may still be scored; a new analysis will say why not
+        return
+    if hasattr(loaded, "adapt"):
+        mods = tuple(spec.modalities)
+        loaded.adapt((signals_for_file(p, mods), s) for p, s in zip(paths, speakers, strict=True))
+
+
 def evaluate_project(
     project: Any,
     model: str,
@@ -185,6 +203,11 @@ def evaluate_project(
     contamination = clip_contamination(
         weights, [c.path for c in clips], [getattr(c, "speaker", None) for c in clips]
     )
+    if imported is None:
+        from affectscope.models.training.datasets import speaker_of
+
+        speakers = [getattr(c, "speaker", None) or speaker_of(c.path) for c in clips]
+        _adapt_to_clips(spec, weights, allow_untrained, [c.path for c in clips], speakers)
     items = []
     for i, clip in enumerate(clips):
         job.check()

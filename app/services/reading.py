@@ -158,6 +158,8 @@ class ReadingSession:
         self.skipped: list[Skip] = []
         self.media: CaseMedia | None = None  # of the stimulus served last
         self.answered_this_sitting = 0
+        self._served_session: int | None = None  # session index of the case served last, and before it
+        self._previous_session: int | None = None
 
     def answered(self) -> set[tuple[int, int]]:
         with unit_of_work(self.db) as s:
@@ -200,6 +202,7 @@ class ReadingSession:
                     skipped.add((st.case_key, st.session_index))
                     continue
             self._enter_arm(arm_id)
+            self._previous_session, self._served_session = self._served_session, st.session_index
             return st
         self._close_session()
         return None
@@ -224,18 +227,26 @@ class ReadingSession:
             self.media = None
 
     def wait_before(self, st: Stimulus, now: datetime | None = None) -> float:
-        """Seconds the reader must pause before ``st``: the study's break when a new session starts in this
-        sitting, or what is left of the washout since this reader's last answer in another arm."""
-        if st.practice or st.position != 1 or st.session_index == 1:
+        """Seconds the reader must pause before ``st``: the study's break when this sitting moves on to a
+        new session, and what is left of the washout when ``st`` opens an arm the reader has not answered
+        in yet, counted from their last answer in another arm (also across sittings)."""
+        if st.practice:
             return 0.0
-        wait = self.study.break_s if self.answered_this_sitting else 0.0
+        wait = 0.0
+        moved_on = self._previous_session is not None and self._previous_session != st.session_index
+        if moved_on and self.answered_this_sitting:
+            wait = self.study.break_s
         if self.study.washout_s > 0:
-            with unit_of_work(self.db) as s:
-                last = [rows.last_answer_in_arm(s, self.reader_id, a) for a in self.arms if a != st.arm_id]
-            last = [t for t in last if t is not None]
-            if last:
-                since = ((now or utcnow()) - max(last)).total_seconds()
-                wait = max(wait, self.study.washout_s - since)
+            done = self.answered()
+            if not any(a == st.arm_id for a, _ in done):
+                with unit_of_work(self.db) as s:
+                    last = [
+                        rows.last_answer_in_arm(s, self.reader_id, a) for a in self.arms if a != st.arm_id
+                    ]
+                last = [t for t in last if t is not None]
+                if last:
+                    since = ((now or utcnow()) - max(last)).total_seconds()
+                    wait = max(wait, self.study.washout_s - since)
         return max(0.0, wait)
 
     def _stimulus(self, si: int, pos: int, arm_id: int, case_id: int) -> Stimulus:

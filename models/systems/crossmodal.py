@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from affectscope.models.signals import ClipSignals
+from affectscope.models.systems import memory
 from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
 from affectscope.models.systems.crossmodal_encoders import FrameEncoder, SpeechEncoder, map_size
 from affectscope.models.systems.window_inputs import audio_window, pick_times
@@ -101,6 +102,8 @@ class CrossModalSystem(EmotionSystem):
         window_seconds: float = 5.0,
         hop_seconds: float = 2.5,
         audio_level_db: float | None = None,
+        frozen_encoders: bool = False,
+        checkpointed_encoders: bool = False,
     ) -> None:
         super().__init__()
         self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
@@ -116,6 +119,14 @@ class CrossModalSystem(EmotionSystem):
         self.speech = SpeechEncoder(speech_encoder)
         if self.vision.pretrained:
             self.encoder_lr_scale = self.pretrained_lr_scale
+        # Memory switches for the paper-sized encoders (``memory.py``): frozen encoders run without
+        # gradients; checkpointed ones recompute their blocks' activations in the backward pass.
+        self.frozen_encoders, self.checkpointed_encoders = frozen_encoders, checkpointed_encoders
+        for enc in (self.vision, self.speech):
+            if frozen_encoders:
+                memory.freeze(enc)
+            elif checkpointed_encoders:
+                memory.checkpoint_blocks(enc.blocks())
         self.visual_projection = nn.Linear(self.vision.out_channels, embed_dim)  # PL
         self.audio_projection = nn.Linear(self.speech.out_features, embed_dim)  # PL
         self.attention = CrossModalAttention(embed_dim, heads, num_classes, dropout)
@@ -219,14 +230,17 @@ class CrossModalSystem(EmotionSystem):
         face-only training data costs no speech compute."""
         keep = torch.nonzero(a_mask > 0).flatten()
         if len(keep) == wave.shape[0]:
-            return self.speech(wave)
+            return self._encode(self.speech, wave)
         if len(keep) == 0:
-            frames = self.speech(wave[:1]).shape[1] if wave.shape[0] else 0
+            frames = self._encode(self.speech, wave[:1]).shape[1] if wave.shape[0] else 0
             return wave.new_zeros(wave.shape[0], frames, self.speech.out_features)
-        feats = self.speech(wave[keep])
+        feats = self._encode(self.speech, wave[keep])
         out = feats.new_zeros(wave.shape[0], *feats.shape[1:])
         out[keep] = feats
         return out
+
+    def _encode(self, encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return memory.run_frozen(encoder, x) if self.frozen_encoders else encoder(x)
 
     def _visual_maps(self, frames: torch.Tensor, v_mask: torch.Tensor) -> torch.Tensor:
         """(B, C, h, w): CNN feature maps of every frame, mean over time (M).
@@ -237,13 +251,13 @@ class CrossModalSystem(EmotionSystem):
         b, t = frames.shape[:2]
         keep = torch.nonzero(v_mask > 0).flatten()
         if len(keep) == b:
-            maps = self.vision(frames.flatten(0, 1))  # (B·T, C, h, w)
+            maps = self._encode(self.vision, frames.flatten(0, 1))  # (B·T, C, h, w)
             return maps.reshape(b, t, *maps.shape[1:]).mean(dim=1)
         h, w = (map_size(self.vision.backbone, side) for side in frames.shape[-2:])
         out = frames.new_zeros(b, self.vision.out_channels, h, w)
         if len(keep):
-            maps = self.vision(frames[keep].flatten(0, 1))
-            out[keep] = maps.reshape(len(keep), t, *maps.shape[1:]).mean(dim=1)
+            maps = self._encode(self.vision, frames[keep].flatten(0, 1))
+            out[keep] = maps.reshape(len(keep), t, *maps.shape[1:]).mean(dim=1).to(out.dtype)
         return out
 
 

@@ -110,6 +110,13 @@ class FrameEncoder(nn.Module):
         self.backbone = backbone
         self.out_channels = net.layer4[-1].conv1.in_channels
 
+    def blocks(self) -> list[nn.Module]:
+        """The stages whose activations ``memory.checkpoint_blocks`` may recompute (ResNets only)."""
+        if self.backbone == "mini_xception":
+            return []
+        n = self.net
+        return [n.conv1, *n.layer1, *n.layer2, *n.layer3, *n.layer4]
+
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         if self.backbone == "mini_xception":
             return self.net(frames)
@@ -151,6 +158,10 @@ class SpeechEncoder(nn.Module):
         self.encoder_name = encoder
         self.pretrained = False
         self.out_features = self.model.encoder.feature_projection.projection.out_features
+
+    def blocks(self) -> list[nn.Module]:
+        """The convolutional feature extractor's layers and the transformer's layers."""
+        return [*self.model.feature_extractor.conv_layers, *self.model.encoder.transformer.layers]
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         features, _lengths = self.model(wave)

@@ -24,6 +24,7 @@ from affectscope.models.fusion.vae import VAEFusion
 from affectscope.models.fusion.voting import FUSICAL_VOTE_WEIGHTS, hard_vote, soft_vote
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems import fusical_inputs as inputs
+from affectscope.models.systems import memory
 from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, TrainingStage
 from affectscope.models.systems.fusical_branches import (
     AudioBranch,
@@ -70,6 +71,8 @@ class FusicalSystem(EmotionSystem):
         hop_seconds: float = 1.0,
         off_modalities: tuple[str, ...] | list[str] = (),
         audio_level_db: float | None = None,
+        frozen_backbone: bool = False,
+        checkpointed_backbone: bool = False,
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
@@ -91,7 +94,12 @@ class FusicalSystem(EmotionSystem):
         self.branches = nn.ModuleDict(
             {
                 "scene": SceneBranch(
-                    scene_channels, num_classes, self.grid, with_backbone=scene_input == "frames"
+                    scene_channels,
+                    num_classes,
+                    self.grid,
+                    with_backbone=scene_input == "frames",
+                    frozen_backbone=frozen_backbone,
+                    checkpointed_backbone=checkpointed_backbone,
                 ),
                 "pose": PoseBranch(num_classes, units=pose_units),
                 "audio": AudioBranch(num_classes, in_dim=audio_dim, units=audio_units),
@@ -200,6 +208,9 @@ class FusicalSystem(EmotionSystem):
             for p in branch.parameters():
                 # the laughter detector is pretrained and used as is (§4.3.4): never unfrozen
                 p.requires_grad_(not frozen and not getattr(branch, "pretrained", False))
+        scene = self.branches["scene"]
+        if scene.frozen_backbone and scene.backbone is not None:  # a frozen trunk never trains
+            memory.freeze(scene.backbone)
 
     def param_groups(self, lr: float) -> list[dict]:
         """§4.3's per-branch optimiser settings as Adam parameter groups (``lr`` for the fusion).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from affectscope.models.systems import memory
 from affectscope.models.weights import load_backbone_weights
 
 
@@ -71,9 +72,19 @@ class SceneBranch(nn.Module):
         heads: int = 3,
         with_backbone: bool = False,
         l2: float = 1e-3,
+        frozen_backbone: bool = False,
+        checkpointed_backbone: bool = False,
     ):
         super().__init__()
         self.backbone = resnet50_trunk() if with_backbone else None
+        # memory switches (``memory.py``): the paper's ResNet-50 features come from a frozen network
+        self.frozen_backbone = frozen_backbone
+        if self.backbone is not None and frozen_backbone:
+            memory.freeze(self.backbone)
+        elif self.backbone is not None and checkpointed_backbone:
+            memory.checkpoint_blocks(
+                [self.backbone[0], *(blk for stage in self.backbone[4:8] for blk in stage)]
+            )
         self.heads = nn.ModuleList(ConvLSTM2d(in_channels, filters) for _ in range(heads))
         self.hidden_dim = heads * filters * (grid[0] - 2) * (grid[1] - 2)
         self.fc = nn.Linear(self.hidden_dim, num_classes)
@@ -88,7 +99,8 @@ class SceneBranch(nn.Module):
         """x: frames (B, T, 3, 320, 480) with the trunk, else feature maps (B, T, C, H, W)."""
         if self.backbone is not None:
             b, t = x.shape[:2]
-            x = self.backbone(x.flatten(0, 1))
+            flat = x.flatten(0, 1)
+            x = memory.run_frozen(self.backbone, flat) if self.frozen_backbone else self.backbone(flat)
             x = x.view(b, t, *x.shape[1:])
         hidden = torch.cat([head(x) for head in self.heads], dim=1).flatten(1)
         return self.fc(hidden), hidden

@@ -17,7 +17,9 @@ from affectscope.models.weights import read_card
 TESTS = {
     "emodb_test": "EmoDB 03+08 (speech)",
     "ravdess_cross_corpus": "RAVDESS (cross-corpus speech)",
+    "ravdess_test": "RAVDESS 13-20 (cross-corpus speech)",
     "fer_test": "FER-2013 test sample, held-out half (faces)",
+    "fer_unseen_test": "FER-2013 test sample minus train duplicates (faces)",
     "pairs_test": "synthetic pairs (speech + face)",
 }
 

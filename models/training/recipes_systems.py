@@ -484,6 +484,12 @@ def train_system(
 
 
 def run_system_recipe(name: str, model: str, out: Path, data: Path, job: Job | None = None, **opts: Any):
+    from affectscope.models.training import reference_recipe
+
+    if name in reference_recipe.RECIPES:
+        if model != "egemaps-linear":
+            raise ds.ManifestError(f"recipe {name} trains egemaps-linear, not {model}")
+        return reference_recipe.train_reference(name, out, data, job)
     if name == "seed002-paper":
         if model != "skeleton-fusion":
             raise ds.ManifestError(f"recipe {name} trains skeleton-fusion, not {model}")
