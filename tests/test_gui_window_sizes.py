@@ -54,6 +54,11 @@ def test_view_evaluation_does_not_grow_the_window(window: MainWindow, qtbot) -> 
     qtbot.waitUntil(window.evaluation_dock.isVisible, timeout=5000)
     qtbot.wait(200)
     assert (window.width(), window.height()) == (1024, 600)  # it grew to 1024×890 here
+    window.evaluation_dock.toggleViewAction().trigger()
+    _settle(qtbot, window, 1500, 900)
+    # The dock's showing changed the side docks' heights only: that was taken for the user narrowing
+    # the clip list, which then stayed 146 px at 1500 px.
+    assert window.browser_dock.width() >= 400, window.browser_dock.width()
 
 
 def test_every_tab_and_the_label_and_prediction_columns_show_at_the_default_size(

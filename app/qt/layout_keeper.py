@@ -60,6 +60,9 @@ class DockWidths(QObject):
                 self._after_timer.start()
             elif (
                 obj in self.preferred
+                # Only a change of width is a choice: a dock shown below (Evaluation) changes heights only.
+                and getattr(event, "oldSize", None) is not None
+                and event.oldSize().width() != event.size().width()
                 and not self._window_resizing
                 and obj.isVisible()
                 and self.window.width() == self._last_width  # the user dragged the splitter
