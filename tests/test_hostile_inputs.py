@@ -145,6 +145,27 @@ def test_hostile_label_arguments(case: str, project: Path, capsys) -> None:  # n
     _refused(capsys, project, argv, says)
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "labels", "--format", "csv", "-o", "{tmp}/no/such/folder/l.csv"], "cannot write"),
+        (["export", "labels", "--format", "json", "-o", "{tmp}/no/such/folder/l.json"], "cannot write"),
+        (["export", "labels", "--format", "eaf", "-o", "/proc/affectscope-eaf"], "cannot write"),
+        (["import", "labels", "{tmp}"], "holds no .eaf files"),
+        (["history", "--limit", "-5"], "--limit must be 1 or more"),
+    ],
+)
+def test_hostile_export_and_history_arguments(
+    project: Path, tmp_path: Path, capsys, argv: list, says: str
+) -> None:  # noqa: ANN001
+    """A folder that does not exist, a folder holding no .eaf files, a negative --limit: a traceback,
+    a silent "imported 0" and a silent empty history before."""
+    argv = [a.replace("{tmp}", str(tmp_path / "empty")) for a in argv]
+    (tmp_path / "empty").mkdir()
+    _refused(capsys, project, [*argv, "--project", str(project), "--json"], says)
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
 def test_annotator_over_128_characters_on_postgresql(template: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     """PostgreSQL refused the name mid-write with a DataError traceback; now the same one line as SQLite."""
     for url in make_backend_url("postgres", tmp_path):

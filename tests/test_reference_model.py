@@ -123,3 +123,17 @@ def test_project_evaluation_takes_speaker_statistics_from_the_projects_clips(sha
     mean = np.stack(feats).mean(0)
     np.testing.assert_allclose(model._stats[feats[0].tobytes()][0], mean, rtol=1e-5, atol=1e-5)
     model._stats.clear()
+
+
+def test_reference_honest_figures_call_only_held_out_sets_tests():
+    """The product-path figures (``packaging/honest_cards.py``): RAVDESS 13-20 and EmoDB 03+08 are
+    tests (nothing of theirs trained or chose anything); RAVDESS 1-20 holds the development actors that
+    chose C, so it is validation. On the unseen English speakers the reference stays at the issue's
+    anchor (~0.60), no class collapsed, CI above chance."""
+    card = read_card(get("egemaps-linear").weights_path())
+    figures = {f["set"]: f for f in card["honest"]["figures"]}
+    assert figures["ravdess_13_20"]["status"] == "test" and figures["emodb_03_08"]["status"] == "test"
+    assert figures["ravdess_1_20"]["status"].startswith("validation")
+    assert figures["ravdess_1_20"]["contamination"]["train"] == 0
+    rav = figures["ravdess_13_20"]
+    assert rav["uar"] >= 0.60 and rav["ci"]["uar"][0] > 1 / 3 and not rav["collapsed"]

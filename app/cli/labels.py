@@ -173,6 +173,10 @@ def run_redo(args: argparse.Namespace) -> int:
 def run_history(args: argparse.Namespace) -> int:
     from affectscope.app.services.commands import clip_history
 
+    if args.limit < 1:
+        from affectscope.app.cli.main import CliError
+
+        raise CliError(f"--limit must be 1 or more, not {args.limit}")
     with _open(args) as project:
         clip_id = project.clip(args.clip).id if args.clip else None
         rows = clip_history(project.db, clip_id, limit=args.limit)

@@ -23,6 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Signal
 
+from affectscope.app.qt.lane_content import NotedLane, add_legend
 from affectscope.app.qt.lane_controls import set_lane_order
 from affectscope.app.qt.prediction_lanes import PALETTE
 
@@ -47,42 +48,32 @@ def modality_colour(name: str, i: int) -> str:
     return MODALITY_COLOURS.get(name, PALETTE[i % len(PALETTE)])
 
 
-def _note(plot: pg.PlotItem, note: pg.TextItem, bottom: bool = False) -> None:
-    """Keep the note at the lane's left edge (middle, or bottom where it would hide lines)."""
-    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
-    note.setPos(x0 + 0.02 * (x1 - x0), y0 if bottom else (y0 + y1) / 2)
-
-
-class SoundSaliencyLane:
+class SoundSaliencyLane(NotedLane):
     """A time–frequency heat map (jet; signed maps blue − / red +) on the spectrogram's axes."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.image = pg.ImageItem(axisOrder="col-major")
-        self.note = pg.TextItem("", color=(235, 235, 235), anchor=(0, 0.5), fill=pg.mkBrush(0, 0, 0, 150))
-        self.plot: pg.PlotItem | None = None
         self.map: Any = None  # the TimeFrequencyMap drawn
-        self.reason = ""
         # The window the Explain tab shows at the playhead, outlined on the lane.
         self.window = pg.LinearRegionItem(
             movable=False, brush=pg.mkBrush(255, 255, 255, 18), pen=pg.mkPen((255, 255, 255, 170), width=1)
         )
         self.window.setVisible(False)
 
-    def attach(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
+    def _add_items(self, plot: pg.PlotItem) -> None:
         plot.addItem(self.image)
         plot.addItem(self.window, ignoreBounds=True)
-        plot.addItem(self.note, ignoreBounds=True)
-        plot.enableAutoRange(x=False, y=False)
+
+    def _set_axes(self, plot: pg.PlotItem) -> None:
         plot.setYRange(0, 8000, padding=0)
         plot.getAxis("left").setTicks([[(0, "0"), (4000, "4k"), (8000, "8k Hz")]])
-        plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_map(self, tf: Any, reason: str = "") -> None:
         """Draw ``tf`` (a ``TimeFrequencyMap``; None: empty) with ``reason`` over it when set."""
         from affectscope.models.explain.render import colourise
 
-        self.map, self.reason = tf, reason
+        self.map = tf
         if tf is None or not np.isfinite(tf.values).any():
             self.image.clear()
         else:
@@ -92,9 +83,7 @@ class SoundSaliencyLane:
             self.image.setRect(QRectF(t0, 0.0, len(tf.times) * tf.column_seconds, tf.max_freq))
             if self.plot is not None:
                 self.plot.setYRange(0, tf.max_freq, padding=0)
-        self.note.setText(reason)
-        self.note.setVisible(bool(reason))
-        self._on_range_changed()
+        self.say(reason)
 
     def set_window(self, span: tuple[float, float] | None) -> None:
         """Outline the playhead's explained window (None hides it)."""
@@ -105,17 +94,15 @@ class SoundSaliencyLane:
     def window_span(self) -> tuple[float, float] | None:
         return tuple(float(v) for v in self.window.getRegion()) if self.window.isVisible() else None
 
-    def _on_range_changed(self, *_: object) -> None:
-        if self.plot is not None:
-            _note(self.plot, self.note)
 
-
-class ModalityLinesLane:
+class ModalityLinesLane(NotedLane):
     """One line per modality over time with a legend; NaN draws a gap (a missing modality)."""
 
+    note_at_bottom = True  # a note in the middle would hide the lines around 0
+
     def __init__(self, modalities: tuple[str, ...], zero_line: bool = True) -> None:
+        super().__init__()
         self.modalities = modalities
-        self.plot: pg.PlotItem | None = None
         self.curves = [
             pg.PlotDataItem(pen=pg.mkPen(modality_colour(m, i), width=1.8), connect="finite", name=m)
             for i, m in enumerate(modalities)
@@ -123,28 +110,20 @@ class ModalityLinesLane:
         self.zero = (
             pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen((150, 150, 150), width=1)) if zero_line else None
         )
-        self.note = pg.TextItem("", color=(235, 235, 235), anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 150))
-        self.reason = ""
         self.y_range = (-1.0, 1.0)
 
-    def attach(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
-        legend = plot.addLegend(offset=(-2, 1), colCount=len(self.curves), labelTextSize="7pt")
-        legend.setLabelTextColor((230, 230, 230))
-        legend.setBrush(pg.mkBrush(0, 0, 0, 120))
-        legend.layout.setVerticalSpacing(-6)
+    def _add_items(self, plot: pg.PlotItem) -> None:
+        add_legend(plot, len(self.curves))
         for c in self.curves:
             plot.addItem(c)
         if self.zero is not None:
             plot.addItem(self.zero, ignoreBounds=True)
-        plot.addItem(self.note, ignoreBounds=True)
-        plot.enableAutoRange(x=False, y=False)
+
+    def _set_axes(self, plot: pg.PlotItem) -> None:
         self._set_y(*self.y_range)
-        plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_data(self, times: np.ndarray, values: dict[str, np.ndarray] | None, reason: str = "") -> None:
         """``values[modality]`` (N,) at ``times``; None empties the lane and says ``reason``."""
-        self.reason = reason
         finite = []
         for m, curve in zip(self.modalities, self.curves, strict=True):
             v = None if values is None else values.get(m)
@@ -155,9 +134,7 @@ class ModalityLinesLane:
             finite.extend(np.asarray(v, float)[np.isfinite(v)].tolist())
         if finite:
             self._set_y(min(min(finite), 0.0), max(max(finite), 0.0))
-        self.note.setText(reason)
-        self.note.setVisible(bool(reason))
-        self._on_range_changed()
+        self.say(reason)
 
     def curve_data(self, modality: str) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = self.curves[self.modalities.index(modality)].getData()
@@ -171,10 +148,6 @@ class ModalityLinesLane:
             self.plot.setYRange(lo - pad, hi + pad, padding=0)
             ticks = sorted({round(v, 3) for v in (lo, 0.0, hi)} if lo < 0 < hi else {lo, hi})
             self.plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in ticks], []])
-
-    def _on_range_changed(self, *_: object) -> None:
-        if self.plot is not None:
-            _note(self.plot, self.note, bottom=True)
 
 
 def place_under(timeline: Any, name: str, above: str) -> None:

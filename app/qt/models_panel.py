@@ -302,12 +302,10 @@ class ModelsPanel(OneJobPanel, QWidget):
         import torchvision  # noqa: F401  (first import on the GUI thread; see app/qt/__init__.py)
 
         path, name = self.path, self.model_name
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
         self.status.setText(f"Running {name} on {Path(path).name}…")
         self.lanes.clear(f"running {name}…")
-        self.handle = self.workers.start(
+        self.start_job(
+            self.workers,
             predict_clip,
             (path, name, self.weights, self._project_for(path)),
             # the window runs an untrained model too (its lanes say so) but never stores its output
@@ -316,11 +314,9 @@ class ModelsPanel(OneJobPanel, QWidget):
             on_finished=self._on_finished,
             on_failed=lambda exc, n=name: self._on_failed(n, exc),
             on_cancelled=self._on_cancelled,
-            on_progress=self._on_progress,
         )
 
     def _on_finished(self, result: Prediction) -> None:
-        self._job_over()
         if result.path != self.path:
             return  # the user opened another clip meanwhile
         self.progress.setValue(self.progress.maximum())
@@ -348,7 +344,6 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.predicted.emit(result)
 
     def _on_failed(self, name: str, exc: BaseException) -> None:
-        self._job_over()
         self.lanes.clear(f"{name} failed: see the Models tab")
         message = str(exc) if isinstance(exc, UserFacingError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, UserFacingError):
@@ -357,7 +352,6 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.error.emit(f"Cannot run {name}", message)
 
     def _on_cancelled(self) -> None:
-        self._job_over()
         self.progress.setValue(0)
         self.lanes.clear("cancelled: Run model (Ctrl+R) again")
         self.status.setText("Cancelled.")

@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
+from affectscope.app.qt.lane_content import NotedLane, add_legend
 from affectscope.app.services.predict import LaneData
 
 # Sentiment reads at a glance when its colours mean something; other label sets get a fixed palette.
@@ -34,31 +35,25 @@ def probs_at(times: np.ndarray, probs: np.ndarray, t: float) -> np.ndarray | Non
     return probs[int(np.argmin(np.abs(np.asarray(times) - t)))]
 
 
-class ProbabilityLane:
+class ProbabilityLane(NotedLane):
     """Coloured probability curves of one lane with a legend and an optional note."""
 
     def __init__(self, labels: tuple[str, ...], value_range: tuple[float, float] | None = None) -> None:
+        super().__init__()
         self.labels = labels
         self.value_range = value_range
-        self.plot: pg.PlotItem | None = None
         self.curves = [
             pg.PlotDataItem(pen=pg.mkPen(c, width=1.8), name=label)
             for c, label in zip(class_colours(labels), labels, strict=True)
         ]
-        self.note = pg.TextItem("", color=(235, 235, 235), anchor=(0, 0.5), fill=pg.mkBrush(0, 0, 0, 150))
-        self.reason = ""
 
-    def attach(self, plot: pg.PlotItem) -> None:
-        self.plot = plot
+    def _add_items(self, plot: pg.PlotItem) -> None:
         if self.labels:  # the placeholder lane has no classes and so no legend
-            legend = plot.addLegend(offset=(-2, 1), colCount=len(self.labels), labelTextSize="7pt")
-            legend.setLabelTextColor((230, 230, 230))
-            legend.setBrush(pg.mkBrush(0, 0, 0, 120))
-            legend.layout.setVerticalSpacing(-6)
+            add_legend(plot, len(self.labels))
         for c in self.curves:
             plot.addItem(c)
-        plot.addItem(self.note, ignoreBounds=True)
-        plot.enableAutoRange(x=False, y=False)
+
+    def _set_axes(self, plot: pg.PlotItem) -> None:
         lo, hi = self.value_range or (0.0, 1.0)
         plot.setYRange(lo, hi, padding=0.05)
         # Three ticks, not six: in a 64 px lane six numbers overlap one another.
@@ -66,13 +61,11 @@ class ProbabilityLane:
         if self.value_range is not None:  # a continuous output's own scale, e.g. -1, 0, 1 for valence
             ticks = [(v, f"{v:g}") for v in (lo, (lo + hi) / 2, hi)]
         plot.getAxis("left").setTicks([ticks, []])
-        plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def set_data(
         self, times: np.ndarray, probs: np.ndarray | None, reason: str = "", window: float = 0.0
     ) -> None:
         """``probs`` (T, C) at ``times``; ``reason`` is shown over the curves when set."""
-        self.reason = reason
         xs = np.asarray(times, float)
         if probs is not None and len(xs) == 1 and window > 0:
             # A clip shorter than one window has one prediction: a point would draw nothing.
@@ -82,18 +75,11 @@ class ProbabilityLane:
                 curve.setData([], [])
             else:
                 curve.setData(xs, np.asarray(probs[:, j], float))
-        self.note.setText(reason)
-        self.note.setVisible(bool(reason))
-        self._on_range_changed()
+        self.say(reason)
 
     def curve_data(self, label: str) -> tuple[np.ndarray, np.ndarray]:
         xs, ys = self.curves[self.labels.index(label)].getData()
         return (np.zeros(0), np.zeros(0)) if xs is None else (xs, ys)
-
-    def _on_range_changed(self, *_: object) -> None:
-        if self.plot is not None:
-            (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
-            self.note.setPos(x0 + 0.02 * (x1 - x0), (y0 + y1) / 2)
 
 
 class PredictionLanes:

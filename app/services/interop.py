@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +110,15 @@ def current_rows(
     return rows
 
 
+@contextmanager
+def _writing(out: Path) -> Iterator[None]:
+    """A file that cannot be written (no such folder, no permission, disk full) as one clear line."""
+    try:
+        yield
+    except OSError as exc:
+        raise InteropError(f"cannot write {out}: {exc.strerror or exc}; choose another place") from None
+
+
 def _fmt_time(t: float | None) -> str:
     return "" if t is None else f"{t:.3f}"
 
@@ -133,7 +144,7 @@ def export_csv(
     job = ensure_job(job)
     tmp = out.with_name(out.name + ".part")
     n = 0
-    with unit_of_work(db) as s, open(tmp, "w", newline="", encoding="utf-8") as f:
+    with _writing(out), unit_of_work(db) as s, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for part in current_labels.stream_whole_labels(s, label_set, include_model):
@@ -161,7 +172,8 @@ def export_csv(
                 ]
             )
             n += 1
-    os.replace(tmp, out)
+    with _writing(out):
+        os.replace(tmp, out)
     return n
 
 
@@ -191,8 +203,9 @@ def export_json(db, out: Path, label_set: str | None = None, relative: bool = Fa
         ],
     }
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(strict_json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    with _writing(out):
+        tmp.write_text(strict_json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, out)
     return len(rows)
 
 
@@ -212,7 +225,8 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
             f"{len(by_clip)} clips have labels; give -o a folder (one .eaf per clip) or --clip"
         )
     if not single:
-        out.mkdir(parents=True, exist_ok=True)
+        with _writing(out):
+            out.mkdir(parents=True, exist_ok=True)
     with unit_of_work(db) as s:
         durations = current_labels.clip_durations(s)
     written = []
@@ -232,7 +246,8 @@ def export_eaf(db, out: Path, label_set: str | None = None, clip: int | None = N
                 start_ms, end_ms = label_rows.to_ms(r.start), label_rows.to_ms(r.end)
             eaf.add_annotation(tier, start_ms, end_ms, r.label)
         target = out if single else out / (Path(clip_rows_[0].path).stem + ".eaf")
-        eaf.to_file(str(target))
+        with _writing(target):
+            eaf.to_file(str(target))
         written.append(target)
     return written
 
@@ -288,6 +303,8 @@ def import_labels(project, path: Path, fmt: str | None = None, annotator: str | 
         rows, sets = read_json(path)
     elif fmt == "eaf":
         files = sorted(path.glob("*.eaf")) if path.is_dir() else [path]
+        if not files:
+            raise InteropError(f"{path} holds no .eaf files")
         rows = [r for f in files for r in read_eaf(f, default_set, default_who)]
     else:
         raise InteropError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
