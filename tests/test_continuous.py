@@ -139,11 +139,8 @@ def test_imported_traces_scored_against_an_imported_reference(
 
 
 def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
-    traces_project, qtbot, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    traces_project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:  # noqa: ANN001
-    import pyqtgraph as pg
-
-    from affectscope.app.qt.prediction_lanes import ProbabilityLane
     from affectscope.app.services.predict import stored_prediction
 
     project, files = traces_project
@@ -154,15 +151,7 @@ def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
     pred = stored_prediction(project, project.clip("a.mp4").path)
     fused = next(lane for lane in pred.lanes if lane.name == "fused")
     assert fused.labels == ("valence", "arousal") and fused.value_range == (-2.0, 2.0)
-    widget = pg.PlotWidget()
-    qtbot.addWidget(widget)
-    lane = ProbabilityLane(fused.labels, fused.value_range)
-    lane.attach(widget.getPlotItem())
-    lane.set_data(fused.times, fused.probs)
-    y0, y1 = widget.getPlotItem().getViewBox().viewRange()[1]
-    assert y0 < -2.0 < 2.0 < y1 and y1 - y0 < 4.5
-    xs, ys = lane.curve_data("arousal")
-    assert len(xs) == 13 and ys.min() < 0 < ys.max()
+    assert fused.probs.shape == (13, 2) and fused.probs[:, 1].min() < 0 < fused.probs[:, 1].max()
 
     out = tmp_path / "va.png"
     doc = _cli(capsys, "figure", "continuous", *where, "--model", "va", "--reference", "gold", "-o", str(out))
@@ -171,3 +160,22 @@ def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
     assert spec["options"] == {"model": "va", "reference": "gold"} and spec["clip"].endswith("a.mp4")
     assert main(["figure", "continuous", *where, "-o", str(tmp_path / "x.png")]) == 2
     assert "--model NAME and --reference NAME" in capsys.readouterr().err
+
+
+def test_a_continuous_lane_is_drawn_over_its_range(qtbot) -> None:  # noqa: ANN001
+    import pyqtgraph as pg
+
+    from affectscope.app.qt.prediction_lanes import ProbabilityLane
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    lane = ProbabilityLane(("valence", "arousal"), (-2.0, 2.0))
+    lane.attach(widget.getPlotItem())
+    times = np.arange(13) * 0.25 + 0.5
+    lane.set_data(times, np.stack([np.sin(times), 1.5 * np.cos(times)], axis=1))
+    y0, y1 = widget.getPlotItem().getViewBox().viewRange()[1]
+    assert y0 < -2.0 < 2.0 < y1 and y1 - y0 < 4.5  # the output's range (with 5 % padding), not 0..1
+    ticks = widget.getPlotItem().getAxis("left")._tickLevels[0]
+    assert [label for _, label in ticks] == ["-2", "0", "2"]
+    xs, ys = lane.curve_data("arousal")
+    assert len(xs) == 13 and ys.min() < -1.0 and ys.max() > 1.0

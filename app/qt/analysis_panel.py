@@ -156,11 +156,9 @@ class PerceptionPanel(OneJobPanel, QWidget):
         if self.path is None or self.handle is not None:
             return
         path = self.path
-        self.analyse_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
         self.status.setText(f"Analysing {Path(path).name}…")
-        self.handle = self.workers.start(
+        self.start_job(
+            self.workers,
             _extract,
             (path, self.rate_hz),
             {"more_faces": self.more_faces},
@@ -168,7 +166,6 @@ class PerceptionPanel(OneJobPanel, QWidget):
             on_finished=lambda s, p=path: self._on_finished(p, s),
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
-            on_progress=self._on_progress,
         )
 
     def show_model_analysis(self, path: str, model_modalities: tuple[str, ...]) -> None:
@@ -196,7 +193,6 @@ class PerceptionPanel(OneJobPanel, QWidget):
             self.status.setText(f"{Path(path).name}: analysis loaded from the cache{_gaps(signals)}.")
 
     def _on_finished(self, path: str, signals: ClipSignals) -> None:
-        self._job_over()
         if path != self.path:
             return  # the user opened another clip meanwhile
         self.progress.setValue(self.progress.maximum())
@@ -204,11 +200,9 @@ class PerceptionPanel(OneJobPanel, QWidget):
         self.status.setText(f"{Path(path).name}: {len(signals.frame_times)} frames analysed{_gaps(signals)}.")
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._job_over()
         self.status.setText(f"Analysis failed: {exc}")
 
     def _on_cancelled(self) -> None:
-        self._job_over()
         self.progress.setValue(0)
         self.status.setText("Analysis cancelled.")
 

@@ -437,9 +437,8 @@ class EvaluationView(OneJobPanel, QWidget):
     def start_evaluation(self) -> None:
         if self.project is None or self.handle is not None or not self.model_combo.currentText():
             return
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.handle = self.workers.start(
+        self.start_job(
+            self.workers,
             runs.evaluate_project,
             (self.project, self.model_combo.currentText()),
             kwargs={"label_source": self.source_combo.currentText()},
@@ -447,22 +446,18 @@ class EvaluationView(OneJobPanel, QWidget):
             on_finished=self._on_evaluated,
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
-            on_progress=self._on_progress,
         )
 
     def _on_evaluated(self, run_id: int) -> None:
-        self._job_over()
         self.reload_runs(select=run_id)
         self.status.setText(f"Run {run_id} stored")
         self.evaluated.emit(run_id)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._job_over()
         self.status.setText(f"Evaluation failed: {exc}")
         self.error.emit("Evaluation failed", str(exc))
 
     def _on_cancelled(self) -> None:
-        self._job_over()
         self.status.setText("Evaluation cancelled; nothing was stored")
 
 

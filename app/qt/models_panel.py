@@ -3,7 +3,7 @@
 
 ``install_models(window)`` wires it into the main window: a model chooser (modalities, label set,
 parameter count, weights present or untrained), an optional weights file, "Run model" (Ctrl+R, also
-in the Analyse menu) running ``analyse_clip`` through ``window.workers`` with progress and Cancel,
+in the Analyse menu) running ``predict.predict_clip`` through ``window.workers`` with progress and Cancel,
 one timeline lane per modality plus the fused (and seed 004's EWMA) lane, the clip-level prediction
 as bars and the probabilities at the playhead. With a project open the analysis is stored (never as
 a label) and the clip browser's Prediction and Confidence columns show each clip's newest one.
@@ -305,12 +305,10 @@ class ModelsPanel(OneJobPanel, QWidget):
         import torchvision  # noqa: F401  (first import on the GUI thread; see app/qt/__init__.py)
 
         path, name = self.path, self.model_name
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
         self.status.setText(f"Running {name} on {Path(path).name}…")
         self.lanes.clear(f"running {name}…")
-        self.handle = self.workers.start(
+        self.start_job(
+            self.workers,
             predict_clip,
             (path, name, self.weights, self._project_for(path)),
             # the window runs an untrained model too (its lanes say so) but never stores its output
@@ -319,11 +317,9 @@ class ModelsPanel(OneJobPanel, QWidget):
             on_finished=self._on_finished,
             on_failed=lambda exc, n=name: self._on_failed(n, exc),
             on_cancelled=self._on_cancelled,
-            on_progress=self._on_progress,
         )
 
     def _on_finished(self, result: Prediction) -> None:
-        self._job_over()
         if result.path != self.path:
             return  # the user opened another clip meanwhile
         self.progress.setValue(self.progress.maximum())
@@ -377,7 +373,6 @@ class ModelsPanel(OneJobPanel, QWidget):
             self.stored_late.emit(result)
 
     def _on_failed(self, name: str, exc: BaseException) -> None:
-        self._job_over()
         self.lanes.clear(f"{name} failed: see the Models tab")
         message = str(exc) if isinstance(exc, UserFacingError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, UserFacingError):
@@ -386,7 +381,6 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.error.emit(f"Cannot run {name}", message)
 
     def _on_cancelled(self) -> None:
-        self._job_over()
         self.progress.setValue(0)
         self.lanes.clear("cancelled: Run model (Ctrl+R) again")
         self.status.setText("Cancelled.")

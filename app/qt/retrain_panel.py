@@ -171,10 +171,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.history = []
         for curve in self.curves.values():
             curve.setData([], [])
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
         self.status.setText("Training…")
-        self.handle = self.workers.start(
+        self.start_job(
+            self.workers,
             rt.retrain,
             (
                 self.project,
@@ -187,7 +186,6 @@ class RetrainPanel(OneJobPanel, QWidget):
             on_finished=self._on_trained,
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
-            on_progress=self._on_progress,
             on_partial=self._on_epoch,
         )
 
@@ -205,7 +203,6 @@ class RetrainPanel(OneJobPanel, QWidget):
             curve.setData(xs, ys)
 
     def _on_trained(self, result: rt.RetrainResult) -> None:
-        self._job_over()
         r = result.report
         lo, hi = r["ci"]["uar"]
         self.status.setText(
@@ -217,11 +214,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.trained.emit(result)
 
     def _on_cancelled(self) -> None:
-        self._job_over()
         self.status.setText("Training cancelled; no version recorded")
 
     def _on_failed(self, exc: BaseException) -> None:
-        self._job_over()
         self.status.setText("")
         self.window.show_error("Retraining", str(exc))
 
