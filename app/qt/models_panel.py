@@ -3,7 +3,7 @@
 
 ``install_models(window)`` wires it into the main window: a model chooser (modalities, label set,
 parameter count, weights present or untrained), an optional weights file, "Run model" (Ctrl+R, also
-in the Analyse menu) running ``analyse_clip`` through ``window.workers`` with progress and Cancel,
+in the Analyse menu) running ``predict.predict_clip`` through ``window.workers`` with progress and Cancel,
 one timeline lane per modality plus the fused (and seed 004's EWMA) lane, the clip-level prediction
 as bars and the probabilities at the playhead. With a project open the analysis is stored (never as
 a label) and the clip browser's Prediction and Confidence columns show each clip's newest one.

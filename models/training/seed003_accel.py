@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import math
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from affectscope import strict_json
 from affectscope.models.registry import get
 from affectscope.models.training.seed003_cache import Cache, load
 from affectscope.models.training.system_data import Split, build_split
@@ -227,7 +227,7 @@ def train(
                 "seconds": round(elapsed, 1),
             }
         )
-        print(json.dumps(history[-1]), flush=True)
+        print(strict_json.dumps(history[-1]), flush=True)
         if score > best:
             best, best_state = score, copy.deepcopy(model.state_dict())
         if block == 0:  # now the cost of a block is known: aim the cosine at the budget
@@ -258,7 +258,7 @@ def train(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     save_state(model.cpu(), out_dir / "seed003_crossmodal.safetensors", half=True)
-    (out_dir / "seed003_training.json").write_text(json.dumps(record, indent=1))
+    (out_dir / "seed003_training.json").write_text(strict_json.dumps(record, indent=1))
     return record
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope import strict_json
 from affectscope.models.signals import ClipSignals, Track
 
 AUDIO_RATE = 16000
@@ -108,7 +109,7 @@ def pack(
         "per_class": per_class,
         "seed": seed,
     }
-    arrays_out["meta_json"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    arrays_out["meta_json"] = np.frombuffer(strict_json.dumps(meta).encode(), np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays_out)

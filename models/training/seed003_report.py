@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from affectscope import strict_json
 from affectscope.analysis.metrics import classification_report
 from affectscope.models.registry import get
 from affectscope.models.training import datasets as ds
@@ -172,7 +173,8 @@ def main() -> None:
     tests = read_card(a.weights)["tests"] if a.rebuild else test_sets(model, a.data)
     code = {"commit": a.commit, "dirty": False, "dirty_paths": [], "allow_dirty": False}
     write_card(a.weights, build_card(training, tests, a.weights.name, code))
-    print(json.dumps({k: (v["uar"], v.get("ci", {}).get("uar"), v["collapsed"]) for k, v in tests.items()}))
+    summary = {k: (v["uar"], v.get("ci", {}).get("uar"), v["collapsed"]) for k, v in tests.items()}
+    print(strict_json.dumps(summary))
 
 
 if __name__ == "__main__":
