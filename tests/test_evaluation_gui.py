@@ -150,3 +150,18 @@ def test_window_starts_a_run_and_opens_a_clip_at_its_worst_window(qtbot, stored)
     finally:
         window.workers.cancel_all()
         window.shutdown()
+
+
+def test_confusion_tab_heads_with_uar_accuracy_and_macro_f1(view: EvaluationView, stored) -> None:
+    """Issue 22 item 10: the Confusion tab had no headline numbers; they match scikit-learn's."""
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    _project, facts, run_id = stored
+    view.show_run(run_id)  # the fixture's run (another test adds a run of its own)
+    true = [facts["true"][c] for c in sorted(facts["true"])]
+    pred = [facts["pred"][c] for c in sorted(facts["true"])]
+    text = view.headline.text()
+    assert f"UAR {balanced_accuracy_score(true, pred):.1%}" in text
+    assert f"accuracy {sum(t == p for t, p in zip(true, pred, strict=True)) / len(true):.1%}" in text
+    assert f"macro-F1 {f1_score(true, pred, average='macro', labels=[0, 1, 2], zero_division=0):.3f}" in text
+    assert f"{len(true)} clips" in text

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
@@ -48,6 +49,20 @@ CHART_TABS = (
     ("Run vs run", "comparison"),
 )
 LABEL_SOURCES = ("current", "majority")
+
+
+def headline(counts: list[list[int]]) -> str:
+    """The run's UAR, accuracy and macro-F1 from its confusion counts, in one line."""
+    from affectscope.analysis.metrics import scores_from_confusion
+
+    total = int(sum(map(sum, counts))) if counts else 0
+    if total == 0:
+        return "No clips with both a label and a prediction in this run."
+    scores = scores_from_confusion(np.asarray(counts, dtype=np.float64))
+    return (
+        f"<b>UAR {float(scores['uar']):.1%}</b> · accuracy {float(scores['accuracy']):.1%} · "
+        f"macro-F1 {float(scores['macro_f1']):.3f} · {total} clips"
+    )
 
 
 class CellClipsModel(QAbstractTableModel):
@@ -94,6 +109,7 @@ class EvaluationView(OneJobPanel, QWidget):
     run_shown = Signal(int)
     cell_listed = Signal(int, int, int)  # true, predicted, number of clips
     error = Signal(str, str)
+    evaluated = Signal(int)  # a run stored: its predictions are the clips' newest
 
     def __init__(self, workers: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +164,8 @@ class EvaluationView(OneJobPanel, QWidget):
         group = QButtonGroup(self)
         group.addButton(self.counts_radio)
         group.addButton(self.rows_radio)
+        self.headline = QLabel("", self)  # UAR, accuracy and macro-F1 of the run shown
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cell_label = QLabel("Click a cell to list its clips", self)
         self.clip_model = CellClipsModel(self)
         self.clip_table = QTableView(self)
@@ -181,6 +199,7 @@ class EvaluationView(OneJobPanel, QWidget):
         split.addWidget(self.matrix)
         split.addWidget(lower)
         c_layout = QVBoxLayout(confusion)
+        c_layout.addWidget(self.headline)
         c_layout.addLayout(mode)
         c_layout.addWidget(split, 1)
 
@@ -266,6 +285,7 @@ class EvaluationView(OneJobPanel, QWidget):
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
         self._show_contamination(run.clip_set.get("contamination"), "contamination" in run.clip_set)
         self._fill_matrix()
+        self.headline.setText(headline(self.counts))
         self.clip_model.set_items([])
         self.cell = None
         self.cell_label.setText("Click a cell to list its clips")
@@ -431,6 +451,7 @@ class EvaluationView(OneJobPanel, QWidget):
     def _on_evaluated(self, run_id: int) -> None:
         self.reload_runs(select=run_id)
         self.status.setText(f"Run {run_id} stored")
+        self.evaluated.emit(run_id)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Evaluation failed: {exc}")
@@ -444,10 +465,17 @@ def install_evaluation(window: Any) -> EvaluationView:
     """An "Evaluation" dock (bottom, tabbed beside nothing; View menu toggles it), wired to the window:
     the session's project, clips opened at their worst window, errors, Export figure."""
     from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QScrollArea
+
+    from affectscope.app.qt.layout_keeper import KeepSize
 
     view = EvaluationView(window.workers, window)
-    dock = window._dock("Evaluation", view, Qt.DockWidgetArea.BottomDockWidgetArea)
+    scroll = QScrollArea(window)  # the view's minimum size scrolls instead of growing the window
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(view)
+    dock = window._dock("Evaluation", scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
+    window.evaluation_keeps_size = KeepSize(window, dock)
     window.evaluation_dock = dock
     view.error.connect(window.show_error)
     for menu in (a.menu() for a in window.menuBar().actions() if a.text() == "&View"):
@@ -471,6 +499,9 @@ def install_evaluation(window: Any) -> EvaluationView:
             window.clock.seek(pending.pop(path))
 
     view.open_clip_at.connect(_open_at)
+    models = getattr(window, "models", None)
+    if models is not None:  # the run's predictions fill the browser's Prediction column
+        view.evaluated.connect(lambda _run: models.refresh_predictions())
     window.current_clip_changed.connect(_on_loaded)
 
     export = QAction("Export &figure…", window)

@@ -137,6 +137,9 @@ class MainWindow(QMainWindow):
         self.browser = ClipBrowser(self)
         self.browser_dock = self._dock("Clips", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector = QTabWidget(self)
+        # Nine tabs do not fit side by side in a 300-400 px dock (Explain, Queue and Retrain hid behind
+        # scroll arrows): down the side they all show at 900 px.
+        self.inspector.setTabPosition(QTabWidget.TabPosition.West)
         self.clip_panel = ClipInfoPanel(self)
         self.inspector.addTab(self.clip_panel, "Clip")
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -159,6 +162,9 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.labelling import install_labelling
 
         self.labelling = install_labelling(self)
+        from affectscope.app.qt.span_table import install_span_table
+
+        install_span_table(self)  # the Spans tab: typed start/end, label, comment per span
         # Models (run a system, prediction lanes, clip-level bars, browser columns): app/qt/models_panel.py.
         from affectscope.app.qt.models_panel import install_models
 
@@ -184,6 +190,9 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.analyse_all import install_analyse_all
 
         install_analyse_all(self)  # Analyse ▸ Analyse all clips (Ctrl+Shift+E)
+        from affectscope.app.qt.clip_navigation import install_clip_navigation
+
+        install_clip_navigation(self)  # Go ▸ Next / Previous clip (PgDown / PgUp), Next unlabelled (N)
         from affectscope.app.qt.lane_controls import install_lane_controls
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
@@ -194,6 +203,10 @@ class MainWindow(QMainWindow):
 
         self.explain = install_explain(self)
 
+        self.browser.bring_forward(["label", "prediction", "confidence"])
+        from affectscope.app.qt.layout_keeper import narrow_pages
+
+        narrow_pages(self.inspector)  # the inspector's minimum width no longer starves the clip list
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
         self.player.error.connect(self.show_error)
@@ -299,7 +312,20 @@ class MainWindow(QMainWindow):
             if kind != "video":
                 self.show_error("Not a video file", f"{path.name} holds no video track: it is {kind}.")
                 return
+            if self.browser.model.row_for(path) is not None:
+                # A clip already listed (one of the open project's): open it, keep the list and project.
+                self.settings.add_recent(path)
+                self.browser.select(path)
+                self.load_clip(path)
+                return
             folder, clips, target = path.parent, [path], path
+            project = self.session.project
+            if project is not None and not path.resolve().is_relative_to(project.folder):
+                self.statusBar().showMessage(
+                    f"{path.name} is not in the open project ({project.folder}); the project stays open: "
+                    "Project ▸ Open recent lists it again",
+                    15000,
+                )
         self.settings.add_recent(path)
         self.browser.set_paths(clips, folder)
         self.setWindowTitle(f"Affectscope — {folder}")
@@ -354,6 +380,7 @@ class MainWindow(QMainWindow):
         self.spectrogram.compute(clip.audio, self.workers, clip.audio_note or "no audio track")
         self.audio.set_audio(clip.audio)
         self.clip_panel.show_clip(clip)
+        self.browser.select(clip.path)  # however it was opened (queue, evaluation, keys), the list follows
         note = f" — {clip.audio_note}" if clip.audio is None else ""
         self.statusBar().showMessage(
             f"{clip.path.name}: {clip.info.n_frames} frames, {clip.duration:.2f} s{note}", 10000
@@ -452,6 +479,10 @@ class MainWindow(QMainWindow):
                 self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
         except ValueError:
             log.warning("stored window layout unreadable; using the default")
+        if self.settings.window_geometry or self.settings.window_state:
+            from affectscope.app.qt.layout_keeper import settle_restored
+
+            settle_restored(self)  # floating docks docked again, the window on its screen
 
     def shutdown(self) -> None:
         """Stop every thread the window started (decoder, workers, audio). Safe to call twice."""
