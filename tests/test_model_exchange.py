@@ -252,3 +252,37 @@ def test_modality_bars_of_an_imported_export_equal_the_systems(
             assert got["modalities"][m][kind] == pytest.approx(bars[kind], abs=1e-4), (m, kind)
     assert abs(want["modalities"]["audio"]["shapley"]) > 1e-3  # the speech moved the decision
     assert got["fused_all"] == pytest.approx(want["fused_all"], abs=1e-4)
+
+
+def test_the_window_offers_an_imported_model_and_runs_it(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Chosen in the Models tab's list like a built-in system, run by Run model in the worker, drawn
+    as lanes."""
+    from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.services.settings import Settings
+    from affectscope.models.exchange.importing import import_model
+
+    file = _write_tiny(tmp_path, "onnx")
+    spec_file = tmp_path / "tiny.spec.json"
+    spec_file.write_text(json.dumps(_tiny_spec("onnx", [1, 4, 64, 64])))
+    import_model(file, spec_file, "tiny-window")
+    clip = make_clip(tmp_path / "talk.mp4", n_frames=50, fps=25, audio="speech", audio_rate=16000)
+    window = MainWindow(settings=Settings())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        box = window.models.model_box
+        index = box.findData("tiny-window")
+        assert index >= 0, [box.itemData(i) for i in range(box.count())]
+        box.setCurrentIndex(index)
+        with qtbot.waitSignal(window.current_clip_changed, timeout=30000):
+            window.load_clip(clip)
+        with qtbot.waitSignal(window.models.predicted, timeout=120000) as shown:
+            window.models.run_action.trigger()
+        prediction = shown.args[0]
+        assert prediction.analysis.model == "tiny-window" and len(prediction.analysis.times) == 3
+        fused = window.models.lanes.data["fused"]
+        assert fused.labels == ("positive", "neutral", "negative") and fused.probs.shape == (3, 3)
+        assert np.allclose(fused.probs.sum(1), 1.0, atol=1e-5)
+    finally:
+        window.workers.cancel_all()
+        window.shutdown()
