@@ -45,6 +45,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.db_workers = Workers(self, synchronous=window.workers.synchronous, max_threads=1)
         self.history: list[dict] = []
         self.path = None
+        self._defaulted_for: str | None = None  # the project the model box was last defaulted for
 
         self.model_box = QComboBox(self)
         # Long names must not widen the inspector (and with it the window's minimum width).
@@ -163,6 +164,19 @@ class RetrainPanel(OneJobPanel, QWidget):
         if reader_votes(project, project.label_set):  # offered once a reader study has answers
             self.source_box.addItem("reader-study majority", "readers")
         self.refresh_versions()
+        if self._defaulted_for != self.path:
+            self._defaulted_for = self.path
+            self.choose_default_model()
+
+    def choose_default_model(self) -> None:
+        """Retrain what is in use: the project's active version's model, else the Models tab's model
+        (the quick audio model was the default whatever the window ran)."""
+        active = next((v["name"] for v in rt.versions(self.project) if v["active"]), None)
+        models = getattr(self.window, "models", None)
+        name = active or (models.model_name if models is not None else None)
+        index = self.model_box.findData(name) if name else -1
+        if index >= 0:
+            self.model_box.setCurrentIndex(index)
 
     # -- training -------------------------------------------------------------------------------------
     def train(self) -> None:
