@@ -77,7 +77,8 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.status.setWordWrap(True)
         # Two plots: losses are unbounded (an early held-out loss can spike), UAR lies in [0, 1].
         self.plot = pg.GraphicsLayoutWidget(self)
-        self.plot.setMinimumHeight(180)
+        # Two plots of ~150 px each: below that they collapsed to lines at 600 px (the tab scrolls instead).
+        self.plot.setMinimumHeight(320)
         loss_plot = self.plot.addPlot(row=0, col=0, title="loss")
         uar_plot = self.plot.addPlot(row=1, col=0, title="held-out UAR")
         uar_plot.setYRange(0, 1)
