@@ -3,12 +3,17 @@ as a ratio to decoding the same clip and to the clip's duration (all measured he
 
     python bench/bench_extract.py [CLIP] [--rate 10]
     python bench/bench_extract.py --720p [--rate 10]
+    python bench/bench_extract.py --face450 [--rate 10]
 
 CLIP defaults to the real 5 s group clip with audio in ../shared/data/clips. ``--720p`` makes the
 issue-13 clip: the real talking-face clip (woman2, 596x336) upscaled to 1280x720 at 30 fps with EmoDB
 speech under it (in a temporary folder), and also measures face detection on the downscaled frame
-against full-resolution detection (recall and IoU of the full-resolution faces). Single-threaded torch,
-as on our shared 2-core machines; the numbers are for comparing changes, not absolute promises.
+against full-resolution detection (recall and IoU of the full-resolution faces). ``--face450`` (issue
+22) makes a 720p clip whose face is about 450 px tall (woman2 cropped around the face and scaled up,
+10 s, demo speech under it) and adds where the time goes per stage (decode, HOG detection, landmarks,
+pose, audio) and face detection that follows the faces' size (``FaceSearch``) against full
+resolution. Single-threaded torch, as on our shared 2-core machines; the numbers are for comparing
+changes, not absolute promises.
 """
 
 from __future__ import annotations
@@ -80,6 +85,116 @@ def make_720p(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "dem
     return dst
 
 
+def make_face450(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "demo") -> Path:
+    """10 s of ``src`` cropped around its face (107 px in a 596x336 frame) and scaled to 1280x720, so
+    the face is about 450 px tall; the demo's EmoDB speech under it (48 kHz AAC)."""
+    from fractions import Fraction
+
+    import av
+    import cv2
+    import soundfile
+
+    from affectscope.media import VideoReader
+
+    speech = np.concatenate(
+        [soundfile.read(str(w), dtype="float32")[0] for w in sorted(speech_dir.glob("*.wav"))]
+    )
+    x0, y0, w, h = 136, 75, 304, 171  # 16:9 around the face: 107 px -> ~450 px at 1280x720
+    with VideoReader(src) as reader, av.open(str(dst), "w") as out:
+        fps = Fraction(round(reader.info.fps * 1000), 1000)
+        v = out.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 1280, 720, "yuv420p"
+        v.options = {"crf": "20", "preset": "veryfast"}
+        a = out.add_stream("aac", rate=48000, layout="mono")
+        n_frames = min(len(reader), int(10 * reader.info.fps))
+        for i in range(n_frames):
+            crop = np.asarray(reader.frame(i))[y0 : y0 + h, x0 : x0 + w]
+            big = cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_CUBIC)
+            for packet in v.encode(av.VideoFrame.from_ndarray(big, format="rgb24")):
+                out.mux(packet)
+        for packet in v.encode(None):
+            out.mux(packet)
+        n = int(n_frames / reader.info.fps * 48000)
+        t = np.arange(n) / 48000 * 22050
+        audio = np.interp(t % len(speech), np.arange(len(speech)), speech).astype(np.float32)
+        for start in range(0, n, 1024):
+            frame = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+            for packet in a.encode(frame):
+                out.mux(packet)
+        for packet in a.encode(None):
+            out.mux(packet)
+    return dst
+
+
+def stage_times(frames: list[np.ndarray], audio: np.ndarray, seconds: float) -> dict:
+    """Seconds per clip-second of each stage, over the analysed frames: HOG detection (usual scale
+    and following the faces), landmarks, pose (frame as is and shrunk), audio (VAD + laughter)."""
+    import dlib
+
+    from affectscope.models.extractors import faces, laughter, pose, vad
+    from affectscope.models.extractors.faces import FaceSearch, _load, detect_faces
+
+    detector, predictor = _load()
+    found = [detect_faces(f) for f in frames]
+    t0 = time.perf_counter()
+    for f in frames:
+        scale = faces.detection_scale(f.shape[1], f.shape[0])
+        small = cv2_resize(f, scale)
+        detector.run(small, 0, -0.2)
+    hog = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for f, fs in zip(frames, found, strict=True):
+        for d in fs:
+            predictor(f, dlib.rectangle(*(round(v) for v in d.box)))
+    marks = time.perf_counter() - t0
+    search = FaceSearch()
+    t0 = time.perf_counter()
+    for f in frames:
+        search(f)
+    followed = time.perf_counter() - t0 - marks  # what is left of FaceSearch without the landmarks
+    out = {"hog": hog, "hog_followed": max(followed, 0.0), "landmarks": marks}
+    for name, side in (("pose_full", 10**6), ("pose_shrunk", pose.POSE_LONG_SIDE)):
+        saved, pose.POSE_LONG_SIDE = pose.POSE_LONG_SIDE, side
+        try:
+            with pose.PoseEstimator() as est:
+                est.estimate(frames[0])
+                out[name] = _time(lambda est=est: [est.estimate(f) for f in frames])
+        finally:
+            pose.POSE_LONG_SIDE = saved
+    out["audio"] = _time(
+        lambda: (vad.speech_probability(audio, 16000), laughter.laughter_probability(audio, 16000))
+    )
+    return {k: v / seconds for k, v in out.items()}
+
+
+def cv2_resize(rgb: np.ndarray, scale: float) -> np.ndarray:
+    import cv2
+
+    if scale >= 1.0:
+        return rgb
+    h, w = rgb.shape[:2]
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def followed_recall(frames: list[np.ndarray]) -> dict:
+    """FaceSearch (following the faces' size) against full-resolution detection, as detection_recall."""
+    from affectscope.models.extractors.faces import FaceSearch, detect_faces
+    from affectscope.models.extractors.tracking import iou
+
+    full = [detect_faces(f, scale=1.0) for f in frames]
+    search = FaceSearch()
+    got = [search(f) for f in frames]
+    matched = sum(
+        1
+        for ref, g in zip(full, got, strict=True)
+        for face in ref
+        if max((iou(face.box, x.box) for x in g), default=0) >= 0.5
+    )
+    n_ref = sum(len(r) for r in full)
+    return {"faces_full": n_ref, "recall": matched / n_ref if n_ref else float("nan")}
+
+
 def detection_recall(frames: list[np.ndarray]) -> dict:
     """Faces found on the downscaled frame vs full-resolution detection (the reference): recall at
     IoU >= 0.5, mean IoU of the matched boxes, extra faces, and the time of each per frame."""
@@ -116,10 +231,16 @@ def main() -> None:
     parser.add_argument("clip", nargs="?", type=Path, default=DEFAULT_CLIP)
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--720p", dest="hd", action="store_true", help="the 720p talking-face clip")
+    parser.add_argument("--face450", action="store_true", help="720p with a ~450 px face (issue 22)")
     args = parser.parse_args()
     os.environ["AFFECTSCOPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-extract-")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine: compare ratios)")
     if args.hd:
         args.clip = make_720p(TALKING_FACE, Path(os.environ["AFFECTSCOPE_CACHE_DIR"]) / "woman2_720p.mp4")
+    if args.face450:
+        args.clip = make_face450(
+            TALKING_FACE, Path(os.environ["AFFECTSCOPE_CACHE_DIR"]) / "woman2_face450.mp4"
+        )
     import torch
 
     torch.set_num_threads(1)
@@ -158,7 +279,25 @@ def main() -> None:
     vad_s = _time(lambda: vad.speech_probability(audio.samples, 16000))
     laugh_s = _time(lambda: laughter.laughter_probability(audio.samples, 16000))
     per = len(frames)
-    r = detection_recall(frames)
+    if args.face450:
+        st = stage_times(frames, audio.samples, seconds_audio)
+        print("where the time goes, seconds per second of clip (1.00 = real time on its own):")
+        print(f"  decode (every frame)        {decode_s / duration:.3f}")
+        print(
+            f"  HOG detection, usual scale  {st['hog']:.3f}   "
+            f"following the faces' size {st['hog_followed']:.3f}"
+        )
+        print(f"  68 landmarks                {st['landmarks']:.3f}")
+        print(
+            f"  pose, 720p frame            {st['pose_full']:.3f}   shrunk to 640 px {st['pose_shrunk']:.3f}"
+        )
+        print(f"  audio (VAD + laughter)      {st['audio']:.3f}")
+        fr = followed_recall(frames[::3])  # full-resolution HOG on 720p is slow: every third frame
+        print(
+            f"following the faces' size: recall {fr['recall']:.3f} "
+            f"of {fr['faces_full']} full-resolution faces"
+        )
+    r = detection_recall(frames[::3] if args.face450 else frames)
     print(
         f"face detection at scale {r['scale']:.2f} vs full resolution: recall {r['recall']:.3f} of "
         f"{r['faces_full']} faces (IoU >= 0.5), mean IoU {r['mean_iou']:.3f}, {r['extra']} extra; "
@@ -180,19 +319,35 @@ def main() -> None:
     )
 
     from affectscope.models.extractors import faces, pipeline, video_pass
+    from affectscope.models.extractors import pose as pose_mod
 
-    def configured(full_res: bool, concurrent: bool) -> tuple[float, float]:
+    def configured(full_res: bool, concurrent: bool, follow: bool = True) -> tuple[float, float]:
         """Wall seconds and CPU seconds (all threads) of one uncached extraction."""
-        saved = faces.DETECT_SHORT_SIDE
-        faces.DETECT_SHORT_SIDE = 10**6 if full_res else saved  # never downscale
+        saved = faces.DETECT_SHORT_SIDE, faces.REFRESH_EVERY, pose_mod.POSE_LONG_SIDE
+        faces.DETECT_SHORT_SIDE = 10**6 if full_res else saved[0]  # never downscale
+        if not follow:  # before issue 22: every frame at the usual scale, pose on the whole frame
+            faces.REFRESH_EVERY, pose_mod.POSE_LONG_SIDE = 1, 10**6
         pipeline.CONCURRENT_AUDIO = video_pass.POSE_THREAD = concurrent
         try:
             cpu0 = time.process_time()
             wall = _time(lambda: extract_clip(args.clip, rate_hz=args.rate, use_cache=False))
             return wall, time.process_time() - cpu0
         finally:
-            faces.DETECT_SHORT_SIDE = saved
+            faces.DETECT_SHORT_SIDE, faces.REFRESH_EVERY, pose_mod.POSE_LONG_SIDE = saved
             pipeline.CONCURRENT_AUDIO = video_pass.POSE_THREAD = True
+
+    if args.face450:
+        rows = (
+            ("issue 13 (usual scale, whole-frame pose)", *configured(False, True, follow=False)),
+            ("issue 22 (faces followed, pose shrunk)", *configured(False, True)),
+        )
+        for name, wall, cpu in rows:
+            print(
+                f"{name:42s} {wall:6.2f} s = {wall / duration:.2f}x real time; "
+                f"CPU {cpu / duration:.2f} s per clip-s"
+            )
+        print(f"speed-up: {rows[0][1] / rows[1][1]:.2f}x wall, {rows[0][2] / rows[1][2]:.2f}x CPU")
+        return
 
     # Before issue 13: full-resolution detection, pose and audio one after the other.
     base_s, base_cpu = configured(full_res=True, concurrent=False)

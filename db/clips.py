@@ -64,7 +64,15 @@ def _browser_select(q: ClipQuery) -> Select:
     cur = ClipCurrent
     query = (
         # Plain columns, not ORM entities: building 100,000 Clip objects costs seconds.
-        select(*_CLIP_COLUMNS, cur.value, Annotator.name, cur.created_at, cur.n_annotators, cur.agreement)
+        select(
+            *_CLIP_COLUMNS,
+            Clip.speaker,
+            cur.value,
+            Annotator.name,
+            cur.created_at,
+            cur.n_annotators,
+            cur.agreement,
+        )
         .outerjoin(cur, and_(cur.clip_id == Clip.id, cur.label_set == q.label_set))
         .outerjoin(Annotator, Annotator.id == cur.annotator_id)
     )
@@ -114,8 +122,27 @@ def list_clips(session: Session, q: ClipQuery) -> list[ClipRecord]:
 
 
 def _record(row) -> ClipRecord:
-    *facts, value, by, at, n, agreement = row
-    return ClipRecord(*facts, value, by, aware(at) if at is not None else None, n or 0, agreement)
+    *facts, speaker, value, by, at, n, agreement = row
+    return ClipRecord(
+        *facts, value, by, aware(at) if at is not None else None, n or 0, agreement, speaker=speaker
+    )
+
+
+def clip_speakers(session: Session) -> dict[int, str | None]:
+    """Every clip's speaker (None where not known), by clip id."""
+    return dict(session.execute(select(Clip.id, Clip.speaker)).all())
+
+
+def set_speakers(session: Session, speakers: dict[int, str | None]) -> int:
+    """Record each clip's speaker (None forgets it); returns how many clips changed."""
+    rows = {c.id: c for c in session.scalars(select(Clip).where(Clip.id.in_(list(speakers))))}
+    changed = 0
+    for clip_id, speaker in speakers.items():
+        row = rows.get(clip_id)
+        if row is not None and row.speaker != speaker:
+            row.speaker = speaker
+            changed += 1
+    return changed
 
 
 def count_clips(session: Session, q: ClipQuery | None = None) -> int:

@@ -24,6 +24,7 @@ from affectscope.db.records import LabelChange
 from affectscope.db.schema import (
     ACTION_SET,
     EDIT_CHANGE,
+    EDIT_COMMENT,
     EDIT_DELETE,
     EDIT_MOVE,
     EDIT_RELABEL,
@@ -53,10 +54,11 @@ def edit_span(
     end: float | None = None,
     value: str | None = None,
     delete: bool = False,
+    comment: str | None = None,
 ) -> LabelChange:
-    """Replace the current span ``label_id``: new edges (seconds) and/or value, or ``delete`` it.
+    """Replace the current span ``label_id``: new edges (seconds), value and/or comment, or ``delete`` it.
 
-    Edges or value left as None keep the old ones. Appends one row and returns what changed.
+    Edges, value or comment left as None keep the old ones. Appends one row and returns what changed.
     """
     old = current_span_row(session, label_id)
     clip = _lock_clip(session, old.clip_id)
@@ -74,9 +76,14 @@ def edit_span(
         new_value = old.value if value is None else value
         check_label(session, old.label_set, new_value)
         moved, relabelled = span_ms != old_ms, new_value != old.value
-        if not (moved or relabelled):
-            raise LabelError("the span already has these edges and this label: nothing to change")
-        kind = EDIT_CHANGE if moved and relabelled else EDIT_MOVE if moved else EDIT_RELABEL
+        commented = comment is not None and (comment.strip() or None) != old.comment
+        if not (moved or relabelled or commented):
+            raise LabelError("the span already has these edges, label and comment: nothing to change")
+        if moved or relabelled:
+            kind = EDIT_CHANGE if moved and relabelled else EDIT_MOVE if moved else EDIT_RELABEL
+        else:
+            kind = EDIT_COMMENT
+    new_comment = old.comment if comment is None else (comment.strip() or None)
     who = get_or_create_annotator(session, annotator)
     row = Label(
         clip_id=old.clip_id,
@@ -90,6 +97,7 @@ def edit_span(
         supersedes_id=old.id,
         replaces_id=old.id,
         edit=kind,
+        comment=new_comment,
         created_at=utcnow(),
     )
     session.add(row)

@@ -533,6 +533,7 @@ def current_spans(
             name,
             row.source,
             aware(row.created_at),
+            row.comment or "",
         )
         for row, name in current.values()
     ]

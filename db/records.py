@@ -25,6 +25,7 @@ class ClipRecord:
     label_at: datetime | None = None
     n_annotators: int = 0
     agreement: float | None = None  # share of annotators agreeing with the majority, None if unlabelled
+    speaker: str | None = None  # who speaks in the clip (file-name pattern, CSV or a corpus's names)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class SpanRecord:
     annotator: str
     source: str
     created_at: datetime
+    comment: str = ""  # free text (the span table's Comment column)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ ACTION_SET, ACTION_UNDO, ACTION_REDO = "set", "undo", "redo"
 SOURCES = ("human", "model", "import")
 # Span edits (db/label_edits.py): a "set" row that replaces an earlier span row says how.
 EDIT_MOVE, EDIT_RELABEL, EDIT_CHANGE, EDIT_DELETE = "move", "relabel", "change", "delete"
+EDIT_COMMENT = "comment"  # only the span's free-text comment changed
 
 
 class Base(DeclarativeBase):
@@ -68,6 +69,8 @@ class Clip(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | missing | changed
+    # Who speaks (or is filmed): speaker-independent splits hold whole speakers out. NULL: not known.
+    speaker: Mapped[str | None] = mapped_column(String(128), nullable=True)
     added_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -104,6 +107,8 @@ class Label(Base):
         ForeignKey("labels.id", name="fk_labels_replaces_id"), nullable=True
     )
     edit: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # A span's free-text comment (ELAN's annotation notes); carried over by every later edit of it.
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index("ix_labels_clip_set", "clip_id", "label_set", "id"),

@@ -9,12 +9,13 @@ DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
 # System libraries: Qt's xcb platform (real windows, Xvfb), libpulse for QtMultimedia, EGL/GL for
-# Qt's offscreen rendering; PostgreSQL for the storage tests. Only when we are root with apt.
+# Qt's offscreen rendering; PostgreSQL for the storage tests, PulseAudio and its tools for the sound
+# test (a null sink records what the window plays: tests/test_sound_sink.py). Only as root with apt.
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   pkgs="libpulse0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
         libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-cursor0 libxcb-xinerama0 \
         libxcb-xkb1 libxcb-shape0 libxcb-randr0 xvfb xauth"
-  [ $DEV = 1 ] && pkgs="$pkgs postgresql"
+  [ $DEV = 1 ] && pkgs="$pkgs postgresql pulseaudio pulseaudio-utils"
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then

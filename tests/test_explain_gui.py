@@ -51,3 +51,17 @@ def test_toggle_modality_moves_bars_and_stale_results_are_dropped(qtbot, explain
     drawn = panel.current
     panel.show_result(stale)
     assert panel.current is drawn and panel.dropped >= 2
+
+
+def test_another_clip_leaves_no_fused_numbers_of_the_last(qtbot, explainer) -> None:
+    """Issue 22 item 1: opening a clip without an explanation kept the old clip's fused bars."""
+    host = SimpleNamespace(workers=Workers(), clock=QtClock(), player=None)
+    panel = ExplainPanel(host)
+    qtbot.addWidget(panel)
+    panel.set_explainer(explainer, explainer.explain(None, maps=False))
+    panel.workers.cancel_all()
+    assert panel.ablated_bars.values() and "–" not in panel.ablated_label.text()
+    panel.on_clip_changed("/elsewhere/broken.mp4")
+    assert panel.ablated_bars.values() == {} and panel.ablated_label.text() == "Fused, whole clip: –"
+    assert panel.checks == {} and panel.clip_bars.values() == {}
+    assert panel.status.text().startswith("Run a model")

@@ -185,3 +185,16 @@ def test_attention_lane_for_seed002(qtbot) -> None:
         assert abs(timeline.lane(ATTENTION).playhead.value() - 2.0) < 1e-6
     finally:
         assert workers.shutdown(30_000)
+
+
+def test_sound_gaps_say_no_sound_when_the_clip_has_none() -> None:
+    """Issue 22 item 9: a clip without audio said "audio had no say in 59 of 59 windows (mouth closed)"."""
+    from types import SimpleNamespace
+
+    from affectscope.app.qt.explain_lanes import unused_reason
+    from affectscope.models.signals import Track
+
+    silent = SimpleNamespace(tracks={"audio": Track.empty("clip has no audio track")})
+    assert unused_reason(silent, 59, 59) == "no sound to explain (clip has no audio track)"
+    speech = SimpleNamespace(tracks={"audio": Track(np.arange(3) / 16000, np.zeros(3, np.float32))})
+    assert unused_reason(speech, 4, 59) == "audio had no say in 4 of 59 windows (mouth closed)"

@@ -54,3 +54,30 @@ def test_two_threads_detect_at_once(shared_data: Path) -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: detect_faces(frame), range(12)))
     assert all(len(r) == len(alone) == 1 and r[0].box == alone[0].box for r in results)
+
+
+def test_a_large_face_is_followed_on_a_smaller_frame_and_never_lost(shared_data: Path) -> None:
+    """Issue 22 item 13: a ~450 px face in 720p needs no 640x360 HOG pass every frame. FaceSearch shrinks
+    the next frame so the face keeps ~100 px, finds it in every frame where full resolution does, and
+    looks at the usual scale again every REFRESH_EVERY frames and whenever a face goes missing."""
+    from affectscope.models.extractors import faces
+
+    x0, y0, w, h = 136, 75, 304, 171  # around woman2's face: 107 px -> ~450 px at 1280x720
+    with VideoReader(shared_data / "clips" / "woman2_unlabelled.mp4") as reader:
+        frames = [
+            cv2.resize(np.asarray(reader.frame(i))[y0 : y0 + h, x0 : x0 + w], (1280, 720), cv2.INTER_CUBIC)
+            for i in range(0, 36, 3)
+        ]
+    search = faces.FaceSearch()
+    scales = []
+    for frame in frames:
+        scales.append(search.scale_for(1280, 720))
+        got = search(frame)
+        full = detect_faces(frame, scale=1.0)
+        assert len(full) == 1 and len(got) == 1 and iou(full[0].box, got[0].box) > 0.6
+        assert got[0].box[3] - got[0].box[1] > 350  # the large face
+    assert scales[0] == 0.5 and scales[faces.REFRESH_EVERY] == 0.5  # the usual scale, first and refresh
+    assert all(s < 0.3 for i, s in enumerate(scales) if i % faces.REFRESH_EVERY)  # followed: ~4x fewer pixels
+    # A frame without the face: the small search finds nothing, so the usual scale is tried at once.
+    search.n = 1
+    assert search(np.zeros((720, 1280, 3), np.uint8)) == [] and search.smallest is None

@@ -64,3 +64,27 @@ def test_lane_axes_carry_few_numbers_so_they_do_not_overlap(qtbot) -> None:
         assert [label for _, label in placeholder.plot.getAxis("left")._tickLevels[0]] == ["0", ".5", "1"]
     finally:
         window.shutdown()
+
+
+def test_the_expression_legend_sits_above_its_curves(qtbot) -> None:
+    """Issue 22 item 10: the expression lane's legend covered its curves (the lane's top is data)."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    from affectscope.app.qt.perception_lanes import TrackLane
+
+    names = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    lane = TrackLane("Expression", ("#f00",) * 7, names=names)
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(700, 80)  # a lane's height in the window
+    lane.attach(widget.getPlotItem())
+    t = np.linspace(0, 5, 50)
+    lane.set_data(t, np.column_stack([np.full(50, 1.0)] + [np.zeros(50)] * 6))  # one curve along the top
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.wait(50)
+    vb = widget.getPlotItem().getViewBox()
+    legend_bottom = vb.mapSceneToView(lane.legend.sceneBoundingRect().bottomLeft()).y()
+    assert legend_bottom >= 1.0  # the whole legend is above the highest value a curve can take
+    assert [v for v, _ in widget.getPlotItem().getAxis("left")._tickLevels[0]] == [0.0, 0.5, 1.0]

@@ -114,6 +114,11 @@ def test_export_and_import_labels_from_the_window(window: MainWindow, qtbot, tmp
         ("a.mp4", "negative", "ann")
     ]
     assert "Exported 1 labels" in window.statusBar().currentMessage()
+    # Issue 22 item 4: a name typed with .eaf is ELAN (it was CSV), written as a folder of .eaf files.
+    with qtbot.waitCallback(timeout=30000) as done:
+        window.project_menu.export(None, str(tmp_path / "labels.eaf")).finished.connect(done)
+    assert [f.name for f in (tmp_path / "labels").iterdir()] == ["a.eaf"]
+    assert "<ANNOTATION_DOCUMENT" in (tmp_path / "labels" / "a.eaf").read_text()
 
     manifest = tmp_path / "in.csv"
     manifest.write_text(f"path,label,annotator\n{folder / 'b.mp4'},positive,bo\n")
@@ -123,3 +128,31 @@ def test_export_and_import_labels_from_the_window(window: MainWindow, qtbot, tmp
     assert "Imported 1 labels" in window.statusBar().currentMessage()
     row = window.browser.model.row_for(folder / "b.mp4")
     qtbot.waitUntil(lambda: row.extra.get("label") == "positive" and row.extra.get("label_by") == "bo")
+
+
+def test_export_format_follows_the_extension_and_the_name_follows_the_filter(qtbot, tmp_path: Path) -> None:
+    """Issue 22 item 4: labels.eaf under the CSV filter gave CSV; the ELAN filter kept labels.csv."""
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QMainWindow
+
+    from affectscope.app.qt.project_menu import EXPORT_FILTERS, ProjectMenu, export_target
+
+    assert export_target("/x/labels.eaf", EXPORT_FILTERS["csv"]) == ("eaf", Path("/x/labels"))
+    assert export_target("/x/labels.json", EXPORT_FILTERS["csv"]) == ("json", Path("/x/labels.json"))
+    assert export_target("/x/labels", EXPORT_FILTERS["json"]) == ("json", Path("/x/labels.json"))
+    assert export_target("/x/labels", EXPORT_FILTERS["eaf"]) == ("eaf", Path("/x/labels"))
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    host.settings = Settings()
+    dialog = ProjectMenu(host).export_dialog(SimpleNamespace(folder=tmp_path))
+    qtbot.addWidget(dialog)
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    combo = dialog.findChild(QComboBox, "fileTypeCombo")
+    assert name.text() == "labels.csv"
+    for fmt in ("eaf", "json", "csv"):
+        index = list(EXPORT_FILTERS).index(fmt)
+        combo.setCurrentIndex(index)
+        combo.activated.emit(index)  # what choosing the filter with the mouse sends
+        assert name.text() == f"labels.{fmt}"
+        assert export_target(str(tmp_path / name.text()), dialog.selectedNameFilter())[0] == fmt

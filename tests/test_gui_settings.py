@@ -42,3 +42,42 @@ def test_importing_writes_nothing(tmp_path) -> None:
     env = {"AFFECTSCOPE_CONFIG_DIR": str(tmp_path / "cfg"), "QT_QPA_PLATFORM": "offscreen", "PATH": ""}
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env=env, timeout=120)
     assert not (tmp_path / "cfg").exists()
+
+
+def test_two_instances_sharing_the_file_keep_each_others_changes(tmp_path, monkeypatch) -> None:
+    """Issue 22 item 6: another instance's save used to overwrite Open recent and the annotators."""
+    monkeypatch.setenv("AFFECTSCOPE_CONFIG_DIR", str(tmp_path / "cfg"))
+    seed = Settings(annotators={"/p/old": "ann"})
+    seed.add_recent(tmp_path / "old")
+    save_settings(seed)
+    first, second = load_settings(), load_settings()
+    first.add_recent(tmp_path / "mine")
+    first.annotators["/p/mine"] = "ann"
+    first.playback_rate = 2.0
+    save_settings(first)
+    second.add_recent(tmp_path / "theirs")
+    second.annotators["/p/theirs"] = "bo"
+    save_settings(second)  # changed nothing of first's: all of it survives
+    again = load_settings()
+    names = [p.rsplit("/", 1)[-1] for p in again.recent_paths]
+    assert names == ["theirs", "mine", "old"]
+    assert again.annotators == {"/p/old": "ann", "/p/mine": "ann", "/p/theirs": "bo"}
+    assert again.playback_rate == 2.0
+    assert second.recent_paths == again.recent_paths  # the saving instance sees the merged list too
+    assert [p.name for p in (tmp_path / "cfg").iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_a_data_folder_alone_isolates_the_settings(tmp_path, monkeypatch) -> None:
+    """Issue 22 item 6: with only $AFFECTSCOPE_DATA_DIR set, settings went to the shared user folder."""
+    monkeypatch.delenv("AFFECTSCOPE_CONFIG_DIR")
+    monkeypatch.setenv("AFFECTSCOPE_DATA_DIR", str(tmp_path / "data"))
+    path = save_settings(Settings(playback_rate=0.5))
+    assert path == tmp_path / "data" / "config" / settings_mod.FILE_NAME
+    monkeypatch.setenv("AFFECTSCOPE_CONFIG_DIR", str(tmp_path / "cfg"))  # the explicit folder wins
+    assert settings_mod.settings_path() == tmp_path / "cfg" / settings_mod.FILE_NAME
+
+
+def test_open_recent_lists_only_readable_paths(tmp_path) -> None:
+    (tmp_path / "here").mkdir()
+    gone = str(tmp_path / "gone")
+    assert settings_mod.readable_recent([str(tmp_path / "here"), gone]) == [str(tmp_path / "here")]

@@ -145,3 +145,50 @@ def test_locked_database_shows_an_error_and_keeps_what_was_saved(
     assert panel.current_label.text().startswith("positive")  # the unsaved label never showed as saved
     with Project.open(folder) as project:
         assert project.clip("b.mp4").label == "positive"
+
+
+def test_a_clip_shown_while_its_new_project_is_created_is_no_false_error(
+    window: MainWindow, qtbot, tmp_path: Path
+) -> None:
+    """Issue 22 item 3: right after Project ▸ New project the first clip loaded before the import
+    had finished, was asked of the project open before, and "Labels not saved … not a clip of this
+    project" came up although nothing was lost."""
+    import threading
+
+    first, second = tmp_path / "one", tmp_path / "two"
+    make_clip(first / "a.mp4", n_frames=20, fps=25)
+    make_clip(second / "b.mp4", n_frames=20, fps=25)
+    with Project.init(first) as p:
+        p.import_clips(first)
+    panel, session = window.labelling, window.session
+    errors: list[str] = []
+    window.error_shown.connect(lambda title, message: errors.append(f"{title}: {message}"))
+    with qtbot.waitSignal(session.project_opened, timeout=30000):
+        session.open_project(first)
+    release = threading.Event()
+
+    def hold(job=None) -> None:  # the database thread is busy (a long import) for a moment
+        release.wait(10)
+
+    session.db_workers.start(hold, (), title="busy")
+    session.open_project(second, create=True)
+    session.set_clip(str(second / "b.mp4"))  # the clip loads before the new project is there
+    assert "opening" in panel.current_label.text()
+    with qtbot.waitSignal(session.project_opened, timeout=30000):
+        release.set()
+    qtbot.waitUntil(
+        lambda: panel.state is not None and panel.state.clip.path.endswith("b.mp4"), timeout=10000
+    )
+    assert panel.project.folder == second.resolve() and errors == []
+
+
+def test_read_and_write_failures_are_worded_apart(window: MainWindow, qtbot) -> None:
+    """Issue 22 item 3: every database failure was worded "Labels not saved", reads too."""
+    from affectscope.db.label_sets import LabelError
+
+    titles: list[str] = []
+    window.error_shown.connect(lambda title, _m: titles.append(title))
+    panel = window.labelling
+    panel._on_read_failed(OSError("database is locked"))
+    panel._on_read_failed(LabelError("'/x/c.mp4' is not a clip of this project; import it first"))
+    assert titles == ["Labels not read"] and "not a clip of the open project" in panel.current_label.text()

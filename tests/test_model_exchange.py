@@ -169,6 +169,26 @@ def test_a_small_model_of_ones_own_is_imported_run_and_stored(
         p = torch.softmax(reference(face, mel), 1)[0].numpy()[[2, 1, 0]]
     assert np.allclose(pred["fused"][2], p, atol=1e-4)
 
+    # modality bars mask inputs: a masked modality reads what perception gives when it is missing
+    bars = _cli(
+        capsys,
+        "explain",
+        str(clip),
+        "--model",
+        f"tiny-{fmt}",
+        "--method",
+        "occlusion",
+        "--target",
+        "negative",
+    )
+    assert (
+        set(bars["modalities"]) == {"face", "audio"} and bars["modalities"]["face"]["shapley"] == 0.0
+    )  # no face
+    assert bars["modalities"]["audio"]["shapley"] == pytest.approx(
+        bars["fused_all"] - bars["fused_none"], abs=1e-5
+    )
+    assert abs(bars["modalities"]["audio"]["shapley"]) > 1e-4
+
     with Project.open(tmp_path / "proj") as project:
         stored = load_stored_analysis(project, clip)
     assert stored.model == f"tiny-{fmt}" and stored.fused.shape == (5, 3)
@@ -212,3 +232,57 @@ def test_a_file_that_differs_from_its_spec_is_refused_before_it_runs(
             "x",
             {"sentiment3": ("positive", "neutral", "negative")},
         )
+
+
+def test_modality_bars_of_an_imported_export_equal_the_systems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shapley and leave-one-out bars mask modalities through the batch the system builds, so an
+    imported export (ONNX) gets the same bars as the PyTorch system."""
+    out = tmp_path / "lw.onnx"
+    exported = _cli(capsys, "models", "export", "lightweight-streaming", "--format", "onnx", "-o", str(out))
+    _cli(capsys, "models", "import", str(out), "--spec", exported["spec"], "--name", "lw-bars")
+    clip = make_clip(tmp_path / "talk.mp4", n_frames=75, fps=25, audio="speech", audio_rate=16000)
+    args = [str(clip), "--method", "occlusion", "--target", "negative"]
+    want = _cli(capsys, "explain", *args, "--model", "lightweight-streaming")
+    got = _cli(capsys, "explain", *args, "--model", "lw-bars")
+    assert set(got["modalities"]) == set(want["modalities"]) == {"face", "mouth", "audio"}
+    for m, bars in want["modalities"].items():
+        for kind in ("shapley", "leave_one_out"):
+            assert got["modalities"][m][kind] == pytest.approx(bars[kind], abs=1e-4), (m, kind)
+    assert abs(want["modalities"]["audio"]["shapley"]) > 1e-3  # the speech moved the decision
+    assert got["fused_all"] == pytest.approx(want["fused_all"], abs=1e-4)
+
+
+def test_the_window_offers_an_imported_model_and_runs_it(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Chosen in the Models tab's list like a built-in system, run by Run model in the worker, drawn
+    as lanes."""
+    from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.services.settings import Settings
+    from affectscope.models.exchange.importing import import_model
+
+    file = _write_tiny(tmp_path, "onnx")
+    spec_file = tmp_path / "tiny.spec.json"
+    spec_file.write_text(json.dumps(_tiny_spec("onnx", [1, 4, 64, 64])))
+    import_model(file, spec_file, "tiny-window")
+    clip = make_clip(tmp_path / "talk.mp4", n_frames=50, fps=25, audio="speech", audio_rate=16000)
+    window = MainWindow(settings=Settings())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        box = window.models.model_box
+        index = box.findData("tiny-window")
+        assert index >= 0, [box.itemData(i) for i in range(box.count())]
+        box.setCurrentIndex(index)
+        with qtbot.waitSignal(window.current_clip_changed, timeout=30000):
+            window.load_clip(clip)
+        with qtbot.waitSignal(window.models.predicted, timeout=120000) as shown:
+            window.models.run_action.trigger()
+        prediction = shown.args[0]
+        assert prediction.analysis.model == "tiny-window" and len(prediction.analysis.times) == 3
+        fused = window.models.lanes.data["fused"]
+        assert fused.labels == ("positive", "neutral", "negative") and fused.probs.shape == (3, 3)
+        assert np.allclose(fused.probs.sum(1), 1.0, atol=1e-5)
+    finally:
+        window.workers.cancel_all()
+        window.shutdown()

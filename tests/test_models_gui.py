@@ -94,7 +94,14 @@ def test_cancel_leaves_the_window_usable_and_missing_audio_is_explained(
     result = _run(qtbot, window)
     assert panel.lanes.lanes["audio"].reason == "clip has no audio track: predicted without it"
     assert panel.lanes.lanes["face"].reason == ""
-    assert len(panel.lanes.lanes["audio"].curve_data("neutral")[0]) == len(result.analysis.times)
+    # Issue 22 item 9: a branch without its input drew flat lines that said nothing; now it draws none
+    # (it used to draw one point per window) and the at-playhead table leaves it out.
+    assert len(panel.lanes.lanes["audio"].curve_data("neutral")[0]) == 0
+    assert len(panel.lanes.lanes["face"].curve_data("neutral")[0]) == len(result.analysis.times)
+    assert (
+        "audio" not in panel.lanes.at(float(result.analysis.times[0]))
+        and "audio" not in panel.at_table.text()
+    )
     assert "no project open" in panel.status.text()
 
 
@@ -170,3 +177,69 @@ def test_models_tab_says_which_branches_the_shipped_weights_trained(qtbot, windo
     assert "trained weights shipped" in text and "untrained</b>" not in text
     assert "trained: audio, face" in text and "untrained (off): scene, pose, caption" in text
     assert "pretrained, used as is: laughter" in text and "emodb_test UAR" in text
+
+
+@pytest.mark.slow
+def test_a_run_started_before_the_project_opened_is_stored_once_it_is(
+    qtbot, window: MainWindow, demo: Path, tmp_path: Path
+) -> None:
+    """Issue 22 item 2: the demo's first run started while its project was still opening and said
+    "no project open: not stored" for good; the Prediction column stayed empty."""
+    import shutil
+
+    from affectscope.db import predictions as pred_rows
+    from affectscope.db.uow import unit_of_work
+
+    folder = tmp_path / "project"
+    shutil.copytree(demo, folder)
+    with Project.init(folder) as p:
+        p.import_clips(folder)
+    started: list[bool] = []
+
+    def run_at_once(_path: str) -> None:  # as the demo's autorun does, before the project opens
+        if not started:
+            started.append(window.session.project is None)
+            window.models.run()
+
+    window.current_clip_changed.connect(run_at_once)
+    with qtbot.waitSignal(window.models.stored_late, timeout=120000) as blocker:
+        window.open_path(folder / "clips")
+    assert started == [True]
+    result = blocker.args[0]
+    clip = Path(result.path)
+    assert result.stored_ok and "stored in the project" in window.models.status.text()
+    with Project.open(folder) as p, unit_of_work(p.db) as s:
+        rows = pred_rows.clip_predictions(s, p.clip(str(clip)).id)
+    assert rows and rows[-1].label == result.analysis.clip_label
+    qtbot.waitUntil(
+        lambda: window.browser.model.row_for(clip).extra.get("prediction") == result.analysis.clip_label
+    )
+
+
+@pytest.mark.slow
+def test_after_a_run_the_perception_lanes_show_and_muting_redraws_the_fused_lane(
+    qtbot, window: MainWindow, demo: Path
+) -> None:
+    """Issue 22 item 1: after a model run the Faces/Expression lanes said "not analysed yet", and
+    unticking a modality in the Explain tab left the fused lane as it was."""
+    _open(qtbot, window, demo / "clips" / "astronaut_happy.mp4")
+    assert window.perception.lanes.lanes["Faces"].reason.startswith("not analysed yet")
+    with qtbot.waitSignal(window.explain.ready, timeout=120000):
+        result = _run(qtbot, window)
+    qtbot.waitUntil(lambda: window.perception.signals is not None, timeout=30000)
+    faces = window.perception.lanes.lanes["Faces"]
+    assert faces.reason == "" and len(faces.curves[0].getData()[0]) > 0
+    # Issue 22 item 8: the Models and Explain tabs gave two "whole clip" numbers (21/30/49 vs 21/33/47).
+    models_bars, explain_bars = window.models.clip_bars.values(), window.explain.ablated_bars.values()
+    assert list(models_bars) == list(explain_bars)
+    np.testing.assert_allclose(list(explain_bars.values()), list(models_bars.values()), atol=0.002)
+    fused = window.models.lanes.lanes["fused"]
+    label = result.analysis.labels[0]
+    before = fused.curve_data(label)[1].copy()
+    window.explain.checks["face"].setChecked(False)
+    after = fused.curve_data(label)[1]
+    assert "without face" in fused.reason and not np.allclose(before[: len(after)], after)
+    np.testing.assert_allclose(after, window.explain.ablated_probs[:, 0], atol=1e-6)
+    window.explain.checks["face"].setChecked(True)
+    np.testing.assert_allclose(fused.curve_data(label)[1], before)
+    assert "without" not in fused.reason

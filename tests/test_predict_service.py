@@ -14,7 +14,7 @@ from affectscope.app.services.project import Project
 from affectscope.jobs import Cancelled, Job
 from tests.clipfactory import make_clip
 
-UNTRAINED = "crossmodal-attention"  # a registered system that ships no weights
+UNTRAINED = "crossmodal-attention"  # made to ship no weights here (the ``untrained`` fixture)
 
 
 def test_job_stages_share_one_bar_that_never_goes_back() -> None:
@@ -38,6 +38,17 @@ def test_job_stages_share_one_bar_that_never_goes_back() -> None:
     assert job.cancelled() and first.cancelled()
     with pytest.raises(Cancelled):
         first.check()
+
+
+@pytest.fixture(autouse=True)
+def untrained(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``UNTRAINED`` has no weights file, whatever ships: the policy is about such a model."""
+    from affectscope.models.registry import ModelSpec
+
+    shipped = ModelSpec.weights_path
+    monkeypatch.setattr(
+        ModelSpec, "weights_path", lambda self: None if self.name == UNTRAINED else shipped(self)
+    )
 
 
 @pytest.fixture

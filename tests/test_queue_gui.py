@@ -134,3 +134,11 @@ def test_clips_sent_from_an_evaluation_become_the_queue(window: MainWindow, qtbo
     with qtbot.waitSignal(panel.queue_ready, timeout=60000):
         panel.start()
     assert len(panel.queue.items) == len(project.clips())
+
+
+def test_an_undefined_score_is_a_dash_not_nan() -> None:
+    """Issue 22 item 10: the queue table showed a raw "nan" as an unlabelled clip's score."""
+    from affectscope.app.qt.queue_panel import score_text
+
+    assert score_text(float("nan")) == "–" and score_text(None) == "–" and score_text(float("inf")) == "–"
+    assert score_text(0.12345) == "0.123"

@@ -1,59 +1,18 @@
 """Analyse ▸ Analyse all clips: perception for every readable clip of the open folder or project, in the
 worker (status-bar progress and Cancel), one clip after the other into the cache the Perception tab
-and Run model read. A clip that fails is reported and skipped; cancelling keeps what is done.
+and Run model read (the work itself: ``app/services/perception.analyse_all``). A clip that fails is
+reported and skipped; cancelling keeps what is done.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction, QKeySequence
 
 from affectscope.app.qt.clip_browser import Column
-from affectscope.errors import UserFacingError
-from affectscope.jobs import Job, ensure_job
-
-
-@dataclass
-class AllDone:
-    analysed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-    def sentence(self) -> str:
-        text = f"Analysed {len(self.analysed)} clip{'s' if len(self.analysed) != 1 else ''}"
-        if self.failed:
-            text += f", {len(self.failed)} failed ({Path(self.failed[0][0]).name}: {self.failed[0][1]})"
-        return text
-
-
-def analyse_all(
-    paths: list[str], rate_hz: float, job: Job | None = None, more_faces: bool = False
-) -> AllDone:
-    """Worker-thread job: ``extract_clip`` for each path (cached ones return at once)."""
-    from affectscope.models.extractors.pipeline import extract_clip
-
-    job = ensure_job(job)
-    out = AllDone()
-    for i, path in enumerate(paths):
-        job.check()
-        try:
-            extract_clip(
-                path,
-                rate_hz=rate_hz,
-                job=job.stage(i + 1, len(paths), "clip", Path(path).name),
-                more_faces=more_faces,
-            )
-        except UserFacingError as exc:
-            out.failed.append((path, str(exc)))
-            job.partial((path, False, str(exc)))
-            continue
-        out.analysed.append(path)
-        job.partial((path, True, ""))
-    job.progress(1000, 1000, out.sentence())
-    return out
-
+from affectscope.app.services.perception import AllDone, analyse_all
 
 ANALYSED_COLUMN = Column(
     "analysed", "Analysed", lambda r: r.extra.get("analysed", ""), tooltip="perception cached for this clip"

@@ -32,12 +32,19 @@ from affectscope.models.signals import ClipSignals
 
 
 def _extract(
-    path: str, rate_hz: float, job, cache_only: bool = False, more_faces: bool = False
+    path: str,
+    rate_hz: float,
+    job,
+    cache_only: bool = False,
+    more_faces: bool = False,
+    modalities: tuple[str, ...] | None = None,
 ) -> ClipSignals | None:
     """Runs in the worker thread: imports the heavy extractors there, not at window start."""
     from affectscope.models.extractors.pipeline import extract_clip
 
-    return extract_clip(path, rate_hz=rate_hz, job=job, cache_only=cache_only, more_faces=more_faces)
+    return extract_clip(
+        path, modalities, rate_hz=rate_hz, job=job, cache_only=cache_only, more_faces=more_faces
+    )
 
 
 RATES = (2.0, 5.0, 10.0, 25.0)  # analysed frames per second offered in the panel
@@ -80,7 +87,7 @@ class PerceptionPanel(OneJobPanel, QWidget):
         for rate in RATES:
             self.rate_box.addItem(f"{rate:g} frames/s", rate)
         self.rate_box.setCurrentIndex(RATES.index(self.rate_hz))
-        self.more_faces_box = QCheckBox("Find more faces (group shots; about 2× slower)", self)
+        self.more_faces_box = QCheckBox("Find more faces (group shots, 2× slower)", self)
         self.more_faces_box.setToolTip(
             "Adds a second face detector (also on the frame turned ±20°) for tilted and half-hidden faces; "
             "choose which face the Expression lane follows below"
@@ -159,6 +166,25 @@ class PerceptionPanel(OneJobPanel, QWidget):
             on_finished=lambda s, p=path: self._on_finished(p, s),
             on_failed=self._on_failed,
             on_cancelled=self._on_cancelled,
+        )
+
+    def show_model_analysis(self, path: str, model_modalities: tuple[str, ...]) -> None:
+        """A model run analysed the clip's frames for its modalities: show that analysis (from the
+        cache the run filled) unless this tab already shows one, instead of "not analysed yet"."""
+        from affectscope.models.inference import perception_modalities
+
+        if path != self.path or self.signals is not None or self.handle is not None:
+            return
+        self.workers.start(
+            _extract,
+            (path, self.rate_hz),
+            {
+                "cache_only": True,
+                "more_faces": self.more_faces,
+                "modalities": tuple(perception_modalities(model_modalities)),
+            },
+            title="Reading the model run's analysis",
+            on_finished=lambda s, p=path: self._on_cached(p, s),
         )
 
     def _on_cached(self, path: str, signals: ClipSignals | None) -> None:

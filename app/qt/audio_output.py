@@ -1,8 +1,16 @@
 """Audio playback that drives the clock: the sound card is the master, as in media players.
 
-When a default output device exists, playing at 1× streams the clip's decoded PCM (int16 mono) to a
-``QAudioSink`` in push mode and installs itself as the clock's master: the position is the start
-position plus ``processedUSecs()`` of the sink. Any other speed mutes the audio (no resampling: a
+When a default output device exists, playing at 1× hands the clip's decoded PCM (int16 mono), from the
+playhead on, to a ``QAudioSink`` in pull mode (the sink reads a buffer on its own thread, so a busy
+GUI thread cannot starve it: in push mode, fed by a 20 ms timer, every stall was a gap in the voice)
+and installs itself as the clock's master: the position is the start position plus
+``processedUSecs()`` of the sink. So the picture waits while the sound server starts the stream (it
+took 1.5 s under load: the picture used to run ahead on the timer and, at the clip's end, stopped
+the sound after its first half second) and holds through an underrun. Once every sample was handed
+over the timer finishes the picture, and the sink is left to drain what the server still holds
+instead of being cut. (PySide6 ≥ 6.8 reports ``QtAudio.State``, which never equals ``QAudio.State``:
+comparing with the latter had left the device clock unused.) bench/bench_sound.py measures it
+through a PulseAudio null sink. Any other speed mutes the audio (no resampling: a
 pitch-shifted or time-stretched voice misleads an emotion judgement) and the clock falls back to its
 monotonic timer; so does a machine without an audio device (``QMediaDevices.defaultAudioOutput()
 .isNull()``), and a clip without audio. ``status`` / ``status_changed`` say which, for the transport.
@@ -10,14 +18,19 @@ monotonic timer; so does a machine without an audio device (``QMediaDevices.defa
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
+from PySide6 import QtMultimedia
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Signal, Slot
+from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
 from affectscope.app.qt.clock import QtClock
 from affectscope.media import Audio
 
-FEED_MS = 20
+DRAIN_MS = 900  # at the clip's end the server still holds up to this much: let it play out
+STARTUP_S = 3.0  # a stream that has not started by then is given up as the clock (the timer takes over)
+State = getattr(QtMultimedia, "QtAudio", getattr(QtMultimedia, "QAudio", None)).State
 
 
 def audio_device_available() -> bool:
@@ -37,12 +50,10 @@ class AudioOutput(QObject):
         self.audio: Audio | None = None
         self._pcm = b""
         self._sink: QAudioSink | None = None
-        self._io = None
-        self._offset = 0  # next byte of _pcm to push
+        self._source: QBuffer | None = None  # what the sink reads: the PCM from the start position on
         self._start_pos = 0.0
-        self._feed = QTimer(self)
-        self._feed.setInterval(FEED_MS)
-        self._feed.timeout.connect(self._on_feed)
+        self._started = 0.0  # monotonic time of the sink's start
+        self._draining: list[tuple[QAudioSink, QBuffer | None]] = []
         self.status = ""
         clock.state_changed.connect(self._on_clock_changed)
         clock.seeked.connect(self._on_clock_changed)
@@ -87,7 +98,8 @@ class AudioOutput(QObject):
         if should_play:
             self._start(self.clock.position)  # (re)start from the clock's position after any seek
         else:
-            self._stop()
+            # Played to the end: what the server still buffers plays out; a pause or seek cuts at once.
+            self._stop(drain=self.clock.position >= self.clock.duration - 1e-6)
 
     def _start(self, position: float) -> None:
         self._stop()
@@ -101,33 +113,56 @@ class AudioOutput(QObject):
             self.status_changed.emit(self.status)
             return
         first = max(0, int(round((position - audio.start_time) * audio.rate)))
-        self._offset = 2 * first
         self._start_pos = audio.start_time + first / audio.rate
+        source = QBuffer(self)
+        source.setData(QByteArray(self._pcm[2 * first :]))
+        source.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._source = source
         self._sink = QAudioSink(self.device, fmt, self)
-        self._io = self._sink.start()
-        self._on_feed()
-        self._feed.start()
-        sink, start = self._sink, self._start_pos
-        self.clock.set_master(
-            lambda: start + sink.processedUSecs() / 1e6 if sink.state() == QAudio.State.ActiveState else None
-        )
+        self._sink.start(source)
+        self._started = time.monotonic()
+        self.clock.set_master(self.device_position)
 
-    def _stop(self) -> None:
-        self._feed.stop()
+    def device_position(self) -> float | None:
+        """Media seconds of the sound handed to the device (the clock's master), or None when the
+        timer should drive: no sink, every sample played out, or a stream that never started."""
+        sink = self._sink
+        if sink is None:
+            return None
+        state = sink.state()
+        played = sink.processedUSecs() / 1e6
+        if state == State.ActiveState:
+            if played == 0.0 and time.monotonic() - self._started > STARTUP_S:
+                return None
+            return self._start_pos + played
+        if state == State.IdleState and self._source is not None and not self._source.atEnd():
+            return self._start_pos + played  # an underrun mid-clip: hold until the feed catches up
+        return None
+
+    def _stop(self, drain: bool = False) -> None:
         if self._sink is not None:
             self.clock.set_master(None)
-            self._sink.stop()
-            self._sink.deleteLater()
-            self._sink, self._io = None, None
+            sink, source = self._sink, self._source
+            self._sink, self._source = None, None
+            if drain:
+                self._draining.append((sink, source))
+                QTimer.singleShot(DRAIN_MS, lambda: self._drained(sink))
+            else:
+                self._finish(sink, source)
+        if not drain:
+            while self._draining:  # a new play or a seek: nothing of the old sound goes on
+                self._finish(*self._draining.pop())
 
-    @Slot()
-    def _on_feed(self) -> None:
-        if self._sink is None or self._io is None:
-            return
-        free = self._sink.bytesFree()
-        if free <= 0 or self._offset >= len(self._pcm):
-            return
-        chunk = self._pcm[self._offset : self._offset + (free // 2) * 2]
-        written = self._io.write(chunk)
-        if written > 0:
-            self._offset += written
+    def _drained(self, sink: QAudioSink) -> None:
+        for pair in list(self._draining):
+            if pair[0] is sink:
+                self._draining.remove(pair)
+                self._finish(*pair)
+
+    @staticmethod
+    def _finish(sink: QAudioSink, source: QBuffer | None) -> None:
+        sink.stop()
+        sink.deleteLater()
+        if source is not None:
+            source.close()
+            source.deleteLater()

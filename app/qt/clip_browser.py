@@ -271,6 +271,38 @@ class ClipBrowser(QWidget):
         self.table.horizontalScrollBar().setValue(0)  # keep the Name column in view
         self.table.viewport().update()
 
+    def bring_forward(self, keys: list[str]) -> None:
+        """Show these columns right after the name (the view's order; the model's stays), so what an
+        annotator reads (Label, Prediction) is in sight in a 400 px list, not scrolled off to the right."""
+        header = self.table.horizontalHeader()
+        present = [c.key for c in self.model.columns]
+        for place, key in enumerate((k for k in keys if k in present), start=1):
+            header.moveSection(header.visualIndex(present.index(key)), place)
+
+    def ordered_paths(self) -> list[str]:
+        """The listed clips in the order the user sees them (sorted and filtered as shown)."""
+        return [self.proxy.data(self.proxy.index(r, 0), PATH_ROLE) for r in range(self.proxy.rowCount())]
+
+    def neighbour(
+        self, path: str | Path | None, step: int, wanted: Callable[[ClipRow], bool] | None = None
+    ) -> str | None:
+        """The clip ``step`` rows after (or before, negative) ``path`` in the shown order, skipping
+        unreadable files and, with ``wanted``, rows it refuses; None past either end."""
+        paths = self.ordered_paths()
+        here = str(Path(path)) if path is not None else None
+        i = paths.index(here) if here in paths else (-1 if step > 0 else len(paths))
+        direction = 1 if step > 0 else -1
+        left = abs(step)
+        i += direction
+        while 0 <= i < len(paths):
+            row = self.model.row_for(paths[i])
+            if row is not None and not row.error and (wanted is None or wanted(row)):
+                left -= 1
+                if left == 0:
+                    return paths[i]
+            i += direction
+        return None
+
     @Slot(object)
     def on_probed(self, result: tuple[Path, ClipInfo | None, str | None]) -> None:
         path, info, error = result

@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -48,6 +50,20 @@ CHART_TABS = (
     ("Run vs run", "comparison"),
 )
 LABEL_SOURCES = ("current", "majority")
+
+
+def headline(counts: list[list[int]]) -> str:
+    """The run's UAR, accuracy and macro-F1 from its confusion counts, in one line."""
+    from affectscope.analysis.metrics import scores_from_confusion
+
+    total = int(sum(map(sum, counts))) if counts else 0
+    if total == 0:
+        return "No clips with both a label and a prediction in this run."
+    scores = scores_from_confusion(np.asarray(counts, dtype=np.float64))
+    return (
+        f"<b>UAR {float(scores['uar']):.1%}</b> · accuracy {float(scores['accuracy']):.1%} · "
+        f"macro-F1 {float(scores['macro_f1']):.3f} · {total} clips"
+    )
 
 
 class CellClipsModel(QAbstractTableModel):
@@ -94,6 +110,7 @@ class EvaluationView(OneJobPanel, QWidget):
     run_shown = Signal(int)
     cell_listed = Signal(int, int, int)  # true, predicted, number of clips
     error = Signal(str, str)
+    evaluated = Signal(int)  # a run stored: its predictions are the clips' newest
 
     def __init__(self, workers: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +165,8 @@ class EvaluationView(OneJobPanel, QWidget):
         group = QButtonGroup(self)
         group.addButton(self.counts_radio)
         group.addButton(self.rows_radio)
+        self.headline = QLabel("", self)  # UAR, accuracy and macro-F1 of the run shown
+        self.headline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cell_label = QLabel("Click a cell to list its clips", self)
         self.clip_model = CellClipsModel(self)
         self.clip_table = QTableView(self)
@@ -181,6 +200,7 @@ class EvaluationView(OneJobPanel, QWidget):
         split.addWidget(self.matrix)
         split.addWidget(lower)
         c_layout = QVBoxLayout(confusion)
+        c_layout.addWidget(self.headline)
         c_layout.addLayout(mode)
         c_layout.addWidget(split, 1)
 
@@ -199,6 +219,8 @@ class EvaluationView(OneJobPanel, QWidget):
             chart = QLabel("–", page)
             chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
             chart.setMinimumSize(200, 150)
+            # The drawn pixmap must not set the tab's size (it is drawn to fit the tab, not the reverse).
+            chart.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             layout.addWidget(chart, 1)
             self.charts[kind] = chart
             self.tabs.addTab(page, title)
@@ -222,6 +244,13 @@ class EvaluationView(OneJobPanel, QWidget):
         self.start_button.clicked.connect(self.start_evaluation)
         self.cancel_button.clicked.connect(self.cancel)
         self.tabs.currentChanged.connect(lambda _i: self._draw_current_chart())
+        # A chart drawn while its tab was small stayed tiny (the per-class figure): a resize redraws it.
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(150)
+        self._redraw.timeout.connect(self._draw_current_chart)
+        for chart in self.charts.values():
+            chart.installEventFilter(self)
         self.export_button.clicked.connect(self.export_current)
         self.start_button.setEnabled(False)
 
@@ -266,6 +295,7 @@ class EvaluationView(OneJobPanel, QWidget):
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
         self._show_contamination(run.clip_set.get("contamination"), "contamination" in run.clip_set)
         self._fill_matrix()
+        self.headline.setText(headline(self.counts))
         self.clip_model.set_items([])
         self.cell = None
         self.cell_label.setText("Click a cell to list its clips")
@@ -372,6 +402,11 @@ class EvaluationView(OneJobPanel, QWidget):
         index = self.tabs.currentIndex()
         return "confusion" if index == 0 else CHART_TABS[index - 1][1]
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and obj in self.charts.values():
+            self._redraw.start()
+        return False
+
     def _draw_current_chart(self) -> None:
         if self.tabs.currentIndex() > 0:
             self._draw_chart(self.current_kind())
@@ -379,7 +414,7 @@ class EvaluationView(OneJobPanel, QWidget):
     def _draw_chart(self, kind: str) -> None:
         spec = self.chart_spec(kind)
         chart = self.charts[kind]
-        key = repr(spec)
+        key = f"{spec!r} {chart.width() // 40}x{chart.height() // 40}"  # a new size is a new drawing
         if spec is None or chart.property("drawn_for") == key:
             return
         try:
@@ -395,6 +430,11 @@ class EvaluationView(OneJobPanel, QWidget):
             return
         pix = QPixmap()
         pix.loadFromData(png, "PNG")
+        if pix.width() > chart.width() or pix.height() > chart.height():
+            # Never wider than the tab: a label shows a larger pixmap cut (the modality figure's axes).
+            pix = pix.scaled(
+                chart.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
         chart.setPixmap(pix)
         chart.setProperty("drawn_for", key)
 
@@ -431,6 +471,7 @@ class EvaluationView(OneJobPanel, QWidget):
     def _on_evaluated(self, run_id: int) -> None:
         self.reload_runs(select=run_id)
         self.status.setText(f"Run {run_id} stored")
+        self.evaluated.emit(run_id)
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText(f"Evaluation failed: {exc}")
@@ -444,10 +485,17 @@ def install_evaluation(window: Any) -> EvaluationView:
     """An "Evaluation" dock (bottom, tabbed beside nothing; View menu toggles it), wired to the window:
     the session's project, clips opened at their worst window, errors, Export figure."""
     from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QScrollArea
+
+    from affectscope.app.qt.layout_keeper import KeepSize
 
     view = EvaluationView(window.workers, window)
-    dock = window._dock("Evaluation", view, Qt.DockWidgetArea.BottomDockWidgetArea)
+    scroll = QScrollArea(window)  # the view's minimum size scrolls instead of growing the window
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(view)
+    dock = window._dock("Evaluation", scroll, Qt.DockWidgetArea.BottomDockWidgetArea)
     dock.hide()
+    window.evaluation_keeps_size = KeepSize(window, dock)
     window.evaluation_dock = dock
     view.error.connect(window.show_error)
     for menu in (a.menu() for a in window.menuBar().actions() if a.text() == "&View"):
@@ -471,6 +519,9 @@ def install_evaluation(window: Any) -> EvaluationView:
             window.clock.seek(pending.pop(path))
 
     view.open_clip_at.connect(_open_at)
+    models = getattr(window, "models", None)
+    if models is not None:  # the run's predictions fill the browser's Prediction column
+        view.evaluated.connect(lambda _run: models.refresh_predictions())
     window.current_clip_changed.connect(_on_loaded)
 
     export = QAction("Export &figure…", window)

@@ -160,6 +160,15 @@ def place_under(timeline: Any, name: str, above: str) -> None:
     set_lane_order(timeline, names)
 
 
+def unused_reason(signals: Any, unused: int, total: int) -> str:
+    """Why audio had no say in ``unused`` of ``total`` windows: no sound at all, or a closed mouth."""
+    audio = None if signals is None else signals.tracks.get("audio")
+    if audio is None or len(audio) == 0:
+        why = getattr(audio, "reason", "") or "no audio track"
+        return f"no sound to explain ({why})"
+    return f"audio had no say in {unused} of {total} windows (mouth closed)"
+
+
 class ExplainLanes(QObject):
     """The explanation lanes on the window's timeline and their worker jobs (newest request wins)."""
 
@@ -173,6 +182,7 @@ class ExplainLanes(QObject):
         self.contribution: ModalityLinesLane | None = None
         self.attention: ModalityLinesLane | None = None
         self.contribution_data: Any = None
+        self.explainer_signals: Any = None  # the shown explainer's signals (why sound is missing)
         # Every request bumps its lane's generation; results of older ones are dropped, never drawn.
         self.generation = {SOUND: 0, ATTENTION: 0}
         self.dropped = 0
@@ -209,6 +219,7 @@ class ExplainLanes(QObject):
         from affectscope.models.explain.saliency import spectrogram_inputs
 
         self.clear("computing…")
+        self.explainer_signals = getattr(explainer, "signals", None)
         sound = explainer.is_system and bool(spectrogram_inputs(explainer.model))
         attention = type(explainer.model).__name__ in ("SkeletonFusionSystem", "CrossModalSystem")
         mods = tuple(explainer.modalities)
@@ -283,7 +294,7 @@ class ExplainLanes(QObject):
             return
         note = "" if complete else f"{tf.done}/{tf.total} windows…"
         if tf.unused:
-            note += f" gaps: audio had no say in {tf.unused} of {tf.total} windows (mouth closed)"
+            note += f" gaps: {unused_reason(self.explainer_signals, tf.unused, tf.total)}"
         self.sound.set_map(tf, note.strip())
         self.timeline.lane(SOUND).label.setText(f"{SOUND}: {tf.method}, p({tf.target})")
         if complete:

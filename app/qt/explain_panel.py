@@ -204,7 +204,9 @@ class ExplainPanel(QWidget):
         layout.addWidget(self.checks_box)
         layout.addWidget(self.ablated_label)
         layout.addWidget(self.ablated_bars)
-        layout.addWidget(QLabel("Whole clip: how much each modality moved the decision", self))
+        moved = QLabel("Whole clip: how much each modality moved the decision", self)
+        moved.setWordWrap(True)  # a one-line label set the inspector's minimum width (and overlapped)
+        layout.addWidget(moved)
         layout.addWidget(self.clip_bars)
         layout.addWidget(self.at_label)
         layout.addWidget(self.at_bars)
@@ -289,6 +291,12 @@ class ExplainPanel(QWidget):
         self.overlay.clear()
         self.clip_bars.set_rows({})
         self.at_bars.set_rows({})
+        self.ablated_probs = None
+        self.ablated_label.setText("Fused, whole clip: –")
+        self.ablated_bars.set_labels(())
+        for box in self.checks.values():
+            box.deleteLater()
+        self.checks = {}
         self.at_label.setText("At playhead: –")
         self.details.setText("")
         self.sound.clear()
@@ -317,14 +325,30 @@ class ExplainPanel(QWidget):
     def _on_ablation(self, *_: Any) -> None:
         if self.explainer is None:
             return
+        from affectscope.models.inference import clip_decision
+
         fused = self.explainer.fused(self.present())  # a table lookup: no model runs
         self.ablated_probs = fused
-        clip = fused.mean(axis=0)
+        models = getattr(self.window_, "models", None)
+        result = getattr(models, "result", None)
+        if result is not None and self.path is not None and result.path != self.path:
+            result = None  # the Models tab shows another clip
+        # The clip decision the Models tab shows (EWMA and speech weights where the model has them),
+        # so with every box ticked both tabs give one number for the whole clip.
+        votes = getattr(getattr(result, "analysis", None), "vote_weights", None)
+        if votes is not None and len(votes) != len(fused):
+            votes = None
+        clip = clip_decision(getattr(self.explainer, "model", None), fused, votes)[0]
         gone = [m for m, box in self.checks.items() if not box.isChecked()]
         without = f" without {', '.join(gone)}" if gone else ""
         best = int(np.argmax(clip))
-        self.ablated_label.setText(f"Fused, whole clip{without}: <b>{self.explainer.labels[best]}</b>")
+        self.ablated_label.setText(
+            f"Fused, whole clip{without}: <b>{self.explainer.labels[best]}</b> (the clip decision, as in "
+            "the Models tab)"
+        )
         self.ablated_bars.set_probs(clip)
+        if result is not None:
+            models.lanes.show_ablated(np.asarray(self.explainer.times), fused, gone)  # the timeline too
 
     # ------------------------------------------------------------------ playhead
     @Slot(float)

@@ -46,6 +46,8 @@ def _describe_edit(rec: LabelRecord) -> str:
         return f"deleted span “{rec.value}” [{old}]"
     if rec.edit == "relabel":
         return f"span {rec.previous or '—'} → {rec.value} [{new}]"
+    if rec.edit == "comment":
+        return f"commented span “{rec.value}” [{new}]"
     if rec.edit == "move":
         return f"moved span “{rec.value}” {old} → {new}"
     return f"changed span {rec.previous or '—'} [{old}] → {rec.value} [{new}]"

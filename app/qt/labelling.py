@@ -40,6 +40,7 @@ from affectscope.app.services.label_state import (
 )
 from affectscope.app.services.project import Project
 from affectscope.db.records import ClipRecord
+from affectscope.errors import UserFacingError
 
 __all__ = ["ClipState", "LabellingPanel", "install_labelling"]
 
@@ -188,7 +189,13 @@ class LabellingPanel(QWidget):
     def _on_clip_changed(self, path: str) -> None:
         self.clear_marks()
         if self.session.opening:
-            return  # the clip's project is being opened: its labels show once it is
+            # The clip's project is being opened (or created and importing): nothing of the project
+            # open before is shown for it, and its labels show once the new one is open.
+            self.state = None
+            self.lane.set_spans([])
+            self.history.show_history([], "")
+            self.current_label.setText("— (opening the project…)")
+            return
         if self.project is None:
             self.project_label.setText(f"No project in {Path(path).parent}")
             return
@@ -219,7 +226,7 @@ class LabellingPanel(QWidget):
     def _refresh(self) -> None:
         if self.project is None or self.clip_path is None:
             return
-        self.run_for_state(fetch_state, (self.project, self.clip_path), "Labels")
+        self.run_for_state(fetch_state, (self.project, self.clip_path), "Labels", self._on_read_failed)
 
     @Slot(object)
     def _on_state(self, state: ClipState | None) -> None:
@@ -309,7 +316,20 @@ class LabellingPanel(QWidget):
 
     @Slot(object)
     def _on_failed(self, exc: BaseException) -> None:
+        """A write (label, undo, span edit) failed: nothing of it was saved."""
         self.error.emit("Labels not saved" if self.project else "Cannot open the project", str(exc))
+
+    @Slot(object)
+    def _on_read_failed(self, exc: BaseException) -> None:
+        """Reading the open clip's labels failed: nothing was lost, so no "not saved"; a clip that is
+        not one of the project's is said in the panel, not as an error."""
+        if isinstance(exc, UserFacingError) and "not a clip of this project" in str(exc):
+            self.state = None
+            self.lane.set_spans([])
+            self.history.show_history([], "")
+            self.current_label.setText("— (not a clip of the open project: Project ▸ New project…)")
+            return
+        self.error.emit("Labels not read", str(exc))
 
     @Slot()
     def _on_create_clicked(self) -> None:
@@ -329,6 +349,12 @@ LABEL_COLUMNS = [
         True,
         "share of annotators agreeing with the majority",
     ),
+    Column(
+        "speaker",
+        "Speaker",
+        lambda r: r.extra.get("speaker") or "",
+        tooltip="who speaks (file-name pattern, CSV or corpus names): retrain holds whole speakers out",
+    ),
 ]
 
 
@@ -339,6 +365,7 @@ def _browser_values(clip: ClipRecord) -> dict[str, object]:
         "label_at": clip.label_at.astimezone().strftime("%Y-%m-%d %H:%M") if clip.label_at else "",
         "agreement": f"{clip.agreement:.0%} of {clip.n_annotators}" if clip.agreement is not None else "",
         "agreement_value": clip.agreement if clip.agreement is not None else -1.0,
+        "speaker": clip.speaker or "",
     }
 
 

@@ -10,7 +10,8 @@ at least 45 % of the window.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QTabWidget
 
 
 class DockWidths(QObject):
@@ -59,6 +60,9 @@ class DockWidths(QObject):
                 self._after_timer.start()
             elif (
                 obj in self.preferred
+                # Only a change of width is a choice: a dock shown below (Evaluation) changes heights only.
+                and getattr(event, "oldSize", None) is not None
+                and event.oldSize().width() != event.size().width()
                 and not self._window_resizing
                 and obj.isVisible()
                 and self.window.width() == self._last_width  # the user dragged the splitter
@@ -96,3 +100,64 @@ class DockWidths(QObject):
             spare -= give
             widths.append(give)
         self.window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+
+
+def settle_restored(window: QMainWindow) -> None:
+    """After a stored layout came back: docks left floating are docked again and the window is moved
+    (and shrunk) onto the screen it is on. A floating Evaluation dock and a window half off-screen
+    used to come back on every launch."""
+    for dock in window.findChildren(QDockWidget):
+        if dock.isFloating():
+            dock.setFloating(False)
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    room = screen.availableGeometry()
+    frame = window.frameGeometry()
+    extra_w, extra_h = frame.width() - window.width(), frame.height() - window.height()
+    width = min(window.width(), room.width() - extra_w)
+    height = min(window.height(), room.height() - extra_h)
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    x = min(max(frame.x(), room.left()), room.right() - width - extra_w + 1)
+    y = min(max(frame.y(), room.top()), room.bottom() - height - extra_h + 1)
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)
+
+
+class KeepSize(QObject):
+    """A dock shown from the View menu must not grow the window: it was 1920×1263 on a 1080 px screen
+    once View ▸ Evaluation was ticked (status bar and buttons off-screen). The size before is kept;
+    the dock's contents scroll instead (its widget sits in a scroll area)."""
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget) -> None:
+        super().__init__(window)
+        self.window, self.dock = window, dock
+        self.size = window.size()
+        dock.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.dock and event.type() == QEvent.Type.ShowToParent:
+            self.size = self.window.size()
+            QTimer.singleShot(0, self._back)
+        return False
+
+    def _back(self) -> None:
+        if self.window.isMaximized() or self.window.isFullScreen():
+            return
+        if self.window.width() > self.size.width() or self.window.height() > self.size.height():
+            self.window.resize(self.size)
+
+
+def narrow_pages(tabs: QTabWidget, chars: int = 12) -> None:
+    """Let the inspector's pages be narrow: combo boxes size to ``chars`` characters (their lists still
+    show whole entries) and one-line labels wrap. The widest page set the dock's minimum (about 400 px),
+    which left the clip list 95 px at 1024×600."""
+    for i in range(tabs.count()):
+        page = tabs.widget(i)
+        for combo in page.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(min(combo.minimumContentsLength() or chars, chars))
+        for label in page.findChildren(QLabel):
+            if not label.wordWrap() and label.pixmap().isNull() and len(label.text()) > 30:
+                label.setWordWrap(True)

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSizePolicy,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -39,6 +38,7 @@ from affectscope.app.qt.audio_output import AudioOutput
 from affectscope.app.qt.clip_browser import ClipBrowser, probe_paths
 from affectscope.app.qt.clip_loader import LoadedClip, load_clip
 from affectscope.app.qt.clock import QtClock
+from affectscope.app.qt.inspector import InspectorTabs
 from affectscope.app.qt.player import Player
 from affectscope.app.qt.session import QtSession
 from affectscope.app.qt.shortcuts import Shortcuts
@@ -136,7 +136,10 @@ class MainWindow(QMainWindow):
 
         self.browser = ClipBrowser(self)
         self.browser_dock = self._dock("Clips", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector = QTabWidget(self)
+        self.inspector = InspectorTabs(self)
+        # Nine tabs do not fit side by side in a 300-400 px dock (Explain, Queue and Retrain hid behind
+        # scroll arrows): down the side they all show at 900 px.
+        self.inspector.setTabPosition(QTabWidget.TabPosition.West)
         self.clip_panel = ClipInfoPanel(self)
         self.inspector.addTab(self.clip_panel, "Clip")
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -159,6 +162,9 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.labelling import install_labelling
 
         self.labelling = install_labelling(self)
+        from affectscope.app.qt.span_table import install_span_table
+
+        install_span_table(self)  # the Spans tab: typed start/end, label, comment per span
         # Models (run a system, prediction lanes, clip-level bars, browser columns): app/qt/models_panel.py.
         from affectscope.app.qt.models_panel import install_models
 
@@ -184,16 +190,23 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.analyse_all import install_analyse_all
 
         install_analyse_all(self)  # Analyse ▸ Analyse all clips (Ctrl+Shift+E)
+        from affectscope.app.qt.clip_navigation import install_clip_navigation
+
+        install_clip_navigation(self)  # Go ▸ Next / Previous clip (PgDown / PgUp), Next unlabelled (N)
         from affectscope.app.qt.lane_controls import install_lane_controls
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
         self.help_action = install_help(self)
-        self._let_tall_tabs_shrink()
         # Explain (saliency overlay, modality bars, live ablation): app/qt/explain_panel.py.
         from affectscope.app.qt.explain_panel import install_explain
 
         self.explain = install_explain(self)
 
+        self.browser.bring_forward(["label", "prediction", "confidence"])
+        from affectscope.app.qt.layout_keeper import narrow_pages
+
+        narrow_pages(self.inspector)  # the inspector's minimum width no longer starves the clip list
+        self.inspector.fit_widths()
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
         self.player.error.connect(self.show_error)
@@ -236,16 +249,6 @@ class MainWindow(QMainWindow):
         open_studies = QAction("Reader &studies…", self)
         open_studies.triggered.connect(lambda: self._on_open_studies())
         study.addAction(open_studies)
-
-    def _let_tall_tabs_shrink(self) -> None:
-        """The inspector's tall tabs (Queue, Retrain, Explain, Models) must not set the window's minimum
-        height: a QStackedWidget takes the largest page's minimum, which pinned the window at ~680 px.
-        An ignored vertical policy drops a page's minimum height; its contents scroll or clip instead."""
-        for i in range(self.inspector.count()):
-            page = self.inspector.widget(i)
-            policy = page.sizePolicy()
-            policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
-            page.setSizePolicy(policy)
 
     def _on_open_studies(self, selection: int | None = None) -> None:
         """The Study window on the open project (a folder is asked for only when none is open)."""
@@ -299,7 +302,20 @@ class MainWindow(QMainWindow):
             if kind != "video":
                 self.show_error("Not a video file", f"{path.name} holds no video track: it is {kind}.")
                 return
+            if self.browser.model.row_for(path) is not None:
+                # A clip already listed (one of the open project's): open it, keep the list and project.
+                self.settings.add_recent(path)
+                self.browser.select(path)
+                self.load_clip(path)
+                return
             folder, clips, target = path.parent, [path], path
+            project = self.session.project
+            if project is not None and not path.resolve().is_relative_to(project.folder):
+                self.statusBar().showMessage(
+                    f"{path.name} is not in the open project ({project.folder}); the project stays open: "
+                    "Project ▸ Open recent lists it again",
+                    15000,
+                )
         self.settings.add_recent(path)
         self.browser.set_paths(clips, folder)
         self.setWindowTitle(f"Affectscope — {folder}")
@@ -354,6 +370,7 @@ class MainWindow(QMainWindow):
         self.spectrogram.compute(clip.audio, self.workers, clip.audio_note or "no audio track")
         self.audio.set_audio(clip.audio)
         self.clip_panel.show_clip(clip)
+        self.browser.select(clip.path)  # however it was opened (queue, evaluation, keys), the list follows
         note = f" — {clip.audio_note}" if clip.audio is None else ""
         self.statusBar().showMessage(
             f"{clip.path.name}: {clip.info.n_frames} frames, {clip.duration:.2f} s{note}", 10000
@@ -452,6 +469,10 @@ class MainWindow(QMainWindow):
                 self.restoreState(QByteArray(base64.b64decode(self.settings.window_state)))
         except ValueError:
             log.warning("stored window layout unreadable; using the default")
+        if self.settings.window_geometry or self.settings.window_state:
+            from affectscope.app.qt.layout_keeper import settle_restored
+
+            settle_restored(self)  # floating docks docked again, the window on its screen
 
     def shutdown(self) -> None:
         """Stop every thread the window started (decoder, workers, audio). Safe to call twice."""

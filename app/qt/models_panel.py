@@ -3,7 +3,7 @@
 
 ``install_models(window)`` wires it into the main window: a model chooser (modalities, label set,
 parameter count, weights present or untrained), an optional weights file, "Run model" (Ctrl+R, also
-in the Analyse menu) running ``analyse_clip`` through ``window.workers`` with progress and Cancel,
+in the Analyse menu) running ``predict.predict_clip`` through ``window.workers`` with progress and Cancel,
 one timeline lane per modality plus the fused (and seed 004's EWMA) lane, the clip-level prediction
 as bars and the probabilities at the playhead. With a project open the analysis is stored (never as
 a label) and the clip browser's Prediction and Confidence columns show each clip's newest one.
@@ -38,11 +38,13 @@ from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.model_card_view import ModelCardView
 from affectscope.app.qt.prediction_lanes import PredictionLanes, class_colours
 from affectscope.app.services.predict import (
+    NO_PROJECT,
     LaneData,
     Prediction,
     describe_model,
     latest_predictions,
     predict_clip,
+    store_late,
     stored_prediction,
 )
 from affectscope.errors import UserFacingError
@@ -89,6 +91,7 @@ class ModelsPanel(OneJobPanel, QWidget):
     error = Signal(str, str)  # title, message
     browser_filled = Signal(int)  # clips whose stored prediction was put in the browser
     stored_shown = Signal(object)  # Prediction read back from the project for the open clip
+    stored_late = Signal(object)  # Prediction stored once its project opened (it ran before)
 
     def __init__(self, window, parent: QWidget | None = None) -> None:  # noqa: ANN001 - MainWindow
         super().__init__(parent)
@@ -332,6 +335,12 @@ class ModelsPanel(OneJobPanel, QWidget):
         elif not self.compare_box.isChecked():
             self.compared = {}
         self._show(result)
+        self._on_stored_result(result)
+        self.predicted.emit(result)
+        self._store_late()
+
+    def _on_stored_result(self, result: Prediction) -> None:
+        """Say what happened to the run in the project; a stored one goes into the browser."""
         a = result.analysis
         self.status.setText(
             f"{a.model} on {Path(result.path).name}: {len(a.times)} windows; {result.stored}."
@@ -341,7 +350,27 @@ class ModelsPanel(OneJobPanel, QWidget):
             best = int(np.argmax(a.clip_probs))
             model.set_value(result.path, "prediction", a.clip_label)
             model.set_value(result.path, "confidence", float(a.clip_probs[best]))
-        self.predicted.emit(result)
+
+    def _store_late(self) -> None:
+        """A run that started before the clip's project had opened is stored once it is open."""
+        result = self.result
+        if result is None or result.stored != NO_PROJECT or result.untrained:
+            return
+        project = self._project_for(result.path)
+        if project is None:
+            return  # not open yet: _on_project_opened comes back here
+        self.workers.start(
+            store_late,
+            (project, result),
+            title="Storing the prediction",
+            on_finished=self._on_stored_late,
+        )
+
+    def _on_stored_late(self, result: Prediction) -> None:
+        if self.result is not None and self.result.path == result.path:
+            self.result = result
+            self._on_stored_result(result)
+            self.stored_late.emit(result)
 
     def _on_failed(self, name: str, exc: BaseException) -> None:
         self.lanes.clear(f"{name} failed: see the Models tab")
@@ -368,7 +397,8 @@ class ModelsPanel(OneJobPanel, QWidget):
             return
         a = result.analysis
         self.lanes.show(result.lanes + self.comparison_lanes(a.model))
-        how = "EWMA at the clip's end" if a.accumulated is not None else "mean over windows"
+        weighted = "speech-weighted " if getattr(a, "vote_weights", None) is not None else ""
+        how = f"{weighted}mean of the EWMA" if a.accumulated is not None else f"{weighted}mean over windows"
         flag = " — untrained" if result.untrained else ""
         self.clip_label.setText(f"Whole clip: <b>{a.clip_label}</b> ({how}){flag}")
         self.clip_bars.set_labels(a.labels)
@@ -410,6 +440,13 @@ class ModelsPanel(OneJobPanel, QWidget):
         if project is not None:
             if self.result is None and self.handle is None:
                 self.load_stored()  # the project opens after the clip: its stored prediction too
+            self._store_late()
+            self.refresh_predictions()
+
+    def refresh_predictions(self) -> None:
+        """Fill the browser's Prediction column with each clip's newest stored prediction."""
+        project = self.window_.session.project
+        if project is not None:
             self.workers.start(
                 latest_predictions,
                 (project,),
@@ -453,6 +490,13 @@ def install_models(window) -> ModelsPanel:  # noqa: ANN001 - MainWindow
     for column in PREDICTION_COLUMNS:
         window.browser.model.add_column(column)
     window.session.project_opened.connect(panel._on_project_opened)
+    perception = getattr(window, "perception", None)
+    if perception is not None:  # the run analysed the frames: the Faces/Expression lanes show it
+        panel.predicted.connect(
+            lambda result: perception.show_model_analysis(
+                result.path, tuple(get(result.analysis.model).modalities)
+            )
+        )
     action = QAction("Run &model", window)
     action.setShortcut(QKeySequence("Ctrl+R"))
     action.triggered.connect(panel.run)

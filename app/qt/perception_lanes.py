@@ -18,6 +18,9 @@ from affectscope.models.signals import EXPRESSIONS, ClipSignals
 EXPRESSION_COLOURS = ("#e53935", "#8d6e63", "#8e24aa", "#fdd835", "#1e88e5", "#fb8c00", "#bdbdbd")
 
 
+LEGEND_ROOM = 0.45  # share of the data's range added above it for a one-row legend
+
+
 class TrackLane:
     """Curves of one or more columns of a track, a y range, and a note for empty tracks."""
 
@@ -51,8 +54,19 @@ class TrackLane:
             self.legend.setBrush(pg.mkBrush(0, 0, 0, 120))
             for curve in self.curves:
                 self.legend.addItem(curve, curve.name())
+            # One 12 px row (it was 38 px of a 58 px lane): with LEGEND_ROOM above the data it covers none.
+            self.legend.layout.setContentsMargins(1, 0, 1, 0)
+            self.legend.layout.setVerticalSpacing(-6)
+            for sample, label in self.legend.items:
+                sample.setMaximumHeight(12)
+                label.setMaximumHeight(12)
+            self.legend.updateSize()
         plot.enableAutoRange(x=False, y=False)
-        plot.setYRange(*self.y_range, padding=0.05)
+        y0, y1 = self.y_range
+        # A lane with a legend keeps a band above its data for it: the expression lane's legend sat on
+        # its curves. The ticks still name the data's range only.
+        top = y1 + (LEGEND_ROOM * (y1 - y0) if len(self.curves) > 1 else 0.0)
+        plot.setYRange(y0, top, padding=0.05)
         self._set_ticks()
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 

@@ -127,11 +127,24 @@ class PredictionLanes:
                 self.timeline.add_lane(LANE_PREFIX + d.name, self.lanes[d.name])
                 self._added.append(LANE_PREFIX + d.name)
         for d in lanes:
-            self.lanes[d.name].set_data(d.times, d.probs, d.reason, d.window)
+            missing = d.extra.get("missing", False)
+            self.lanes[d.name].set_data(d.times, None if missing else d.probs, d.reason, d.window)
             self.data[d.name] = d
         # New lanes reach the scroll area's range only after the layout ran: reveal once they have.
         self._reveal_pending = True
         QTimer.singleShot(0, self.reveal)
+
+    def show_ablated(self, times: np.ndarray, probs: np.ndarray, gone: list[str]) -> None:
+        """Redraw the fused lane as fused without the ``gone`` modalities (the Explain tab's boxes);
+        none gone draws the model's own fused lane again. The stored numbers stay the model's."""
+        lane, d = self.lanes.get("fused"), self.data.get("fused")
+        if lane is None or d is None:
+            return
+        if not gone:
+            lane.set_data(d.times, d.probs, d.reason, d.window)
+        else:
+            note = f"without {', '.join(gone)} (Explain tab)"
+            lane.set_data(times, probs, "; ".join(filter(None, (note, d.reason))), d.window)
 
     def reveal(self) -> None:
         """Scroll the timeline so the prediction lanes are in sight (they sit below the others)."""
@@ -150,6 +163,8 @@ class PredictionLanes:
         """Each lane's probabilities at media time ``t``."""
         out = {}
         for name, d in self.data.items():
+            if d.extra.get("missing", False):
+                continue  # no input: no numbers to read out
             p = probs_at(d.times, d.probs, t)
             if p is not None:
                 out[name] = p

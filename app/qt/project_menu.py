@@ -20,8 +20,33 @@ from affectscope.errors import UserFacingError
 EXPORT_FILTERS = {
     "csv": "CSV manifest (*.csv)",
     "json": "JSON manifest (*.json)",
-    "eaf": "ELAN files, one per clip (folder)",
+    "eaf": "ELAN files, one per clip (*.eaf)",
 }
+
+
+def export_target(name: str, selected_filter: str | None) -> tuple[str, Path]:
+    """What Export labels writes for a typed ``name`` under the dialog's filter: the format follows a
+    known extension (``labels.eaf`` under the CSV filter is ELAN), else the filter (which then names
+    the file). ELAN writes one ``.eaf`` per clip, so it gets a folder named without the extension."""
+    path = Path(name)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt not in EXPORT_FILTERS:
+        fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected_filter), "csv")
+        if fmt != "eaf":
+            path = path.with_name(path.name + "." + fmt)
+    if fmt == "eaf" and path.suffix.lower() == ".eaf":
+        path = path.with_suffix("")
+    return fmt, path
+
+
+def renamed_for_filter(name: str, selected_filter: str) -> str:
+    """The file name the dialog shows once another filter is chosen: its extension follows."""
+    fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected_filter), None)
+    if fmt is None or not name:
+        return name
+    path = Path(name)
+    stem = path.stem if path.suffix.lstrip(".").lower() in EXPORT_FILTERS else path.name
+    return f"{stem}.{fmt}"
 
 
 def export_labels(project: Any, fmt: str, out: str, job: Any = None) -> str:
@@ -35,6 +60,13 @@ def export_labels(project: Any, fmt: str, out: str, job: Any = None) -> str:
     write = interop.export_csv if fmt == "csv" else interop.export_json
     n = write(project.db, path, job=job)
     return f"Exported {n} labels to {path}"
+
+
+def assign_speakers(project: Any, pattern: str | None, csv_path: str | None, job: Any = None) -> Any:
+    """Worker-thread job: ``app/services/speakers.assign_speakers`` (the CLI's ``project speakers``)."""
+    from affectscope.app.services import speakers
+
+    return speakers.assign_speakers(project, pattern=pattern, csv_path=csv_path)
 
 
 def import_labels(project: Any, path: str, job: Any = None) -> str:
@@ -73,6 +105,7 @@ class ProjectMenu:
         for key, text, slot in (
             ("export", "&Export labels…", self.export),
             ("import", "&Import labels…", self.import_),
+            ("speakers", "&Speakers from file names or a CSV…", self.speakers),
         ):
             action = QAction(text, window)
             action.triggered.connect(lambda _=False, s=slot: s())
@@ -141,8 +174,10 @@ class ProjectMenu:
         self.window.open_path(folder)
 
     def fill_recent(self) -> None:
+        from affectscope.app.services.settings import readable_recent
+
         self.recent.clear()
-        paths = list(self.window.settings.recent_paths)
+        paths = readable_recent(list(self.window.settings.recent_paths))
         for path in paths:
             action = self.recent.addAction(path)
             action.triggered.connect(lambda _=False, p=path: self.window.open_path(p))
@@ -165,18 +200,16 @@ class ProjectMenu:
                     self.window, "Export labels: a folder for the .eaf files"
                 )
             else:
-                out, selected = QFileDialog.getSaveFileName(
-                    self.window,
-                    "Export labels",
-                    str(project.folder / "labels.csv"),
-                    ";;".join(EXPORT_FILTERS.values()),
-                )
-                fmt = next((k for k, v in EXPORT_FILTERS.items() if v == selected), None)
+                dialog = self.export_dialog(project)
+                if not dialog.exec() or not dialog.selectedFiles():
+                    return None
+                fmt, target = export_target(dialog.selectedFiles()[0], dialog.selectedNameFilter())
+                out = str(target)
             if not out:
                 return None
-        fmt = fmt or (Path(out).suffix.lstrip(".").lower() if Path(out).suffix else "eaf")
-        if fmt not in EXPORT_FILTERS:
-            fmt = "csv"
+        if fmt is None:
+            fmt, target = export_target(str(out), None)
+            out = str(target)
         return self.window.workers.start(
             export_labels,
             (project, fmt, str(out)),
@@ -184,6 +217,54 @@ class ProjectMenu:
             on_finished=lambda text: self.window.statusBar().showMessage(text, 15000),
             on_failed=lambda exc: self.window.show_error("Labels not exported", str(exc)),
         )
+
+    def export_dialog(self, project: Any) -> QFileDialog:
+        """The Save dialog of Export labels; choosing a filter renames the typed file to match."""
+        dialog = QFileDialog(self.window, "Export labels", str(project.folder))
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the rename needs Qt's own dialog
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(list(EXPORT_FILTERS.values()))
+        dialog.selectFile("labels.csv")
+        name_edit = dialog.findChild(QLineEdit, "fileNameEdit")
+
+        def _on_filter(selected: str) -> None:
+            if name_edit is not None:
+                name_edit.setText(renamed_for_filter(name_edit.text(), selected))
+
+        dialog.filterSelected.connect(_on_filter)
+        return dialog
+
+    def speakers(self, source: str | None = None) -> Any:
+        """Record each clip's speaker from a file-name pattern or a CSV (asked for when None)."""
+        project = self._project()
+        if project is None:
+            return None
+        if source is None:
+            source, ok = QInputDialog.getText(
+                self.window,
+                "Speakers",
+                "A regular expression over the file names whose first group is the speaker\n"
+                "(e.g. ^(\\d{4})_ for CREMA-D), or the path of a CSV with path and speaker columns:",
+            )
+            if not ok or not source.strip():
+                return None
+        source = source.strip()
+        is_csv = source.lower().endswith(".csv") and Path(source).expanduser().is_file()
+        return self.window.workers.start(
+            assign_speakers,
+            (project, None if is_csv else source, str(Path(source).expanduser()) if is_csv else None),
+            title="Speakers",
+            on_finished=self._on_speakers,
+            on_failed=lambda exc: self.window.show_error("Speakers not recorded", str(exc)),
+        )
+
+    def _on_speakers(self, report: Any) -> None:
+        self.window.statusBar().showMessage(
+            f"{report.assigned} clips given a speaker ({len(report.speakers)} speakers), "
+            f"{len(report.unmatched)} not matched",
+            15000,
+        )
+        self.window.session.reload()  # the browser's Speaker column
 
     def import_(self, path: str | None = None) -> Any:
         project = self._project()

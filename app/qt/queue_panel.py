@@ -10,6 +10,7 @@ Ctrl+Z undoes the last label as everywhere, and the queue goes back to that clip
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -32,6 +33,12 @@ from affectscope.app.services.queue import ORDERS, Queue, QueueItem, build_queue
 
 SCORE_NAMES = ("uncertainty", "label-issues", "disagreement", "modality-conflict")
 DEFAULT_WEIGHTS = {"uncertainty": 1.0, "label-issues": 2.0, "disagreement": 1.0, "modality-conflict": 0.5}
+
+
+def score_text(score: float | None) -> str:
+    """A queue score for the table: "–" where it is undefined (an unlabelled clip has no label
+    issue), never a raw "nan"."""
+    return "–" if score is None or not math.isfinite(score) else f"{score:.3f}"
 
 
 class QueuePanel(QWidget):
@@ -104,7 +111,7 @@ class QueuePanel(QWidget):
         form.addRow("Annotator", self.annotator_filter)
         form.addRow("Model version", self.version_box)
         form.addRow("Clips", self.selection_box)
-        form.addRow("Votes", self.reader_votes_box)
+        form.addRow(self.reader_votes_box)  # spanning: with a "Votes" label it set the dock's minimum width
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.start_button)
@@ -202,7 +209,7 @@ class QueuePanel(QWidget):
         self.queue, self.position, self.done = queue, -1, {}
         self.table.setRowCount(len(queue.items))
         for r, item in enumerate(queue.items):
-            cells = (Path(item.path).name, item.label or "—", f"{item.score:.3f}", "; ".join(item.reasons))
+            cells = (Path(item.path).name, item.label or "—", score_text(item.score), "; ".join(item.reasons))
             for c, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(text)

@@ -66,9 +66,10 @@ def _act(db: Database, label_id: int | None, action: str, annotator: str) -> Lab
 
 @dataclass
 class SpanEditCommand:
-    """Edit the current span label ``span_id`` as ``annotator``: new ``start``/``end`` (seconds) and/or
-    ``value``, or ``delete`` it. Nothing is overwritten: ``do`` appends a row replacing the span, ``undo``
-    appends an undo of that row (the old span is current again), ``redo`` applies the edit again."""
+    """Edit the current span label ``span_id`` as ``annotator``: new ``start``/``end`` (seconds),
+    ``value`` and/or ``comment``, or ``delete`` it. Nothing is overwritten: ``do`` appends a row
+    replacing the span, ``undo`` appends an undo of that row (the old span is current again),
+    ``redo`` applies the edit again."""
 
     db: Database
     span_id: int
@@ -77,6 +78,7 @@ class SpanEditCommand:
     end: float | None = None
     value: str | None = None
     delete: bool = False
+    comment: str | None = None  # a new free-text comment ("" clears it); None keeps it
     label_id: int | None = field(default=None, init=False)
 
     def do(self) -> LabelChange:
@@ -89,6 +91,7 @@ class SpanEditCommand:
                 end=self.end,
                 value=self.value,
                 delete=self.delete,
+                comment=self.comment,
             )
         self.label_id = change.label_id
         return change

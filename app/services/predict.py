@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 UNTRAINED_NOTE = "untrained (random weights): ignore these numbers"
 UNTRAINED_NOT_STORED = "untrained model: not stored in the project"
+NO_PROJECT = "no project open: not stored"
 
 # Which perception tracks feed a lane named after a system's modality (empty track → its reason).
 _TRACKS_FOR = {
@@ -140,7 +141,11 @@ def analysis_lanes(
         why = reasons.get(name, "")
         text = f"{why}: predicted without it" if why else ""
         reason = "; ".join(filter(None, (text, note)))
-        lanes.append(LaneData(name, analysis.times, probs, analysis.labels, reason, win, value_range=vr))
+        # A branch whose input is missing gives flat numbers that say nothing: the lane draws none.
+        missing = {"missing": bool(why)}
+        lanes.append(
+            LaneData(name, analysis.times, probs, analysis.labels, reason, win, missing, value_range=vr)
+        )
     labels, times = analysis.labels, analysis.times
     lanes.append(LaneData("fused", times, analysis.fused, labels, note, win, value_range=vr))
     if analysis.accumulated is not None:
@@ -195,7 +200,7 @@ def predict_clip(
     note = UNTRAINED_NOTE if untrained else ""
     lanes = analysis_lanes(analysis, modality_reasons(signals, list(analysis.per_modality)), note)
     if project is None:
-        stored, ok = "no project open: not stored", False
+        stored, ok = NO_PROJECT, False
     else:
         try:
             ok, stored = store_prediction(project, path, analysis, untrained, store_untrained)
@@ -204,6 +209,18 @@ def predict_clip(
                 raise
             ok, stored = False, f"not stored: {exc}"
     return Prediction(path, analysis, lanes, untrained, stored, ok)
+
+
+def store_late(project: Any, prediction: Prediction, job: Job | None = None) -> Prediction:
+    """Store a run that started before its project had opened (a clip opens before its project
+    does: the demo's first run, or Ctrl+R pressed at once); the prediction says what happened."""
+    from dataclasses import replace
+
+    try:
+        ok, stored = store_prediction(project, prediction.path, prediction.analysis, prediction.untrained)
+    except UserFacingError as exc:
+        ok, stored = False, f"not stored: {exc}"
+    return replace(prediction, stored=stored, stored_ok=ok)
 
 
 def stored_prediction(project: Any, path: str, job: Job | None = None) -> Prediction | None:

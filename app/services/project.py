@@ -225,6 +225,7 @@ class Project:
 
     def _record_files(self, files: list[Path], job: Job) -> ClipScan:
         from affectscope.media import content_hash, probe
+        from affectscope.models.training.datasets import known_speaker
 
         with unit_of_work(self.db) as s:
             known = clip_rows.file_facts(s)
@@ -262,6 +263,7 @@ class Project:
                     "content_hash": digest,
                     "size_bytes": stat.st_size,
                     "mtime": stat.st_mtime,
+                    "speaker": known_speaker(path),  # EmoDB / RAVDESS names state it
                 }
                 clip_rows.add_clip(s, **facts, **_facts(info))
             added.append(key)

@@ -161,6 +161,25 @@ def stable_split(keys: list[str], share: float = HELDOUT_SHARE) -> np.ndarray:
     return np.array([k in held for k in keys])
 
 
+def split_keys(project: Any, rows: list[TrainingLabel], split: str) -> tuple[str, list[str]]:
+    """The split retrain makes (``auto`` resolved) and each row's key: its speaker (the clip's stored
+    speaker from a file-name pattern, a CSV or a corpus's names, else ``speaker_of``) or its content.
+    ``auto`` holds whole speakers out wherever the clips name at least two."""
+    from affectscope.app.services.speakers import clip_speakers
+    from affectscope.models.training.datasets import speaker_of
+
+    stored = clip_speakers(project)
+    speakers = [stored.get(r.clip_id) or speaker_of(r.path) for r in rows]
+    if split == "auto":
+        split = "speaker" if len(set(speakers)) >= 2 else "clip"
+    if split == "speaker":
+        return split, speakers
+    if split == "clip":
+        hashes = {c.id: c.content_hash for c in project.clips()}
+        return split, [hashes.get(r.clip_id, r.path) for r in rows]
+    raise RetrainError(f"unknown split {split!r}: auto, speaker or clip")
+
+
 def retrain(
     project: Any,
     model: str = QUICK_MODEL,
@@ -173,7 +192,6 @@ def retrain(
     """Train ``model`` on a label snapshot, record the version and its lineage (not yet active)."""
     from affectscope.analysis.metrics import classification_report
     from affectscope.app.services.analysis_store import weights_sha256
-    from affectscope.models.training.datasets import speaker_of
 
     job = ensure_job(job)
     label_set = label_set or project.label_set
@@ -182,17 +200,7 @@ def retrain(
     rows = [r for r in rows if r.value in labels and Path(r.path).exists()]
     if len({r.value for r in rows}) < 2:
         raise RetrainError(f"retraining needs labelled clips of at least two classes in {label_set}")
-    speakers = [speaker_of(r.path) for r in rows]
-    if split == "auto":
-        split = "speaker" if len(set(speakers)) >= 2 else "clip"
-    if split == "speaker":
-        keys = speakers
-    elif split == "clip":
-        with unit_of_work(project.db) as s:
-            hashes = {c.id: c.content_hash for c in project.clips()}
-        keys = [hashes.get(r.clip_id, r.path) for r in rows]
-    else:
-        raise RetrainError(f"unknown split {split!r}: auto, speaker or clip")
+    split, keys = split_keys(project, rows, split)
     held = stable_split(keys)
     y = np.array([labels.index(r.value) for r in rows])
     train_idx, held_idx = np.flatnonzero(~held), np.flatnonzero(held)
@@ -285,11 +293,18 @@ def _quick_features(project: Any, paths: list[str], job: Job) -> np.ndarray:
 def _train_system(project, model, rows, y, train_idx, held_idx, label_set, epochs, stamp, job):  # noqa: ANN001, ANN202
     """A registered system through the models' own ``train_on_samples`` (its own early-stopping split
     inside the training part), then the held-out clips through ``analyse_clip``."""
+    from affectscope.app.services.speakers import clip_speakers
     from affectscope.models.inference import analyse_clip
     from affectscope.models.training.datasets import Sample, speaker_of
     from affectscope.models.training.manifest_train import train_on_samples
 
-    samples = [Sample(Path(rows[i].path), int(y[i]), speaker_of(rows[i].path), "project") for i in train_idx]
+    stored = clip_speakers(project)
+    samples = [
+        Sample(
+            Path(rows[i].path), int(y[i]), stored.get(rows[i].clip_id) or speaker_of(rows[i].path), "project"
+        )
+        for i in train_idx
+    ]
     out = project.folder / "models" / f"{model}-{stamp}.safetensors"
     how = "speaker" if len({s.speaker for s in samples}) >= 2 else "random"
     card = train_on_samples(

@@ -75,6 +75,14 @@ def _log_mel(signals: ClipSignals, t0: float, t1: float, bands: int, frames: int
     return out
 
 
+def _normalised(spec: InputSpec, x: np.ndarray) -> np.ndarray:
+    n = spec.normalise
+    x = x * float(n.get("scale", 1.0)) + float(n.get("offset", 0.0))
+    if "mean" in n or "std" in n:
+        x = (x - np.asarray(n.get("mean", 0.0), np.float32)) / np.asarray(n.get("std", 1.0), np.float32)
+    return x.astype(np.float32)[None]
+
+
 def contract_input(signals: ClipSignals, spec: InputSpec, t0: float, t1: float) -> np.ndarray:
     """The (1, ...) array of ``spec`` for the window [t0, t1), normalised as the spec says."""
     shape = spec.shape[1:]
@@ -84,8 +92,27 @@ def contract_input(signals: ClipSignals, spec: InputSpec, t0: float, t1: float) 
         x = _log_mel(signals, t0, t1, shape[0], shape[1])
     else:
         x = _frames(signals, spec.source, t0, t1, shape)
-    n = spec.normalise
-    x = x * float(n.get("scale", 1.0)) + float(n.get("offset", 0.0))
-    if "mean" in n or "std" in n:
-        x = (x - np.asarray(n.get("mean", 0.0), np.float32)) / np.asarray(n.get("std", 1.0), np.float32)
-    return x.astype(np.float32)[None]
+    return _normalised(spec, x)
+
+
+def absent_input(spec: InputSpec) -> np.ndarray:
+    """What ``contract_input`` gives where the modality is missing (no face, silence), normalised: a
+    masked modality reads this (modality Shapley and leave-one-out bars, the clip gate)."""
+    raw = np.full(spec.shape[1:], np.log(1e-6) if spec.source == "log_mel" else 0.0, np.float32)
+    return _normalised(spec, raw)
+
+
+def present(signals: ClipSignals, modality: str, t0: float, t1: float) -> float:
+    """1.0 when perception found the modality in [t0, t1) (a face, a mouth; sound), else 0.0."""
+    if modality in ("face", "mouth"):
+        track = signals.tracks.get("face_count")
+        if track is None or len(track.times) == 0:
+            return 0.0
+        inside = (track.times >= t0) & (track.times < t1)
+        return float(np.nan_to_num(np.asarray(track.values, np.float32)[inside]).max(initial=0) > 0)
+    if modality == "pose":
+        track = signals.tracks.get("pose_confidence")
+        inside = track is not None and ((track.times >= t0) & (track.times < t1))
+        return float(track is not None and np.nan_to_num(track.values[inside]).max(initial=0) > 0)
+    wave = _waveform(signals, t0, max(1, int(round((t1 - t0) * AUDIO_RATE))))
+    return float(np.abs(wave).max(initial=0) > 0)

@@ -155,12 +155,19 @@ class ImportedSystem(EmotionSystem):
     def batch_from_windows(self, windows: list) -> Batch:
         if self.spec.system is not None:  # Affectscope's own export: the system builds its batch
             return self._system().batch_from_windows(windows)
-        from affectscope.models.exchange.inputs import contract_input
+        from affectscope.models.exchange.inputs import contract_input, present
 
-        return {
+        batch = {
             i.name: torch.from_numpy(np.concatenate([contract_input(s, i, t0, t1) for s, t0, t1 in windows]))
             for i in self.spec.inputs
         }
+        # <modality>_mask as the systems have them: explanation masks a modality through it, the clip
+        # gate reads which windows hold a face; forward gives a masked modality's inputs their absent value
+        for m in self.modalities:
+            batch[f"{m}_mask"] = torch.tensor(
+                [present(s, m, t0, t1) for s, t0, t1 in windows], dtype=torch.float32
+            )
+        return batch
 
     def batch_from_signals(self, signals: Any, t0: float, t1: float) -> Batch:
         return self.batch_from_windows([(signals, t0, t1)])
@@ -172,7 +179,7 @@ class ImportedSystem(EmotionSystem):
         n = len(next(iter(batch.values())))
         rows: list[list[np.ndarray]] = []
         for b in range(n):
-            feeds = [batch[self._key(i.name, i.source)][b : b + 1].detach().cpu() for i in self.spec.inputs]
+            feeds = [self._feed(batch, i, b) for i in self.spec.inputs]
             feeds = [
                 f.long() if i.dtype == "int64" else f.float()
                 for f, i in zip(feeds, self.spec.inputs, strict=True)
@@ -184,6 +191,18 @@ class ImportedSystem(EmotionSystem):
         if self.spec.output_kind == "probabilities":  # softmax(log p) = p downstream
             outs = [torch.log(o.clamp_min(1e-12)) for o in outs]
         return SystemOutput(logits=outs[0], per_modality=dict(zip(self.heads, outs[1:], strict=True)))
+
+    def _feed(self, batch: Batch, i: Any, b: int) -> torch.Tensor:
+        """Input ``i`` of window ``b``; a contract input of a masked modality reads its absent value."""
+        x = batch[self._key(i.name, i.source)][b : b + 1].detach().cpu()
+        if self.spec.system is None:
+            from affectscope.models.exchange.inputs import absent_input
+            from affectscope.models.exchange.store import MODALITY_OF
+
+            mask = batch.get(f"{MODALITY_OF.get(i.source)}_mask")
+            if mask is not None and float(mask[b]) <= 0:
+                x = torch.from_numpy(absent_input(i))
+        return x
 
     def _run(self, feeds: list[torch.Tensor]) -> list[np.ndarray]:
         if self._session is not None:

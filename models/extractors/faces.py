@@ -26,7 +26,7 @@ from affectscope.errors import WeightsError
 
 PREDICTOR_FILE = "shape_predictor_68_face_landmarks.dat"
 SECOND_PASS_SCORE = -1.0  # below any HOG score kept: marks a face only the second detector found
-VERSION = "dlib-hog+sp68/2"  # /2: large frames detect downscaled (boxes differ by a pixel or two)
+VERSION = "dlib-hog+sp68/3"  # /2: large frames detect downscaled; /3: large faces followed smaller
 DETECT_SHORT_SIDE = 360  # large frames are detected this small: at 720p, faces under ~160 px are missed
 _lock = threading.Lock()
 _models: tuple[object, object] | None = None
@@ -131,6 +131,47 @@ def detect_faces(
         faces.append(DetectedFace(box, score, pts))
     faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
     return faces
+
+
+MIN_TRACKED_FACE = 100  # px a followed face keeps on the shrunk frame (HOG finds faces from ~80 px)
+REFRESH_EVERY = 10  # every Nth frame is searched at the usual scale: new (smaller) faces are found
+
+
+class FaceSearch:
+    """``detect_faces`` over a clip's frames, following the size of the faces it found.
+
+    A face 450 px tall in a 720p frame needs no 640×360 HOG pyramid to be found again: after a frame
+    with faces the next is searched shrunk so that the smallest of them keeps about
+    ``MIN_TRACKED_FACE`` px (a quarter of the pixels here). A frame where that finds fewer faces
+    than the last is searched again at the usual scale, and every ``REFRESH_EVERY``-th frame is, so
+    a face that walks in smaller than the others is found within that many frames. Landmarks are
+    always fitted on the full frame.
+    """
+
+    def __init__(self, more: bool = False) -> None:
+        self.more = more
+        self.n = 0
+        self.smallest: float | None = None  # the smallest face side (px) of the last frame
+        self.count = 0
+
+    def scale_for(self, width: int, height: int) -> float:
+        base = detection_scale(width, height)
+        if self.smallest is None or self.n % REFRESH_EVERY == 0:
+            return base
+        return min(base, MIN_TRACKED_FACE / self.smallest)
+
+    def __call__(self, rgb: np.ndarray) -> list[DetectedFace]:
+        height, width = rgb.shape[:2]
+        base = detection_scale(width, height)
+        scale = self.scale_for(width, height)
+        self.n += 1
+        found = detect_faces(rgb, more=self.more, scale=scale)
+        if scale < base and len(found) < self.count:
+            found = detect_faces(rgb, more=self.more, scale=base)  # lost one: look properly
+        sides = [min(f.box[2] - f.box[0], f.box[3] - f.box[1]) for f in found]
+        self.smallest = min(sides) if sides else None
+        self.count = len(found)
+        return found
 
 
 def _full_box(rect, scale: float) -> tuple[int, int, int, int]:  # noqa: ANN001 - a dlib.rectangle

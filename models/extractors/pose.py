@@ -13,7 +13,8 @@ import threading
 
 import numpy as np
 
-VERSION = "blazepose-full-0.10.21/1"
+VERSION = "blazepose-full-0.10.21/2"  # /2: frames over POSE_LONG_SIDE are shrunk first
+POSE_LONG_SIDE = 640
 N_KEYPOINTS = 33
 KEYPOINT_NAMES = (
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
@@ -96,10 +97,20 @@ class PoseEstimator:
         self.close()
 
     def _run(self, graph, rgb: np.ndarray) -> np.ndarray | None:
-        result = graph.process(np.ascontiguousarray(rgb))
+        h, w = rgb.shape[:2]
+        small = rgb
+        if max(h, w) > POSE_LONG_SIDE:
+            # BlazePose looks at 256×256 anyway; handing it a 720p frame cost its image conversion
+            # and resize on every frame. Landmarks come back normalised: scaled by the full size below.
+            import cv2
+
+            f = POSE_LONG_SIDE / max(h, w)
+            small = cv2.resize(
+                rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
+            )
+        result = graph.process(np.ascontiguousarray(small))
         if result.pose_landmarks is None:
             return None
-        h, w = rgb.shape[:2]
         lm = result.pose_landmarks.landmark
         return np.array([(p.x * w, p.y * h, p.z * w, p.visibility) for p in lm], dtype=np.float32)
 

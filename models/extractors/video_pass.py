@@ -20,7 +20,7 @@ import numpy as np
 
 from affectscope.jobs import Job
 from affectscope.models.extractors import expression, mouth, pose
-from affectscope.models.extractors.faces import detect_faces, face_crop
+from affectscope.models.extractors.faces import FaceSearch, face_crop
 from affectscope.models.extractors.tracking import FaceTracker
 from affectscope.models.signals import EXPRESSIONS, ClipSignals, FaceObservation, Track
 
@@ -80,6 +80,7 @@ def run_video_pass(
                 decoded.append(decode_pool.submit(reader.frame, int(indices[n + len(decoded)])))
             return decoded.popleft().result()
 
+        search = FaceSearch(more=settings.more_faces)  # follows the faces' size from frame to frame
         try:
             for n, _ in enumerate(indices):
                 job.check()
@@ -94,9 +95,7 @@ def run_video_pass(
                     continue
                 dark = float(rgb.mean()) < DARK_LEVEL
                 acc.dark += dark
-                found = (
-                    [] if (tiny or dark or not want_faces) else detect_faces(rgb, more=settings.more_faces)
-                )
+                found = [] if (tiny or dark or not want_faces) else search(rgb)
                 signals.people.append([])
                 boxes = [f.box for f in found][: settings.max_people]
                 if pose_pool is not None and not dark:

@@ -60,6 +60,24 @@ class EmotionSystem(nn.Module):
     #: reads perception's expression probabilities (``expression_mean``, ``face_features22``); face
     #: images are then classified by the expression network while decoding (seeds 000, 001 and 002)
     reads_expressions: bool = False
+    #: each clip's speech is brought to this level (dBFS) before the audio branch reads it
+    #: (``audio_level``); None leaves it as recorded
+    audio_level_db: float | None = None
+
+    def shared_settings(
+        self,
+        num_classes: int,
+        window_seconds: float,
+        hop_seconds: float,
+        off_modalities: tuple[str, ...] | list[str] = (),
+        audio_level_db: float | None = None,
+    ) -> None:
+        """The settings every system's constructor ends with (classes, window and hop, modalities
+        switched off, the speech level), set in one place instead of five copies."""
+        self.num_classes = num_classes
+        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
+        self.off_modalities = tuple(off_modalities)
+        self.audio_level_db = audio_level_db
 
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         """Tensors (batch of 1) for the window [t0, t1) of a clip.

@@ -106,9 +106,8 @@ class CrossModalSystem(EmotionSystem):
         checkpointed_encoders: bool = False,
     ) -> None:
         super().__init__()
-        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
-        self.num_classes, self.num_frames, self.frame_size = num_classes, num_frames, frame_size
-        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
+        self.shared_settings(num_classes, window_seconds, hop_seconds, audio_level_db=audio_level_db)
+        self.num_frames, self.frame_size = num_frames, frame_size
         # §5: encoders train at 1e-2 of the head's rate *because they are pretrained*; randomly
         # initialised encoders would stay random at that rate, so they train at the full rate until
         # load_backbone_weights() loads pretrained ones (then ``encoder_lr_scale`` applies).

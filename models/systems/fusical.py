@@ -79,17 +79,15 @@ class FusicalSystem(EmotionSystem):
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
         if scene_input not in SCENE_INPUTS:
             raise ValueError(f"scene_input must be one of {SCENE_INPUTS}, not {scene_input!r}")
-        self.num_classes, self.fusion_method, self.scene_input = num_classes, fusion, scene_input
-        self.frames, self.grid = frames, tuple(grid)
-        self.audio_dim, self.audio_steps = audio_dim, audio_steps
-        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
-        self.laughter_dim, self.laughter_steps, self.caption_dim = laughter_dim, laughter_steps, caption_dim
-        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
-        self.vote_weights = dict(vote_weights or FUSICAL_VOTE_WEIGHTS)
         unknown = set(off_modalities) - set(MODALITIES)
         if unknown:
             raise ValueError(f"off_modalities must be among {MODALITIES}, not {sorted(unknown)}")
-        self.off_modalities = tuple(off_modalities)
+        self.shared_settings(num_classes, window_seconds, hop_seconds, off_modalities, audio_level_db)
+        self.fusion_method, self.scene_input = fusion, scene_input
+        self.frames, self.grid = frames, tuple(grid)
+        self.audio_dim, self.audio_steps = audio_dim, audio_steps
+        self.laughter_dim, self.laughter_steps, self.caption_dim = laughter_dim, laughter_steps, caption_dim
+        self.vote_weights = dict(vote_weights or FUSICAL_VOTE_WEIGHTS)
         scene_channels = inputs.SCENE_CHANNELS if scene_input == "signals" else 2048
         self.branches = nn.ModuleDict(
             {

@@ -106,9 +106,7 @@ class LightweightStreaming(EmotionSystem):
         **_paper: Any,
     ) -> None:
         super().__init__()
-        self.num_classes = num_classes
-        self.window_seconds = window_seconds
-        self.hop_seconds = hop_seconds
+        self.shared_settings(num_classes, window_seconds, hop_seconds)
         self.ewma_alpha = (
             float(ewma_alpha) if ewma_alpha is not None else alpha_for_step(hop_seconds, ewma_time_constant)
         )

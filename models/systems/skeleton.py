@@ -121,13 +121,12 @@ class SkeletonFusionSystem(EmotionSystem):
             raise ValueError(f"inputs must be one of {sorted(INPUT_PRESETS)}, not {inputs!r}")
         if skeleton_channels not in ("xyv", "xyz"):
             raise ValueError("skeleton_channels must be 'xyv' (x, y, visibility) or 'xyz'")
-        self.num_classes, self.seq_len = num_classes, seq_len
-        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
+        self.shared_settings(num_classes, window_seconds, hop_seconds, off_modalities, audio_level_db)
+        self.seq_len = seq_len
         self.inputs, self.skeleton_channels = inputs, skeleton_channels
         # §2.1: the T = 100 steps cover the whole video; window_seconds/hop_seconds only apply with
         # whole_clip=False (a sliding 4 s timeline, 25 Hz steps)
-        self.whole_clip, self.off_modalities = whole_clip, tuple(off_modalities)
-        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
+        self.whole_clip = whole_clip
         self.sources = INPUT_PRESETS[inputs]
         widths = {**STREAM_WIDTHS[inputs], **(stream_widths or {})}
         self.streams = nn.ModuleDict(

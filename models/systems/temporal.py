@@ -149,15 +149,13 @@ class TemporalFusionSystem(EmotionSystem):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
-        self.num_classes, self.fusion_method = num_classes, fusion
-        self.off_modalities = tuple(off_modalities)
+        self.shared_settings(num_classes, window_seconds, hop_seconds, off_modalities, audio_level_db)
+        self.fusion_method = fusion
         # The paper puts weight decay on each branch's final layer (its value is not given: 5e-4 is ours).
         self.final_weight_decay = float(final_weight_decay)
         self.face_dim, self.c3d_dim, self.audio_dim = face_dim, c3d_dim, audio_dim
         self.face_steps, self.overlap = face_steps, overlap
-        self.audio_level_db = audio_level_db  # speech brought to this level first (``audio_level``)
         self.windows = inputs.window_count(max(face_steps, inputs.WINDOW), overlap)
-        self.window_seconds, self.hop_seconds = window_seconds, hop_seconds
         self.branches = nn.ModuleDict(
             {
                 "face": SequenceBranch(face_dim, face_hidden, face_fc, num_classes),

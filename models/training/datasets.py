@@ -95,16 +95,26 @@ def map_label(name: str, label_set: str) -> str | None:
     return None
 
 
+def known_speaker(path: str | Path) -> str | None:
+    """The speaker a corpus's file name states (EmoDB: its first two digits, ``emodb:03``; RAVDESS:
+    its last field, ``ravdess:12``), whatever the file's extension; None for other names."""
+    stem = Path(path).stem
+    if m := _EMODB.match(stem):
+        return f"emodb:{m.group(1)}"
+    if m := _RAVDESS.match(stem):
+        return f"ravdess:{m.group(2)}"
+    return None
+
+
 def speaker_of(path: str | Path) -> str:
     """The speaker/actor of a corpus file (EmoDB, RAVDESS), else a stand-in that keeps files apart.
 
     FER-2013 images have no identity: each image is its own "speaker". Other files: the folder.
     """
     p = Path(path)
-    if m := _EMODB.match(p.stem):
-        return f"emodb:{m.group(1)}"
-    if m := _RAVDESS.match(p.stem):
-        return f"ravdess:{m.group(2)}"
+    known = known_speaker(p)
+    if known is not None:
+        return known
     if p.suffix.lower() in IMAGE_EXTENSIONS:
         return f"image:{p.stem}"
     return f"dir:{p.parent.name}"
