@@ -15,6 +15,7 @@ as ``face_tensor`` does for a single crop (cv2 INTER_LINEAR ≡ bilinear, ``alig
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -50,15 +51,22 @@ def load_fer_cache(root: Path, cache_dir: Path, job: Job | None = None) -> dict[
     cache_dir.mkdir(parents=True, exist_ok=True)
     tag = Path(root).name
     files = {k: cache_dir / f"fer_{tag}_{k}.npy" for k in ("images", "labels", "teacher_logits")}
-    if all(f.exists() for f in files.values()):
-        return {k: np.load(f) for k, f in files.items()}
     samples = ds.fer(root)
+    # The folder's names and sizes: the shared train folder once held blurred copies under the same
+    # names, and a cache keyed by the folder's name alone would keep serving them after the swap.
+    stamp = hashlib.sha1(
+        "".join(f"{s.path.parent.name}/{s.path.name}:{s.path.stat().st_size};" for s in samples).encode()
+    ).hexdigest()
+    stamp_file = cache_dir / f"fer_{tag}_source.txt"
+    if all(f.exists() for f in files.values()) and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return {k: np.load(f) for k, f in files.items()}
     images = np.stack([cv2.resize(load_face_image(s.path), (48, 48)) for s in samples])
     labels = np.array([s.label for s in samples], dtype=np.int64)
     logits = teacher_logits(images, job)
     out = {"images": images, "labels": labels, "teacher_logits": logits}
     for k, f in files.items():
         np.save(f, out[k])
+    stamp_file.write_text(stamp)
     return out
 
 
