@@ -167,29 +167,34 @@ def save_state(
     Tensors are made contiguous and de-aliased (safetensors refuses shared storage). ``half`` stores
     floating-point tensors as float16 (shipped weights: half the size; ``load_state`` casts back).
     """
+    from affectscope.models.provenance import code_state
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    # The code state before the weights exist: written inside the work tree, the new file itself
+    # would make the card say "dirty" (and name itself) although the code that trained was committed.
+    code = code_state()
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     save_file(state, str(p), metadata={"format": "pt"})
     if card is not None:
-        write_card(p, card)
+        write_card(p, card, code=code)
     return p
 
 
-def write_card(weights: str | Path, card: dict[str, Any]) -> Path:
+def write_card(weights: str | Path, card: dict[str, Any], code: dict[str, Any] | None = None) -> Path:
     """Write a model card beside ``weights``, adding date, code version and code state when absent.
 
     ``code`` is the commit the code ran from and whether the work tree held uncommitted changes
     (``provenance.code_state``): ``code_version`` alone once named a commit older than the code that
-    trained the weights."""
+    trained the weights. ``code``: that state read before the weights were written (``save_state``)."""
     from affectscope.models.provenance import code_state
 
     full = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "code_version": code_version(),
-        "code": code_state(),
+        "code": code if code is not None else code_state(),
         **card,
     }
     full.setdefault("weights", Path(weights).name)

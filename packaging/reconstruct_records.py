@@ -115,6 +115,14 @@ def reconstruct(data: Path, check: bool = False) -> list[str]:
         if records_of(card) and not card["data_records"].get("reconstructed"):
             lines.append(f"{model}: records written by its training run; left as they are")
             continue
+        if records_of(card) and (card.get("code") or {}).get("commit"):
+            # A partial retrain (--parts with --init) merges its own records with the reconstructed
+            # ones of the networks it kept or warm-started from: its run wrote them, not this script.
+            lines.append(
+                f"{model}: records written by its training run from {card['code']['commit'][:7]} (merged "
+                "with the reconstructed records of the weights it started from); left as they are"
+            )
+            continue
         if recipe == "default-004":
             rec = seed004_card_records(card, data)
         else:

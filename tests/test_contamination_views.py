@@ -105,3 +105,31 @@ def test_the_evaluation_view_marks_a_contaminated_run(qtbot, evaluated) -> None:
     view.show_run(run_clean)
     assert view.contamination.property("contaminated") is False
     assert view.contamination.text().startswith("no overlap")
+
+
+def test_a_clips_stored_speaker_counts_in_a_project_run(tmp_path: Path) -> None:
+    """Clips whose names say nothing of their speaker: the project's speaker metadata (issue 22) tells
+    evaluate that the weights' training speaker is in the test, with no file in common."""
+    import csv
+
+    from affectscope.app.services.speakers import assign_speakers
+    from affectscope.models.training import datasets as ds
+
+    project, facts = make_eval_project(tmp_path, n_clips=3, seed=7, distinct=True)
+    try:
+        paths = [c.path for c in facts["clips"]]
+        table = tmp_path / "speakers.csv"
+        with open(table, "w", newline="") as fh:
+            csv.writer(fh).writerows([["path", "speaker"], *[[p, "emodb:10"] for p in paths[:2]]])
+        assert assign_speakers(project, csv_path=table).assigned == 2
+        other = tmp_path / "other.bin"
+        other.write_bytes(b"a file of speaker 10 that is none of the clips")
+        weights = tmp_path / "spk.safetensors"
+        shutil.copyfile(get(MODEL).weights_path(), weights)
+        records = pv.data_records([ds.Sample(other, 0, "emodb:10", "x")])
+        write_card(weights, {"model": MODEL, "data_records": records})
+        run = runs.evaluate_project(project, MODEL, weights=str(weights))
+        got = runs.run_report(project, run)["contamination"]
+        assert (got["train"], got["speakers"]) == (0, ["emodb:10"]) and pv.is_contaminated(got)
+    finally:
+        project.close()

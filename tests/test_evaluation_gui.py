@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from affectscope.app.qt.evaluation_view import EvaluationView
+from affectscope.app.qt.evaluation_view import CHART_TABS, EvaluationView
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services import evaluation_runs as runs
@@ -165,3 +165,20 @@ def test_confusion_tab_heads_with_uar_accuracy_and_macro_f1(view: EvaluationView
     assert f"accuracy {sum(t == p for t, p in zip(true, pred, strict=True)) / len(true):.1%}" in text
     assert f"macro-F1 {f1_score(true, pred, average='macro', labels=[0, 1, 2], zero_division=0):.3f}" in text
     assert f"{len(true)} clips" in text
+
+
+def test_charts_fit_their_tab_and_redraw_when_it_grows(qtbot, view: EvaluationView, stored) -> None:
+    """Issue 22 item 10: a chart drawn while its tab was small stayed tiny (the per-class figure) and one
+    larger than its tab was cut (the modality figure's axis labels)."""
+    _project, _facts, run_id = stored
+    view.show_run(run_id)
+    view.resize(520, 420)
+    view.tabs.setCurrentIndex(1 + [k for _t, k in CHART_TABS].index("modality"))
+    chart = view.charts["modality"]
+    qtbot.waitUntil(lambda: not chart.pixmap().isNull(), timeout=60000)
+    small = chart.pixmap().size()
+    assert small.width() <= chart.width() and small.height() <= chart.height()  # nothing cut
+    view.resize(1100, 800)
+    qtbot.waitUntil(lambda: chart.pixmap().width() > small.width() * 1.3, timeout=60000)
+    big = chart.pixmap().size()
+    assert big.width() <= chart.width() and big.height() <= chart.height()

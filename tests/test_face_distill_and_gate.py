@@ -75,7 +75,8 @@ def test_distillation_runs_on_a_small_real_fer_subset(shared_data: Path, tmp_pat
         net, root, tmp_path / "cache", epochs=2, per_epoch=96, batch_size=32, val_fraction=0.2
     )
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(
-        f"fer_{s}_{k}.npy" for s in ("train", "test_sample") for k in ("images", "labels", "teacher_logits")
+        [f"fer_{s}_{k}.npy" for s in ("train", "test_sample") for k in ("images", "labels", "teacher_logits")]
+        + [f"fer_{s}_source.txt" for s in ("train", "test_sample")]
     )
     assert card["n_train"] + card["n_val"] == 4 * 40  # surprise left out
     assert card["test"]["n"] == 4 * 12
@@ -94,11 +95,36 @@ def test_distillation_runs_on_a_small_real_fer_subset(shared_data: Path, tmp_pat
     assert card["test"]["uar"] == pytest.approx(balanced_accuracy_score(truth, pred), abs=1e-9)
     # The teacher reference is scored on the same test images.
     assert card["teacher_test"]["n"] == card["test"]["n"]
-    # The shared FER-2013 train images are blurred: the teacher barely knows them, and says so.
+    # The shared FER-2013 train images are now the sharp originals the teacher was trained on: it knows
+    # them (on the blurred copy shared before it scored ~0.39 and the recipe warned; this asserted
+    # transfer < test then), so no warning.
     transfer = card["teacher_on_transfer_set"]
-    assert transfer["uar"] < card["teacher_test"]["uar"]
-    assert (transfer["warning"] is not None) == (transfer["uar"] < 0.5)
+    assert transfer["uar"] >= 0.5 and transfer["warning"] is None, transfer
     assert bool(net.input_norm.fitted)
+
+
+def test_the_face_cache_is_rebuilt_when_the_folder_changes_under_the_same_names(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """The shared FER-2013 train images were swapped (blurred copies → sharp originals) under the same
+    names: a cache keyed by the folder's name kept serving the old images."""
+    import cv2
+
+    from affectscope.models.training.face_distill import load_fer_cache
+
+    root = tmp_path / "train"
+    for emo in ("happy", "neutral", "sad"):
+        (root / emo).mkdir(parents=True)
+        for f in sorted((shared_data / "fer2013" / "train" / emo).glob("*.jpg"))[:4]:
+            (root / emo / f.name).write_bytes(f.read_bytes())
+    first = load_fer_cache(root, tmp_path / "cache")
+    img = root / "happy" / sorted(p.name for p in (root / "happy").iterdir())[0]
+    blurred = cv2.GaussianBlur(cv2.imread(str(img), cv2.IMREAD_GRAYSCALE), (0, 0), 3)
+    cv2.imwrite(str(img), blurred)  # the same name, other content (and size)
+    again = load_fer_cache(root, tmp_path / "cache")
+    assert not np.array_equal(first["images"][0], again["images"][0])
+    assert np.array_equal(again["images"][0], cv2.imread(str(img), cv2.IMREAD_GRAYSCALE))
+    assert np.array_equal(first["images"][1:], again["images"][1:])
 
 
 def test_shipped_face_network_beats_a_floor_on_fer_test_faces(shared_data: Path) -> None:
@@ -113,8 +139,10 @@ def test_shipped_face_network_beats_a_floor_on_fer_test_faces(shared_data: Path)
         pred = model.visual(x).argmax(1).numpy()
     rep = classification_report([s.label for s in samples], pred, LABELS)
     assert not rep["collapsed"]
-    # Card: 0.511 [0.476, 0.546]. The floor is chance (1/3) plus a margin, not the 0.70 goal, which
-    # the blurred FER-2013 train images here do not allow (docs/models.md).
+    # Card: 0.550 [0.516, 0.586] since the distillation on the sharp FER-2013 train images (issue 19,
+    # item 5; was 0.511 from the blurred copy). The floor is chance (1/3) plus a margin, not the 0.70
+    # goal, which the time-boxed CPU run did not reach (docs/models.md).
+    assert rep["uar"] == pytest.approx(0.550, abs=0.005)  # the shipped weights are the carded ones
     assert rep["uar"] >= 0.45, rep["uar"]
 
 

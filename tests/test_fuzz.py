@@ -156,7 +156,8 @@ def test_a_thousand_paths_do_not_deadlock_the_runner(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_refused_with_permission_denied() -> None:
     """Root reads a mode-000 file, so the corpus's unreadable kind only bites an ordinary user: the
-    worker runs as nobody here, and every stage refuses the file with "permission denied"."""
+    worker runs without root's file-access capabilities here, and every stage refuses the file with
+    "permission denied"."""
     if not shutil.which("setpriv"):
         skip_or_fail("needs setpriv (util-linux) to drop root privileges")
     import tempfile
@@ -168,7 +169,13 @@ def test_unreadable_file_is_refused_with_permission_denied() -> None:
         os.chmod(folder, 0o755)
         clip = make_clip(folder / "locked.mp4", n_frames=10, fps=10, audio="speech")
         clip.chmod(0)
-        drop = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") if os.geteuid() == 0 else ()
+        # Root keeps its uid but loses the capabilities that let it read any file: switching to nobody
+        # instead failed where the interpreter lives under root's private home (/root/.pyenv, mode 700),
+        # which nobody cannot even execute, so the worker died before it could refuse anything.
+        no_override = "-dac_override,-dac_read_search"
+        drop = ("setpriv", f"--bounding-set={no_override}", f"--inh-caps={no_override}")
+        if os.geteuid() != 0:
+            drop = ()
         home = folder / "home"
         home.mkdir(mode=0o777)
         home.chmod(0o777)

@@ -205,13 +205,26 @@ def test_shipped_weights_load_and_their_card_reports_uar_with_ci(name: str) -> N
     load_model(name)  # loads strictly (every key, every shape)
     card = read_card(path)
     assert card and card["model"] == name and card["trained_branches"]
-    assert set(card["untrained_branches"]) == set(spec.build().off_modalities)
-    for key in ("emodb_test", "ravdess_cross_corpus", "fer_test"):
+    assert set(card.get("untrained_branches", [])) == set(spec.build().off_modalities)
+    # Seed 003 was trained by its GPU recipe (seed003_accel), whose card names its tests for the
+    # declared protocol's sets: RAVDESS 13-20 and FER-2013 minus train duplicates.
+    gpu = name == "crossmodal-attention"
+    keys = (
+        ("emodb_test", "ravdess_test", "fer_unseen_test")
+        if gpu
+        else ("emodb_test", "ravdess_cross_corpus", "fer_test")
+    )
+    for key in keys:
         test = card["tests"][key]
         lo, hi = test["ci"]["uar"]
         assert lo <= test["uar"] <= hi
         assert set(test["per_class"]) == {"positive", "neutral", "negative"}
-    assert card["command"].startswith(f"affectscope train {name} --recipe default-")
+    want = (
+        "python -m affectscope.models.training.seed003"
+        if gpu
+        else f"affectscope train {name} --recipe default-"
+    )
+    assert card["command"].startswith(want)
 
 
 def test_model_card_summary_says_which_branches_are_trained(tmp_path: Path) -> None:
@@ -272,7 +285,7 @@ def test_cli_refuses_a_recipe_for_another_model(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _shipped())
+@pytest.mark.parametrize("name", [n for n in _shipped() if n != "crossmodal-attention"])
 def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, shared_data: Path) -> None:
     """Trained on German EmoDB only, scored on the RAVDESS actors of the recipe's test (17–20; fusical:
     1–20) as the recipe scored them: the card's UAR is reproduced, is well above chance (≥ 0.45, the
@@ -280,7 +293,9 @@ def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, 
     seed 001's functionals were taken over speech only, these systems answered one class for every
     RAVDESS file. Fusical joins (issue 19): on RAVDESS it does not collapse; its collapse on EmoDB
     ("negative" recalled 0.08) is declared in docs/models.md and pinned in test_honest_figures.py.
-    These RAVDESS actors chose the recipes' rules: a validation figure, pinned so it cannot drift."""
+    These RAVDESS actors chose the recipes' rules: a validation figure, pinned so it cannot drift.
+    Seed 003 is not here: its GPU recipe scored it (seed003_report), not this recipe path; its product-
+    path figures (RAVDESS 13-20 a test for it) are pinned in test_honest_figures.py."""
     from affectscope.analysis.metrics import classification_report
     from affectscope.models.inference import load_model
     from affectscope.models.training import datasets as ds

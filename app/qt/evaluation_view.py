@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTableWidget,
@@ -218,6 +219,8 @@ class EvaluationView(OneJobPanel, QWidget):
             chart = QLabel("–", page)
             chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
             chart.setMinimumSize(200, 150)
+            # The drawn pixmap must not set the tab's size (it is drawn to fit the tab, not the reverse).
+            chart.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             layout.addWidget(chart, 1)
             self.charts[kind] = chart
             self.tabs.addTab(page, title)
@@ -241,6 +244,13 @@ class EvaluationView(OneJobPanel, QWidget):
         self.start_button.clicked.connect(self.start_evaluation)
         self.cancel_button.clicked.connect(self.cancel)
         self.tabs.currentChanged.connect(lambda _i: self._draw_current_chart())
+        # A chart drawn while its tab was small stayed tiny (the per-class figure): a resize redraws it.
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(150)
+        self._redraw.timeout.connect(self._draw_current_chart)
+        for chart in self.charts.values():
+            chart.installEventFilter(self)
         self.export_button.clicked.connect(self.export_current)
         self.start_button.setEnabled(False)
 
@@ -392,6 +402,11 @@ class EvaluationView(OneJobPanel, QWidget):
         index = self.tabs.currentIndex()
         return "confusion" if index == 0 else CHART_TABS[index - 1][1]
 
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and obj in self.charts.values():
+            self._redraw.start()
+        return False
+
     def _draw_current_chart(self) -> None:
         if self.tabs.currentIndex() > 0:
             self._draw_chart(self.current_kind())
@@ -399,7 +414,7 @@ class EvaluationView(OneJobPanel, QWidget):
     def _draw_chart(self, kind: str) -> None:
         spec = self.chart_spec(kind)
         chart = self.charts[kind]
-        key = repr(spec)
+        key = f"{spec!r} {chart.width() // 40}x{chart.height() // 40}"  # a new size is a new drawing
         if spec is None or chart.property("drawn_for") == key:
             return
         try:
@@ -415,6 +430,11 @@ class EvaluationView(OneJobPanel, QWidget):
             return
         pix = QPixmap()
         pix.loadFromData(png, "PNG")
+        if pix.width() > chart.width() or pix.height() > chart.height():
+            # Never wider than the tab: a label shows a larger pixmap cut (the modality figure's axes).
+            pix = pix.scaled(
+                chart.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
         chart.setPixmap(pix)
         chart.setProperty("drawn_for", key)
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSizePolicy,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -39,6 +38,7 @@ from affectscope.app.qt.audio_output import AudioOutput
 from affectscope.app.qt.clip_browser import ClipBrowser, probe_paths
 from affectscope.app.qt.clip_loader import LoadedClip, load_clip
 from affectscope.app.qt.clock import QtClock
+from affectscope.app.qt.inspector import InspectorTabs
 from affectscope.app.qt.player import Player
 from affectscope.app.qt.session import QtSession
 from affectscope.app.qt.shortcuts import Shortcuts
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
         self.browser = ClipBrowser(self)
         self.browser_dock = self._dock("Clips", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector = QTabWidget(self)
+        self.inspector = InspectorTabs(self)
         # Nine tabs do not fit side by side in a 300-400 px dock (Explain, Queue and Retrain hid behind
         # scroll arrows): down the side they all show at 900 px.
         self.inspector.setTabPosition(QTabWidget.TabPosition.West)
@@ -197,7 +197,6 @@ class MainWindow(QMainWindow):
 
         self.lanes_action = install_lane_controls(self)  # View ▸ Lanes… (show/hide, order, height)
         self.help_action = install_help(self)
-        self._let_tall_tabs_shrink()
         # Explain (saliency overlay, modality bars, live ablation): app/qt/explain_panel.py.
         from affectscope.app.qt.explain_panel import install_explain
 
@@ -207,6 +206,7 @@ class MainWindow(QMainWindow):
         from affectscope.app.qt.layout_keeper import narrow_pages
 
         narrow_pages(self.inspector)  # the inspector's minimum width no longer starves the clip list
+        self.inspector.fit_widths()
         self.browser.clip_activated.connect(self._on_clip_activated)
         self.player.frame_shown.connect(self._on_frame_shown)
         self.player.error.connect(self.show_error)
@@ -249,16 +249,6 @@ class MainWindow(QMainWindow):
         open_studies = QAction("Reader &studies…", self)
         open_studies.triggered.connect(lambda: self._on_open_studies())
         study.addAction(open_studies)
-
-    def _let_tall_tabs_shrink(self) -> None:
-        """The inspector's tall tabs (Queue, Retrain, Explain, Models) must not set the window's minimum
-        height: a QStackedWidget takes the largest page's minimum, which pinned the window at ~680 px.
-        An ignored vertical policy drops a page's minimum height; its contents scroll or clip instead."""
-        for i in range(self.inspector.count()):
-            page = self.inspector.widget(i)
-            policy = page.sizePolicy()
-            policy.setVerticalPolicy(QSizePolicy.Policy.Ignored)
-            page.setSizePolicy(policy)
 
     def _on_open_studies(self, selection: int | None = None) -> None:
         """The Study window on the open project (a folder is asked for only when none is open)."""

@@ -45,6 +45,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.db_workers = Workers(self, synchronous=window.workers.synchronous, max_threads=1)
         self.history: list[dict] = []
         self.path = None
+        self._defaulted_for: str | None = None  # the project the model box was last defaulted for
 
         self.model_box = QComboBox(self)
         # Long names must not widen the inspector (and with it the window's minimum width).
@@ -76,7 +77,8 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.status.setWordWrap(True)
         # Two plots: losses are unbounded (an early held-out loss can spike), UAR lies in [0, 1].
         self.plot = pg.GraphicsLayoutWidget(self)
-        self.plot.setMinimumHeight(180)
+        # Two plots of ~150 px each: below that they collapsed to lines at 600 px (the tab scrolls instead).
+        self.plot.setMinimumHeight(320)
         loss_plot = self.plot.addPlot(row=0, col=0, title="loss")
         uar_plot = self.plot.addPlot(row=1, col=0, title="held-out UAR")
         uar_plot.setYRange(0, 1)
@@ -163,6 +165,19 @@ class RetrainPanel(OneJobPanel, QWidget):
         if reader_votes(project, project.label_set):  # offered once a reader study has answers
             self.source_box.addItem("reader-study majority", "readers")
         self.refresh_versions()
+        if self._defaulted_for != self.path:
+            self._defaulted_for = self.path
+            self.choose_default_model()
+
+    def choose_default_model(self) -> None:
+        """Retrain what is in use: the project's active version's model, else the Models tab's model
+        (the quick audio model was the default whatever the window ran)."""
+        active = next((v["name"] for v in rt.versions(self.project) if v["active"]), None)
+        models = getattr(self.window, "models", None)
+        name = active or (models.model_name if models is not None else None)
+        index = self.model_box.findData(name) if name else -1
+        if index >= 0:
+            self.model_box.setCurrentIndex(index)
 
     # -- training -------------------------------------------------------------------------------------
     def train(self) -> None:

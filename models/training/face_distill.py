@@ -15,6 +15,7 @@ as ``face_tensor`` does for a single crop (cv2 INTER_LINEAR ≡ bilinear, ``alig
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from pathlib import Path
@@ -50,15 +51,22 @@ def load_fer_cache(root: Path, cache_dir: Path, job: Job | None = None) -> dict[
     cache_dir.mkdir(parents=True, exist_ok=True)
     tag = Path(root).name
     files = {k: cache_dir / f"fer_{tag}_{k}.npy" for k in ("images", "labels", "teacher_logits")}
-    if all(f.exists() for f in files.values()):
-        return {k: np.load(f) for k, f in files.items()}
     samples = ds.fer(root)
+    # The folder's names and sizes: the shared train folder once held blurred copies under the same
+    # names, and a cache keyed by the folder's name alone would keep serving them after the swap.
+    stamp = hashlib.sha1(
+        "".join(f"{s.path.parent.name}/{s.path.name}:{s.path.stat().st_size};" for s in samples).encode()
+    ).hexdigest()
+    stamp_file = cache_dir / f"fer_{tag}_source.txt"
+    if all(f.exists() for f in files.values()) and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return {k: np.load(f) for k, f in files.items()}
     images = np.stack([cv2.resize(load_face_image(s.path), (48, 48)) for s in samples])
     labels = np.array([s.label for s in samples], dtype=np.int64)
     logits = teacher_logits(images, job)
     out = {"images": images, "labels": labels, "teacher_logits": logits}
     for k, f in files.items():
         np.save(f, out[k])
+    stamp_file.write_text(stamp)
     return out
 
 
@@ -169,6 +177,9 @@ def distill_face(
     # dropped validation UAR from 0.51 to 0.39 in the first epoch.
     if not warm_start:
         net.input_norm.fit(to_student(x_tr[i : i + 256]) for i in range(0, min(len(x_tr), 2048), 256))
+    # Channels-last trains this CNN ~1.4x faster on CPU (measured 5.5 s against 7.6 s per batch of
+    # 128 on the shared 2-core machine); the weights go back to the default layout at the end.
+    net.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     steps = epochs * -(-(per_epoch or len(tr)) // batch_size)
     warm = max(1, steps // 20)
@@ -197,7 +208,9 @@ def distill_face(
         for b0 in range(0, len(order), batch_size):
             job.check()
             idx = order[b0 : b0 + batch_size]
-            x = to_student(np.stack([aug(im) for im in x_tr[idx]]))
+            x = to_student(np.stack([aug(im) for im in x_tr[idx]])).contiguous(
+                memory_format=torch.channels_last
+            )
             y = torch.from_numpy(y_tr[idx])
             logits = net(x)
             w = cw[y]
@@ -234,15 +247,16 @@ def distill_face(
         if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
             break  # the schedule has reached its floor
     assert best is not None
+    net.to(memory_format=torch.contiguous_format)
     net.load_state_dict(best[1])
     val_rep = classification_report(train["labels"][va], predict(net, train["images"][va]).argmax(1), LABELS)
     test_rep = classification_report(test["labels"], predict(net, test["images"]).argmax(1), LABELS)
     teacher = soft_targets(torch.from_numpy(test["teacher_logits"]), 1.0).numpy()
     teacher_rep = classification_report(test["labels"], teacher.argmax(1), LABELS)
-    # Does the teacher know the transfer images? On the shared FER-2013 train folder it does not:
-    # those images are blurred (median Laplacian variance ~6 against ~2,000 on the test sample; a
-    # Gaussian blur of sigma ~3 px on test faces gives the same), and the mini-Xception's UAR on them
-    # is ~0.39 against 0.755 on sharp test faces, so its soft targets carry little knowledge.
+    # Does the teacher know the transfer images? On the blurred FER-2013 train copy once shared here
+    # it did not (median Laplacian variance ~6 against ~2,000 on the test sample; mini-Xception UAR
+    # ~0.39 against 0.755 on sharp test faces), so its soft targets carried little knowledge. The
+    # shared train images are now the sharp originals; the check stays for any other transfer set.
     seen = soft_targets(torch.from_numpy(train["teacher_logits"][tr]), 1.0).numpy()
     transfer_rep = classification_report(y_tr, seen.argmax(1), LABELS)
     transfer_warning = None
@@ -266,6 +280,7 @@ def distill_face(
         "n_train": len(tr),
         "n_val": len(va),
         "per_epoch": per_epoch,
+        "time_box_seconds": max_seconds,
         "fit": {
             "epochs_run": len(history),
             "best_epoch": int(np.argmax([h["val_uar"] for h in history])) + 1,

@@ -343,10 +343,9 @@ def default_004(
 
     ``face_distill`` distils the face CNN from the mini-Xception (``face_distill.py``; FER-2013
     decoded images and teacher logits cached as .npy in ``cache_dir``) instead of the hard-label
-    training on ``fer_per_class`` images per class. Off by default: the shared FER-2013 train images
-    are blurred, the teacher's UAR on them is ~0.39, and the distilled run fell below the hard-label
-    network (validation UAR 0.41 after one epoch against 0.53); with sharp training faces it is the
-    better path.
+    training on ``fer_per_class`` images per class. The shipped face CNN is distilled on the sharp
+    FER-2013 train images (``packaging/retrain_seed004_face.py``); on the blurred copy shared before,
+    the teacher's UAR was ~0.39 and distillation fell below the hard-label network.
 
     ``parts`` retrains only some networks; the others keep ``base``'s weights (matching names and
     shapes) and its card's entries. The full run is ``parts`` = all four.
@@ -472,6 +471,8 @@ def build_card(
     command = f"affectscope train {MODEL} --recipe default-004 --seed {seed}"
     if tuple(parts) != PARTS:
         command += f" --parts {','.join(parts)} --init <previous weights>"
+    if distilled and "face" in parts:
+        command += " --distill-face"
     return {
         "model": MODEL,
         "recipe": "default-004",
