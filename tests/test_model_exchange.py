@@ -286,3 +286,18 @@ def test_the_window_offers_an_imported_model_and_runs_it(qtbot, tmp_path: Path) 
     finally:
         window.workers.cancel_all()
         window.shutdown()
+
+
+def test_gradients_reach_a_torchscript_import_and_an_onnx_one_says_it_has_none(tmp_path: Path) -> None:
+    """captum's gradient methods need gradients through the model: TorchScript keeps them; ONNX files
+    have none, and say so instead of failing inside autograd (the traceback explain gave before)."""
+    from affectscope.models.exchange.runtime import ImportedSystem, ModelFileError
+
+    spec = _tiny_spec("torchscript", [1, 4, 64, 64])
+    scripted = ImportedSystem(str(_write_tiny(tmp_path, "torchscript")), spec)
+    face = torch.rand(1, 4, 64, 64, requires_grad=True)
+    scripted({"face": face, "mel": torch.randn(1, 40, 101)}).logits[0, 0].backward()
+    assert face.grad is not None and float(face.grad.abs().sum()) > 0
+    onnx_model = ImportedSystem(str(_write_tiny(tmp_path, "onnx")), {**spec, "format": "onnx"})
+    with pytest.raises(ModelFileError, match="use --method occlusion"):
+        onnx_model({"face": torch.rand(1, 4, 64, 64, requires_grad=True), "mel": torch.randn(1, 40, 101)})

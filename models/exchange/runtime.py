@@ -177,7 +177,13 @@ class ImportedSystem(EmotionSystem):
 
     def forward(self, batch: Batch) -> SystemOutput:  # type: ignore[override]
         n = len(next(iter(batch.values())))
-        rows: list[list[np.ndarray]] = []
+        wants_grad = torch.is_grad_enabled() and any(v.requires_grad for v in batch.values())
+        if wants_grad and self._session is not None:
+            raise ModelFileError(
+                f"{self.file.name} is an ONNX file: it gives no gradients, so gradient explanations "
+                "(Grad-CAM, Integrated Gradients, SmoothGrad) cannot run on it; use --method occlusion"
+            )
+        rows: list[list[torch.Tensor]] = []
         for b in range(n):
             feeds = [self._feed(batch, i, b) for i in self.spec.inputs]
             feeds = [
@@ -185,37 +191,35 @@ class ImportedSystem(EmotionSystem):
                 for f, i in zip(feeds, self.spec.inputs, strict=True)
             ]
             rows.append(self._run(feeds))
-        outs = [
-            torch.from_numpy(np.concatenate([r[k] for r in rows]))[:, self.order] for k in range(len(rows[0]))
-        ]
+        # TorchScript outputs stay tensors, so gradients reach the inputs (captum's methods)
+        outs = [torch.cat([r[k] for r in rows])[:, self.order] for k in range(len(rows[0]))]
         if self.spec.output_kind == "probabilities":  # softmax(log p) = p downstream
             outs = [torch.log(o.clamp_min(1e-12)) for o in outs]
         return SystemOutput(logits=outs[0], per_modality=dict(zip(self.heads, outs[1:], strict=True)))
 
     def _feed(self, batch: Batch, i: Any, b: int) -> torch.Tensor:
         """Input ``i`` of window ``b``; a contract input of a masked modality reads its absent value."""
-        x = batch[self._key(i.name, i.source)][b : b + 1].detach().cpu()
+        x = batch[self._key(i.name, i.source)][b : b + 1]
         if self.spec.system is None:
             from affectscope.models.exchange.inputs import absent_input
             from affectscope.models.exchange.store import MODALITY_OF
 
             mask = batch.get(f"{MODALITY_OF.get(i.source)}_mask")
             if mask is not None and float(mask[b]) <= 0:
-                x = torch.from_numpy(absent_input(i))
+                x = torch.from_numpy(absent_input(i)).to(x.device)
         return x
 
-    def _run(self, feeds: list[torch.Tensor]) -> list[np.ndarray]:
+    def _run(self, feeds: list[torch.Tensor]) -> list[torch.Tensor]:
         if self._session is not None:
             names = [i.name for i in self.spec.inputs]
-            return [
-                np.asarray(o, np.float32)
-                for o in self._session.run(None, {k: f.numpy() for k, f in zip(names, feeds, strict=True)})
-            ]
+            got = self._session.run(
+                None, {k: f.detach().cpu().numpy() for k, f in zip(names, feeds, strict=True)}
+            )
+            return [torch.from_numpy(np.asarray(o, np.float32)) for o in got]
         dev = next(iter(self._module.parameters()), torch.zeros(0)).device  # CUDA after .to(device())
-        with torch.no_grad():
-            got = self._module(*[f.to(dev) for f in feeds])
+        got = self._module(*[f.to(dev) for f in feeds])
         got = got if isinstance(got, (tuple, list)) else [got]
-        return [g.detach().float().cpu().numpy() for g in got]
+        return [g.float().cpu() for g in got]
 
 
 def build_imported(file: str, spec: dict) -> ImportedSystem:
