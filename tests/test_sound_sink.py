@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, skip_or_fail
 
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -28,7 +28,7 @@ def test_real_clips_play_whole_and_in_sync_through_a_null_sink(shared_data: Path
 
     why = bench_sound.ensure_null_sink()
     if why:
-        pytest.skip(f"no PulseAudio null sink: {why} (packaging/install.sh --dev installs it)")
+        skip_or_fail(f"no PulseAudio null sink: {why} (packaging/install.sh --dev installs it)")
     # A fresh process: Qt picks its default output device (the null sink) when it starts.
     env = os.environ | {"AFFECTSCOPE_SHARED_DATA": str(shared_data), "QT_QPA_PLATFORM": "offscreen"}
     try:

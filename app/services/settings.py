@@ -109,7 +109,7 @@ def load_settings() -> Settings:
     data = _read(settings_path())
     if data is None:
         return Settings()
-    return Settings(**data, baseline=json.loads(json.dumps(data)))
+    return Settings(**data, baseline=json.loads(strict_json.dumps(data)))
 
 
 def _merged(mine: dict, base: dict, disk: dict) -> dict:
@@ -169,5 +169,5 @@ def save_settings(settings: Settings) -> Path:
             raise
     for key, value in merged.items():
         setattr(settings, key, value)
-    settings.baseline = json.loads(json.dumps(merged))
+    settings.baseline = json.loads(strict_json.dumps(merged))
     return path
