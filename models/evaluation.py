@@ -100,10 +100,10 @@ def evaluate_manifest(
     """
     from affectscope.jobs import ensure_job
     from affectscope.models.inference import load_model
-    from affectscope.models.provenance import weights_contamination
     from affectscope.models.registry import LABEL_SETS
     from affectscope.models.training.datasets import read_manifest
     from affectscope.models.training.protocols import apply
+    from affectscope.models.weights import weights_contamination
 
     job = ensure_job(job)
     spec, model = load_model(model_name, weights)

@@ -143,17 +143,6 @@ def contamination(
     return out
 
 
-def weights_contamination(
-    weights: str | Path | None, paths: Sequence[str | Path], speakers: Sequence[str | None] = ()
-) -> dict[str, Any] | None:
-    """``contamination`` against the card beside ``weights`` (None without weights, card or records)."""
-    from affectscope.models.weights import read_card
-
-    if weights is None or not Path(weights).exists():
-        return None
-    return contamination(records_of(read_card(weights)), paths, speakers)
-
-
 def is_contaminated(c: Mapping[str, Any] | None) -> bool:
     """True when a test overlaps any role by item or by speaker."""
     return bool(c) and (any(c.get(r) for r in ROLES) or bool(c.get("speakers")))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -220,3 +220,14 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def weights_contamination(
+    weights: str | Path | None, paths: Sequence[str | Path], speakers: Sequence[str | None] = ()
+) -> dict[str, Any] | None:
+    """``contamination`` against the card beside ``weights`` (None without weights, card or records)."""
+    from affectscope.models.provenance import contamination, records_of
+
+    if weights is None or not Path(weights).exists():
+        return None
+    return contamination(records_of(read_card(weights)), paths, speakers)

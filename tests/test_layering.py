@@ -273,12 +273,9 @@ def test_models_take_only_metrics_from_analysis() -> None:
     assert found == []
 
 
-# Known ties still open, each with who owns it; the test below fails on any other.
-KNOWN_MODEL_TIES = {
-    # weights.py asks provenance for the code state; provenance reads weights' cards (issue 19 code,
-    # the "honesty" engineer's): to cut by moving the card reading both use into one module.
-    frozenset({"affectscope.models.provenance", "affectscope.models.weights"}),
-}
+# Known ties still open (none: provenance <-> weights was cut by moving weights_contamination,
+# which reads a card, into weights.py); the test below fails on any tie.
+KNOWN_MODEL_TIES: set[frozenset[str]] = set()
 
 
 def _room(module: str) -> str:

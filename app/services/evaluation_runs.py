@@ -263,8 +263,8 @@ def clip_contamination(
     """How the clips overlap what trained, validated and tuned ``weights`` (``models.provenance``):
     by content hash and by speaker (a clip's stored speaker where given, else ``speaker_of``'s reading
     of corpus file names); None without records."""
-    from affectscope.models.provenance import weights_contamination
     from affectscope.models.training.datasets import speaker_of
+    from affectscope.models.weights import weights_contamination
 
     given = list(speakers) or [None] * len(paths)
     kept = [(p, s or speaker_of(p)) for p, s in zip(paths, given, strict=True) if Path(p).is_file()]
