@@ -67,6 +67,26 @@ def record_model_version(
     return _version_record(row)
 
 
+def _clip_record(r: ClipPrediction) -> PredictionRecord:
+    """A clip decision row as a record (no times)."""
+    probs = tuple(json.loads(r.probs_json))
+    return PredictionRecord(r.model_version_id, r.clip_id, r.label, r.confidence, probs)
+
+
+def _window_record(r: TimePrediction) -> PredictionRecord:
+    """One window of a lane as a record."""
+    return PredictionRecord(
+        r.model_version_id,
+        r.clip_id,
+        r.label,
+        r.confidence,
+        tuple(json.loads(r.probs_json)),
+        r.modality,
+        r.t_start,
+        r.t_end,
+    )
+
+
 def _check_probs(probs: Sequence[float], labels: tuple[str, ...]) -> tuple[float, ...]:
     values = tuple(float(p) for p in probs)
     if not all(math.isfinite(v) for v in values):
@@ -157,12 +177,7 @@ def clip_predictions(session: Session, clip_id: int) -> list[PredictionRecord]:
     rows = session.scalars(
         select(ClipPrediction).where(ClipPrediction.clip_id == clip_id).order_by(ClipPrediction.id)
     )
-    return [
-        PredictionRecord(
-            r.model_version_id, r.clip_id, r.label, r.confidence, tuple(json.loads(r.probs_json))
-        )
-        for r in rows
-    ]
+    return [_clip_record(r) for r in rows]
 
 
 def time_predictions(
@@ -177,19 +192,7 @@ def time_predictions(
         )
         .order_by(TimePrediction.t_start)
     )
-    return [
-        PredictionRecord(
-            r.model_version_id,
-            r.clip_id,
-            r.label,
-            r.confidence,
-            tuple(json.loads(r.probs_json)),
-            r.modality,
-            r.t_start,
-            r.t_end,
-        )
-        for r in rows
-    ]
+    return [_window_record(r) for r in rows]
 
 
 def versions_named(session: Session, name: str) -> list[ModelVersionRecord]:
@@ -213,10 +216,7 @@ def version_predictions(session: Session, model_version_id: int) -> list[Predict
     )
     by_clip: dict[int, list[PredictionRecord]] = {}
     for r in decisions:
-        probs = tuple(json.loads(r.probs_json))
-        by_clip.setdefault(r.clip_id, []).append(
-            PredictionRecord(r.model_version_id, r.clip_id, r.label, r.confidence, probs)
-        )
+        by_clip.setdefault(r.clip_id, []).append(_clip_record(r))
     windows = session.scalars(
         select(TimePrediction)
         .where(TimePrediction.model_version_id == model_version_id)
@@ -224,18 +224,7 @@ def version_predictions(session: Session, model_version_id: int) -> list[Predict
     )
     lanes: dict[int, dict[str, list[PredictionRecord]]] = {}
     for r in windows:
-        lanes.setdefault(r.clip_id, {}).setdefault(r.modality, []).append(
-            PredictionRecord(
-                r.model_version_id,
-                r.clip_id,
-                r.label,
-                r.confidence,
-                tuple(json.loads(r.probs_json)),
-                r.modality,
-                r.t_start,
-                r.t_end,
-            )
-        )
+        lanes.setdefault(r.clip_id, {}).setdefault(r.modality, []).append(_window_record(r))
     for clip_id in sorted(set(by_clip) | set(lanes)):
         out.extend(by_clip.get(clip_id, [])[-1:])
         for rows in lanes.get(clip_id, {}).values():
