@@ -70,3 +70,18 @@ def seed004_records(
 def samples_of(paths: Sequence[str | Path]) -> list[ds.Sample]:
     """Plain files as samples (label unknown, speaker from the name) for records of clips."""
     return [ds.Sample(Path(p), -1, ds.speaker_of(p), "file") for p in paths]
+
+
+def card_metrics(tests: Mapping[str, Mapping[str, Any]], labels: Sequence[str]) -> dict[str, Any]:
+    """The card's ``metrics``: per test set its UAR with CI, accuracy, macro-F1 and per-class recall
+    (None where a report has no per-class part), from ``classification_report``-shaped ``tests``."""
+    return {
+        k: {
+            "uar": v["uar"],
+            "uar_ci": v.get("ci", {}).get("uar"),
+            "accuracy": v["accuracy"],
+            "macro_f1": v["macro_f1"],
+            "recall": {c: v["per_class"][c]["recall"] for c in labels} if "per_class" in v else None,
+        }
+        for k, v in tests.items()
+    }

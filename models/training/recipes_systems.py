@@ -38,7 +38,7 @@ from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.base import EmotionSystem
 from affectscope.models.training import datasets as ds
 from affectscope.models.training import system_data as sd
-from affectscope.models.training.card_records import system_records
+from affectscope.models.training.card_records import card_metrics, system_records
 from affectscope.models.training.face_sets import face_sets
 from affectscope.models.training.splits import by_speakers, speakers
 
@@ -456,16 +456,7 @@ def train_system(
         "stages": stages,
         "tests": tests,
         "per_modality_tests": per_modality,
-        "metrics": {
-            k: {
-                "uar": v["uar"],
-                "uar_ci": v.get("ci", {}).get("uar"),
-                "accuracy": v["accuracy"],
-                "macro_f1": v["macro_f1"],
-                "recall": {c: v["per_class"][c]["recall"] for c in LABELS} if "per_class" in v else None,
-            }
-            for k, v in tests.items()
-        },
+        "metrics": card_metrics(tests, LABELS),
         "collapsed": collapsed,
         "known_limits": [
             "speech tests are audio-only and face tests face-only: the fusion sees one modality at a time "

@@ -23,6 +23,7 @@ from affectscope.models.provenance import code_state, data_records
 from affectscope.models.registry import get
 from affectscope.models.systems.reference import FEATURE_SET, group_statistics
 from affectscope.models.training import datasets as ds
+from affectscope.models.training.card_records import card_metrics
 from affectscope.models.training.splits import by_speakers
 
 RECIPES = {
@@ -155,16 +156,7 @@ def train_reference(recipe: str, out: Path, data: Path, job: Job | None = None) 
             notes={"validation": "chose the logistic regression's C; nothing else was chosen"},
         ),
         "tests": tests,
-        "metrics": {
-            k: {
-                "uar": v["uar"],
-                "uar_ci": v.get("ci", {}).get("uar"),
-                "accuracy": v["accuracy"],
-                "macro_f1": v["macro_f1"],
-                "recall": {c: v["per_class"][c]["recall"] for c in labels},
-            }
-            for k, v in tests.items()
-        },
+        "metrics": card_metrics(tests, labels),
         "collapsed": {k: v["collapsed"] for k, v in tests.items()},
     }
     save_state(model, out, card)

@@ -25,6 +25,7 @@ from affectscope.analysis.metrics import classification_report
 from affectscope.models.registry import get
 from affectscope.models.training import datasets as ds
 from affectscope.models.training import system_data as sd
+from affectscope.models.training.card_records import card_metrics
 from affectscope.models.training.seed003_accel import per_file, predict
 from affectscope.models.training.seed003_cache import EMODB_TEST, content_hash
 from affectscope.models.training.splits import by_speakers
@@ -135,16 +136,7 @@ def build_card(training: dict[str, Any], tests: dict[str, Any], weights: str, co
         "training": training | {"data_records": None},
         "data_records": training["data_records"],
         "tests": tests,
-        "metrics": {
-            k: {
-                "uar": v["uar"],
-                "uar_ci": v.get("ci", {}).get("uar"),
-                "accuracy": v["accuracy"],
-                "macro_f1": v["macro_f1"],
-                "recall": {c: v["per_class"][c]["recall"] for c in labels},
-            }
-            for k, v in tests.items()
-        },
+        "metrics": card_metrics(tests, labels),
         "collapsed": {k: v["collapsed"] for k, v in tests.items()},
         "goal": goal(tests["ravdess_test"]),
         "known_limits": [
