@@ -173,3 +173,14 @@ def test_evaluate_standardises_per_speaker_and_a_coloured_channel_keeps_its_deci
     finally:
         model.speaker_norm = True
     assert with_norm <= 0.15 and with_norm < 0.5 * without, (with_norm, without)
+
+
+def test_the_shipped_card_says_how_speakers_are_normalised() -> None:
+    """The card (and the Models tab's read-only view of it) says where the statistics come from."""
+    from affectscope.app.services.model_cards import card_html
+    from affectscope.models.registry import get
+    from affectscope.models.weights import read_card
+
+    card = read_card(get("lightweight-streaming").weights_path())
+    assert "per speaker" in card["normalisation"] and "project's own clips" in card["normalisation"]
+    assert "<b>Normalisation:</b>" in card_html(card)

@@ -106,6 +106,8 @@ class LightweightStreaming(EmotionSystem):
     """Mouth-routed face / audio-visual sentiment (seed 004)."""
 
     modalities = ("face", "mouth", "audio")
+    #: what ``adapt`` reads: the speaker statistics come from sound alone (no face perception for them)
+    adapt_modalities = ("audio",)
 
     def __init__(
         self,

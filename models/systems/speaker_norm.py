@@ -22,6 +22,7 @@ network's ``input_norm`` (``z · std_train + mean_train``), so that its unchange
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,19 +133,23 @@ def to_network(
 
 class AudioKeys:
     """Content keys of audio tracks (blake2b of the samples), cached by object for the few tracks a
-    caller is cutting windows from, so a long clip is hashed once, not once per window."""
+    caller is cutting windows from, so a long clip is hashed once, not once per window. A loaded
+    model is shared between threads (the window's workers, ``evaluate``), hence the lock."""
 
     def __init__(self, keep: int = 16) -> None:
         self._cache: OrderedDict[int, tuple[np.ndarray, bytes]] = OrderedDict()
         self._keep = keep
+        self._lock = threading.Lock()
 
     def __call__(self, values: np.ndarray) -> bytes:
-        hit = self._cache.get(id(values))
-        if hit is not None and hit[0] is values:
-            self._cache.move_to_end(id(values))
-            return hit[1]
+        with self._lock:
+            hit = self._cache.get(id(values))
+            if hit is not None and hit[0] is values:
+                self._cache.move_to_end(id(values))
+                return hit[1]
         key = hashlib.blake2b(np.ascontiguousarray(values, np.float32).tobytes(), digest_size=16).digest()
-        self._cache[id(values)] = (values, key)  # the reference keeps the id from being reused
-        while len(self._cache) > self._keep:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[id(values)] = (values, key)  # the reference keeps the id from being reused
+            while len(self._cache) > self._keep:
+                self._cache.popitem(last=False)
         return key
