@@ -73,8 +73,12 @@ class ImportedSystem(EmotionSystem):
         from affectscope.models.exchange.store import modalities_of
 
         self.modalities = modalities_of([{"source": i.source} for i in self.spec.inputs])
-        # outputs in the file's label order -> the label set's order
-        self.order = [self.spec.labels.index(label) for label in LABEL_SETS[self.spec.label_set]]
+        # outputs in the file's label order -> the label set's order; continuous outputs keep theirs and
+        # are values, not logits (inference leaves them unsquashed)
+        self.continuous = self.spec.continuous
+        self.ranges = dict(self.spec.ranges)
+        wanted = self.spec.labels if self.continuous else LABEL_SETS[self.spec.label_set]
+        self.order = [self.spec.labels.index(label) for label in wanted]
         if self.spec.ewma_alpha is not None:  # the clip decision of inference.clip_decision
             self.ewma_alpha, self.ewma_y0 = self.spec.ewma_alpha, np.zeros(self.num_classes)
         self._session: Any = None
