@@ -84,6 +84,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("ids", nargs="*", type=int)
     v.add_argument("--project", type=Path, required=True, metavar="DIR")
     v.add_argument("--label-set", help="label set (default: the project's)")
+    v.add_argument(
+        "--shipped",
+        metavar="MODEL",
+        help="list: MODEL with its shipped weights first (its id compares with a retrained version)",
+    )
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=cmd_versions)
 
@@ -177,6 +182,15 @@ def cmd_versions(args: argparse.Namespace) -> int:
     with Project.open(args.project) as project:
         if args.action == "list":
             doc: dict[str, Any] = {"versions": rt.versions(project, args.label_set)}
+            if args.shipped:
+                from affectscope.app.services.shipped_version import shipped_row
+
+                row = shipped_row(project, args.shipped, args.label_set)
+                if row is None:
+                    raise rt.RetrainError(
+                        f"{args.shipped} ships no weights for {args.label_set or project.label_set}"
+                    )
+                doc["versions"].insert(0, row)
         elif args.action == "compare":
             doc = rt.compare(project, *args.ids)
         elif args.action == "activate":
@@ -188,6 +202,9 @@ def cmd_versions(args: argparse.Namespace) -> int:
     elif args.action == "list":
         for v in doc["versions"]:
             mark = "*" if v["active"] else " "
+            if v["shipped"]:
+                print(f"{mark} {v['model_version_id']:>4} {v['name']} {v['version']} (shipped weights)")
+                continue
             print(
                 f"{mark} {v['model_version_id']:>4} {v['name']} {v['version']} UAR {v['uar']:.3f} "
                 f"{v['label_source']} {v['n_labels']} labels {v['snapshot_at']}"

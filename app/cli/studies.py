@@ -234,9 +234,10 @@ def _stats_text(doc: dict) -> str:
 
 def run_stats(args: argparse.Namespace) -> int:
     from affectscope.app.services import study_stats
+    from affectscope.app.services.studies import StudyError
 
     if args.resamples < 0:
-        raise study_stats.StudyError("--resamples must be 0 or more")
+        raise StudyError("--resamples must be 0 or more")
     with _project(args) as project:
         doc = study_stats.study_stats(project.db, args.study, n_resamples=args.resamples, seed=args.seed)
     _print(args, doc, _stats_text(doc))
@@ -244,12 +245,11 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_import_crema(args: argparse.Namespace) -> int:
-    from affectscope.app.services import studies, study_stats
-    from affectscope.app.services.crema_votes import check_votes
+    from affectscope.app.services import studies
+    from affectscope.app.services.crema_votes import import_crema_d
 
-    check_votes(args.folder)  # the whole file, before the import creates the study
     with _project(args) as project:
-        sid = study_stats.import_crema_d(project.db, args.folder, name=args.name)
+        sid = import_crema_d(project.db, args.folder, name=args.name)
         doc = studies.show_study(project.db, sid)
     _print(args, doc, f"imported {doc['n_responses']} votes on {doc['n_cases']} clips as study {doc['name']}")
     if not args.json:
