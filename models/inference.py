@@ -110,6 +110,14 @@ class Analysis:
         return out
 
 
+def outputs_of(model: torch.nn.Module, logits: torch.Tensor) -> np.ndarray:
+    """A system's outputs as the lanes hold them: class probabilities (softmax of its logits), or, for a
+    model of named continuous outputs (an imported valence/arousal model), the values themselves."""
+    if getattr(model, "continuous", False):
+        return logits.float().cpu().numpy()
+    return torch.softmax(logits.float(), 1).cpu().numpy()
+
+
 def device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -281,9 +289,9 @@ def analyse_signals(
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
-        fused.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        fused.append(outputs_of(model, out.logits))
         for k, v in out.per_modality.items():
-            per_mod.setdefault(k, []).append(torch.softmax(v.float(), 1).cpu().numpy())
+            per_mod.setdefault(k, []).append(outputs_of(model, v))
         for k, v in out.hidden.items():
             hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
@@ -384,7 +392,7 @@ def analyse_many(
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
-        probs.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        probs.append(outputs_of(model, out.logits))
         job.progress(min(b0 + batch_size, len(items)), len(items), f"{spec.name}: window {b0 + len(chunk)}")
     allp = np.concatenate(probs) if probs else np.zeros((0, len(spec.labels)))
     owner = np.array([i for i, _ in items], dtype=int)

@@ -243,6 +243,7 @@ class ExplainPanel(QWidget):
     def set_explainer(self, explainer: Any, clip: Any) -> None:
         """Show a built explainer (the worker's result; tests give one directly)."""
         self.explainer = explainer
+        self._offer_methods(getattr(explainer, "has_gradients", True))
         self.target.blockSignals(True)
         self.target.clear()
         self.target.addItem("predicted", None)
@@ -268,6 +269,17 @@ class ExplainPanel(QWidget):
             self.lanes.show(explainer, self.target.currentData(), self.method.currentData())
         self.ready.emit()
         self.request_at_playhead()
+
+    def _offer_methods(self, gradients: bool) -> None:
+        """An imported ONNX file gives no gradients: only Occlusion is offered (the rest greyed out)."""
+        items = self.method.model()
+        for i in range(self.method.count()):
+            items.item(i).setEnabled(gradients or self.method.itemData(i) == "occlusion")
+        self.method.setToolTip("" if gradients else "an ONNX file gives no gradients: occlusion only")
+        if not gradients and self.method.currentData() != "occlusion":
+            self.method.blockSignals(True)  # set_explainer asks for the playhead's maps itself
+            self.method.setCurrentIndex(self.method.findData("occlusion"))
+            self.method.blockSignals(False)
 
     def _on_built(self, path: str, result: tuple[Any, Any]) -> None:
         if path != self.path:

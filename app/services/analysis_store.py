@@ -58,7 +58,12 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
 
     spec = get(analysis.model)
     version_id = record_version(
-        project, analysis.model, label_set or spec.label_set, analysis.labels, analysis.weights
+        project,
+        analysis.model,
+        label_set or spec.label_set,
+        analysis.labels,
+        analysis.weights,
+        continuous_config(spec),
     )
     written = 0
     with unit_of_work(project.db, write=True) as s:
@@ -72,6 +77,15 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
                 modality=lane,
             )
     return written
+
+
+def continuous_config(spec: Any) -> dict[str, Any]:
+    """A version's record of a model with named continuous outputs: the same ``kind`` and ``ranges`` an
+    import of continuous predictions records, so lanes, evaluation and figures read both alike."""
+    if spec.label_set != "continuous":
+        return {}
+    declared = spec.config.get("spec", {}).get("continuous") or []
+    return {"kind": "continuous", "ranges": {o["name"]: list(o["range"]) for o in declared}}
 
 
 def analysis_lanes(analysis: Any) -> dict[str, list[tuple[float, float, list[float]]]]:

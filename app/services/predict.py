@@ -167,6 +167,15 @@ def analysis_lanes(
     return lanes
 
 
+def run_value_range(spec: ModelSpec, analysis: Any) -> tuple[float, float] | None:
+    """The extent a model's lanes are drawn over: None (0..1) for class probabilities; for named
+    continuous outputs the declared ranges' union, as lanes of a stored version are drawn."""
+    from affectscope.app.services.analysis_store import continuous_config, continuous_range
+
+    config = continuous_config(spec)
+    return continuous_range(config, analysis.fused) if config else None
+
+
 def store_prediction(
     project: Any, clip: str | int, analysis: Any, untrained: bool, store_untrained: bool = False
 ) -> tuple[bool, str]:
@@ -213,7 +222,12 @@ def predict_clip(
         path, model_name, weights, job.stage(2, 2, "running model"), signals, allow_untrained=allow_untrained
     )
     note = UNTRAINED_NOTE if untrained else ""
-    lanes = analysis_lanes(analysis, modality_reasons(signals, list(analysis.per_modality)), note)
+    lanes = analysis_lanes(
+        analysis,
+        modality_reasons(signals, list(analysis.per_modality)),
+        note,
+        run_value_range(spec, analysis),
+    )
     if project is None:
         stored, ok = NO_PROJECT, False
     else:

@@ -21,6 +21,7 @@ from affectscope.app.services.prediction_files import (
     PredictionFileError,
     PredictionRow,
     PredictionTable,
+    check_range,
     guess_format,
     read_table,
     write_csv,
@@ -114,13 +115,13 @@ def import_predictions(
     path = Path(path)
     _check_name(name)
     table = read_table(path, fmt, project.label_sets(), label_set, continuous)
-    for output, (lo, hi) in (ranges or {}).items():
-        if table.kind != "continuous" or output not in table.columns or not lo < hi:
+    for output, (lo, hi) in (ranges or {}).items():  # --range: over what the file declares
+        if table.kind != "continuous" or output not in table.columns:
             raise PredictionFileError(
                 f"--range {output}={lo}:{hi}: name a continuous output of the file "
-                f"({', '.join(table.columns)}) and a range with LO < HI"
+                f"({', '.join(table.columns)})"
             )
-        table.ranges[output] = (lo, hi)
+        table.ranges[output] = check_range(output, lo, hi, "--range")
     clips = _resolve_clips(project, table, path.name)
     per_clip: dict[str, dict[str, list[PredictionRow]]] = {}
     decisions: dict[str, PredictionRow] = {}

@@ -73,13 +73,18 @@ class ImportedSystem(EmotionSystem):
         from affectscope.models.exchange.store import modalities_of
 
         self.modalities = modalities_of([{"source": i.source} for i in self.spec.inputs])
-        # outputs in the file's label order -> the label set's order
-        self.order = [self.spec.labels.index(label) for label in LABEL_SETS[self.spec.label_set]]
+        # outputs in the file's label order -> the label set's order; continuous outputs keep theirs and
+        # are values, not logits (inference leaves them unsquashed)
+        self.continuous = self.spec.continuous
+        self.ranges = dict(self.spec.ranges)
+        wanted = self.spec.labels if self.continuous else LABEL_SETS[self.spec.label_set]
+        self.order = [self.spec.labels.index(label) for label in wanted]
         if self.spec.ewma_alpha is not None:  # the clip decision of inference.clip_decision
             self.ewma_alpha, self.ewma_y0 = self.spec.ewma_alpha, np.zeros(self.num_classes)
         self._session: Any = None
         self._module: Any = None
         self._builder: Any = None
+        self._batchable = False  # an ONNX file whose batch axis is free runs many windows at once
         self.check()
 
     # -- the file ---------------------------------------------------------------------------------
@@ -123,6 +128,8 @@ class ImportedSystem(EmotionSystem):
             )
         for o in outputs:
             _check_shape(f"output {o.name}", (1, self.num_classes), o.shape)
+        dims = [i.shape[0] for i in self._session.get_inputs()] + [o.shape[0] for o in outputs]
+        self._batchable = all(not isinstance(d, int) for d in dims)
 
     def _check_torchscript(self) -> None:
         from affectscope.models.exchange.archive import check_torchscript_archive
@@ -213,8 +220,9 @@ class ImportedSystem(EmotionSystem):
                 "(Grad-CAM, Integrated Gradients, SmoothGrad) cannot run on it; use --method occlusion"
             )
         rows: list[list[torch.Tensor]] = []
-        for b in range(n):
-            feeds = [self._feed(batch, i, b) for i in self.spec.inputs]
+        step = n if self._batchable else 1  # occlusion's perturbed copies: one run where the file allows
+        for b0 in range(0, n, step):
+            feeds = [self._feed(batch, i, b0, min(b0 + step, n)) for i in self.spec.inputs]
             feeds = [
                 f.long() if i.dtype == "int64" else f.float()
                 for f, i in zip(feeds, self.spec.inputs, strict=True)
@@ -226,16 +234,18 @@ class ImportedSystem(EmotionSystem):
             outs = [torch.log(o.clamp_min(1e-12)) for o in outs]
         return SystemOutput(logits=outs[0], per_modality=dict(zip(self.heads, outs[1:], strict=True)))
 
-    def _feed(self, batch: Batch, i: Any, b: int) -> torch.Tensor:
-        """Input ``i`` of window ``b``; a contract input of a masked modality reads its absent value."""
-        x = batch[self._key(i.name, i.source)][b : b + 1]
+    def _feed(self, batch: Batch, i: Any, b0: int, b1: int) -> torch.Tensor:
+        """Input ``i`` of windows b0..b1-1; a contract input of a masked modality reads its absent value."""
+        x = batch[self._key(i.name, i.source)][b0:b1]
         if self.spec.system is None:
             from affectscope.models.exchange.inputs import absent_input
             from affectscope.models.exchange.store import MODALITY_OF
 
             mask = batch.get(f"{MODALITY_OF.get(i.source)}_mask")
-            if mask is not None and float(mask[b]) <= 0:
-                x = torch.from_numpy(absent_input(i)).to(x.device)
+            off = None if mask is None else (mask.reshape(-1)[b0:b1] <= 0)
+            if off is not None and bool(off.any()):
+                absent = torch.from_numpy(absent_input(i)).to(x.device, x.dtype)
+                x = torch.where(off.reshape(-1, *[1] * (x.ndim - 1)).to(x.device), absent, x)
         return x
 
     def _run(self, feeds: list[torch.Tensor]) -> list[torch.Tensor]:
