@@ -30,7 +30,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
 def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from affectscope.app.services.predict import predict_clip, stored_prediction
+    from affectscope.app.services.predict import latest_predictions, predict_clip, stored_prediction
     from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
     from affectscope.models.exchange.inputs import contract_input
@@ -87,6 +87,8 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
         lanes = {lane.name: lane for lane in stored_prediction(project, str(clip)).lanes}
         assert lanes["fused"].value_range == (-1.0, 10.0) and lanes["fused"].labels == ("valence", "arousal")
         assert np.allclose(lanes["fused"].probs, fused, atol=1e-6)
+        # the browser's Prediction column lists classes: values are not offered as one ("arousal", 758 %)
+        assert latest_predictions(project) == {}
         run = predict_clip(str(clip), name)  # the window's Run model: lanes over the same ranges
         assert next(lane for lane in run.lanes if lane.name == "fused").value_range == (-1.0, 10.0)
 
