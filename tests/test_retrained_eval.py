@@ -94,6 +94,10 @@ def test_the_evaluation_dock_scores_a_retrained_version_on_its_held_out_clips(
         with qtbot.waitSignal(window.session.project_opened, timeout=60000):
             window.open_path(folder)
         view, opened = window.evaluation, window.session.project
+        # Tried as a new user: the dock offered the first registered model (fusical), not the one in use.
+        assert view.model_combo.currentText() == window.models.model_name == "lightweight-streaming"
+        window.models.choose_model("egemaps-linear")
+        assert view.model_combo.currentText() == "egemaps-linear"
         v1 = rt.retrain(opened, rt.QUICK_MODEL, "latest", "auto", epochs=4).model_version_id
         window.retrain.refresh_versions()  # what a training in the Retrain tab ends with
         index = view.model_combo.findData(v1)
