@@ -352,7 +352,9 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status.setText(
             f"{a.model} on {Path(result.path).name}: {len(a.times)} windows; {result.stored}."
         )
-        if result.stored_ok:
+        if result.stored_ok and not getattr(
+            a, "continuous", False
+        ):  # values have no class or confidence to list
             model = self.window_.browser.model
             best = int(np.argmax(a.clip_probs))
             model.set_value(result.path, "prediction", a.clip_label)
