@@ -81,7 +81,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     v = subparsers.add_parser("versions", help="list, compare, activate or roll back trained versions")
     v.add_argument("action", nargs="?", default="list", help="list | compare A B | activate ID | rollback")
-    v.add_argument("ids", nargs="*", type=int)
+    v.add_argument(
+        "ids",
+        nargs="*",
+        help="version ids; compare also takes a model name (shipped weights, an imported model's file) or "
+        "imported predictions' NAME[@VERSION]",
+    )
     v.add_argument("--project", type=Path, required=True, metavar="DIR")
     v.add_argument("--label-set", help="label set (default: the project's)")
     v.add_argument(
@@ -179,7 +184,13 @@ def cmd_versions(args: argparse.Namespace) -> int:
         )
     if len(args.ids) != want[args.action]:
         raise rt.RetrainError(f"versions {args.action} takes {want[args.action]} version id(s)")
+    if args.action == "activate" and not args.ids[0].isdigit():
+        raise rt.RetrainError(f"versions activate takes a version id, not {args.ids[0]!r}")
     with Project.open(args.project) as project:
+        if args.action in ("compare", "activate"):
+            from affectscope.app.services.prediction_io import version_id
+
+            args.ids = [version_id(project, ref) for ref in args.ids]
         if args.action == "list":
             doc: dict[str, Any] = {"versions": rt.versions(project, args.label_set)}
             if args.shipped:

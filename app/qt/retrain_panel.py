@@ -373,4 +373,7 @@ def install_retrain(window) -> RetrainPanel:  # noqa: ANN001
     models = getattr(window, "models", None)
     if models is not None:
         models.model_box.currentIndexChanged.connect(panel._on_models_model)
+    evaluation = getattr(window, "evaluation", None)
+    if evaluation is not None:  # a new version can be evaluated (on its held-out clips) at once
+        panel.versions_changed.connect(evaluation.refresh_versions)
     return panel

@@ -271,15 +271,17 @@ def describe_model(name: str, job: Job | None = None) -> int:
 
 
 def latest_predictions(project: Any, job: Job | None = None) -> dict[str, tuple[str, float]]:
-    """Each clip's newest clip-level prediction, path -> (label, confidence)."""
+    """Each clip's newest clip-level class prediction, path -> (label, confidence); versions of continuous
+    values (valence, ...) have no label or confidence to show and are passed over."""
     from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
 
     out = {}
     clips = project.clips()
     with unit_of_work(project.db) as s:
+        values = pred_rows.version_ids_of_label_set(s, "continuous")
         for clip in clips:
-            rows = pred_rows.clip_predictions(s, clip.id)
+            rows = [r for r in pred_rows.clip_predictions(s, clip.id) if r.model_version_id not in values]
             if rows:
                 out[clip.path] = (rows[-1].label, rows[-1].confidence)
     return out

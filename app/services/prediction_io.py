@@ -195,6 +195,29 @@ def find_version(project: Any, model: str) -> Any:
     return versions[-1]
 
 
+def version_id(project: Any, ref: str | int) -> int:
+    """The model version a person names: an id; ``NAME@VERSION``; a registered model with its weights
+    file (a built-in system's shipped weights, an imported model's newest file: recorded on first ask,
+    as a run of it records it); or imported predictions by name (the newest version)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        return int(text)
+    if "@" not in text:
+        from affectscope.app.services.shipped_version import shipped_version_id
+        from affectscope.models.registry import get
+
+        try:
+            spec = get(text)
+        except KeyError:
+            spec = None
+        if spec is not None:
+            vid = shipped_version_id(project, text, spec.label_set)
+            if vid is None:
+                raise PredictionFileError(f"{text} has no weights file, so it has no version to name")
+            return vid
+    return find_version(project, text).id
+
+
 def version_table(project: Any, version: Any) -> tuple[PredictionTable, dict[str, str]]:
     """A version's predictions as a table, and clip reference -> file path. Clips are named by file
     name where that is unique in the project (portable), else by their full path."""

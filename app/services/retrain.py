@@ -461,13 +461,34 @@ def _missing_predictions(
         from affectscope.app.services.analysis_store import analysis_lanes
         from affectscope.models.inference import analyse_clip
 
+        override = _weights_override(rec, model_version_id, weights)
         for i, (cid, path) in enumerate(todo):
             job.check()
             job.progress(i, len(todo), f"predicting {Path(path).name}")
-            analysis = analyse_clip(path, rec.name, weights=weights, job=job)
+            analysis = analyse_clip(path, rec.name, weights=override, job=job)
             out.append(_ClipRows(cid, analysis_lanes(analysis), analysis.clip_probs.tolist()))
     job.progress(len(todo), len(todo), "predictions up to date")
     return out
+
+
+def _weights_override(rec: Any, model_version_id: int, weights: str) -> str | None:
+    """The ``weights`` to run a version with: its safetensors file; none for an imported model file (the
+    file is the model: its name runs it), which must still be the file that name runs."""
+    from affectscope.models.exchange.store import SEED
+    from affectscope.models.registry import get
+
+    try:
+        spec = get(rec.name)
+    except KeyError:
+        return weights  # not registered here: load_model says so
+    if spec.seed != SEED:
+        return weights
+    if spec.weights_path() != Path(weights):
+        raise RetrainError(
+            f"version {model_version_id} of {rec.name} is the file {weights}, but {rec.name} now runs "
+            f"{spec.weights_path()}; import that file again under another name to predict with it"
+        )
+    return None
 
 
 def _write_predictions(session: Any, model_version_id: int, rows: list[_ClipRows]) -> None:

@@ -109,10 +109,13 @@ def select_cases(
     return [CaseSpec(cid, Path(paths[cid]).name, None, current.get(cid), practice) for cid in ids]
 
 
-def check_design(db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec]) -> list[Misfit]:
+def check_design(
+    db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec], label_set: str | None = None
+) -> list[Misfit]:
     """Every case against every arm it may be read in: sound for audio arms, a picture for video arms,
     the named version's prediction for assisted arms, a reference label for scored cases, media that
-    exist. Cases without a clip (imported studies) have no media to check."""
+    exist. Cases without a clip (imported studies) have no media to check. An assisted arm's version
+    must predict the study's ``label_set`` (its answer is shown as one of the reader's choices)."""
     ids = [c.clip_id for c in cases if c.clip_id is not None]
     out: list[Misfit] = []
     with unit_of_work(db) as s:
@@ -124,6 +127,12 @@ def check_design(db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec
                     raise StudyError(
                         f"arm {a.name!r}: there is no model version {a.model_version_id} in this project; "
                         "list them with: affectscope versions --project DIR"
+                    )
+                predicts = rows.model_version_label_set(s, a.model_version_id)
+                if label_set is not None and predicts != label_set:
+                    raise StudyError(
+                        f"arm {a.name!r}: model version {a.model_version_id} predicts {predicts}, not the "
+                        f"study's {label_set}; its answers could not be shown as the reader's choices"
                     )
                 predicted[a.model_version_id] = set(rows.model_predictions(s, a.model_version_id, ids))
     for c in cases:
@@ -205,7 +214,7 @@ def create_study(
         raise StudyError("the break and the washout are seconds, 0 or more")
     if not [c for c in cases if not c.practice]:
         raise StudyError("a study needs at least one scored case")
-    misfits = check_design(db, arms, cases) if source == "designed" else []
+    misfits = check_design(db, arms, cases, label_set) if source == "designed" else []
     if misfits and not allow_mismatch:
         raise StudyError(misfit_message(misfits))
     why: dict[str, list[str]] = defaultdict(list)
