@@ -184,3 +184,38 @@ def test_the_window_runs_a_continuous_model_and_shows_values_over_their_ranges(q
     finally:
         window.workers.cancel_all()
         window.shutdown()
+
+
+def test_batch_predict_records_a_continuous_version_with_its_ranges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Batch records the version before any clip runs (as a comparison or a study arm naming the model
+    would): the record carries the outputs' kind and ranges whoever makes it, so the lanes keep them."""
+    from affectscope.app.services.predict import stored_prediction
+    from affectscope.app.services.prediction_io import find_version
+    from affectscope.models.exchange.importing import import_model
+
+    torch.manual_seed(0)
+    file = save_model(MelValenceArousal(), tmp_path / "va.pt", "torchscript")
+    (tmp_path / "va.spec.json").write_text(json.dumps(valence_arousal_spec("torchscript")))
+    import_model(file, tmp_path / "va.spec.json", "va-batch")
+    clips = tmp_path / "clips"
+    for name in ("a", "b"):
+        make_clip(clips / f"{name}.mp4", n_frames=50, fps=25, audio="speech", audio_rate=16000)
+    with Project.init(tmp_path / "proj") as project:
+        project.import_clips(clips)
+    where = ["--project", str(tmp_path / "proj"), "--model", "va-batch"]
+    doc = _cli(capsys, "batch", "predict", *where)
+    assert doc["done"] == 2 and doc["labels"] == ["valence", "arousal"]
+    for r in doc["results"]:  # values, no class and no confidence
+        assert r["label"] is None and r["confidence"] is None and set(r["values"]) == {"valence", "arousal"}
+        assert 0 < r["values"]["arousal"] < 10
+    with Project.open(tmp_path / "proj") as project:
+        version = find_version(project, "va-batch")
+        assert version.config["kind"] == "continuous"
+        assert version.config["ranges"] == {"valence": [-1.0, 1.0], "arousal": [0.0, 10.0]}
+        fused = next(x for x in stored_prediction(project, str(clips / "a.mp4")).lanes if x.name == "fused")
+        assert fused.value_range == (-1.0, 10.0)
+    assert main(["batch", "evaluate", *where]) == 2
+    err = capsys.readouterr().err
+    assert "gives continuous outputs (valence, arousal)" in err and "--reference REF" in err
