@@ -141,6 +141,9 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status = QLabel("Open a clip, choose a model, then Run model.", self)
         self.status.setWordWrap(True)
         self.clip_label = QLabel("Whole clip: –", self)
+        # "Whole clip: negative (speech-weighted mean of the EWMA)" unwrapped made the page 406 px wide:
+        # the tab scrolled sideways at 1500 px and hid the bars' right half.
+        self.clip_label.setWordWrap(True)
         self.clip_bars = ProbabilityBars(self)
         self.at_label = QLabel("At playhead: –", self)
         self.at_bars = ProbabilityBars(self)
