@@ -25,12 +25,13 @@ sys.path.insert(0, str(REPO))
 
 def bench_stats(folder: Path, resamples: int) -> None:
     from affectscope.app.services import study_stats
+    from affectscope.app.services.crema_votes import import_crema_d
     from affectscope.app.services.project import Project
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Project.init(Path(tmp) / "p")
         t0 = time.perf_counter()
-        study_stats.import_crema_d(project.db, folder)
+        import_crema_d(project.db, folder)
         t_import = time.perf_counter() - t0
         t0 = time.perf_counter()
         data = study_stats.load_study(project.db, "crema-d")

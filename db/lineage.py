@@ -158,6 +158,19 @@ def lineage(session: Session, model_version_id: int) -> LineageRecord | None:
     return None if row is None else _record(row, session.get(ModelVersion, model_version_id))
 
 
+def lineage_of_weights(session: Session, weights_sha256: str | None) -> LineageRecord | None:
+    """The newest version trained in this project with these weights (whatever row names it), or None."""
+    if not weights_sha256:
+        return None
+    row = session.execute(
+        select(ModelLineage, ModelVersion)
+        .join(ModelVersion, ModelVersion.id == ModelLineage.model_version_id)
+        .where(ModelVersion.weights_sha256 == weights_sha256)
+        .order_by(ModelLineage.model_version_id.desc())
+    ).first()
+    return None if row is None else _record(*row)
+
+
 def trained_versions(session: Session, label_set: str | None = None) -> list[LineageRecord]:
     """Every version with a lineage, oldest first."""
     query = select(ModelLineage, ModelVersion).join(

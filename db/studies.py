@@ -444,6 +444,12 @@ def model_version_name(s: Session, model_version_id: int) -> str | None:
     return None if mv is None else f"{mv.name} {mv.version}"
 
 
+def model_version_label_set(s: Session, model_version_id: int) -> str | None:
+    """The label set a model version predicts ("continuous" for named continuous outputs), or None."""
+    mv = s.get(ModelVersion, model_version_id)
+    return None if mv is None else mv.label_set
+
+
 def model_predictions(
     s: Session, model_version_id: int, clip_ids: Sequence[int]
 ) -> dict[int, tuple[str, float]]:

@@ -66,6 +66,7 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+    continuous: bool = False  # the outputs are named continuous values (valence, ...), not probabilities
 
     def __post_init__(self) -> None:
         # The one place every prediction passes: no Analysis holding NaN/inf outputs exists.
@@ -100,7 +101,7 @@ class Analysis:
             "accumulated": rows(self.accumulated) if self.accumulated is not None else None,
             "whole_clip": {
                 "probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
-                "label": self.clip_label,
+                "label": None if self.continuous else self.clip_label,  # no winning class among values
                 # Windows that voted (speech, or another modality present); all of them when ungated.
                 "voting_windows": int(np.sum(self.votes)) if self.votes is not None else len(self.times),
             },
@@ -108,6 +109,14 @@ class Analysis:
         if hidden:
             out["hidden"] = {k: rows(v) for k, v in self.hidden.items()}
         return out
+
+
+def outputs_of(model: torch.nn.Module, logits: torch.Tensor) -> np.ndarray:
+    """A system's outputs as the lanes hold them: class probabilities (softmax of its logits), or, for a
+    model of named continuous outputs (an imported valence/arousal model), the values themselves."""
+    if getattr(model, "continuous", False):
+        return logits.float().cpu().numpy()
+    return torch.softmax(logits.float(), 1).cpu().numpy()
 
 
 def device() -> torch.device:
@@ -281,9 +290,9 @@ def analyse_signals(
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
-        fused.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        fused.append(outputs_of(model, out.logits))
         for k, v in out.per_modality.items():
-            per_mod.setdefault(k, []).append(torch.softmax(v.float(), 1).cpu().numpy())
+            per_mod.setdefault(k, []).append(outputs_of(model, v))
         for k, v in out.hidden.items():
             hidden.setdefault(k, []).append(v.float().reshape(len(chunk), -1).cpu().numpy())
         job.progress(min(b0 + batch_size, len(starts)), len(starts), f"{spec.name}: window {b0 + len(chunk)}")
@@ -304,6 +313,7 @@ def analyse_signals(
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
         vote_weights=vote_weights,
+        continuous=bool(getattr(model, "continuous", False)),
     )
 
 
@@ -384,7 +394,7 @@ def analyse_many(
         others.append(other_modalities_present(batch))
         with torch.no_grad():
             out = model({k: v.to(dev) for k, v in batch.items()})
-        probs.append(torch.softmax(out.logits.float(), 1).cpu().numpy())
+        probs.append(outputs_of(model, out.logits))
         job.progress(min(b0 + batch_size, len(items)), len(items), f"{spec.name}: window {b0 + len(chunk)}")
     allp = np.concatenate(probs) if probs else np.zeros((0, len(spec.labels)))
     owner = np.array([i for i, _ in items], dtype=int)

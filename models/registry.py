@@ -38,10 +38,11 @@ class ModelSpec:
     # model's own file), or None when none is shipped
     config: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    outputs: tuple[str, ...] = ()  # label_set "continuous": the named continuous outputs (valence, ...)
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return LABEL_SETS[self.label_set]
+        return self.outputs if self.label_set == "continuous" else LABEL_SETS[self.label_set]
 
     def weights_path(self) -> Path | None:
         if not self.weights:

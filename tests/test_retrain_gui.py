@@ -80,13 +80,15 @@ def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qt
     with unit_of_work(project.db) as s:
         lin = lineage_rows.lineage(s, v1)
     assert set(lin.label_ids) == _current_ids(project) and lin.label_source == "latest"
-    assert panel.table.rowCount() == 1 and panel.table.item(0, 4).text() == ""
+    # Row 0 is the shipped model in use (issue 22 item 11), active while no retrained version is.
+    assert panel.table.rowCount() == 2 and panel.table.item(0, 0).text().endswith("(shipped)")
+    assert panel.table.item(0, 4).text() == "●" and panel.table.item(1, 4).text() == ""
 
     with qtbot.waitSignal(panel.versions_changed, timeout=120000):
         panel.b_box.setCurrentIndex(panel.b_box.findData(v1))
         panel.activate_b()
     before = rt.active_predictions(project)
-    assert len(before) == 12 and panel.table.item(0, 4).text() == "●"
+    assert len(before) == 12 and panel.table.item(1, 4).text() == "●" and panel.table.item(0, 4).text() == ""
     # With a version active, a project opened again defaults to that version's model.
     panel.model_box.setCurrentIndex(panel.model_box.findData(window.models.model_name))
     panel._defaulted_for = None
@@ -122,5 +124,5 @@ def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qt
         panel.rollback()
     restored = rt.active_predictions(project)
     assert restored.keys() == before.keys() and all(np.allclose(before[c], restored[c]) for c in before)
-    assert panel.table.item(0, 4).text() == "●" and panel.table.item(1, 4).text() == ""
+    assert panel.table.item(1, 4).text() == "●" and panel.table.item(2, 4).text() == ""  # row 0: shipped
     assert shots == [6] or not SHOTS.is_dir()

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=LO:HI",
-        help="continuous: an output's range, drawn as its lane's extent (e.g. valence=-1:1); repeatable",
+        help="continuous: an output's range, drawn as its lane's extent (e.g. valence=-1:1); repeatable; "
+        "overrides a '# range' line of the file",
     )
     i.add_argument("--project", type=Path, required=True, metavar="DIR", help="project folder")
     i.add_argument("--json", action="store_true", help="print one JSON document to stdout")
@@ -53,17 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def parse_ranges(items: list[str]) -> dict[str, tuple[float, float]]:
     """``NAME=LO:HI`` options as {name: (lo, hi)}; a malformed one is a user error."""
-    from affectscope.app.services.prediction_files import PredictionFileError
+    from affectscope.app.services.prediction_files import parse_range_items
 
-    out = {}
-    for item in items:
-        name, _, span = item.partition("=")
-        lo, _, hi = span.partition(":")
-        try:
-            out[name.strip()] = (float(lo), float(hi))
-        except ValueError:
-            raise PredictionFileError(f"--range {item!r}: write NAME=LO:HI, e.g. valence=-1:1") from None
-    return out
+    return parse_range_items(items, "--range")
 
 
 def run_import_predictions(args: argparse.Namespace) -> int:

@@ -81,9 +81,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     v = subparsers.add_parser("versions", help="list, compare, activate or roll back trained versions")
     v.add_argument("action", nargs="?", default="list", help="list | compare A B | activate ID | rollback")
-    v.add_argument("ids", nargs="*", type=int)
+    v.add_argument(
+        "ids",
+        nargs="*",
+        help="version ids; compare also takes a model name (shipped weights, an imported model's file) or "
+        "imported predictions' NAME[@VERSION]",
+    )
     v.add_argument("--project", type=Path, required=True, metavar="DIR")
     v.add_argument("--label-set", help="label set (default: the project's)")
+    v.add_argument(
+        "--shipped",
+        metavar="MODEL",
+        help="list: MODEL with its shipped weights first (its id compares with a retrained version)",
+    )
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=cmd_versions)
 
@@ -174,9 +184,24 @@ def cmd_versions(args: argparse.Namespace) -> int:
         )
     if len(args.ids) != want[args.action]:
         raise rt.RetrainError(f"versions {args.action} takes {want[args.action]} version id(s)")
+    if args.action == "activate" and not args.ids[0].isdigit():
+        raise rt.RetrainError(f"versions activate takes a version id, not {args.ids[0]!r}")
     with Project.open(args.project) as project:
+        if args.action in ("compare", "activate"):
+            from affectscope.app.services.prediction_io import version_id
+
+            args.ids = [version_id(project, ref) for ref in args.ids]
         if args.action == "list":
             doc: dict[str, Any] = {"versions": rt.versions(project, args.label_set)}
+            if args.shipped:
+                from affectscope.app.services.shipped_version import shipped_row
+
+                row = shipped_row(project, args.shipped, args.label_set)
+                if row is None:
+                    raise rt.RetrainError(
+                        f"{args.shipped} ships no weights for {args.label_set or project.label_set}"
+                    )
+                doc["versions"].insert(0, row)
         elif args.action == "compare":
             doc = rt.compare(project, *args.ids)
         elif args.action == "activate":
@@ -188,6 +213,9 @@ def cmd_versions(args: argparse.Namespace) -> int:
     elif args.action == "list":
         for v in doc["versions"]:
             mark = "*" if v["active"] else " "
+            if v["shipped"]:
+                print(f"{mark} {v['model_version_id']:>4} {v['name']} {v['version']} (shipped weights)")
+                continue
             print(
                 f"{mark} {v['model_version_id']:>4} {v['name']} {v['version']} UAR {v['uar']:.3f} "
                 f"{v['label_source']} {v['n_labels']} labels {v['snapshot_at']}"

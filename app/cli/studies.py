@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from affectscope import strict_json
@@ -28,9 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--arm",
         action="append",
         required=True,
-        metavar="NAME:PRESENTATION[:model=VERSION_ID]",
+        metavar="NAME:PRESENTATION[:model=VERSION]",
         help="an arm, e.g. plain:audiovisual or helped:audiovisual:model=3 (presentation: audio, video, "
-        "audiovisual); repeat for each arm",
+        "audiovisual; VERSION: a version id, a model's name or imported predictions' NAME[@VERSION]); "
+        "repeat for each arm",
     )
     c.add_argument("--clips", nargs="+", metavar="CLIP", help="cases by hand: clip paths, names or ids")
     c.add_argument("--label", help="filter: clips whose current label is this ('-' = unlabelled)")
@@ -112,18 +114,19 @@ def _print(args: argparse.Namespace, doc: object, text: str) -> None:
     print(strict_json.dumps(doc, indent=2, default=str) if args.json else text)
 
 
-def parse_arm(text: str):  # noqa: ANN201
+def parse_arm(text: str, resolve: Callable[[str], int] = int):  # noqa: ANN201
+    """``NAME:PRESENTATION[:model=VERSION]``; ``resolve`` turns VERSION (an id, or a model or imported
+    predictions' name, NAME@VERSION) into a model version id."""
     from affectscope.app.services.studies import ArmSpec, StudyError
 
-    parts = text.split(":")
-    if len(parts) < 2:
-        raise StudyError(f"--arm {text!r}: write NAME:PRESENTATION, e.g. plain:audiovisual")
-    model = None
-    for extra in parts[2:]:
-        key, _, value = extra.partition("=")
-        if key != "model" or not value.isdigit():
-            raise StudyError(f"--arm {text!r}: only model=VERSION_ID may follow the presentation")
-        model = int(value)
+    head, sep, model_ref = text.partition(":model=")
+    parts = head.split(":")
+    if len(parts) != 2 or (sep and not model_ref.strip()):
+        raise StudyError(
+            f"--arm {text!r}: write NAME:PRESENTATION[:model=VERSION], e.g. plain:audiovisual or "
+            "helped:audiovisual:model=colleague; only model= may follow the presentation"
+        )
+    model = resolve(model_ref.strip()) if sep else None
     return ArmSpec(parts[0], parts[1], "model" if model is not None else "none", model)
 
 
@@ -135,8 +138,10 @@ def run_create(args: argparse.Namespace) -> int:
         raise studies.StudyError("--per-label must be 1 or more")
     if not (0 <= args.break_s < float("inf")) or not (0 <= args.washout < float("inf")):
         raise studies.StudyError("--break (seconds) and --washout (days) must be 0 or more")
-    arms = [parse_arm(a) for a in args.arm]
     with _project(args) as project:
+        from affectscope.app.services.prediction_io import version_id
+
+        arms = [parse_arm(a, lambda ref: version_id(project, ref)) for a in args.arm]
         label_set = args.label_set or project.label_set
         query = ClipQuery(label_set=label_set, label=args.label, status="ok") if args.label else None
         cases = studies.select_cases(
@@ -234,9 +239,10 @@ def _stats_text(doc: dict) -> str:
 
 def run_stats(args: argparse.Namespace) -> int:
     from affectscope.app.services import study_stats
+    from affectscope.app.services.studies import StudyError
 
     if args.resamples < 0:
-        raise study_stats.StudyError("--resamples must be 0 or more")
+        raise StudyError("--resamples must be 0 or more")
     with _project(args) as project:
         doc = study_stats.study_stats(project.db, args.study, n_resamples=args.resamples, seed=args.seed)
     _print(args, doc, _stats_text(doc))
@@ -244,12 +250,11 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_import_crema(args: argparse.Namespace) -> int:
-    from affectscope.app.services import studies, study_stats
-    from affectscope.app.services.crema_votes import check_votes
+    from affectscope.app.services import studies
+    from affectscope.app.services.crema_votes import import_crema_d
 
-    check_votes(args.folder)  # the whole file, before the import creates the study
     with _project(args) as project:
-        sid = study_stats.import_crema_d(project.db, args.folder, name=args.name)
+        sid = import_crema_d(project.db, args.folder, name=args.name)
         doc = studies.show_study(project.db, sid)
     _print(args, doc, f"imported {doc['n_responses']} votes on {doc['n_cases']} clips as study {doc['name']}")
     if not args.json:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.services import evaluation_runs as runs
 from affectscope.app.services import figures
+from affectscope.app.services.retrained_eval import describe_scope
 from affectscope.errors import UserFacingError
 
 CHART_TABS = (
@@ -264,8 +265,20 @@ class EvaluationView(OneJobPanel, QWidget):
         self.model_combo.addItems(
             [s.name for s in all_specs() if s.weights_path() and s.weights_path().is_file()]
         )
+        self.refresh_versions()
         self.start_button.setEnabled(project is not None)
         self.reload_runs()
+
+    def refresh_versions(self) -> None:
+        """The project's retrained versions after the shipped models; one is scored on its held-out clips."""
+        from affectscope.app.services.retrain import versions
+
+        for i in reversed(range(self.model_combo.count())):
+            if self.model_combo.itemData(i) is not None:
+                self.model_combo.removeItem(i)
+        for v in versions(self.project) if self.project is not None else []:
+            title = f"v{v['model_version_id']} {v['name']} {v['version']} (retrained: its held-out clips)"
+            self.model_combo.addItem(title, v["model_version_id"])
 
     def reload_runs(self, select: int | None = None) -> None:
         listed = runs.list_runs(self.project) if self.project is not None else []
@@ -293,7 +306,9 @@ class EvaluationView(OneJobPanel, QWidget):
         run = runs.get_run(self.project, run_id)
         self.run_id, self.labels = run_id, run.labels
         self.counts = runs.confusion(self.project, run_id)  # one GROUP BY: instant on 100,000 clips
-        self._show_contamination(run.clip_set.get("contamination"), "contamination" in run.clip_set)
+        self._show_contamination(
+            run.clip_set.get("contamination"), "contamination" in run.clip_set, describe_scope(run.clip_set)
+        )
         self._fill_matrix()
         self.headline.setText(headline(self.counts))
         self.clip_model.set_items([])
@@ -306,12 +321,14 @@ class EvaluationView(OneJobPanel, QWidget):
         self._draw_current_chart()
         self.run_shown.emit(run_id)
 
-    def _show_contamination(self, found: dict[str, Any] | None, checked: bool) -> None:
-        """Red when the run's clips overlap the weights' records; grey when nothing is known."""
+    def _show_contamination(self, found: dict[str, Any] | None, checked: bool, scope: str = "") -> None:
+        """Red when the run's clips overlap the weights' records; grey when nothing is known. A
+        retrained version's run first says that it was scored on that version's held-out clips."""
         from affectscope.models.provenance import describe, is_contaminated
 
         bad = is_contaminated(found)
         text = describe(found) if checked else "contamination unknown: run stored before it was checked"
+        text = f"{scope[0].upper()}{scope[1:]}; {text}" if scope else text
         self.contamination.setText(("⚠ " if bad else "") + text)
         colour = "#c00000" if bad else "#666666"
         self.contamination.setStyleSheet(f"color: {colour}; font-weight: {'bold' if bad else 'normal'};")
@@ -457,11 +474,12 @@ class EvaluationView(OneJobPanel, QWidget):
     def start_evaluation(self) -> None:
         if self.project is None or self.handle is not None or not self.model_combo.currentText():
             return
+        version = self.model_combo.currentData()  # a retrained version's id, None for a shipped model
         self.start_job(
             self.workers,
             runs.evaluate_project,
-            (self.project, self.model_combo.currentText()),
-            kwargs={"label_source": self.source_combo.currentText()},
+            (self.project, self.model_combo.currentText() if version is None else ""),
+            kwargs={"label_source": self.source_combo.currentText(), "version": version},
             title="Evaluating",
             on_finished=self._on_evaluated,
             on_failed=self._on_failed,
@@ -501,8 +519,16 @@ def install_evaluation(window: Any) -> EvaluationView:
     for menu in (a.menu() for a in window.menuBar().actions() if a.text() == "&View"):
         menu.addAction(dock.toggleViewAction())
 
+    def _in_use(*_: object) -> None:
+        """The model to evaluate defaults to the Models tab's (it was the first registered, fusical)."""
+        models = getattr(window, "models", None)
+        index = view.model_combo.findText(models.model_name) if models is not None else -1
+        if index >= 0 and view.handle is None:
+            view.model_combo.setCurrentIndex(index)
+
     def _on_project(_clips: object) -> None:
         view.set_project(window.session.project)
+        _in_use()
 
     window.session.project_opened.connect(_on_project)
     pending: dict[str, float] = {}
@@ -522,6 +548,7 @@ def install_evaluation(window: Any) -> EvaluationView:
     models = getattr(window, "models", None)
     if models is not None:  # the run's predictions fill the browser's Prediction column
         view.evaluated.connect(lambda _run: models.refresh_predictions())
+        models.model_box.currentIndexChanged.connect(_in_use)
     window.current_clip_changed.connect(_on_loaded)
 
     export = QAction("Export &figure…", window)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.analysis_panel import perception_settings
-from affectscope.app.qt.explain_lanes import ExplainLanes
+from affectscope.app.qt.explain_lanes import CONTRIBUTION, ExplainLanes
 from affectscope.app.qt.models_panel import ProbabilityBars
 from affectscope.app.services.explain import build_explainer, explain_at
 
@@ -192,6 +192,10 @@ class ExplainPanel(QWidget):
         self.details.setWordWrap(True)
         self.sound_label = QLabel("", self)
         self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
+        # Answers are written into these: wrapped, so a long one never widens the inspector (the
+        # how-to's window had the bars and the clip decision cut off behind a sideways scroll bar).
+        for label in (self.ablated_label, self.at_label, self.sound_label):
+            label.setWordWrap(True)
 
         form = QFormLayout()
         form.addRow("Method", self.method)
@@ -243,6 +247,7 @@ class ExplainPanel(QWidget):
     def set_explainer(self, explainer: Any, clip: Any) -> None:
         """Show a built explainer (the worker's result; tests give one directly)."""
         self.explainer = explainer
+        self._offer_methods(getattr(explainer, "has_gradients", True))
         self.target.blockSignals(True)
         self.target.clear()
         self.target.addItem("predicted", None)
@@ -266,8 +271,22 @@ class ExplainPanel(QWidget):
         self._on_ablation()
         if self.lanes is not None:
             self.lanes.show(explainer, self.target.currentData(), self.method.currentData())
+            models = getattr(self.window_, "models", None)
+            if models is not None and self.lanes.contribution is not None:
+                models.lanes.reveal_with([CONTRIBUTION])  # the model's lanes and what moved them
         self.ready.emit()
         self.request_at_playhead()
+
+    def _offer_methods(self, gradients: bool) -> None:
+        """An imported ONNX file gives no gradients: only Occlusion is offered (the rest greyed out)."""
+        items = self.method.model()
+        for i in range(self.method.count()):
+            items.item(i).setEnabled(gradients or self.method.itemData(i) == "occlusion")
+        self.method.setToolTip("" if gradients else "an ONNX file gives no gradients: occlusion only")
+        if not gradients and self.method.currentData() != "occlusion":
+            self.method.blockSignals(True)  # set_explainer asks for the playhead's maps itself
+            self.method.setCurrentIndex(self.method.findData("occlusion"))
+            self.method.blockSignals(False)
 
     def _on_built(self, path: str, result: tuple[Any, Any]) -> None:
         if path != self.path:
@@ -428,7 +447,8 @@ class ExplainPanel(QWidget):
         rgba = np.ascontiguousarray((colourise(spec.values) * 255).astype(np.uint8))
         h, w = rgba.shape[:2]
         img = QImage(rgba.tobytes(), w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        self.sound.setPixmap(QPixmap.fromImage(img).scaled(260, 110))
+        # 240 px: narrower than the inspector's page width (inspector.MAX_MIN_WIDTH)
+        self.sound.setPixmap(QPixmap.fromImage(img).scaled(240, 110))
         t0, t1 = spec.extra.get("t0", 0.0), spec.extra.get("t1", 0.0)
         note = " (not used: mouth closed)" if spec.extra.get("unused") else ""
         self.sound_label.setText(

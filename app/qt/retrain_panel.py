@@ -6,6 +6,8 @@ where clips have speaker ids). Training runs in a worker: progress bar, Cancel, 
 training loss, held-out loss and held-out UAR per epoch. Every version is listed with its lineage;
 any two are compared on the clips both held out (UAR with 95 % CIs, McNemar); one is made active
 (its predictions computed for clips that lack them) or the previous one restored (Roll back).
+The shipped model in use (the Models tab's model with its shipped weights) is the table's first row,
+so a retrain is compared with what it would replace, on the clips the retrain held out.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services import retrain as rt
+from affectscope.app.services.shipped_version import shipped_row
 
 CURVES = (("train_loss", (80, 160, 255)), ("val_loss", (255, 170, 60)), ("val_uar", (90, 220, 120)))
 
@@ -173,11 +176,25 @@ class RetrainPanel(OneJobPanel, QWidget):
         """Retrain what is in use: the project's active version's model, else the Models tab's model
         (the quick audio model was the default whatever the window ran)."""
         active = next((v["name"] for v in rt.versions(self.project) if v["active"]), None)
-        models = getattr(self.window, "models", None)
-        name = active or (models.model_name if models is not None else None)
+        name = active or self.shipped_model()
         index = self.model_box.findData(name) if name else -1
         if index >= 0:
             self.model_box.setCurrentIndex(index)
+
+    def shipped_model(self) -> str:
+        """The model the window runs (the Models tab's), whose shipped weights are the table's first row."""
+        models = getattr(self.window, "models", None)
+        return models.model_name if models is not None else "lightweight-streaming"
+
+    @Slot()
+    def _on_models_model(self, *_: object) -> None:
+        """The Models tab ran another model: its shipped row replaces the old one, and while no retrained
+        version is active the model to retrain follows it."""
+        if self.project is None:
+            return
+        self.refresh_versions()
+        if not any(v["active"] for v in rt.versions(self.project)):
+            self.choose_default_model()
 
     # -- training -------------------------------------------------------------------------------------
     def train(self) -> None:
@@ -239,24 +256,45 @@ class RetrainPanel(OneJobPanel, QWidget):
     def refresh_versions(self) -> None:
         if self.project is None:
             return
-        rows = rt.versions(self.project)
+        shipped = shipped_row(self.project, self.shipped_model())
+        rows = ([shipped] if shipped else []) + rt.versions(self.project)
         self.table.setRowCount(len(rows))
-        a_prev, b_prev = self.a_box.currentData(), self.b_box.currentData()
+        # A new version (or another shipped row) resets the choice: the newest against the one before.
+        same = [self.a_box.itemData(i) for i in range(self.a_box.count())] == [
+            v["model_version_id"] for v in rows
+        ]
+        a_prev, b_prev = (self.a_box.currentData(), self.b_box.currentData()) if same else (None, None)
         self.a_box.clear()
         self.b_box.clear()
         for i, v in enumerate(rows):
-            ci = v["uar_ci"] or [float("nan")] * 2
-            cells = (
-                f"{v['model_version_id']}: {v['name']} {v['version']}",
-                f"{v['uar']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]",
-                f"{v['n_labels']} ({v['label_source']})",
-                str(v["n_heldout"]),
-                "●" if v["active"] else "",
-            )
+            if v["shipped"]:
+                cells = (
+                    f"{v['model_version_id']}: {v['name']} (shipped)",
+                    "— (Compare)",
+                    "model card",
+                    "—",
+                    "●" if v["active"] else "",
+                )
+                tip = (
+                    "The shipped weights in use: Compare scores them on a retrained version's held-out clips"
+                )
+            else:
+                ci = v["uar_ci"] or [float("nan")] * 2
+                cells = (
+                    f"{v['model_version_id']}: {v['name']} {v['version']}",
+                    f"{v['uar']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]",
+                    f"{v['n_labels']} ({v['label_source']})",
+                    str(v["n_heldout"]),
+                    "●" if v["active"] else "",
+                )
+                tip = ""
             for c, text in enumerate(cells):
-                self.table.setItem(i, c, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(tip)
+                self.table.setItem(i, c, item)
+            title = f"{v['model_version_id']} shipped" if v["shipped"] else str(v["model_version_id"])
             for box in (self.a_box, self.b_box):
-                box.addItem(str(v["model_version_id"]), v["model_version_id"])
+                box.addItem(title, v["model_version_id"])
         self.table.resizeColumnsToContents()
         if rows:
             self.a_box.setCurrentIndex(
@@ -269,6 +307,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         a, b = self.a_box.currentData(), self.b_box.currentData()
         if self.project is None or a is None or b is None:
             return
+        self.compare_label.setText(
+            "Comparing (a version not trained here is predicted on the held-out clips first)…"
+        )
         self.db_workers.start(
             rt.compare,
             (self.project, a, b),
@@ -287,6 +328,12 @@ class RetrainPanel(OneJobPanel, QWidget):
             f"McNemar p = {mc['p_value']:.3g} ({'exact' if mc['exact'] else 'χ²'}; "
             f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): {verdict}."
         )
+        if "contamination" in doc:  # a version not trained here: say whether its weights heard these clips
+            from affectscope.models.provenance import describe
+
+            self.compare_label.setText(
+                f"{self.compare_label.text()} Shipped weights: {describe(doc['contamination'])}."
+            )
         self.compared.emit(doc)
 
     def activate_b(self) -> None:
@@ -323,4 +370,10 @@ def install_retrain(window) -> RetrainPanel:  # noqa: ANN001
     panel = RetrainPanel(window, window)
     window.inspector.addTab(panel, "Retrain")
     window.session.project_opened.connect(panel.set_project)
+    models = getattr(window, "models", None)
+    if models is not None:
+        models.model_box.currentIndexChanged.connect(panel._on_models_model)
+    evaluation = getattr(window, "evaluation", None)
+    if evaluation is not None:  # a new version can be evaluated (on its held-out clips) at once
+        panel.versions_changed.connect(evaluation.refresh_versions)
     return panel

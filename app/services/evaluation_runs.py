@@ -94,6 +94,8 @@ def _title(r: ev.RunRecord) -> str:
     from affectscope.models.provenance import is_contaminated
 
     mark = " CONTAMINATED" if is_contaminated(r.clip_set.get("contamination")) else ""
+    if "heldout_of" in r.clip_set:
+        mark = f" held out by v{r.clip_set['heldout_of']}{mark}"
     return (
         f"#{r.id} {r.model_name} vs {r.label_source} ({r.n_items} clips, {r.created_at:%Y-%m-%d %H:%M})"
         + mark
@@ -137,6 +139,16 @@ def _imported_version(project: Any, model: str) -> Any:
     return versions[-1] if versions else None
 
 
+def _version(project: Any, version_id: int) -> Any:
+    from affectscope.db.lineage import version_record
+
+    with unit_of_work(project.db) as s:
+        try:
+            return version_record(s, version_id)
+        except LabelError as exc:
+            raise EvaluationError(str(exc)) from None
+
+
 def _has_prediction(project: Any, version_id: int, clip_id: int) -> bool:
     with unit_of_work(project.db) as s:
         return any(p.model_version_id == version_id for p in pred_rows.clip_predictions(s, clip_id))
@@ -169,8 +181,13 @@ def evaluate_project(
     allow_untrained: bool = False,
     rerun: bool = False,
     job: Job | None = None,
+    version: int | None = None,
 ) -> int:
-    """Score ``model`` on every present clip with a reference label; store the run; return its id."""
+    """Score ``model`` on every present clip with a reference label; store the run; return its id.
+
+    A version retrained in this project (``version``, or named by ``model``/``weights``) is scored on
+    its own held-out clips only (``retrained_eval``): its training clips would flatter it."""
+    from affectscope.app.services import retrained_eval
     from affectscope.app.services.analysis_store import record_version, store_analysis, weights_sha256
     from affectscope.models.registry import get
 
@@ -178,10 +195,13 @@ def evaluate_project(
     label_set = label_set or project.label_set
     target = project.labels(label_set)
     imported = None
+    if version is not None:
+        imported = _version(project, version)
+        model, weights = imported.name, imported.config.get("weights")
     try:
         spec = get(model)
     except KeyError as exc:
-        imported = _imported_version(project, model)  # predictions imported under this name
+        imported = imported or _imported_version(project, model)  # predictions imported under this name
         if imported is None:
             raise EvaluationError(str(exc.args[0])) from None
         if imported.config.get("kind") == "continuous":
@@ -193,6 +213,18 @@ def evaluate_project(
     clips = [c for c in project.clips() if c.id in refs and refs[c.id] in target and c.status == "ok"]
     if not clips:
         raise EvaluationError(f"no present clips with {label_source} labels in {label_set} to evaluate on")
+    scope: dict[str, Any] = {"clips": "all present with a reference label"}
+    digest = imported.weights_sha256 if imported is not None else weights_sha256(weights)
+    lin = retrained_eval.retrained_lineage(project, imported.id if imported else None, digest)
+    if lin is not None:  # its test part only; the predictions it lacks there are made and stored first
+        held = retrained_eval.predict_heldout(project, lin, job)
+        clips = [c for c in clips if c.id in held]
+        if not clips:
+            raise EvaluationError(
+                f"none of the clips version {lin.model_version_id} held out has a {label_source} label"
+            )
+        imported = _version(project, lin.model_version_id)
+        scope = retrained_eval.heldout_scope(lin)
     if imported is None:
         version_id = record_version(project, spec.name, spec.label_set, spec.labels, weights)
     else:
@@ -248,7 +280,7 @@ def evaluate_project(
             label_set,
             target,
             label_source,
-            {"clips": "all present with a reference label", "contamination": contamination},
+            {**scope, "contamination": contamination},
             items,
             model_version_id=version_id,
             weights_sha256=weights_sha256(weights) if imported is None else imported.weights_sha256,

@@ -270,19 +270,21 @@ def load_data(project: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
 def draw(project: Any, spec: dict[str, Any]) -> Any:
     """A matplotlib Figure for ``spec`` (previews in the window use this)."""
-    data = load_data(project, check_spec(spec))
+    data = load_data(project, check_spec(spec, Path(project.folder)))
     return registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
 
 
 def export_figure(project: Any, spec: dict[str, Any], out: str | Path, record: bool = True) -> dict[str, Any]:
-    """Draw ``spec`` into ``out`` (.png/.svg/.pdf), write ``OUT.json`` beside it, record it in the project."""
+    """Draw ``spec`` into ``out`` (.png/.svg/.pdf), write ``OUT.json`` beside it, record it in the project.
+    A spec naming another project is refused: drawn from this one's data, it would be recorded here
+    under the other's name (issue 23)."""
     out = Path(out)
     try:
         style.output_format(out)
     except ValueError as exc:
         raise EvaluationError(str(exc)) from None
     try:
-        spec = json.loads(strict_json.dumps(check_spec(spec)))
+        spec = json.loads(strict_json.dumps(check_spec(spec, Path(project.folder))))
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold
         raise EvaluationError(f"figure spec: {exc}") from None
     data = load_data(project, spec)
@@ -313,12 +315,14 @@ def read_spec(path: str | Path) -> dict[str, Any]:
 def regenerate(
     spec_file: str | Path, out: str | Path, project: Any = None, project_folder: str | Path | None = None
 ) -> dict[str, Any]:
-    """Draw the figure a spec describes again, from the project's current data. ``project_folder``
-    (``figure --from SPEC --project DIR``): refuse a spec that names another project."""
+    """Draw the figure a spec describes again, from the project's current data: the project the spec
+    names, which must be ``project`` (an open one) or ``project_folder`` (``figure --from SPEC --project
+    DIR``) when given; a spec naming another project is refused before anything is opened or drawn."""
     from affectscope.app.services.project import Project
 
     spec = read_spec(spec_file)
-    check_spec(spec, Path(project_folder) if project_folder is not None else None)
+    drawn_in = project.folder if project is not None else project_folder
+    check_spec(spec, Path(drawn_in) if drawn_in is not None else None)
     if project is not None:
         return export_figure(project, spec, out)
     with Project.open(spec["project"]) as opened:
@@ -331,7 +335,7 @@ def preview_png(project: Any, spec: dict[str, Any], dpi: int = 100) -> bytes:
 
     import matplotlib as mpl
 
-    data = load_data(project, check_spec(spec))
+    data = load_data(project, check_spec(spec, Path(project.folder)))
     fig = registry.make_figure(spec["kind"], data, spec["options"], spec["width_mm"], spec["height_mm"])
     buf = io.BytesIO()
     with mpl.rc_context(style.PAPER_RC):

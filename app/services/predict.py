@@ -68,6 +68,20 @@ class Prediction:
     untrained: bool
     stored: str  # a sentence for the status line
     stored_ok: bool = False
+    device: dict = field(default_factory=dict)  # engine, provider and device that ran the model
+
+
+def runs_on(model: Any) -> dict[str, str]:
+    """Which engine, provider and device run ``model``: an imported file says it (onnxruntime's provider,
+    or where its TorchScript module sits); a built-in system runs in torch where its parameters are."""
+    said = getattr(model, "runs_on", None)
+    if isinstance(said, dict):
+        return said
+    import torch
+
+    params = model.parameters() if hasattr(model, "parameters") else iter(())
+    dev = next(iter(params), torch.zeros(0)).device.type
+    return {"engine": "torch", "provider": "torch", "device": dev}
 
 
 def is_untrained(spec: ModelSpec, weights: str | Path | None) -> bool:
@@ -153,6 +167,15 @@ def analysis_lanes(
     return lanes
 
 
+def run_value_range(spec: ModelSpec, analysis: Any) -> tuple[float, float] | None:
+    """The extent a model's lanes are drawn over: None (0..1) for class probabilities; for named
+    continuous outputs the declared ranges' union, as lanes of a stored version are drawn."""
+    from affectscope.app.services.analysis_store import continuous_config, continuous_range
+
+    config = continuous_config(spec)
+    return continuous_range(config, analysis.fused) if config else None
+
+
 def store_prediction(
     project: Any, clip: str | int, analysis: Any, untrained: bool, store_untrained: bool = False
 ) -> tuple[bool, str]:
@@ -189,7 +212,8 @@ def predict_clip(
     from affectscope.models.inference import analyse_clip, load_model
 
     job = ensure_job(job)
-    spec, _ = load_model(model_name, weights, allow_untrained)  # a weights error before minutes of extraction
+    # a weights error comes before minutes of extraction
+    spec, model = load_model(model_name, weights, allow_untrained)
     untrained = is_untrained(spec, weights)
     signals = clip_signals(
         path, tuple(spec.modalities), rate_hz, more_faces, job=job.stage(1, 2, "analysing frames")
@@ -198,7 +222,12 @@ def predict_clip(
         path, model_name, weights, job.stage(2, 2, "running model"), signals, allow_untrained=allow_untrained
     )
     note = UNTRAINED_NOTE if untrained else ""
-    lanes = analysis_lanes(analysis, modality_reasons(signals, list(analysis.per_modality)), note)
+    lanes = analysis_lanes(
+        analysis,
+        modality_reasons(signals, list(analysis.per_modality)),
+        note,
+        run_value_range(spec, analysis),
+    )
     if project is None:
         stored, ok = NO_PROJECT, False
     else:
@@ -208,7 +237,7 @@ def predict_clip(
             if strict:
                 raise
             ok, stored = False, f"not stored: {exc}"
-    return Prediction(path, analysis, lanes, untrained, stored, ok)
+    return Prediction(path, analysis, lanes, untrained, stored, ok, runs_on(model))
 
 
 def store_late(project: Any, prediction: Prediction, job: Job | None = None) -> Prediction:
@@ -242,15 +271,17 @@ def describe_model(name: str, job: Job | None = None) -> int:
 
 
 def latest_predictions(project: Any, job: Job | None = None) -> dict[str, tuple[str, float]]:
-    """Each clip's newest clip-level prediction, path -> (label, confidence)."""
+    """Each clip's newest clip-level class prediction, path -> (label, confidence); versions of continuous
+    values (valence, ...) have no label or confidence to show and are passed over."""
     from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
 
     out = {}
     clips = project.clips()
     with unit_of_work(project.db) as s:
+        values = pred_rows.version_ids_of_label_set(s, "continuous")
         for clip in clips:
-            rows = pred_rows.clip_predictions(s, clip.id)
+            rows = [r for r in pred_rows.clip_predictions(s, clip.id) if r.model_version_id not in values]
             if rows:
                 out[clip.path] = (rows[-1].label, rows[-1].confidence)
     return out

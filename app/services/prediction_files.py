@@ -7,6 +7,10 @@ set), a hard label (a ``label`` column: probability 1 for it), or named continuo
 arousal, ...). Floats are written with ``repr`` (the shortest text that reads back to the same double),
 which is what makes CSV and JSON round trips exact. No database and no Qt here: the prediction_io
 service joins these tables to a project.
+
+Continuous outputs may declare their range: in CSV as comment lines before the header,
+``# range valence=-1:1 arousal=0:10`` (what ``write_csv`` writes back), in JSON as ``"ranges"``; each
+range must be two finite numbers with LO < HI and name an output of the file.
 """
 
 from __future__ import annotations
@@ -90,6 +94,46 @@ def _number(text: object, where: str, what: str, problems: _Problems) -> float |
         problems.add(where, f"{what} is {text!r}; only finite numbers are allowed")
         return None
     return value
+
+
+def check_range(name: str, lo: object, hi: object, where: str) -> tuple[float, float]:
+    """A declared range as two finite floats with lo < hi, or an error naming it."""
+    try:
+        pair = (float(lo), float(hi))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pair = (math.nan, math.nan)
+    if (
+        isinstance(lo, bool)
+        or isinstance(hi, bool)
+        or not all(map(math.isfinite, pair))
+        or not pair[0] < pair[1]
+    ):
+        raise PredictionFileError(f"{where}: the range of {name} must be LO:HI, finite numbers with LO < HI")
+    return pair
+
+
+def parse_range_items(items: Iterable[str], where: str) -> dict[str, tuple[float, float]]:
+    """``NAME=LO:HI`` items (a CSV's ``# range`` line, or ``--range`` options) as {name: (lo, hi)}."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        name, eq, span = item.partition("=")
+        lo, colon, hi = span.partition(":")
+        if not eq or not colon or not name.strip():
+            raise PredictionFileError(f"{where}: {item!r}: write NAME=LO:HI, e.g. valence=-1:1")
+        out[name.strip()] = check_range(name.strip(), lo, hi, where)
+    return out
+
+
+def _declared_ranges(
+    declared: Mapping[str, tuple[float, float]], kind: str, columns: Sequence[str], where: str
+) -> dict[str, tuple[float, float]]:
+    for name in declared:
+        if kind != "continuous" or name not in columns:
+            raise PredictionFileError(
+                f"{where}: a range is declared for {name!r}, which is not a continuous output of the file "
+                f"({', '.join(columns)}){'' if kind == 'continuous' else '; say --continuous'}"
+            )
+    return dict(declared)
 
 
 def _times(start: object, end: object, where: str, problems: _Problems) -> tuple[float | None, float | None]:
@@ -187,6 +231,11 @@ def read_csv(
             lines = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError) as exc:
         raise PredictionFileError(f"{path}: cannot be read ({exc})") from exc
+    declared: dict[str, tuple[float, float]] = {}
+    while lines and lines[0] and lines[0][0].lstrip().startswith("#"):  # comments before the header
+        comment = ",".join(lines.pop(0)).lstrip().lstrip("#").split()
+        if comment and comment[0] == "range":
+            declared.update(parse_range_items(comment[1:], f"{path.name}: # range"))
     if not lines:
         raise PredictionFileError(f"{path.name} is empty; expected a header clip,start,end,...")
     header = [h.strip() for h in lines[0]]
@@ -231,7 +280,8 @@ def read_csv(
         _check_values(values, kind, where, problems)
         rows.append(PredictionRow(clip, start, end, modality or "fused", tuple(values)))
     problems.raise_any()
-    return _finish(PredictionTable(kind, columns, rows, label_set), path.name)
+    ranges = _declared_ranges(declared, kind, columns, f"{path.name}: # range")
+    return _finish(PredictionTable(kind, columns, rows, label_set, ranges=ranges), path.name)
 
 
 def read_json(
@@ -292,10 +342,15 @@ def read_json(
         modality = str(r.get("modality") or "fused")
         rows.append(PredictionRow(str(r["clip"]), start, end, modality, tuple(values)))
     problems.raise_any()
-    ranges = {}
-    for name, pair in (doc.get("ranges") or {}).items():
-        if name in columns and isinstance(pair, list) and len(pair) == 2:
-            ranges[name] = (float(pair[0]), float(pair[1]))
+    raw_ranges = doc.get("ranges") or {}
+    if not isinstance(raw_ranges, dict) or not all(
+        isinstance(p, list) and len(p) == 2 for p in raw_ranges.values()
+    ):
+        raise PredictionFileError(
+            f'{path.name}: "ranges" maps outputs to [lo, hi], e.g. {{"valence": [-1, 1]}}'
+        )
+    declared = {k: check_range(k, p[0], p[1], f"{path.name}: ranges") for k, p in raw_ranges.items()}
+    ranges = _declared_ranges(declared, kind, columns, f"{path.name}: ranges")
     table = PredictionTable(kind, columns, rows, label_set, doc.get("model"), ranges)
     return _finish(table, path.name)
 
@@ -382,6 +437,10 @@ def write_csv(table: PredictionTable, out: Path) -> None:
     import io
 
     buf = io.StringIO()
+    if table.ranges:  # read back by read_csv
+        ranged = [k for k in table.columns if k in table.ranges]  # in column order
+        items = " ".join(f"{k}={_num(table.ranges[k][0])}:{_num(table.ranges[k][1])}" for k in ranged)
+        buf.write(f"# range {items}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow([*_ID_COLUMNS, *table.columns])
     for r in table.rows:

@@ -21,6 +21,7 @@ from affectscope.app.services.prediction_files import (
     PredictionFileError,
     PredictionRow,
     PredictionTable,
+    check_range,
     guess_format,
     read_table,
     write_csv,
@@ -114,13 +115,13 @@ def import_predictions(
     path = Path(path)
     _check_name(name)
     table = read_table(path, fmt, project.label_sets(), label_set, continuous)
-    for output, (lo, hi) in (ranges or {}).items():
-        if table.kind != "continuous" or output not in table.columns or not lo < hi:
+    for output, (lo, hi) in (ranges or {}).items():  # --range: over what the file declares
+        if table.kind != "continuous" or output not in table.columns:
             raise PredictionFileError(
                 f"--range {output}={lo}:{hi}: name a continuous output of the file "
-                f"({', '.join(table.columns)}) and a range with LO < HI"
+                f"({', '.join(table.columns)})"
             )
-        table.ranges[output] = (lo, hi)
+        table.ranges[output] = check_range(output, lo, hi, "--range")
     clips = _resolve_clips(project, table, path.name)
     per_clip: dict[str, dict[str, list[PredictionRow]]] = {}
     decisions: dict[str, PredictionRow] = {}
@@ -192,6 +193,29 @@ def find_version(project: Any, model: str) -> Any:
         have = ", ".join(known) or "none yet"
         raise PredictionFileError(f"the project has no predictions of {model!r} (it has: {have})")
     return versions[-1]
+
+
+def version_id(project: Any, ref: str | int) -> int:
+    """The model version a person names: an id; ``NAME@VERSION``; a registered model with its weights
+    file (a built-in system's shipped weights, an imported model's newest file: recorded on first ask,
+    as a run of it records it); or imported predictions by name (the newest version)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        return int(text)
+    if "@" not in text:
+        from affectscope.app.services.shipped_version import shipped_version_id
+        from affectscope.models.registry import get
+
+        try:
+            spec = get(text)
+        except KeyError:
+            spec = None
+        if spec is not None:
+            vid = shipped_version_id(project, text, spec.label_set)
+            if vid is None:
+                raise PredictionFileError(f"{text} has no weights file, so it has no version to name")
+            return vid
+    return find_version(project, text).id
 
 
 def version_table(project: Any, version: Any) -> tuple[PredictionTable, dict[str, str]]:

@@ -336,20 +336,23 @@ def versions(project: Any, label_set: str | None = None) -> list[dict[str, Any]]
             "uar": r.metrics.get("uar"),
             "uar_ci": (r.metrics.get("ci") or {}).get("uar"),
             "n_heldout": len(r.heldout),
+            "shipped": False,
         }
         for r in recs
     ]
 
 
 def compare(project: Any, a: int, b: int, job: Job | None = None) -> dict[str, Any]:
-    """Versions ``a`` and ``b`` on the clips both held out (true labels from the newer snapshot)."""
+    """Versions ``a`` and ``b`` on the clips both held out (true labels from the newer snapshot). A
+    version not trained here (the shipped model) is scored on the clips the other one held out."""
     from affectscope.analysis.version_compare import compare_versions
 
     with unit_of_work(project.db) as s:
         la, lb = lineage_rows.lineage(s, a), lineage_rows.lineage(s, b)
-    for vid, rec in ((a, la), (b, lb)):
-        if rec is None:
-            raise RetrainError(f"model version {vid} has no lineage (it was not trained in this project)")
+    if la is None or lb is None:
+        from affectscope.app.services.shipped_version import compare_with_unrecorded
+
+        return compare_with_unrecorded(project, a, b, la, lb, job)
     if la.label_set != lb.label_set:
         raise RetrainError(f"versions {a} and {b} predict different label sets")
     newer = lb if lb.snapshot_at >= la.snapshot_at else la
@@ -420,15 +423,18 @@ class _ClipRows:
     clip_probs: list[float]
 
 
-def _missing_predictions(project: Any, model_version_id: int, job: Job | None) -> list[_ClipRows]:
-    """Predictions (in memory) for the present clips that lack one of this version or changed since."""
+def _missing_predictions(
+    project: Any, model_version_id: int, job: Job | None, only: set[int] | None = None
+) -> list[_ClipRows]:
+    """Predictions (in memory) for the present clips (of ``only``, when given) that lack one of this
+    version or changed since."""
     job = ensure_job(job)
     with unit_of_work(project.db) as s:
         rec = lineage_rows.version_record(s, model_version_id)
         have = lineage_rows.version_clip_probs(s, model_version_id)
         clips = lineage_rows.clip_states(s)
     weights = rec.config.get("weights")
-    clips = [c for c in clips if c[1] == "ok" and Path(c[2]).exists()]
+    clips = [c for c in clips if c[1] == "ok" and Path(c[2]).exists() and (only is None or c[0] in only)]
     todo = [(cid, path) for cid, status, path, updated in clips if cid not in have or updated > have[cid][1]]
     if not todo:
         return []
@@ -455,13 +461,34 @@ def _missing_predictions(project: Any, model_version_id: int, job: Job | None) -
         from affectscope.app.services.analysis_store import analysis_lanes
         from affectscope.models.inference import analyse_clip
 
+        override = _weights_override(rec, model_version_id, weights)
         for i, (cid, path) in enumerate(todo):
             job.check()
             job.progress(i, len(todo), f"predicting {Path(path).name}")
-            analysis = analyse_clip(path, rec.name, weights=weights, job=job)
+            analysis = analyse_clip(path, rec.name, weights=override, job=job)
             out.append(_ClipRows(cid, analysis_lanes(analysis), analysis.clip_probs.tolist()))
     job.progress(len(todo), len(todo), "predictions up to date")
     return out
+
+
+def _weights_override(rec: Any, model_version_id: int, weights: str) -> str | None:
+    """The ``weights`` to run a version with: its safetensors file; none for an imported model file (the
+    file is the model: its name runs it), which must still be the file that name runs."""
+    from affectscope.models.exchange.store import SEED
+    from affectscope.models.registry import get
+
+    try:
+        spec = get(rec.name)
+    except KeyError:
+        return weights  # not registered here: load_model says so
+    if spec.seed != SEED:
+        return weights
+    if spec.weights_path() != Path(weights):
+        raise RetrainError(
+            f"version {model_version_id} of {rec.name} is the file {weights}, but {rec.name} now runs "
+            f"{spec.weights_path()}; import that file again under another name to predict with it"
+        )
+    return None
 
 
 def _write_predictions(session: Any, model_version_id: int, rows: list[_ClipRows]) -> None:

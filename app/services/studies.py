@@ -109,10 +109,13 @@ def select_cases(
     return [CaseSpec(cid, Path(paths[cid]).name, None, current.get(cid), practice) for cid in ids]
 
 
-def check_design(db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec]) -> list[Misfit]:
+def check_design(
+    db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec], label_set: str | None = None
+) -> list[Misfit]:
     """Every case against every arm it may be read in: sound for audio arms, a picture for video arms,
     the named version's prediction for assisted arms, a reference label for scored cases, media that
-    exist. Cases without a clip (imported studies) have no media to check."""
+    exist. Cases without a clip (imported studies) have no media to check. An assisted arm's version
+    must predict the study's ``label_set`` (its answer is shown as one of the reader's choices)."""
     ids = [c.clip_id for c in cases if c.clip_id is not None]
     out: list[Misfit] = []
     with unit_of_work(db) as s:
@@ -124,6 +127,12 @@ def check_design(db: Database, arms: Sequence[ArmSpec], cases: Sequence[CaseSpec
                     raise StudyError(
                         f"arm {a.name!r}: there is no model version {a.model_version_id} in this project; "
                         "list them with: affectscope versions --project DIR"
+                    )
+                predicts = rows.model_version_label_set(s, a.model_version_id)
+                if label_set is not None and predicts != label_set:
+                    raise StudyError(
+                        f"arm {a.name!r}: model version {a.model_version_id} predicts {predicts}, not the "
+                        f"study's {label_set}; its answers could not be shown as the reader's choices"
                     )
                 predicted[a.model_version_id] = set(rows.model_predictions(s, a.model_version_id, ids))
     for c in cases:
@@ -205,42 +214,69 @@ def create_study(
         raise StudyError("the break and the washout are seconds, 0 or more")
     if not [c for c in cases if not c.practice]:
         raise StudyError("a study needs at least one scored case")
-    misfits = check_design(db, arms, cases) if source == "designed" else []
+    misfits = check_design(db, arms, cases, label_set) if source == "designed" else []
     if misfits and not allow_mismatch:
         raise StudyError(misfit_message(misfits))
     why: dict[str, list[str]] = defaultdict(list)
     for m in misfits:
         why[m.ref].append(f"{m.arm}: {m.reason}" if m.arm else m.reason)
     with unit_of_work(db, write=True) as s:
-        if name.isdigit():
-            raise StudyError(f"study name {name!r}: a name cannot be only digits (those are study ids)")
-        if rows.find_study(s, name) is not None:
-            raise StudyError(f"a study called {name!r} exists already; choose another name")
-        labels = get_label_set(s, label_set)
-        for c in cases:
-            if c.truth is not None and c.truth not in labels:
-                raise StudyError(f"case {c.ref}: truth {c.truth!r} is not in label set {label_set}")
-        study = {
-            "name": name, "label_set": label_set, "labels_json": strict_json.dumps(list(labels)),
-            "design": design, "seed": int(seed), "source": source, "description": description,
-            "created_at": utcnow(), "break_s": float(break_s), "washout_s": float(washout_s),
-        }  # fmt: skip
-        arm_cols = [
-            {"name": a.name, "presentation": a.presentation, "assistance": a.assistance,
-             "model_version_id": a.model_version_id, "show_saliency": a.show_saliency}
-            for a in arms
-        ]  # fmt: skip
-        case_cols = [
-            {"clip_id": c.clip_id, "ref": c.ref, "truth": c.truth, "practice": c.practice,
-             "start_ms": None if c.span is None else int(round(c.span[0] * 1000)),
-             "end_ms": None if c.span is None else int(round(c.span[1] * 1000)),
-             "misfit": "; ".join(why[c.ref]) or None}
-            for c in cases
-        ]  # fmt: skip
-        study_id = rows.insert_study(s, study, arm_cols, case_cols)
+        study_id = write_study(
+            s, name, label_set, arms, cases, design=design, seed=seed, description=description,
+            source=source, break_s=break_s, washout_s=washout_s, why=why,
+        )  # fmt: skip
     if readers:
         add_readers(db, study_id, readers)
     return study_id
+
+
+def write_study(
+    s,  # noqa: ANN001 - an open write session (db/uow.py)
+    name: str,
+    label_set: str,
+    arms: Sequence[ArmSpec],
+    cases: Sequence[CaseSpec],
+    *,
+    design: str,
+    seed: int = 0,
+    description: str = "",
+    source: str = "designed",
+    break_s: float = 0.0,
+    washout_s: float = 0.0,
+    why: dict[str, list[str]] | None = None,
+) -> int:
+    """Insert a checked study's row, arms and cases in the caller's transaction; returns its id. An
+    import (CREMA-D) writes its study and responses in one transaction through this, so a refusal
+    half-way leaves nothing behind."""
+    why = why or {}
+    if not name.strip():
+        raise StudyError("a study needs a name")
+    if name.isdigit():
+        raise StudyError(f"study name {name!r}: a name cannot be only digits (those are study ids)")
+    if rows.find_study(s, name) is not None:
+        raise StudyError(f"a study called {name!r} exists already; choose another name")
+    labels = get_label_set(s, label_set)
+    for c in cases:
+        if c.truth is not None and c.truth not in labels:
+            raise StudyError(f"case {c.ref}: truth {c.truth!r} is not in label set {label_set}")
+    study = {
+        "name": name, "label_set": label_set, "labels_json": strict_json.dumps(list(labels)),
+        "design": design, "seed": int(seed), "source": source, "description": description,
+        "created_at": utcnow(), "break_s": float(break_s), "washout_s": float(washout_s),
+    }  # fmt: skip
+    arm_cols = [
+        {"name": a.name, "presentation": a.presentation, "assistance": a.assistance,
+         "model_version_id": a.model_version_id, "show_saliency": a.show_saliency}
+        for a in arms
+    ]  # fmt: skip
+    case_cols = [
+        {"clip_id": c.clip_id, "ref": c.ref, "truth": c.truth, "practice": c.practice,
+         "start_ms": None if c.span is None else int(round(c.span[0] * 1000)),
+         "end_ms": None if c.span is None else int(round(c.span[1] * 1000)),
+         "misfit": "; ".join(why.get(c.ref, ())) or None}
+        for c in cases
+    ]  # fmt: skip
+    return rows.insert_study(s, study, arm_cols, case_cols)
 
 
 def free_study_name(db: Database, stem: str = "study") -> str:

@@ -1,5 +1,5 @@
 """Reader-study results: statistics per arm and assisted-vs-unassisted comparisons, CSV and iMRMC
-exports, and the CREMA-D crowd ratings imported as a reference study.
+exports, and the reference table of the CREMA-D crowd ratings (imported by crema_votes.py).
 
 The numbers come from ``affectscope.analysis`` (reader_stats, agreement, mrmc) on arrays read here;
 this module only turns database rows into those arrays and the results into JSON-ready dicts.
@@ -19,10 +19,9 @@ from affectscope.analysis import mrmc
 from affectscope.analysis import undefined as u
 from affectscope.analysis.agreement import N_RESAMPLES
 from affectscope.analysis.reader_stats import arm_report
-from affectscope.app.services.studies import ArmSpec, CaseSpec, StudyError, create_study, find_study
+from affectscope.app.services.studies import find_study
 from affectscope.db import studies as rows
 from affectscope.db.engine import Database
-from affectscope.db.label_sets import add_label_set, all_label_sets, utcnow
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job, ensure_job
 
@@ -274,68 +273,6 @@ def export_imrmc(db: Database, study: str | int, path: str | Path) -> int:
 
 
 # -- CREMA-D ----------------------------------------------------------------------------------------------
-CREMA_LABEL_SET = "crema6"
-CREMA_CODES = {"A": "anger", "D": "disgust", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
-CREMA_FILE_EMOTION = {"ANG": "A", "DIS": "D", "FEA": "F", "HAP": "H", "NEU": "N", "SAD": "S"}
-CREMA_ARMS = {
-    "1": ArmSpec("voice", "audio"),
-    "2": ArmSpec("face", "video"),
-    "3": ArmSpec("audiovisual", "audiovisual"),
-}
-
-
-def _read_crema(folder: Path) -> list[dict]:
-    path = folder / "tabulatedVotes.csv"
-    if not path.exists():
-        raise StudyError(f"{folder} has no tabulatedVotes.csv; point at the CREMA-D ratings folder")
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def import_crema_d(db: Database, folder: str | Path, name: str = "crema-d", job: Job | None = None) -> int:
-    """CREMA-D's tabulated crowd votes as a study: three arms (voice, face, audio-visual), one case per
-    clip (no media), truth from the file name's intended emotion, each vote an anonymous response."""
-    job = ensure_job(job)
-    votes = _read_crema(Path(folder))
-    with unit_of_work(db, write=True) as s:
-        if CREMA_LABEL_SET not in all_label_sets(s):
-            add_label_set(s, CREMA_LABEL_SET, list(CREMA_CODES.values()))
-    clips = sorted({r["fileName"] for r in votes})
-    cases = [CaseSpec(None, f, None, CREMA_CODES[CREMA_FILE_EMOTION[f.split("_")[2]]]) for f in clips]
-    study_id = create_study(
-        db,
-        name,
-        CREMA_LABEL_SET,
-        list(CREMA_ARMS.values()),
-        cases,
-        design="split",
-        source="imported",
-        description="CREMA-D crowd ratings (Cao et al. 2014), tabulatedVotes.csv; votes are anonymous",
-    )
-    with unit_of_work(db, write=True) as s:
-        arm_ids = {a.name: a.id for a in rows.study_arms(s, study_id)}
-        case_ids = {c.ref: c.id for c in rows.study_cases(s, study_id)}
-        now = utcnow()
-        batch: list[dict] = []
-        for i, r in enumerate(votes):
-            if i % 2000 == 0:
-                job.check()
-                job.progress(i, len(votes), "importing votes")
-            arm = arm_ids[CREMA_ARMS[r[""][0]].name]
-            case = case_ids[r["fileName"]]
-            for code, label in CREMA_CODES.items():
-                batch += [
-                    {"study_id": study_id, "arm_id": arm, "case_id": case, "label": label, "plays": 1,
-                     "answered_at": now}
-                ] * int(r[code])  # fmt: skip
-            if len(batch) >= 20000:
-                rows.insert_responses(s, batch)
-                batch = []
-        rows.insert_responses(s, batch)
-    job.progress(len(votes), len(votes), "done")
-    return study_id
-
-
 def crema_table(stats: dict) -> list[str]:
     """The reference table (markdown) of per-presentation recognition and agreement."""
     lines = [

@@ -4,11 +4,12 @@ and the window drive it like the built-in systems.
 The file never runs before it is checked against its spec: ONNX inputs and outputs by name, shape and
 type from the session's metadata; TorchScript by its ``forward`` signature and one run on zeros of the
 declared shapes (never on user data), whose outputs must have the declared count and class width.
-Files are read by onnxruntime (protobuf: no code) or ``torch.jit.load``: a TorchScript archive's
-constants are read by TorchScript's own unpickler, which rebuilds tensors and TorchScript types only
-and cannot import Python objects; its code is TorchScript, run by the TorchScript interpreter.
-Windows run one at a time (the files are traced at a batch of 1). CUDA is used when present
-(torch, or onnxruntime's CUDA provider when installed).
+Files are read by onnxruntime (protobuf: no code) or ``torch.jit.load`` after ``archive`` has walked
+every pickle in the TorchScript zip as data and found only tensors and TorchScript types (a plain
+``torch.save`` pickle, a crafted data.pkl, a cut file are refused before torch sees them); the code is
+TorchScript, run by the TorchScript interpreter. Windows run one at a time (the files are traced at a
+batch of 1). The device is chosen by ``onnx_providers`` / ``torch_device`` (CUDA when offered, else CPU)
+and said by ``ImportedSystem.runs_on`` (``predict --json``'s ``device``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ def _check_shape(what: str, declared: tuple[int, ...], found: list[Any]) -> None
         raise ModelFileError(f"{what} has shape {list(found)} in the file; the spec says {list(declared)}")
 
 
+def _one_line(exc: BaseException) -> str:
+    """An engine's error text on one line (torch's and onnxruntime's span several)."""
+    return " ".join(str(exc).split())[:300]
+
+
+def onnx_providers(available: list[str] | tuple[str, ...]) -> list[str]:
+    """onnxruntime's providers in the order to try: CUDA first when this onnxruntime offers it, CPU always
+    (the fallback onnxruntime uses when CUDA cannot start)."""
+    wanted = ["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []
+    return [*wanted, "CPUExecutionProvider"]
+
+
+def torch_device(cuda_available: bool) -> str:
+    """Where a TorchScript import runs: "cuda" when torch sees a GPU, else "cpu"."""
+    return "cuda" if cuda_available else "cpu"
+
+
 class ImportedSystem(EmotionSystem):
     """A model file behind the ``EmotionSystem`` interface (see the module docstring)."""
 
@@ -55,13 +73,18 @@ class ImportedSystem(EmotionSystem):
         from affectscope.models.exchange.store import modalities_of
 
         self.modalities = modalities_of([{"source": i.source} for i in self.spec.inputs])
-        # outputs in the file's label order -> the label set's order
-        self.order = [self.spec.labels.index(label) for label in LABEL_SETS[self.spec.label_set]]
+        # outputs in the file's label order -> the label set's order; continuous outputs keep theirs and
+        # are values, not logits (inference leaves them unsquashed)
+        self.continuous = self.spec.continuous
+        self.ranges = dict(self.spec.ranges)
+        wanted = self.spec.labels if self.continuous else LABEL_SETS[self.spec.label_set]
+        self.order = [self.spec.labels.index(label) for label in wanted]
         if self.spec.ewma_alpha is not None:  # the clip decision of inference.clip_decision
             self.ewma_alpha, self.ewma_y0 = self.spec.ewma_alpha, np.zeros(self.num_classes)
         self._session: Any = None
         self._module: Any = None
         self._builder: Any = None
+        self._batchable = False  # an ONNX file whose batch axis is free runs many windows at once
         self.check()
 
     # -- the file ---------------------------------------------------------------------------------
@@ -77,14 +100,12 @@ class ImportedSystem(EmotionSystem):
     def _check_onnx(self) -> None:
         import onnxruntime as ort
 
-        providers = [
-            p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()
-        ]
+        providers = onnx_providers(ort.get_available_providers())
         try:
             self._session = ort.InferenceSession(str(self.file), providers=providers)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ModelFileError(
-                f"{self.file.name} is not an ONNX model onnxruntime can load ({exc})"
+                f"{self.file.name} is not an ONNX model onnxruntime can load ({_one_line(exc)})"
             ) from None
         found = {i.name: i for i in self._session.get_inputs()}
         declared = {i.name: i for i in self.spec.inputs}
@@ -107,15 +128,20 @@ class ImportedSystem(EmotionSystem):
             )
         for o in outputs:
             _check_shape(f"output {o.name}", (1, self.num_classes), o.shape)
+        dims = [i.shape[0] for i in self._session.get_inputs()] + [o.shape[0] for o in outputs]
+        self._batchable = all(not isinstance(d, int) for d in dims)
 
     def _check_torchscript(self) -> None:
+        from affectscope.models.exchange.archive import check_torchscript_archive
+
+        check_torchscript_archive(self.file)  # as data, before torch.jit.load reads any of it
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
                 self._module = torch.jit.load(str(self.file), map_location="cpu").eval()
         except Exception as exc:  # noqa: BLE001 - TorchScript raises RuntimeError with its own text
             raise ModelFileError(
-                f"{self.file.name} is not a TorchScript archive torch.jit.load can read ({exc})"
+                f"{self.file.name} is not a TorchScript archive torch.jit.load can read ({_one_line(exc)})"
             ) from None
         n_args = len(self._module.forward.schema.arguments) - 1  # without self
         if n_args != len(self.spec.inputs):
@@ -134,7 +160,7 @@ class ImportedSystem(EmotionSystem):
                 got = self._module(*zeros)
         except Exception as exc:  # noqa: BLE001 - a shape mismatch surfaces as a TorchScript RuntimeError
             raise ModelFileError(
-                f"{self.file.name} does not run on inputs of the declared shapes ({exc})"
+                f"{self.file.name} does not run on inputs of the declared shapes ({_one_line(exc)})"
             ) from None
         got = list(got) if isinstance(got, (tuple, list)) else [got]
         if len(got) != len(self.spec.outputs):
@@ -143,6 +169,16 @@ class ImportedSystem(EmotionSystem):
             )
         for o, t in zip(self.spec.outputs, got, strict=True):
             _check_shape(f"output {o.name}", (1, self.num_classes), list(t.shape))
+
+    @property
+    def runs_on(self) -> dict[str, str]:
+        """Which engine, provider and device run this file now (reported with its predictions)."""
+        if self._session is not None:
+            provider = self._session.get_providers()[0]  # the one onnxruntime actually started
+            dev = "cuda" if provider == "CUDAExecutionProvider" else "cpu"
+            return {"engine": "onnxruntime", "provider": provider, "device": dev}
+        dev = next(iter(self._module.parameters()), torch.zeros(0)).device.type
+        return {"engine": "torchscript", "provider": "torch", "device": dev}
 
     # -- EmotionSystem ----------------------------------------------------------------------------
     def _system(self) -> Any:
@@ -184,8 +220,9 @@ class ImportedSystem(EmotionSystem):
                 "(Grad-CAM, Integrated Gradients, SmoothGrad) cannot run on it; use --method occlusion"
             )
         rows: list[list[torch.Tensor]] = []
-        for b in range(n):
-            feeds = [self._feed(batch, i, b) for i in self.spec.inputs]
+        step = n if self._batchable else 1  # occlusion's perturbed copies: one run where the file allows
+        for b0 in range(0, n, step):
+            feeds = [self._feed(batch, i, b0, min(b0 + step, n)) for i in self.spec.inputs]
             feeds = [
                 f.long() if i.dtype == "int64" else f.float()
                 for f, i in zip(feeds, self.spec.inputs, strict=True)
@@ -197,16 +234,18 @@ class ImportedSystem(EmotionSystem):
             outs = [torch.log(o.clamp_min(1e-12)) for o in outs]
         return SystemOutput(logits=outs[0], per_modality=dict(zip(self.heads, outs[1:], strict=True)))
 
-    def _feed(self, batch: Batch, i: Any, b: int) -> torch.Tensor:
-        """Input ``i`` of window ``b``; a contract input of a masked modality reads its absent value."""
-        x = batch[self._key(i.name, i.source)][b : b + 1]
+    def _feed(self, batch: Batch, i: Any, b0: int, b1: int) -> torch.Tensor:
+        """Input ``i`` of windows b0..b1-1; a contract input of a masked modality reads its absent value."""
+        x = batch[self._key(i.name, i.source)][b0:b1]
         if self.spec.system is None:
             from affectscope.models.exchange.inputs import absent_input
             from affectscope.models.exchange.store import MODALITY_OF
 
             mask = batch.get(f"{MODALITY_OF.get(i.source)}_mask")
-            if mask is not None and float(mask[b]) <= 0:
-                x = torch.from_numpy(absent_input(i)).to(x.device)
+            off = None if mask is None else (mask.reshape(-1)[b0:b1] <= 0)
+            if off is not None and bool(off.any()):
+                absent = torch.from_numpy(absent_input(i)).to(x.device, x.dtype)
+                x = torch.where(off.reshape(-1, *[1] * (x.ndim - 1)).to(x.device), absent, x)
         return x
 
     def _run(self, feeds: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -5,6 +5,9 @@ A spec declares what a model file reads and what it gives, so a file from anywhe
 - ``format``: "onnx" or "torchscript"; ``spec_version``: 1.
 - ``labels`` (the order of the model's class outputs) and ``label_set`` (a built-in set holding exactly
   those labels); the outputs are ``logits`` or ``probabilities`` (``output_kind``).
+  Or, instead, ``continuous``: named continuous outputs in the model's output order, each with its
+  ``range`` [lo, hi] (valence -1..1, arousal 0..10, any): the outputs are the values themselves
+  (``output_kind`` "values"), stored like imported continuous predictions and drawn over their ranges.
 - ``window_seconds``, ``hop_seconds``: how much media one prediction covers and the step between them.
 - ``inputs``: one entry per input tensor, in the order the model takes them, each with its ``name``
   (the tensor's name in the file), ``shape`` (batch of 1 first) and ``dtype``, and where it comes from:
@@ -22,6 +25,7 @@ A spec declares what a model file reads and what it gives, so a file from anywhe
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,8 @@ from affectscope.errors import UserFacingError
 
 SPEC_VERSION = 1
 FORMATS = ("onnx", "torchscript")
-OUTPUT_KINDS = ("logits", "probabilities")
+OUTPUT_KINDS = ("logits", "probabilities", "values")
+CONTINUOUS = "continuous"  # the label_set of a model whose outputs are named continuous values
 DTYPES = ("float32", "int64")
 
 # The perception contract: what Affectscope's perception gives per analysed frame or per window, by name,
@@ -81,10 +86,18 @@ class ModelFileSpec:
     spec_version: int = SPEC_VERSION
     ewma_alpha: float | None = None
     whole_clip: bool = False  # one prediction over the whole clip (seed 002), not sliding windows
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # continuous: each output's range
+
+    @property
+    def continuous(self) -> bool:
+        return self.label_set == CONTINUOUS
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["labels"] = list(self.labels)
+        del d["ranges"]
+        if self.continuous:  # read back by parse_spec: the outputs with their ranges
+            d["continuous"] = [{"name": n, "range": list(self.ranges[n])} for n in self.labels]
         d["inputs"] = [{**asdict(i), "shape": list(i.shape)} for i in self.inputs]
         d["outputs"] = [asdict(o) for o in self.outputs]
         return d
@@ -116,22 +129,32 @@ def parse_spec(doc: Any, where: str, label_sets: dict[str, tuple[str, ...]]) -> 
     fmt = _need(doc, "format", str, where)
     if fmt not in FORMATS:
         raise SpecError(f"{where}: format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    labels = tuple(_need(doc, "labels", list, where))
-    label_set = _need(doc, "label_set", str, where)
-    if (
+    if "continuous" in doc:
+        labels, label_set, ranges = _continuous(doc, where)
+    else:
+        labels, label_set, ranges = (
+            tuple(_need(doc, "labels", list, where)),
+            _need(doc, "label_set", str, where),
+            {},
+        )
+    if not ranges and (
         label_set not in label_sets
         or set(label_sets[label_set]) != set(labels)
         or len(labels) != len(label_sets[label_set])
     ):
         known = "; ".join(f"{k}: {', '.join(v)}" for k, v in label_sets.items())
-        raise SpecError(f"{where}: labels {list(labels)} must be exactly the labels of label_set ({known})")
+        raise SpecError(
+            f"{where}: labels {list(labels)} must be exactly the labels of label_set ({known}), or declare "
+            "'continuous' outputs"
+        )
     window = float(_need(doc, "window_seconds", (int, float), where))
     hop = float(_need(doc, "hop_seconds", (int, float), where))
     if not 0 < hop <= window <= 86400:  # up to a day: whole-clip models declare an hour (the reference)
         raise SpecError(f"{where}: need 0 < hop_seconds <= window_seconds <= 86400 (got {hop}, {window})")
-    kind = doc.get("output_kind", "logits")
-    if kind not in OUTPUT_KINDS:
-        raise SpecError(f"{where}: output_kind must be one of {', '.join(OUTPUT_KINDS)}, not {kind!r}")
+    kind = doc.get("output_kind", "values" if ranges else "logits")
+    if kind not in OUTPUT_KINDS or (kind == "values") != bool(ranges):
+        allowed = "values" if ranges else "logits, probabilities"
+        raise SpecError(f"{where}: output_kind must be {allowed} for these outputs, not {kind!r}")
     raw_inputs = _need(doc, "inputs", list, where)
     if not raw_inputs:
         raise SpecError(f"{where}: 'inputs' lists no input")
@@ -147,11 +170,50 @@ def parse_spec(doc: Any, where: str, label_sets: dict[str, tuple[str, ...]]) -> 
         isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 1
     ):
         raise SpecError(f"{where}: ewma_alpha must be a number in (0, 1] or null, not {alpha!r}")
+    if alpha is not None and ranges:
+        raise SpecError(f"{where}: ewma_alpha accumulates class probabilities; continuous outputs take none")
     return ModelFileSpec(
         fmt, labels, label_set, window, hop, inputs, outputs, kind, str(doc.get("name", "")),
         str(doc.get("description", "")), SPEC_VERSION, None if alpha is None else float(alpha),
-        bool(doc.get("whole_clip", False)),
+        bool(doc.get("whole_clip", False)), ranges,
     )  # fmt: skip
+
+
+def check_range(name: str, pair: Any, where: str) -> tuple[float, float]:
+    """[lo, hi] as two finite numbers with lo < hi (SpecError naming the output otherwise)."""
+    if (
+        not isinstance(pair, (list, tuple))
+        or len(pair) != 2
+        or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in pair)
+        or not all(math.isfinite(v) for v in pair)
+        or not pair[0] < pair[1]
+    ):
+        raise SpecError(
+            f"{where}: the range of {name!r} must be [lo, hi], finite numbers with lo < hi, not {pair!r}"
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def _continuous(doc: dict, where: str) -> tuple[tuple[str, ...], str, dict[str, tuple[float, float]]]:
+    """(output names, "continuous", ranges) of a spec's ``continuous`` list, every entry checked."""
+    items = doc["continuous"]
+    if not isinstance(items, list) or not items:
+        raise SpecError(
+            f'{where}: \'continuous\' lists the outputs, e.g. [{{"name": "valence", "range": [-1, 1]}}]'
+        )
+    ranges: dict[str, tuple[float, float]] = {}
+    for k, item in enumerate(items):
+        at = f"{where}: continuous[{k}]"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise SpecError(f"{at}: an output is an object with a name and a range")
+        if item["name"] in ranges:
+            raise SpecError(f"{at}: the output {item['name']!r} is named twice")
+        ranges[item["name"]] = check_range(item["name"], item.get("range"), at)
+    names = tuple(ranges)
+    given = doc.get("labels")
+    if doc.get("label_set", CONTINUOUS) != CONTINUOUS or (given is not None and tuple(given) != names):
+        raise SpecError(f"{where}: give either 'continuous' outputs or 'labels' with a 'label_set', not both")
+    return names, CONTINUOUS, ranges
 
 
 def _input(doc: Any, where: str) -> InputSpec:

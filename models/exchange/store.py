@@ -94,6 +94,7 @@ def model_spec(doc: dict[str, Any]) -> Any:
         weights=doc["_file"],  # the file holds the weights: versions in projects are its SHA-256
         config={"file": doc["_file"], "spec": spec},
         description=doc.get("description") or f"imported from {doc.get('source_file', '?')}",
+        outputs=tuple(doc.get("labels", ())) if doc["label_set"] == "continuous" else (),
     )
 
 

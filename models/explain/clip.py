@@ -21,6 +21,7 @@ import torch
 from affectscope.errors import UserFacingError
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.explain import architecture, frames
+from affectscope.models.explain.imported import method_for
 from affectscope.models.explain.saliency import METHODS, InputMap, image_map, last_conv, system_maps
 from affectscope.models.explain.shapley import ModalityTable, masked_batch, subset_bits, subset_table
 from affectscope.models.inference import load_model, window_starts
@@ -144,6 +145,13 @@ class ClipExplainer:
     def is_system(self) -> bool:
         return isinstance(self.model, EmotionSystem)
 
+    @property
+    def has_gradients(self) -> bool:
+        """False for an imported ONNX file: its maps are Occlusion whatever method is asked."""
+        from affectscope.models.explain.imported import has_gradients
+
+        return has_gradients(self.model)
+
     # -- modality table: Shapley, leave-one-out, live ablation -----------------------------------
     def table(self, job: Job | None = None) -> ModalityTable:
         """Every modality subset over every window (computed once, in chunks, cancellable)."""
@@ -222,7 +230,7 @@ class ClipExplainer:
             labels=tuple(self.labels),
             target=self.labels[c],
             time=float(table.times[w]) if w is not None else None,
-            method=method,
+            method=method_for(self.model, method),  # an ONNX file: occlusion
             modalities={
                 m: {
                     "shapley": round(shap[m], 9),
@@ -266,9 +274,8 @@ class ClipExplainer:
         out = system_maps(self.model, self._window_batch(w), c, method, feature_names=self._names())
         for key, m in out.items():
             if m.kind == "image":
-                m.box = (
-                    frames.mouth_box(self.signals, t) if key == "mouth" else frames.face_box(self.signals, t)
-                )
+                mouth = key == "mouth" or m.extra.get("source") == "mouth_crop28"
+                m.box = frames.mouth_box(self.signals, t) if mouth else frames.face_box(self.signals, t)
             if m.kind == "spectrogram":
                 m.extra["t0"], m.extra["t1"] = (
                     float(self.starts[w]),

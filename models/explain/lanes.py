@@ -15,6 +15,7 @@ import numpy as np
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.explain import architecture
 from affectscope.models.explain.clip import ClipExplainer
+from affectscope.models.explain.imported import LINEAR_ROWS, spectrogram_keys
 from affectscope.models.explain.saliency import spectrogram_inputs, system_maps
 from affectscope.models.explain.timelines import (
     SoundSaliency,
@@ -66,9 +67,14 @@ def contributions(explainer: ClipExplainer, target: str | None = None) -> Contri
 
 def _column_times(explainer: ClipExplainer, w: int, n_cols: int) -> np.ndarray:
     """Where the spectrogram picture's columns of window ``w`` sit on the clip's time axis."""
+    from affectscope.models.explain.imported import column_times, exported_kind
+
     t0 = float(explainer.starts[w])
     win = float(explainer.model.window_seconds)
-    if type(explainer.model).__name__ == "LightweightStreaming":
+    if spectrogram_keys(explainer.model):  # an imported file's log-mel: 10 ms frames
+        return column_times(t0, n_cols, win)
+    kind = type(explainer.model).__name__
+    if kind == "LightweightStreaming" or exported_kind(explainer.model) == "LightweightStreaming":
         from affectscope.models.systems.lightweight_inputs import spectrogram_columns
 
         rate = int(explainer.signals.audio_rate)
@@ -97,6 +103,8 @@ def sound_saliency(
     c = table.target_index(target)
     x = explainer.batch[key]
     n_freq, n_cols = int(x.shape[-2]), int(x.shape[-1])
+    if key in spectrogram_keys(explainer.model):  # drawn on linear frequency rows (imported.py)
+        n_freq = LINEAR_ROWS
     win = float(explainer.model.window_seconds)
     duration = float(explainer.signals.duration)
     rate = float(explainer.signals.audio_rate or 16000)

@@ -28,7 +28,12 @@ SPECTROGRAM_INPUTS = {"LightweightStreaming": ("audio",)}
 
 
 def spectrogram_inputs(system: nn.Module) -> tuple[str, ...]:
-    """The inputs of ``system`` that are spectrogram images (their maps make the sound-saliency lane)."""
+    """The inputs of ``system`` that are spectrogram images (their maps make the sound-saliency lane):
+    a seed system's, or an imported file's log-mel inputs."""
+    if type(system).__name__ == "ImportedSystem":
+        from affectscope.models.explain.imported import exported_kind, spectrogram_keys
+
+        return spectrogram_keys(system) or SPECTROGRAM_INPUTS.get(exported_kind(system), ())
     return SPECTROGRAM_INPUTS.get(type(system).__name__, ())
 
 
@@ -48,8 +53,12 @@ def image_map(
     nt_samples: int = 16,
     occlusion_fraction: float = 1 / 8,
     ig_tolerance: float = 0.01,
+    baseline: torch.Tensor | None = None,
+    occlusion_patch: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, float | None]:
-    """An (H, W) attribution map of ``x`` (1, C, H, W) for ``target`` and IG's convergence delta."""
+    """An (H, W) attribution map of ``x`` (1, C, H, W) for ``target`` and IG's convergence delta.
+    ``baseline`` (like x; default zeros) is where IG starts and what Occlusion's patches show;
+    ``occlusion_patch`` (h, w) replaces the square patch (spectrogram tiles), moved by half its size."""
     from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
 
     x = x.detach().float()
@@ -63,7 +72,7 @@ def image_map(
         up = LayerAttribution.interpolate(cam, (h, w), interpolate_mode="bilinear")
         return up[0].sum(0).detach().cpu().numpy(), None
     if method == "ig":
-        attr, delta = integrated_gradients(forward, x, target, n_steps, ig_tolerance)
+        attr, delta = integrated_gradients(forward, x, target, n_steps, ig_tolerance, baseline=baseline)
         return attr[0].sum(0), delta
     if method == "smoothgrad":
         spread = float(x.max() - x.min()) or 1.0
@@ -73,14 +82,14 @@ def image_map(
         return attr[0].abs().amax(0).detach().cpu().numpy(), None
     c = x.shape[1]
     k = max(2, round(min(h, w) * occlusion_fraction))
-    s = max(1, k // 2)
+    kh, kw = occlusion_patch or (k, k)
     with torch.no_grad():
         attr = Occlusion(forward).attribute(
             x,
-            sliding_window_shapes=(c, k, k),
-            strides=(c, s, s),
+            sliding_window_shapes=(c, kh, kw),
+            strides=(c, max(1, kh // 2), max(1, kw // 2)),
             target=target,
-            baselines=0.0,
+            baselines=0.0 if baseline is None else baseline.detach().float(),
             perturbations_per_eval=32,  # occluded copies run as one batch, not one forward each
         )
     return attr[0].sum(0).detach().cpu().numpy(), None
@@ -93,14 +102,15 @@ def integrated_gradients(
     n_steps: int = IG_STEPS,
     tolerance: float = 0.01,
     max_steps: int = 800,
+    baseline: torch.Tensor | None = None,
 ) -> tuple[np.ndarray, float]:
-    """IG from a zero baseline; the step count doubles from ``n_steps`` until completeness holds to
-    ``tolerance`` of |f(x) − f(0)| (ReLU and max-pool kinks need more than 50 steps on some faces).
+    """IG from ``baseline`` (default zeros); the step count doubles from ``n_steps`` until completeness
+    holds to ``tolerance`` of |f(x) − f(0)| (ReLU and max-pool kinks need more than 50 steps on some faces).
     Returns the attribution (same shape as x) and captum's convergence delta (absolute)."""
     from captum.attr import IntegratedGradients
 
     x = x.detach().float()
-    base = torch.zeros_like(x)
+    base = torch.zeros_like(x) if baseline is None else baseline.detach().float().expand_as(x)
     with torch.no_grad():
         gap = float((forward(x)[:, target] - forward(base)[:, target]).abs().max())
     ig = IntegratedGradients(forward)
@@ -194,6 +204,14 @@ def system_maps(
     never reads, so nothing can be attributed to them). ``only`` limits it to those inputs;
     ``ig_tolerance`` is IG's completeness goal for images (``inf``: one pass of ``IG_STEPS``, for overviews).
     """
+    grads = True
+    if type(system).__name__ == "ImportedSystem":  # a model file: by its declared inputs
+        from affectscope.models.explain.imported import contract_model, has_gradients, imported_maps
+
+        if contract_model(system):
+            return imported_maps(system, batch, target, method, only, ig_tolerance)
+        grads = has_gradients(system)  # an ONNX export of a system: occlusion only
+        method = method if grads or method == "occlusion" else "occlusion"
     out: dict[str, InputMap] = {}
     names = feature_names or {}
     off = set(getattr(system, "off_modalities", ()))
@@ -239,16 +257,23 @@ def system_maps(
             continue
         if x.ndim > 4:
             continue  # frame stacks (seed 003): explained through its attention lane
-        attr, delta = vector_attribution(forward, x, target)
+        if grads:
+            attr, delta = vector_attribution(forward, x, target)
+            vec = "ig"
+        else:
+            from affectscope.models.explain.imported import feature_occlusion, vector_groups
+
+            attr = feature_occlusion(forward, x, target, vector_groups(x, key), torch.zeros_like(x))
+            delta, vec = None, "occlusion"
         joints = _keypoint_values(key, attr) if key in pose_inputs else None
         if joints is not None:
-            out[key] = InputMap(key, "keypoints", joints[0], "ig", delta, joints[1])
+            out[key] = InputMap(key, "keypoints", joints[0], vec, delta, joints[1])
             continue
         per = attr.reshape(-1, attr.shape[-1]).sum(0) if attr.ndim > 1 else attr
         if per.size > 256:  # raw signals (a waveform): 64 bins over the window's time
             per = np.array([b.sum() for b in np.array_split(attr.reshape(-1), 64)])
-            out[key] = InputMap(key, "signal", per, "ig", delta)
+            out[key] = InputMap(key, "signal", per, vec, delta)
             continue
         n = names.get(key, tuple(f"{key}[{i}]" for i in range(per.size)))
-        out[key] = InputMap(key, "features", per, "ig", delta, tuple(n))
+        out[key] = InputMap(key, "features", per, vec, delta, tuple(n))
     return out
