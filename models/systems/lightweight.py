@@ -18,10 +18,11 @@ which the inference pipeline adds from the decoded frames (``add_crops``), and `
 Missing face → audio-only decision; missing audio → face-only; missing mouth → open when there is
 audio. Nothing missing ever raises.
 
-With ``speaker_norm`` (the shipped configuration) every spectrogram image is standardised per
-frequency row with its speaker's statistics, computed from the clips being analysed (``adapt``:
-``evaluate`` and project evaluations pass every clip with its speaker first), falling back to the
-run's pooled clips, a long lone clip's own statistics, or the training set's (``speaker_norm.py``).
+With ``speaker_norm`` (off for the shipped weights, which scored better without it; on for weights
+whose card says so) every spectrogram image is standardised per frequency row with its speaker's
+statistics, computed from the clips being analysed (``adapt``: ``evaluate`` and project evaluations
+pass every clip with its speaker first), falling back to the run's pooled clips, a long lone clip's
+own statistics, or the training set's (``speaker_norm.py``).
 """
 
 from __future__ import annotations
@@ -167,12 +168,20 @@ class LightweightStreaming(EmotionSystem):
         hows = [r[2] if r is not None else "training" for r in resolved]
         return {h: hows.count(h) for h in set(hows)}
 
+    def follow_card(self, card: dict[str, Any] | None) -> None:
+        """Weights whose card says how their audio CNN's input was normalised (``speaker_norm``) are
+        run that way, whatever the registry's default: the network only knows the inputs it learnt."""
+        if card and isinstance(card.get("speaker_norm"), bool):
+            self.speaker_norm = card["speaker_norm"]
+
     def normalisation_of(self, signals: ClipSignals) -> tuple[np.ndarray, np.ndarray, str] | None:
         """The (row mean, row std, how) a clip's images are standardised with, or None (training
         statistics). A clip ``adapt`` never saw is a lone clip: its own statistics when its speech
         lasts ``min_clip_seconds``, else None."""
+        if not self.speaker_norm:
+            return None
         wave = self._wave(signals)
-        if not self.speaker_norm or wave is None:
+        if wave is None:
             return None
         key = self._keys(signals.track("audio").values)
         if key not in self._norm:

@@ -12,8 +12,7 @@
   * audio-visual net: its face/audio CNNs start as the trained ones; its 6→3 fusion layer is trained
     (SGD, lr 0.01, as the paper) on label-matched pairs of validation faces and validation speech
     (no labelled audio-visual set exists here, so this is plumbing-level fusion, not the paper's).
-``ravdess-audio-004`` (research only: RAVDESS is non-commercial, never shipped): the default model
-with its audio CNN retrained on RAVDESS actors 1–14 (15–16 validation), tested on actors 17–20.
+``ravdess-audio-004`` (research only, never shipped): the audio CNN on RAVDESS 1–14 (15–16 validation).
 """
 
 from __future__ import annotations
@@ -522,6 +521,7 @@ def build_card(
             if distilled
             else []
         ),
+        "speaker_norm": bool(get(MODEL).config.get("speaker_norm")),  # load_model follows it
         "normalisation": NORMALISATION if get(MODEL).config.get("speaker_norm") else None,
         "networks": networks,
         "licences": "EmoDB CC0 (may ship); FER-2013 research use (images not shipped, weights trained on it)",

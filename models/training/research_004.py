@@ -38,7 +38,7 @@ def research_004(
 
     job = ensure_job(job)
     spec = get(MODEL)
-    model = spec.build()
+    model = spec.build(speaker_norm=True)  # this recipe studies the normalised input
     base = spec.weights_path()
     load_matching(model, Path(base))  # the face, mouth and fusion networks; the audio CNN retrains
     emodb = ds.emodb(data / "emodb")
@@ -65,7 +65,8 @@ def research_004(
         "research_only": "RAVDESS is CC BY-NC-SA: do not ship these weights",
         "split": "speaker independent: train EmoDB (not 03, 08, 09) + RAVDESS 1-10; validation EmoDB 09 + "
         "RAVDESS 11-12 (development); test RAVDESS 13-20 and EmoDB 03+08",
-        "normalisation": "spectrogram rows standardised per speaker (as the shipped model)",
+        "speaker_norm": model.speaker_norm,  # load_model follows it
+        "normalisation": "spectrogram rows standardised per speaker" if model.speaker_norm else None,
         "labels": list(spec.labels),
         "fit": res.summary(),
         "tests": tests,
