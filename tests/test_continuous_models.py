@@ -187,14 +187,17 @@ def test_the_window_runs_a_continuous_model_and_shows_values_over_their_ranges(q
 
 
 def test_batch_predict_records_a_continuous_version_with_its_ranges(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Batch records the version before any clip runs (as a comparison or a study arm naming the model
     would): the record carries the outputs' kind and ranges whoever makes it, so the lanes keep them."""
+    from affectscope.app.services import batch_tasks
     from affectscope.app.services.predict import stored_prediction
     from affectscope.app.services.prediction_io import find_version
     from affectscope.models.exchange.importing import import_model
 
+    # the process's load counter is the batch tests' to read: this test's loads stay out of it
+    monkeypatch.setattr(batch_tasks, "MODEL_LOADS", {})
     torch.manual_seed(0)
     file = save_model(MelValenceArousal(), tmp_path / "va.pt", "torchscript")
     (tmp_path / "va.spec.json").write_text(json.dumps(valence_arousal_spec("torchscript")))
