@@ -271,3 +271,59 @@ def test_explain_on_the_command_line_writes_an_onnx_models_spectrogram_map(
     assert [Path(p).suffix for p in mel["paths"]] == [".npy", ".png"]
     assert np.load(mel["paths"][0]).shape == (128, 101)
     assert doc["modalities"]["face"]["shapley"] == 0.0 and abs(doc["modalities"]["audio"]["shapley"]) > 1e-4
+
+
+@pytest.mark.parametrize(("shape", "patch"), [((1, 4, 64, 64), (8, 8)), ((1, 1, 40, 101), (5, 10))])
+def test_the_batched_occlusion_gives_captums_numbers(shape: tuple[int, ...], patch: tuple[int, int]) -> None:
+    """The occlusion imported files use builds its copies in one tensor a chunk; its map is captum's
+    Occlusion's (same patches, strides of half a patch, baseline, mean over the patches covering a
+    pixel, summed over channels)."""
+    from captum.attr import Occlusion
+
+    from affectscope.models.explain.imported import occlusion
+
+    torch.manual_seed(6)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(shape)), 5), nn.Tanh(), nn.Linear(5, 3))
+    x, base = torch.rand(shape), torch.full(shape, -0.5)
+    got = occlusion(net, x, 2, base, patch, chunk=50)
+    c = shape[1]
+    with torch.no_grad():
+        want = Occlusion(net).attribute(
+            x,
+            sliding_window_shapes=(c, *patch),
+            strides=(c, patch[0] // 2, patch[1] // 2),
+            target=2,
+            baselines=base,
+        )
+    np.testing.assert_allclose(got, want[0].sum(0).numpy(), atol=1e-5)
+    assert np.abs(got).max() > 1e-3
+
+
+def test_occluded_copies_reach_onnxruntime_as_batches(tmp_path: Path, shared_data: Path) -> None:
+    """With a free batch axis one onnxruntime run takes a chunk of 64 occluded copies; a file fixed at
+    a batch of 1 takes them one run each (and gives the same map, tested above)."""
+    from affectscope.models.inference import load_model
+
+    signals = face_signals(shared_data, duration=2.0)
+    runs = {}
+    for name, free in (("runs-free", True), ("runs-fixed", False)):
+        torch.manual_seed(3)
+        import_file(tmp_path, LeftFaceLowMel(), "onnx", name, batch_axis=free)
+        ex = ClipExplainer(name, signals)
+        ex.table()
+        session = ex.model._session
+        calls = []
+
+        class Counting:
+            def run(self, outputs, feeds, calls=calls, session=session):  # noqa: ANN001, ANN202
+                calls.append(len(next(iter(feeds.values()))))
+                return session.run(outputs, feeds)
+
+        ex.model._session = Counting()
+        ex.explain(1.0, method="occlusion")
+        runs[name] = calls
+    copies = 225 + 380  # face: 15 x 15 patches of 8 px; log-mel: 19 x 20 tiles of 5 bands x 100 ms
+    assert sum(runs["runs-fixed"]) == len(runs["runs-fixed"]) >= copies
+    assert sum(runs["runs-free"]) == sum(runs["runs-fixed"])
+    assert len(runs["runs-free"]) <= 2 + (225 + 63) // 64 + (380 + 63) // 64 and max(runs["runs-free"]) == 64
+    assert load_model("runs-free")[1]._batchable
