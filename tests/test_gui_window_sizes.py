@@ -160,3 +160,22 @@ def _inside(window: MainWindow, widget) -> bool:  # noqa: ANN001
 
     top_left = widget.mapTo(window, widget.rect().topLeft())
     return window.rect().contains(QRect(top_left, widget.size()))
+
+
+def test_the_explain_tab_wraps_its_sentences_instead_of_scrolling_sideways(window: MainWindow, qtbot) -> None:
+    """Tried as a new user (the README's Explain screenshot): after an explanation the tab scrolled
+    sideways, its page 428 px wide in a 296 px dock, so the bars and the third modality box were cut."""
+    _settle(qtbot, window, 1500, 900)
+    panel = window.explain
+    window.inspector.setCurrentWidget(panel)
+    holder = panel.parentWidget().parentWidget()  # the page's scroll area
+    qtbot.waitUntil(lambda: panel.isVisible() and holder.viewport().width() > 0, timeout=5000)
+    # What the panel says once a clip is explained (texts of a real seed 004 run on the demo).
+    panel.ablated_label.setText(
+        "Fused, whole clip: <b>negative</b> (the clip decision, as in the Models tab), all modalities"
+    )
+    panel.at_label.setText("At playhead (window 2.00 s), class <b>negative</b>:")
+    panel.sound_label.setText("Sound saliency 1.50–2.50 s, 0–8 kHz (high frequencies at the top):")
+    qtbot.wait(100)
+    assert panel.minimumSizeHint().width() <= holder.viewport().width()
+    assert not holder.horizontalScrollBar().isVisible()
