@@ -201,6 +201,11 @@ def versions_named(session: Session, name: str) -> list[ModelVersionRecord]:
     return [_version_record(r) for r in rows]
 
 
+def version_ids_of_label_set(session: Session, label_set: str) -> set[int]:
+    """Ids of the versions predicting ``label_set`` ("continuous": versions of continuous values)."""
+    return set(session.scalars(select(ModelVersion.id).where(ModelVersion.label_set == label_set)))
+
+
 def model_names(session: Session) -> list[str]:
     """Names of the models with a recorded version, in the order they were first recorded."""
     rows = session.execute(select(ModelVersion.name, ModelVersion.id).order_by(ModelVersion.id)).all()

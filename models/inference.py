@@ -66,6 +66,7 @@ class Analysis:
     hidden: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, D) fusion-input features
     weights: str | None = None
     vote_weights: np.ndarray | None = None  # (T,) how much each counted (share of speech; 1 with a face)
+    continuous: bool = False  # the outputs are named continuous values (valence, ...), not probabilities
 
     def __post_init__(self) -> None:
         # The one place every prediction passes: no Analysis holding NaN/inf outputs exists.
@@ -100,7 +101,7 @@ class Analysis:
             "accumulated": rows(self.accumulated) if self.accumulated is not None else None,
             "whole_clip": {
                 "probs": dict(zip(self.labels, np.round(self.clip_probs, 6).tolist(), strict=True)),
-                "label": self.clip_label,
+                "label": None if self.continuous else self.clip_label,  # no winning class among values
                 # Windows that voted (speech, or another modality present); all of them when ungated.
                 "voting_windows": int(np.sum(self.votes)) if self.votes is not None else len(self.times),
             },
@@ -312,6 +313,7 @@ def analyse_signals(
         hidden={k: np.concatenate(v) for k, v in hidden.items()},
         weights=weights,
         vote_weights=vote_weights,
+        continuous=bool(getattr(model, "continuous", False)),
     )
 
 

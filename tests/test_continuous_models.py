@@ -30,7 +30,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
 def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
     fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from affectscope.app.services.predict import predict_clip, stored_prediction
+    from affectscope.app.services.predict import latest_predictions, predict_clip, stored_prediction
     from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
     from affectscope.models.exchange.inputs import contract_input
@@ -70,6 +70,12 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
     assert not np.allclose(fused.sum(1), 1.0)
     # the clip's value: the speech-weighted mean of its windows (the clip gate every model's decision uses)
     assert fused[:, 1].min() <= pred["whole_clip"]["probs"]["arousal"] <= fused[:, 1].max()
+    assert pred["whole_clip"]["label"] is None  # values have no winning class
+
+    # explanation reads class probabilities: refused for values, with one line (not numbers of a softmax)
+    assert main(["explain", str(clip), "--model", name, "--method", "occlusion"]) == 2
+    err = capsys.readouterr().err
+    assert "gives continuous outputs (valence, arousal)" in err and err.count("\n") == 1
 
     # stored the way imported continuous predictions are, and drawn over the declared ranges
     with Project.open(tmp_path / "proj") as project:
@@ -81,6 +87,8 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
         lanes = {lane.name: lane for lane in stored_prediction(project, str(clip)).lanes}
         assert lanes["fused"].value_range == (-1.0, 10.0) and lanes["fused"].labels == ("valence", "arousal")
         assert np.allclose(lanes["fused"].probs, fused, atol=1e-6)
+        # the browser's Prediction column lists classes: values are not offered as one ("arousal", 758 %)
+        assert latest_predictions(project) == {}
         run = predict_clip(str(clip), name)  # the window's Run model: lanes over the same ranges
         assert next(lane for lane in run.lanes if lane.name == "fused").value_range == (-1.0, 10.0)
 
@@ -138,3 +146,79 @@ def test_continuous_specs_are_checked(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["models", "import", str(file), "--spec", str(tmp_path / "three.json"), "--name", "va3"]) == 2
     err = capsys.readouterr().err
     assert "output out has shape [1, 2] in the file; the spec says [1, 3]" in err and err.count("\n") == 1
+
+
+def test_the_window_runs_a_continuous_model_and_shows_values_over_their_ranges(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Run model in the Models tab: lanes over the declared ranges, the whole clip and the bars as the
+    outputs' values (before: "arousal" as the winning class and "758 %" on its bar)."""
+    from affectscope.app.qt.main_window import MainWindow
+    from affectscope.app.services.settings import Settings
+    from affectscope.models.exchange.importing import import_model
+
+    torch.manual_seed(0)
+    file = save_model(MelValenceArousal(), tmp_path / "va.onnx", "onnx")
+    (tmp_path / "va.spec.json").write_text(json.dumps(valence_arousal_spec("onnx")))
+    import_model(file, tmp_path / "va.spec.json", "va-window")
+    clip = make_clip(tmp_path / "talk.mp4", n_frames=75, fps=25, audio="speech", audio_rate=16000)
+    window = MainWindow(settings=Settings())
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        panel = window.models
+        panel.model_box.setCurrentIndex(panel.model_box.findData("va-window"))
+        with qtbot.waitSignal(window.current_clip_changed, timeout=30000):
+            window.load_clip(clip)
+        with qtbot.waitSignal(panel.predicted, timeout=120000) as shown:
+            panel.run_action.trigger()
+        a = shown.args[0].analysis
+        fused = panel.lanes.data["fused"]
+        assert fused.labels == ("valence", "arousal") and fused.value_range == (-1.0, 10.0)
+        assert np.allclose(fused.probs, a.fused)
+        valence, arousal = a.clip_probs
+        assert f"valence <b>{valence:.2f}</b> · arousal <b>{arousal:.2f}</b>" in panel.clip_label.text()
+        bars = panel.clip_bars.bars
+        assert bars["arousal"].format() == f"{arousal:.2f}" and "%" not in bars["valence"].format()
+        # each bar filled over the declared ranges' union, -1..10
+        assert bars["arousal"].value() == round((arousal + 1.0) / 11.0 * 1000)
+        assert "%" not in panel.at_table.text()
+    finally:
+        window.workers.cancel_all()
+        window.shutdown()
+
+
+def test_batch_predict_records_a_continuous_version_with_its_ranges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch records the version before any clip runs (as a comparison or a study arm naming the model
+    would): the record carries the outputs' kind and ranges whoever makes it, so the lanes keep them."""
+    from affectscope.app.services import batch_tasks
+    from affectscope.app.services.predict import stored_prediction
+    from affectscope.app.services.prediction_io import find_version
+    from affectscope.models.exchange.importing import import_model
+
+    # the process's load counter is the batch tests' to read: this test's loads stay out of it
+    monkeypatch.setattr(batch_tasks, "MODEL_LOADS", {})
+    torch.manual_seed(0)
+    file = save_model(MelValenceArousal(), tmp_path / "va.pt", "torchscript")
+    (tmp_path / "va.spec.json").write_text(json.dumps(valence_arousal_spec("torchscript")))
+    import_model(file, tmp_path / "va.spec.json", "va-batch")
+    clips = tmp_path / "clips"
+    for name in ("a", "b"):
+        make_clip(clips / f"{name}.mp4", n_frames=50, fps=25, audio="speech", audio_rate=16000)
+    with Project.init(tmp_path / "proj") as project:
+        project.import_clips(clips)
+    where = ["--project", str(tmp_path / "proj"), "--model", "va-batch"]
+    doc = _cli(capsys, "batch", "predict", *where)
+    assert doc["done"] == 2 and doc["labels"] == ["valence", "arousal"]
+    for r in doc["results"]:  # values, no class and no confidence
+        assert r["label"] is None and r["confidence"] is None and set(r["values"]) == {"valence", "arousal"}
+        assert 0 < r["values"]["arousal"] < 10
+    with Project.open(tmp_path / "proj") as project:
+        version = find_version(project, "va-batch")
+        assert version.config["kind"] == "continuous"
+        assert version.config["ranges"] == {"valence": [-1.0, 1.0], "arousal": [0.0, 10.0]}
+        fused = next(x for x in stored_prediction(project, str(clips / "a.mp4")).lanes if x.name == "fused")
+        assert fused.value_range == (-1.0, 10.0)
+    assert main(["batch", "evaluate", *where]) == 2
+    err = capsys.readouterr().err
+    assert "gives continuous outputs (valence, arousal)" in err and "--reference REF" in err

@@ -112,3 +112,70 @@ def test_inspector_pages_scroll_instead_of_overlapping_at_1024x600(window: MainW
         assert page.height() >= page.minimumSizeHint().height(), tabs.tabText(i)
     assert window.retrain.plot.height() >= 300
     assert (window.width(), window.height()) == (1024, 600)
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)])
+def test_label_and_prediction_in_sight_and_every_panel_on_screen(
+    window: MainWindow, qtbot, size: tuple[int, int]
+) -> None:
+    """Issue 22 item 5, second pass: at 1024×600 the clip list was 142 px, its Name column 170 px, so
+    Label and Prediction were scrolled off. The player's transport needed 546 px (the audio note and
+    wide buttons); now the audio note sits in the status bar, the list keeps 250 px and its Name column
+    gives way, and nothing else leaves the window or collapses."""
+    from affectscope.app.qt.clip_browser import MIN_WIDTH
+
+    _settle(qtbot, window, *size)
+    assert (window.width(), window.height()) == size
+    assert window.browser_dock.width() >= MIN_WIDTH
+    table = window.browser.table
+    header, width = table.horizontalHeader(), table.viewport().width()
+    keys = [c.key for c in window.browser.model.columns]
+    for key in ("name", "label", "prediction"):
+        col = keys.index(key)
+        x = header.sectionViewportPosition(col)
+        assert x >= 0 and x + header.sectionSize(col) <= width, (key, x, header.sectionSize(col), width)
+    assert header.sectionSize(keys.index("name")) >= 72
+    for widget in (window.browser_dock, window.inspector_dock, window.player, window.player.transport):
+        assert _inside(window, widget), type(widget).__name__
+    transport = window.player.transport
+    assert transport.slider.width() >= 100  # the seek bar stays a usable bar
+    for b in (transport.start_button, transport.play_button, transport.end_button, transport.frame_label):
+        assert _inside(window, b) and b.isVisible()
+    audio = transport.audio_label
+    assert audio.parent() is window.statusBar() and audio.isVisible() and _inside(window, audio)
+    assert audio.width() >= audio.fontMetrics().horizontalAdvance("Audio: no audio track")
+    assert window.width() - window.browser_dock.width() - window.inspector_dock.width() >= 0.4 * size[0]
+
+
+def test_a_name_column_the_user_widened_stays(window: MainWindow, qtbot) -> None:
+    _settle(qtbot, window, 1500, 900)
+    header = window.browser.table.horizontalHeader()
+    header.resizeSection(0, 260)  # as a drag of its edge does
+    _settle(qtbot, window, 1024, 600)
+    assert header.sectionSize(0) == 260
+
+
+def _inside(window: MainWindow, widget) -> bool:  # noqa: ANN001
+    from PySide6.QtCore import QRect
+
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    return window.rect().contains(QRect(top_left, widget.size()))
+
+
+def test_the_explain_tab_wraps_its_sentences_instead_of_scrolling_sideways(window: MainWindow, qtbot) -> None:
+    """Tried as a new user (the README's Explain screenshot): after an explanation the tab scrolled
+    sideways, its page 428 px wide in a 296 px dock, so the bars and the third modality box were cut."""
+    _settle(qtbot, window, 1500, 900)
+    panel = window.explain
+    window.inspector.setCurrentWidget(panel)
+    holder = panel.parentWidget().parentWidget()  # the page's scroll area
+    qtbot.waitUntil(lambda: panel.isVisible() and holder.viewport().width() > 0, timeout=5000)
+    # What the panel says once a clip is explained (texts of a real seed 004 run on the demo).
+    panel.ablated_label.setText(
+        "Fused, whole clip: <b>negative</b> (the clip decision, as in the Models tab), all modalities"
+    )
+    panel.at_label.setText("At playhead (window 2.00 s), class <b>negative</b>:")
+    panel.sound_label.setText("Sound saliency 1.50–2.50 s, 0–8 kHz (high frequencies at the top):")
+    qtbot.wait(100)
+    assert panel.minimumSizeHint().width() <= holder.viewport().width()
+    assert not holder.horizontalScrollBar().isVisible()

@@ -64,6 +64,15 @@ def test_seed004_fills_lanes_clip_bars_and_follows_the_playhead(
     bars = panel.clip_bars.values()
     assert np.allclose(list(bars.values()), a.clip_probs, atol=1e-3)
     assert a.clip_label in panel.clip_label.text()
+    # Issue 22 item 5 (tried as a new user): the unwrapped "Whole clip: ... (speech-weighted mean of the
+    # EWMA)" made the page 406 px wide, so the tab scrolled sideways at 1500 px and cut the bars.
+    window.resize(1500, 900)
+    window.inspector.setCurrentWidget(panel)
+    holder = panel.parentWidget().parentWidget()  # the inspector page's scroll area
+    qtbot.waitUntil(lambda: panel.isVisible() and holder.viewport().width() > 0, timeout=5000)
+    qtbot.wait(100)
+    assert panel.minimumSizeHint().width() <= holder.viewport().width()
+    assert not holder.horizontalScrollBar().isVisible()
     # the readout follows the clock
     for t in (float(a.times[1]), float(a.times[-2])):
         window.clock.seek(t)

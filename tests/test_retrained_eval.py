@@ -94,6 +94,10 @@ def test_the_evaluation_dock_scores_a_retrained_version_on_its_held_out_clips(
         with qtbot.waitSignal(window.session.project_opened, timeout=60000):
             window.open_path(folder)
         view, opened = window.evaluation, window.session.project
+        # Tried as a new user: the dock offered the first registered model (fusical), not the one in use.
+        assert view.model_combo.currentText() == window.models.model_name == "lightweight-streaming"
+        window.models.choose_model("egemaps-linear")
+        assert view.model_combo.currentText() == "egemaps-linear"
         v1 = rt.retrain(opened, rt.QUICK_MODEL, "latest", "auto", epochs=4).model_version_id
         window.retrain.refresh_versions()  # what a training in the Retrain tab ends with
         index = view.model_combo.findData(v1)
@@ -106,6 +110,15 @@ def test_the_evaluation_dock_scores_a_retrained_version_on_its_held_out_clips(
         line = view.contamination.text()
         assert line.startswith(f"Scored on the clips retrained version {v1} held out (speaker split: emodb:")
         assert "held out by v" in view.run_combo.currentText()
+        # Issue 22 item 7: the browser's Prediction column follows a run (it was not refreshed after one):
+        # the held-out clips now show the version's decision, the others nothing.
+        with unit_of_work(opened.db) as s:
+            said = {c: p for c, _, p in lineage_rows.lineage(s, v1).heldout}
+        rows = {c.id: window.browser.model.row_for(c.path) for c in opened.clips()}
+        qtbot.waitUntil(
+            lambda: all(rows[c].extra.get("prediction") == p for c, p in said.items()), timeout=30000
+        )
+        assert all(not rows[c].extra.get("prediction") for c in rows if c not in said)
     finally:
         window.workers.cancel_all()
         window.shutdown()

@@ -206,7 +206,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         _dump({"clip": str(args.clip), **analysis.to_json(hidden=args.hidden), "device": result.device})
         return 0
     probs = ", ".join(f"{k} {v:.2f}" for k, v in zip(analysis.labels, analysis.clip_probs, strict=True))
-    print(f"{args.clip}: {analysis.clip_label} ({probs}) by {analysis.model}, {len(analysis.times)} windows")
+    said = probs if analysis.continuous else f"{analysis.clip_label} ({probs})"
+    print(f"{args.clip}: {said} by {analysis.model}, {len(analysis.times)} windows")
     return 0
 
 

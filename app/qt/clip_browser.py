@@ -17,7 +17,9 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -192,6 +194,11 @@ def probe_paths(paths: list[Path], job: Job) -> int:
     return len(paths)
 
 
+NAME_WIDTH = 170  # the Name column's width where there is room
+NAME_MIN = 72  # ... and where there is not: about "03a01Fa.mp4", elided in the middle below that
+MIN_WIDTH = 250  # the list's minimum: Name, Label and Prediction in sight at 1024×600 (it was ~140 px)
+
+
 class ClipBrowser(QWidget):
     """Filter field + sortable table; emits ``clip_activated(path)`` when the user picks a clip."""
 
@@ -222,9 +229,17 @@ class ClipBrowser(QWidget):
         # The name keeps a readable width of its own (user-resizable) and stays the leftmost column
         # when later features add columns; the last column takes what is left.
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 170)
+        header.resizeSection(0, NAME_WIDTH)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
+        # In a narrow list the name gives way (down to NAME_MIN) so that Label and Prediction stay in
+        # sight; once the user drags its edge, their width is kept.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setMinimumWidth(MIN_WIDTH)
+        self._name_chosen = False
+        self._fitting = False
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.count_label = QLabel("No folder open", self)
         # A long folder path must not widen the dock (and with it the window's minimum width).
         self.count_label.setWordWrap(True)
@@ -270,6 +285,31 @@ class ClipBrowser(QWidget):
         self.table.selectionModel().blockSignals(False)
         self.table.horizontalScrollBar().setValue(0)  # keep the Name column in view
         self.table.viewport().update()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and obj is self.table.viewport():
+            self.fit_name()
+        return False
+
+    def _on_section_resized(self, index: int, _old: int, _new: int) -> None:
+        if index == 0 and not self._fitting:
+            self._name_chosen = True  # the user dragged the Name column's edge
+        elif index != 0:
+            self.fit_name()  # Label/Prediction grew with their contents
+
+    def fit_name(self) -> None:
+        """Name as wide as NAME_WIDTH where the list has room, narrower (not below NAME_MIN) where
+        Label and Prediction would otherwise be scrolled off (a 140 px list at 1024×600 showed neither)."""
+        if self._name_chosen:
+            return
+        header = self.table.horizontalHeader()
+        keys = [c.key for c in self.model.columns]
+        shown = sum(header.sectionSize(keys.index(k)) for k in ("label", "prediction") if k in keys)
+        width = max(NAME_MIN, min(NAME_WIDTH, self.table.viewport().width() - shown))
+        if width != header.sectionSize(0):
+            self._fitting = True
+            header.resizeSection(0, width)
+            self._fitting = False
 
     def bring_forward(self, keys: list[str]) -> None:
         """Show these columns right after the name (the view's order; the model's stays), so what an

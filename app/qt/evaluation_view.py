@@ -519,8 +519,16 @@ def install_evaluation(window: Any) -> EvaluationView:
     for menu in (a.menu() for a in window.menuBar().actions() if a.text() == "&View"):
         menu.addAction(dock.toggleViewAction())
 
+    def _in_use(*_: object) -> None:
+        """The model to evaluate defaults to the Models tab's (it was the first registered, fusical)."""
+        models = getattr(window, "models", None)
+        index = view.model_combo.findText(models.model_name) if models is not None else -1
+        if index >= 0 and view.handle is None:
+            view.model_combo.setCurrentIndex(index)
+
     def _on_project(_clips: object) -> None:
         view.set_project(window.session.project)
+        _in_use()
 
     window.session.project_opened.connect(_on_project)
     pending: dict[str, float] = {}
@@ -540,6 +548,7 @@ def install_evaluation(window: Any) -> EvaluationView:
     models = getattr(window, "models", None)
     if models is not None:  # the run's predictions fill the browser's Prediction column
         view.evaluated.connect(lambda _run: models.refresh_predictions())
+        models.model_box.currentIndexChanged.connect(_in_use)
     window.current_clip_changed.connect(_on_loaded)
 
     export = QAction("Export &figure…", window)

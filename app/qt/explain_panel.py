@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from affectscope.app.qt.analysis_panel import perception_settings
-from affectscope.app.qt.explain_lanes import ExplainLanes
+from affectscope.app.qt.explain_lanes import CONTRIBUTION, ExplainLanes
 from affectscope.app.qt.models_panel import ProbabilityBars
 from affectscope.app.services.explain import build_explainer, explain_at
 
@@ -191,6 +191,10 @@ class ExplainPanel(QWidget):
         self.details = QLabel("", self)
         self.details.setWordWrap(True)
         self.sound_label = QLabel("", self)
+        # Their sentences ("Fused, whole clip: negative (the clip decision, as in the Models tab)") made the
+        # page 428 px wide unwrapped: the tab scrolled sideways and cut the bars and the third checkbox.
+        for label in (self.ablated_label, self.at_label, self.sound_label):
+            label.setWordWrap(True)
         self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
 
         form = QFormLayout()
@@ -267,6 +271,9 @@ class ExplainPanel(QWidget):
         self._on_ablation()
         if self.lanes is not None:
             self.lanes.show(explainer, self.target.currentData(), self.method.currentData())
+            models = getattr(self.window_, "models", None)
+            if models is not None and self.lanes.contribution is not None:
+                models.lanes.reveal_with([CONTRIBUTION])  # the model's lanes and what moved them
         self.ready.emit()
         self.request_at_playhead()
 
@@ -440,7 +447,8 @@ class ExplainPanel(QWidget):
         rgba = np.ascontiguousarray((colourise(spec.values) * 255).astype(np.uint8))
         h, w = rgba.shape[:2]
         img = QImage(rgba.tobytes(), w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-        self.sound.setPixmap(QPixmap.fromImage(img).scaled(260, 110))
+        # 240 px: narrower than the inspector's page width (inspector.MAX_MIN_WIDTH)
+        self.sound.setPixmap(QPixmap.fromImage(img).scaled(240, 110))
         t0, t1 = spec.extra.get("t0", 0.0), spec.extra.get("t1", 0.0)
         note = " (not used: mouth closed)" if spec.extra.get("unused") else ""
         self.sound_label.setText(

@@ -95,8 +95,10 @@ class DockWidths(QObject):
         )
         spare = int(self.window.width() - keep) - 24
         widths = []
-        for dock in docks:
-            give = max(dock.minimumSizeHint().width(), min(self.preferred[dock], spare))
+        mins = [d.minimumSizeHint().width() for d in docks]
+        for k, dock in enumerate(docks):
+            # The docks after this one keep their minimum: the first (the clip list) took them all.
+            give = max(mins[k], min(self.preferred[dock], spare - sum(mins[k + 1 :])))
             spare -= give
             widths.append(give)
         self.window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QWidget,
@@ -145,6 +146,12 @@ class MainWindow(QMainWindow):
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.job_progress = JobProgressWidget(self.workers, self)
+        # The audio state sits in the status bar: below the player it took 60-130 px of the transport's
+        # row, and with it of the clip list at 1024 px (issue 22 item 5).
+        audio_label = self.player.transport.audio_label
+        audio_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        audio_label.setMaximumWidth(360)  # min stays the fixed 60 px: no text widens it
+        self.statusBar().addPermanentWidget(audio_label)
         self.statusBar().addPermanentWidget(self.job_progress)
         self.player.transport.audio_label.setText(self.audio.status)
         self.audio.status_changed.connect(self.player.transport.audio_label.setText)

@@ -54,15 +54,18 @@ log = logging.getLogger(__name__)
 
 
 class ProbabilityBars(QWidget):
-    """One labelled bar per class, coloured like the lanes."""
+    """One labelled bar per class, coloured like the lanes; continuous outputs (valence, ...) fill their
+    bar over ``value_range`` and read as numbers, not percentages."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.bars: dict[str, QProgressBar] = {}
+        self.value_range: tuple[float, float] | None = None
 
-    def set_labels(self, labels: tuple[str, ...]) -> None:
+    def set_labels(self, labels: tuple[str, ...], value_range: tuple[float, float] | None = None) -> None:
+        self.value_range = value_range
         while self.form.rowCount():
             self.form.removeRow(0)
         self.bars = {}
@@ -75,10 +78,11 @@ class ProbabilityBars(QWidget):
             self.form.addRow(label, bar)
 
     def set_probs(self, probs: np.ndarray | None) -> None:
+        lo, hi = self.value_range or (0.0, 1.0)
         for i, bar in enumerate(self.bars.values()):
-            value = 0 if probs is None else int(round(float(probs[i]) * 1000))
-            bar.setValue(value)
-            bar.setFormat("–" if probs is None else f"{float(probs[i]):.0%}")
+            v = None if probs is None else float(probs[i])
+            bar.setValue(0 if v is None else int(round(min(max((v - lo) / (hi - lo), 0.0), 1.0) * 1000)))
+            bar.setFormat("–" if v is None else f"{v:.2f}" if self.value_range else f"{v:.0%}")
 
     def values(self) -> dict[str, float]:
         return {label: bar.value() / 1000 for label, bar in self.bars.items()}
@@ -137,6 +141,9 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status = QLabel("Open a clip, choose a model, then Run model.", self)
         self.status.setWordWrap(True)
         self.clip_label = QLabel("Whole clip: –", self)
+        # "Whole clip: negative (speech-weighted mean of the EWMA)" unwrapped made the page 406 px wide:
+        # the tab scrolled sideways at 1500 px and hid the bars' right half.
+        self.clip_label.setWordWrap(True)
         self.clip_bars = ProbabilityBars(self)
         self.at_label = QLabel("At playhead: –", self)
         self.at_bars = ProbabilityBars(self)
@@ -345,7 +352,9 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.status.setText(
             f"{a.model} on {Path(result.path).name}: {len(a.times)} windows; {result.stored}."
         )
-        if result.stored_ok:
+        if result.stored_ok and not getattr(
+            a, "continuous", False
+        ):  # values have no class or confidence to list
             model = self.window_.browser.model
             best = int(np.argmax(a.clip_probs))
             model.set_value(result.path, "prediction", a.clip_label)
@@ -400,10 +409,14 @@ class ModelsPanel(OneJobPanel, QWidget):
         weighted = "speech-weighted " if getattr(a, "vote_weights", None) is not None else ""
         how = f"{weighted}mean of the EWMA" if a.accumulated is not None else f"{weighted}mean over windows"
         flag = " — untrained" if result.untrained else ""
-        self.clip_label.setText(f"Whole clip: <b>{a.clip_label}</b> ({how}){flag}")
-        self.clip_bars.set_labels(a.labels)
+        vr = next((lane.value_range for lane in result.lanes if lane.name == "fused"), None)
+        said = f"<b>{a.clip_label}</b>"
+        if vr is not None:  # continuous outputs: their values, no winning class
+            said = " · ".join(f"{k} <b>{v:.2f}</b>" for k, v in zip(a.labels, a.clip_probs, strict=True))
+        self.clip_label.setText(f"Whole clip: {said} ({how}){flag}")
+        self.clip_bars.set_labels(a.labels, vr)
         self.clip_bars.set_probs(a.clip_probs)
-        self.at_bars.set_labels(a.labels)
+        self.at_bars.set_labels(a.labels, vr)
         self._on_position(self.window_.clock.position)
 
     def comparison_lanes(self, current: str) -> list[LaneData]:
@@ -425,9 +438,10 @@ class ModelsPanel(OneJobPanel, QWidget):
         self.at_label.setText(f"At playhead {t:.2f} s (fused):")
         self.at_bars.set_probs(at.get("fused"))
         labels = self.result.analysis.labels
+        fmt = ".2f" if self.at_bars.value_range else ".0%"
         head = "".join(f"<th>{label[:3]}</th>" for label in labels)
         rows = "".join(
-            f"<tr><td>{name}</td>" + "".join(f"<td align=right>{p:.0%}</td>" for p in probs) + "</tr>"
+            f"<tr><td>{name}</td>" + "".join(f"<td align=right>{p:{fmt}}</td>" for p in probs) + "</tr>"
             for name, probs in at.items()
             if len(probs) == len(labels)  # a compared model with another label set has its own lane only
         )

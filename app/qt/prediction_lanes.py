@@ -91,6 +91,7 @@ class PredictionLanes:
         self.data: dict[str, LaneData] = {}
         self._added: list[str] = []  # timeline lane names, to take them away again
         self._reveal_pending = False
+        self._also: list[str] = []  # lanes added below these since, kept in sight with them
         timeline.scroll.verticalScrollBar().rangeChanged.connect(lambda *_: self.reveal())
         self.placeholder: ProbabilityLane | None = None  # the one lane shown before any prediction
         self.clear("no predictions yet: Models tab ▸ Run model (Ctrl+R)")
@@ -146,17 +147,30 @@ class PredictionLanes:
             note = f"without {', '.join(gone)} (Explain tab)"
             lane.set_data(times, probs, "; ".join(filter(None, (note, d.reason))), d.window)
 
+    def reveal_with(self, names: list[str]) -> None:
+        """Bring the prediction lanes back in sight together with ``names``: lanes added since (the
+        Explain tab's contribution lane below them; its sound lane above pushes them down)."""
+        self._also = list(names)
+        self._reveal_pending = True
+        QTimer.singleShot(0, self.reveal)
+
     def reveal(self) -> None:
         """Scroll the timeline so the prediction lanes are in sight (they sit below the others)."""
         names = {lane.name for lane in self.timeline.lanes}
         if not self._reveal_pending or not self._added or any(n not in names for n in self._added):
             return
         scroll = self.timeline.scroll
-        first, last = self.timeline.lane(self._added[0]), self.timeline.lane(self._added[-1])
-        scroll.ensureWidgetVisible(last.widget, 0, 0)
-        scroll.ensureWidgetVisible(first.widget, 0, 0)
-        bottom = last.widget.geometry().bottom() - scroll.verticalScrollBar().value()
-        if bottom <= scroll.viewport().height() or first.widget.y() <= scroll.verticalScrollBar().value():
+        shown = [self.timeline.lane(n) for n in self._added + [n for n in self._also if n in names]]
+        first, last = shown[0], max(shown, key=lambda lane: lane.widget.y())
+        top, bottom = first.widget.y(), last.widget.geometry().bottom()
+        if any(lane.widget.y() <= 0 and lane is not self.timeline.lanes[0] for lane in shown):
+            return  # not laid out yet (a new lane sits at y 0): the range change after layout calls again
+        # Scrolled by the lanes' geometry, not ensureWidgetVisible: a plot lane is a QGraphicsView,
+        # whose empty input-method rectangle made that scroll to the lane's top edge only, which left
+        # the lane itself below the viewport (the how-to's imported lanes were out of sight).
+        bar, view = scroll.verticalScrollBar(), scroll.viewport().height()
+        bar.setValue(min(max(bar.value(), bottom - view + 1), top))
+        if bottom - bar.value() < view or top <= bar.value():
             self._reveal_pending = False
 
     def at(self, t: float) -> dict[str, np.ndarray]:

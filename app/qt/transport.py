@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSizePolicy,
     QSlider,
     QStyle,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -93,6 +93,7 @@ class Transport(QWidget):
         self.audio_label.setMinimumWidth(60)
 
         row = QHBoxLayout()
+        row.setSpacing(4)
         for b in (
             self.start_button,
             self.back_button,
@@ -130,8 +131,11 @@ class Transport(QWidget):
         clock.state_changed.connect(self._on_state_changed)
         self._on_state_changed()
 
-    def _button(self, icon: QStyle.StandardPixmap, tip: str) -> QPushButton:
-        b = QPushButton(self.style().standardIcon(icon), "", self)
+    def _button(self, icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+        # Tool buttons, as media controls are: five push buttons took 34 px each, which with the rest
+        # of the row left the clip list no room for its Label and Prediction columns at 1024 px.
+        b = QToolButton(self)
+        b.setIcon(self.style().standardIcon(icon))
         b.setToolTip(tip)
         # Buttons never take focus, so Space and arrows reach the window's shortcuts.
         b.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -7,6 +7,7 @@ so re-running the same weights replaces their earlier predictions and new weight
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,14 @@ def record_version(
     weights: str | Path | None,
     config: dict | None = None,
 ) -> int:
-    """Get or create the project's row for (model, weights); returns its id."""
+    """Get or create the project's row for (model, weights); returns its id. A model of continuous
+    outputs records their kind and ranges, whichever path records its version first (a run, batch, a
+    comparison or a study arm naming it)."""
+    if label_set == "continuous":
+        from affectscope.models.registry import get
+
+        with contextlib.suppress(KeyError):  # not registered here: nothing declared to add
+            config = {**continuous_config(get(name)), **(config or {})}
     digest = weights_sha256(weights)
     version = digest[:12] if digest else "untrained"
     with unit_of_work(project.db, write=True) as s:
@@ -63,7 +71,6 @@ def store_analysis(project: Any, clip_id: int, analysis: Any, label_set: str | N
         label_set or spec.label_set,
         analysis.labels,
         analysis.weights,
-        continuous_config(spec),
     )
     written = 0
     with unit_of_work(project.db, write=True) as s:

@@ -136,13 +136,14 @@ def run_batch(
         "workers": settings.workers if settings.engine == "dask" else 1,
         "clips": len(items),
     }
-    version_id, labels, stored, untrained = None, (), {}, False
+    version_id, labels, stored, untrained, continuous = None, (), {}, False, False
     if settings.command != "extract":
         from affectscope.app.services.predict import is_untrained
         from affectscope.models.registry import get
 
         version_id, labels, weights_used = _model_version(settings, project)
         untrained = is_untrained(get(settings.model), settings.weights)
+        continuous = get(settings.model).label_set == "continuous"
         summary.update(model=settings.model, model_version=_version_name(weights_used), labels=list(labels))
         # predict's one policy: an untrained model's output is never stored (and the summary says so)
         summary["stored"] = None if project is None else not untrained
@@ -197,7 +198,10 @@ def run_batch(
         results = []
         for i, item in enumerate(items):
             probs = outcomes[i].get("probs") if i in outcomes else stored.get(item.clip_id)
-            if probs is not None:
+            if probs is not None and continuous:  # values (valence, ...): no class, no confidence
+                values = {k: round(float(v), 6) for k, v in zip(labels, probs, strict=True)}
+                results.append({"clip": item.path, "label": None, "confidence": None, "values": values})
+            elif probs is not None:
                 best = max(range(len(probs)), key=probs.__getitem__)
                 results.append(
                     {"clip": item.path, "label": labels[best], "confidence": round(probs[best], 6)}
@@ -229,6 +233,11 @@ def _model_version(settings: BatchSettings, project: Any) -> tuple[int | None, t
         spec = get(settings.model)
     except KeyError as exc:
         raise BatchError(str(exc.args[0]) + " (see: affectscope models)") from None
+    if settings.command == "evaluate" and spec.label_set == "continuous":
+        raise BatchError(
+            f"{spec.name} gives continuous outputs ({', '.join(spec.labels)}), which no class label scores; "
+            f"batch predict them, then: evaluate --project DIR --model {spec.name} --reference REF"
+        )
     path = settings.weights or (str(spec.weights_path()) if spec.weights else None)
     if path is None and not settings.allow_untrained:
         raise BatchError(f"model {settings.model!r} has no weights; give --weights or --allow-untrained")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from affectscope.errors import UserFacingError
 from affectscope.jobs import Job
 
 if TYPE_CHECKING:  # torch is imported by the worker that builds an explainer, not by the window
@@ -31,6 +32,11 @@ def clip_explainer(
     from affectscope.models.inference import load_model
 
     spec, _ = load_model(model_name, weights, allow_untrained)
+    if spec.label_set == "continuous":  # the explainers read class probabilities (softmax of outputs)
+        raise UserFacingError(
+            f"{model_name} gives continuous outputs ({', '.join(spec.labels)}), not class probabilities; "
+            "explanation covers classifiers only"
+        )
     signals = clip_signals(path, tuple(spec.modalities), rate_hz, more_faces, job=job)
     return ClipExplainer(model_name, signals, weights, allow_untrained)
 
