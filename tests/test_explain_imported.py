@@ -165,6 +165,7 @@ def test_the_sound_lane_of_an_imported_model_stitches_its_log_mel_maps(
     ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
     lane = sound_saliency(ex, method="gradcam")  # the window's default method: occlusion on ONNX
     assert lane is not None and lane.complete and lane.total == len(ex.starts) == 5
+    assert lane.method == "occlusion"  # what the lane's label says it is
     assert lane.max_freq == 8000 and lane.values.shape[1] == 128
     covered = np.isfinite(lane.values).all(1)
     assert covered.mean() > 0.95 and lane.times[covered].max() > 2.9
