@@ -327,3 +327,102 @@ def test_occluded_copies_reach_onnxruntime_as_batches(tmp_path: Path, shared_dat
     assert sum(runs["runs-free"]) == sum(runs["runs-fixed"])
     assert len(runs["runs-free"]) <= 2 + (225 + 63) // 64 + (380 + 63) // 64 and max(runs["runs-free"]) == 64
     assert load_model("runs-free")[1]._batchable
+
+
+class ShouldersAndHappy(nn.Module):
+    """Reads the shoulders (BlazePose joints 11, 12) of the pose and the 'happy' expression column;
+    takes a waveform it never reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pose = nn.Linear(4 * 2 * 4, 4)
+        self.out = nn.Linear(5, 3)
+
+    def forward(self, pose: torch.Tensor, expression: torch.Tensor, wave: torch.Tensor) -> torch.Tensor:
+        shoulders = torch.tanh(self.pose(pose[:, :, 11:13, :].reshape(pose.shape[0], -1)))
+        happy = expression[:, :, 3].mean(1, keepdim=True)
+        return self.out(torch.cat([shoulders, 3.0 * happy], 1)) + 0.0 * wave.mean()
+
+
+@pytest.mark.parametrize(("fmt", "made_with"), [("onnx", "occlusion"), ("torchscript", "ig")])
+def test_pose_expression_and_waveform_inputs_are_explained_per_joint_class_and_time(
+    fmt: str, made_with: str, tmp_path: Path, shared_data: Path
+) -> None:
+    """Vector inputs: one value per joint (pose), per expression class, per stretch of the waveform;
+    Integrated Gradients through a TorchScript file, feature occlusion on an ONNX one."""
+    from affectscope.models.exchange.importing import import_model
+    from affectscope.models.extractors.pose import KEYPOINT_NAMES
+    from affectscope.models.signals import EXPRESSIONS, Track
+
+    torch.manual_seed(7)
+    model = ShouldersAndHappy().eval()
+    args = (torch.rand(1, 4, 33, 4), torch.rand(1, 4, 7), torch.randn(1, 16000))
+    names = ["pose", "expression", "wave"]
+    path = tmp_path / f"sh.{'onnx' if fmt == 'onnx' else 'pt'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "onnx":
+            torch.onnx.export(
+                model, args, str(path), input_names=names, output_names=["logits"], dynamo=False
+            )
+        else:
+            torch.jit.trace(model, args).save(str(path))
+    spec = {
+        **_spec(fmt),
+        "inputs": [
+            {"name": "pose", "shape": [1, 4, 33, 4], "source": "pose"},
+            {"name": "expression", "shape": [1, 4, 7], "source": "expression"},
+            {"name": "wave", "shape": [1, 16000], "source": "waveform"},
+        ],
+    }
+    (tmp_path / "sh.spec.json").write_text(json.dumps(spec))
+    import_model(path, tmp_path / "sh.spec.json", f"sh-{fmt}")
+
+    signals = face_signals(shared_data, duration=2.0)
+    t = signals.frame_times
+    rng = np.random.default_rng(0)
+    signals.tracks["pose"] = Track(t, rng.uniform(0.2, 0.8, (len(t), 33, 4)).astype(np.float32))
+    signals.tracks["pose_confidence"] = Track(t, np.ones(len(t), np.float32))
+    expr = rng.dirichlet(np.ones(7), len(t)).astype(np.float32)
+    signals.tracks["expression_mean"] = Track(t, expr, EXPRESSIONS)
+    got = ClipExplainer(f"sh-{fmt}", signals).explain(1.0, method="gradcam")
+
+    pose = got.maps["pose"]
+    assert pose.kind == "keypoints" and pose.method == made_with and pose.names == tuple(KEYPOINT_NAMES)
+    shoulders = pose.values[[11, 12]].sum()
+    assert shoulders > 0 and pose.values.sum() - shoulders < 1e-6 * shoulders
+    expression = got.maps["expression"]
+    assert (
+        expression.kind == "features" and expression.names == EXPRESSIONS and expression.method == made_with
+    )
+    assert expression.ranked(1)[0][0] == "happy"
+    assert np.abs(np.delete(expression.values, 3)).max() < 1e-6 * abs(expression.values[3])
+    wave = got.maps["wave"]
+    assert wave.kind == "signal" and wave.values.shape == (64,) and np.abs(wave.values).max() < 1e-9
+    assert got.modalities["audio"]["shapley"] == pytest.approx(0.0, abs=1e-6)
+    assert abs(got.modalities["pose"]["shapley"]) > 1e-4
+
+
+def test_an_onnx_export_of_a_shipped_system_gets_occlusion_maps_where_the_system_draws_them(
+    tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seed 004 exported to ONNX and imported back: no gradients, so its face, mouth and spectrogram
+    maps are occlusion (Grad-CAM raised inside autograd before), the spectrogram marked as one (it was
+    drawn as a face picture), the face map at the face's box."""
+    from affectscope.app.cli.main import main
+
+    out = tmp_path / "lw.onnx"
+    assert (
+        main(["models", "export", "lightweight-streaming", "--format", "onnx", "-o", str(out), "--json"]) == 0
+    )
+    spec = json.loads(capsys.readouterr().out)["spec"]
+    assert main(["models", "import", str(out), "--spec", spec, "--name", "lw-maps"]) == 0
+    got = ClipExplainer("lw-maps", face_signals(shared_data, duration=2.0)).explain(1.0, method="gradcam")
+    assert got.method == "occlusion"
+    assert {k: (m.kind, m.method) for k, m in got.maps.items()} == {
+        "face": ("image", "occlusion"),
+        "mouth": ("image", "occlusion"),
+        "audio": ("spectrogram", "occlusion"),
+    }
+    assert got.maps["face"].box is not None and got.maps["audio"].box is None
+    assert np.abs(got.maps["face"].values).max() > 0

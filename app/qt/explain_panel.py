@@ -196,10 +196,6 @@ class ExplainPanel(QWidget):
         for label in (self.ablated_label, self.at_label, self.sound_label):
             label.setWordWrap(True)
         self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
-        # Answers are written into these: wrapped, so a long one never widens the inspector (the
-        # how-to's window had the bars and the clip decision cut off behind a sideways scroll bar).
-        for label in (self.ablated_label, self.at_label, self.sound_label):
-            label.setWordWrap(True)
 
         form = QFormLayout()
         form.addRow("Method", self.method)

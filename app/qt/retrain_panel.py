@@ -364,6 +364,9 @@ class RetrainPanel(OneJobPanel, QWidget):
     def _on_switched(self, version_id: int) -> None:
         self.status.setText(f"Version {version_id} is active")
         self.refresh_versions()
+        models = getattr(self.window, "models", None)
+        if models is not None:  # the browser's Prediction column shows the active version's
+            models.refresh_predictions()
 
 
 def install_retrain(window) -> RetrainPanel:  # noqa: ANN001
