@@ -165,6 +165,7 @@ def test_the_sound_lane_of_an_imported_model_stitches_its_log_mel_maps(
     ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
     lane = sound_saliency(ex, method="gradcam")  # the window's default method: occlusion on ONNX
     assert lane is not None and lane.complete and lane.total == len(ex.starts) == 5
+    assert lane.method == "occlusion"  # what the lane's label says it is
     assert lane.max_freq == 8000 and lane.values.shape[1] == 128
     covered = np.isfinite(lane.values).all(1)
     assert covered.mean() > 0.95 and lane.times[covered].max() > 2.9
@@ -426,3 +427,39 @@ def test_an_onnx_export_of_a_shipped_system_gets_occlusion_maps_where_the_system
     }
     assert got.maps["face"].box is not None and got.maps["audio"].box is None
     assert np.abs(got.maps["face"].values).max() > 0
+
+
+def test_the_timeline_gets_an_onnx_models_sound_and_contribution_lanes(
+    qtbot,  # noqa: ANN001
+    tmp_path: Path,
+    shared_data: Path,
+) -> None:
+    """The Explain tab's lanes for an imported file: the stitched log-mel occlusion as the sound
+    lane (its label says occlusion, on the linear frequency rows) and the per-window contributions."""
+    from affectscope.app.qt.clock import QtClock
+    from affectscope.app.qt.explain_lanes import CONTRIBUTION, SOUND, ExplainLanes
+    from affectscope.app.qt.timeline import TimelineView
+    from affectscope.app.qt.workers import Workers
+
+    torch.manual_seed(8)
+    name = import_file(tmp_path, LeftFaceLowMel(), "onnx", "both-lanes", batch_axis=True)
+    ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
+    ex.table()
+    clock = QtClock()
+    timeline = TimelineView(clock)
+    qtbot.addWidget(timeline)
+    clock.set_duration(3.0)
+    timeline.set_duration(3.0)
+    workers = Workers()
+    lanes = ExplainLanes(timeline, workers)
+    try:
+        with qtbot.waitSignal(lanes.sound_ready, timeout=120_000) as blocker:
+            lanes.show(ex, None, "gradcam")
+        tf = blocker.args[0]
+        assert {SOUND, CONTRIBUTION} <= {lane.name for lane in timeline.lanes}
+        assert tf.method == "occlusion" and tf.values.shape[1] == 128 and tf.complete
+        assert timeline.lane(SOUND).label.text().startswith(f"{SOUND}: occlusion")
+        contribution = lanes.contribution_data
+        assert contribution.modalities == ("face", "audio") and np.isfinite(contribution.values).all()
+    finally:
+        workers.cancel_all()
