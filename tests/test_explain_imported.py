@@ -165,6 +165,7 @@ def test_the_sound_lane_of_an_imported_model_stitches_its_log_mel_maps(
     ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
     lane = sound_saliency(ex, method="gradcam")  # the window's default method: occlusion on ONNX
     assert lane is not None and lane.complete and lane.total == len(ex.starts) == 5
+    assert lane.method == "occlusion"  # what the lane's label says it is
     assert lane.max_freq == 8000 and lane.values.shape[1] == 128
     covered = np.isfinite(lane.values).all(1)
     assert covered.mean() > 0.95 and lane.times[covered].max() > 2.9
@@ -426,3 +427,95 @@ def test_an_onnx_export_of_a_shipped_system_gets_occlusion_maps_where_the_system
     }
     assert got.maps["face"].box is not None and got.maps["audio"].box is None
     assert np.abs(got.maps["face"].values).max() > 0
+
+
+def test_the_timeline_gets_an_onnx_models_sound_and_contribution_lanes(
+    qtbot,  # noqa: ANN001
+    tmp_path: Path,
+    shared_data: Path,
+) -> None:
+    """The Explain tab's lanes for an imported file: the stitched log-mel occlusion as the sound
+    lane (its label says occlusion, on the linear frequency rows) and the per-window contributions."""
+    from affectscope.app.qt.clock import QtClock
+    from affectscope.app.qt.explain_lanes import CONTRIBUTION, SOUND, ExplainLanes
+    from affectscope.app.qt.timeline import TimelineView
+    from affectscope.app.qt.workers import Workers
+
+    torch.manual_seed(8)
+    name = import_file(tmp_path, LeftFaceLowMel(), "onnx", "both-lanes", batch_axis=True)
+    ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
+    ex.table()
+    clock = QtClock()
+    timeline = TimelineView(clock)
+    qtbot.addWidget(timeline)
+    clock.set_duration(3.0)
+    timeline.set_duration(3.0)
+    workers = Workers()
+    lanes = ExplainLanes(timeline, workers)
+    try:
+        with qtbot.waitSignal(lanes.sound_ready, timeout=120_000) as blocker:
+            lanes.show(ex, None, "gradcam")
+        tf = blocker.args[0]
+        assert {SOUND, CONTRIBUTION} <= {lane.name for lane in timeline.lanes}
+        assert tf.method == "occlusion" and tf.values.shape[1] == 128 and tf.complete
+        assert timeline.lane(SOUND).label.text().startswith(f"{SOUND}: occlusion")
+        contribution = lanes.contribution_data
+        assert contribution.modalities == ("face", "audio") and np.isfinite(contribution.values).all()
+    finally:
+        workers.cancel_all()
+
+
+class TopFaceAndMouth(nn.Module):
+    """Reads the top half of 2 RGB 96x96 face crops and every pixel of 2 grey 28x28 mouth crops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.face = nn.Linear(2 * 3 * 48 * 96, 4)
+        self.mouth = nn.Linear(2 * 28 * 28, 4)
+        self.out = nn.Linear(8, 3)
+
+    def forward(self, face: torch.Tensor, mouth: torch.Tensor) -> torch.Tensor:
+        f = torch.tanh(self.face(face[:, :, :, :48, :].reshape(face.shape[0], -1)))
+        m = torch.tanh(self.mouth(mouth.reshape(mouth.shape[0], -1)))
+        return self.out(torch.cat([f, m], 1))
+
+
+def test_rgb_face_and_mouth_crops_are_mapped_at_their_boxes(tmp_path: Path, shared_data: Path) -> None:
+    """face_crop96 stacks (T, 3, 96, 96): one map over frames and colours, where the model looks; the
+    mouth crops' map is placed at the mouth's box, not the face's."""
+    from affectscope.models.exchange.importing import import_model
+    from affectscope.models.explain import frames
+
+    torch.manual_seed(9)
+    path = tmp_path / "fm.onnx"
+    args = (torch.rand(1, 2, 3, 96, 96), torch.rand(1, 2, 28, 28))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            TopFaceAndMouth().eval(), args, str(path), input_names=["face", "mouth"], output_names=["logits"],
+            dynamo=False,
+        )  # fmt: skip
+    grey = {"scale": 1 / 255}
+    spec = {
+        **_spec("onnx"),
+        "inputs": [
+            {"name": "face", "shape": [1, 2, 3, 96, 96], "source": "face_crop96", "normalise": grey},
+            {"name": "mouth", "shape": [1, 2, 28, 28], "source": "mouth_crop28", "normalise": grey},
+        ],
+    }
+    (tmp_path / "fm.spec.json").write_text(json.dumps(spec))
+    import_model(path, tmp_path / "fm.spec.json", "fm")
+    signals = face_signals(shared_data, duration=2.0)
+    got = ClipExplainer("fm", signals).explain(1.0)
+
+    face, mouth = got.maps["face"], got.maps["mouth"]
+    assert (
+        face.kind == mouth.kind == "image"
+        and face.values.shape == (96, 96)
+        and mouth.values.shape == (28, 28)
+    )
+    top, bottom = np.abs(face.values[:48]).sum(), np.abs(face.values[48:]).sum()
+    assert top > 0 and bottom / (top + bottom) < 0.1 and np.abs(face.values[60:]).sum() < 1e-6 * top
+    assert face.box == pytest.approx(frames.face_box(signals, got.time))
+    assert mouth.box == pytest.approx(frames.mouth_box(signals, got.time)) and mouth.box != face.box
+    assert np.abs(mouth.values).sum() > 0
