@@ -145,6 +145,8 @@ def test_label_and_prediction_in_sight_and_every_panel_on_screen(
     assert audio.parent() is window.statusBar() and audio.isVisible() and _inside(window, audio)
     assert audio.width() >= audio.fontMetrics().horizontalAdvance("Audio: no audio track")
     assert window.width() - window.browser_dock.width() - window.inspector_dock.width() >= 0.4 * size[0]
+    bar = window.inspector.tabBar()  # every tab in sight: at 1024×600 Explain was behind the scroll arrows
+    assert [bar.tabText(i) for i in range(bar.count()) if not bar.rect().contains(bar.tabRect(i))] == []
 
 
 def test_a_name_column_the_user_widened_stays(window: MainWindow, qtbot) -> None:
@@ -179,3 +181,17 @@ def test_the_explain_tab_wraps_its_sentences_instead_of_scrolling_sideways(windo
     qtbot.wait(100)
     assert panel.minimumSizeHint().width() <= holder.viewport().width()
     assert not holder.horizontalScrollBar().isVisible()
+
+
+def test_a_window_without_a_project_fits_1024x600(qtbot) -> None:
+    """A minimum width on the clip list made Qt's dock layout grow a project-less window to 1068 px when
+    asked for 1024 (found while giving the list its room; the list now gets it from the dock keeper)."""
+    w = MainWindow(settings=Settings())
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        _settle(qtbot, w, 1024, 600)
+        assert (w.width(), w.height()) == (1024, 600)
+        assert _inside(w, w.inspector_dock) and _inside(w, w.player.transport)
+    finally:
+        w.shutdown()
