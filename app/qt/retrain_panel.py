@@ -301,6 +301,9 @@ class RetrainPanel(OneJobPanel, QWidget):
                 max(0, len(rows) - 2) if a_prev is None else self.a_box.findData(a_prev)
             )
             self.b_box.setCurrentIndex(len(rows) - 1 if b_prev is None else self.b_box.findData(b_prev))
+        # With the shipped row alone there is nothing to compare it with (Compare said so in an error box).
+        self.compare_button.setEnabled(len(rows) >= 2)
+        self.compare_button.setToolTip("" if len(rows) >= 2 else "Train a version to compare with")
         self.versions_changed.emit()
 
     def compare(self) -> None:
