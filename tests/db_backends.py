@@ -75,6 +75,22 @@ def make_backend_url(kind: str, tmp_path: Path) -> Iterator[str]:
         drop_pg_database(url)
 
 
+def table_rows(url: str) -> dict[str, list[str]]:
+    """Every table's rows, sorted: a database's whole content, row for row, on either backend (``url``
+    a SQLAlchemy URL), to show that a refused command changed nothing."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t: sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
+                for t in sorted(inspect(conn).get_table_names())
+            }
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL (or SQLite path) of an empty database, once per backend."""

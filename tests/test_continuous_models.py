@@ -15,7 +15,7 @@ import torch
 from affectscope.analysis.continuous import ccc, pearson_r
 from affectscope.app.cli.main import main
 from affectscope.app.services.project import Project
-from tests.byo_models import MelValenceArousal, save_model, valence_arousal_spec
+from tests.byo_models import MelSentiment, MelValenceArousal, save_model, sentiment_spec, valence_arousal_spec
 from tests.clipfactory import make_clip
 
 
@@ -159,6 +159,9 @@ def test_the_window_runs_a_continuous_model_and_shows_values_over_their_ranges(q
     file = save_model(MelValenceArousal(), tmp_path / "va.onnx", "onnx")
     (tmp_path / "va.spec.json").write_text(json.dumps(valence_arousal_spec("onnx")))
     import_model(file, tmp_path / "va.spec.json", "va-window")
+    mel = save_model(MelSentiment(), tmp_path / "mel.onnx", "onnx")
+    (tmp_path / "mel.spec.json").write_text(json.dumps(sentiment_spec("onnx")))
+    import_model(mel, tmp_path / "mel.spec.json", "mel-window")
     clip = make_clip(tmp_path / "talk.mp4", n_frames=75, fps=25, audio="speech", audio_rate=16000)
     window = MainWindow(settings=Settings())
     qtbot.addWidget(window)
@@ -181,6 +184,14 @@ def test_the_window_runs_a_continuous_model_and_shows_values_over_their_ranges(q
         # each bar filled over the declared ranges' union, -1..10
         assert bars["arousal"].value() == round((arousal + 1.0) / 11.0 * 1000)
         assert "%" not in panel.at_table.text()
+
+        # a classifier run next: the valence/arousal run stays as a comparison lane, on its own scale
+        panel.model_box.setCurrentIndex(panel.model_box.findData("mel-window"))
+        with qtbot.waitSignal(panel.predicted, timeout=120000):
+            panel.run_action.trigger()
+        assert panel.lanes.data["fused"].value_range is None
+        assert panel.lanes.data["va-window fused"].value_range == (-1.0, 10.0)
+        assert "%" in panel.at_table.text()
     finally:
         window.workers.cancel_all()
         window.shutdown()

@@ -14,6 +14,8 @@ from affectscope.app.cli.main import main
 from affectscope.app.services.project import Project
 from tests.clipfactory import make_clip
 
+pytest_plugins = ["tests.db_backends"]  # the backend_url fixture: SQLite and PostgreSQL
+
 ROWS = """clip,start,end,valence,arousal
 a.mp4,0.0,1.0,-0.5,2.0
 a.mp4,0.5,1.5,0.25,7.5
@@ -22,9 +24,10 @@ a.mp4,1.0,2.0,0.5,4.0
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, backend_url: str) -> Project:
+    """A project of one 3 s clip, on SQLite and on PostgreSQL (the ranges live in the version's record)."""
     make_clip(tmp_path / "clips" / "a.mp4", n_frames=75, fps=25)
-    with Project.init(tmp_path / "proj") as p:
+    with Project.init(tmp_path / "proj", db_url=backend_url) as p:
         p.import_clips(tmp_path / "clips")
     return p
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 
 from affectscope.app.cli.main import main
 from affectscope.app.services.crema_votes import import_crema_d
@@ -24,6 +23,7 @@ from affectscope.app.services.studies import StudyError
 from affectscope.jobs import Cancelled, Job
 from tests.clipfactory import make_clip
 from tests.db_backends import BACKENDS, make_backend_url
+from tests.db_backends import table_rows as _rows
 from tests.test_hostile_inputs import _CREMA_HEADER, CREMA
 
 # Three clips in the three presentations; 4 + 5 + 6 + 3 = 18 votes.
@@ -45,19 +45,6 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pa
         assert main(["project", "init", str(folder), "--clips", str(tmp_path / "clips"), *db, "--json"]) == 0
         assert main(["label", "a.mp4", "positive", "--project", str(folder), "--annotator", "ann"]) == 0
         yield folder, (f"sqlite:///{folder / 'project.db'}" if request.param == "sqlite" else url)
-
-
-def _rows(url: str) -> dict[str, list[str]]:
-    """Every table's rows, sorted (row for row, whatever the backend)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {
-                t: sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
-                for t in sorted(inspect(conn).get_table_names())
-            }
-    finally:
-        engine.dispose()
 
 
 def _votes(folder: Path, rows: str | bytes | None) -> Path:

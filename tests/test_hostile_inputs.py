@@ -18,7 +18,7 @@ import pytest
 
 from affectscope.app.cli.main import main
 from tests.clipfactory import make_clip
-from tests.db_backends import make_backend_url
+from tests.db_backends import make_backend_url, table_rows
 
 HEADER = "path,label,annotator,start,end,label_set,created_at\n"
 
@@ -177,6 +177,35 @@ def test_annotator_over_128_characters_on_postgresql(template: Path, tmp_path: P
         assert rc == 2 and err.count("\n") == 1 and "at most 128 characters" in err
         assert main(["history", "--project", str(folder), "--json"]) == 0
         assert json.loads(capsys.readouterr().out) == []
+
+
+def test_hostile_label_files_and_arguments_on_postgresql(template: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """The label cases above against a project on PostgreSQL (its types and errors are not SQLite's: the
+    128-character annotator was a DataError traceback there only): each refused with one line, and the
+    database row for row as it was."""
+    for url in make_backend_url("postgres", tmp_path):
+        folder = tmp_path / "pg"
+        assert main(["project", "init", str(folder), "--db", url, "--clips", str(template / "clips")]) == 0
+        assert main(["label", "a.mp4", "positive", "--project", str(folder), "--annotator", "ann"]) == 0
+        before = table_rows(url)
+        runs = []
+        for case, (name, content, says) in MANIFESTS.items():
+            data = content(_clip(template))
+            path = tmp_path / f"{len(runs)}-{name}"
+            path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
+            runs.append((case, ["import", "labels", str(path)], says))
+        for case, (extra, says) in ARGUMENTS.items():
+            span = "--span" in extra
+            label = ["happy", "--label-set", "emotion7"] if span else ["positive"]
+            runs.append((case, ["label", "a.mp4", label[0], *extra, *label[1:]], says))
+        for case, argv, says in runs:
+            capsys.readouterr()
+            rc = main([*argv, "--project", str(folder), "--json"])
+            out, err = capsys.readouterr()
+            assert rc == 2 and out == "", (case, rc, out[:300], err[:300])
+            assert err.count("\n") == 1 and err.startswith("affectscope: error: "), (case, err)
+            assert says in err, (case, err)
+            assert table_rows(url) == before, case
 
 
 # -- the project itself -------------------------------------------------------------------------------

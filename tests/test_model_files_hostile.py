@@ -104,7 +104,8 @@ def test_onnx_picks_cuda_when_offered_and_says_which_provider_ran(
 ) -> None:
     import onnxruntime as ort
 
-    from affectscope.models.exchange.runtime import ImportedSystem, onnx_providers, torch_device
+    from affectscope.models import inference
+    from affectscope.models.exchange.runtime import ImportedSystem, onnx_providers
 
     assert onnx_providers(["CUDAExecutionProvider", "CPUExecutionProvider"]) == [
         "CUDAExecutionProvider",
@@ -112,7 +113,12 @@ def test_onnx_picks_cuda_when_offered_and_says_which_provider_ran(
     ]
     assert onnx_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
     assert onnx_providers(["TensorrtExecutionProvider", "CPUExecutionProvider"]) == ["CPUExecutionProvider"]
-    assert torch_device(True) == "cuda" and torch_device(False) == "cpu"
+    # TorchScript: load_model moves the module to inference.device(), CUDA when torch sees a GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert inference.device().type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert inference.device().type == "cpu"
+    monkeypatch.undo()
 
     torch.manual_seed(0)
     file = save_model(MelSentiment(), tmp_path / "m.onnx", "onnx")

@@ -88,6 +88,8 @@ def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qt
         panel.b_box.setCurrentIndex(panel.b_box.findData(v1))
         panel.activate_b()
     before = rt.active_predictions(project)
+    rows = {c.id: window.browser.model.row_for(c.path) for c in project.clips()}
+    qtbot.waitUntil(lambda: all(rows[c].extra.get("prediction") for c in before), timeout=30000)
     assert len(before) == 12 and panel.table.item(1, 4).text() == "●" and panel.table.item(0, 4).text() == ""
     # With a version active, a project opened again defaults to that version's model.
     panel.model_box.setCurrentIndex(panel.model_box.findData(window.models.model_name))
@@ -124,5 +126,15 @@ def test_retrain_compare_activate_roll_back_in_the_window(window: MainWindow, qt
         panel.rollback()
     restored = rt.active_predictions(project)
     assert restored.keys() == before.keys() and all(np.allclose(before[c], restored[c]) for c in before)
+    # Tried as a new user: the browser's Prediction column did not change on activation, and read the
+    # newest rows (the rolled-back version's) after a roll back; it shows the active version's now.
+    labels = project.labels("sentiment3")
+    shown = {c.id: window.browser.model.row_for(c.path) for c in project.clips()}
+    qtbot.waitUntil(
+        lambda: all(
+            shown[c].extra.get("prediction") == labels[int(np.argmax(p))] for c, p in restored.items()
+        ),
+        timeout=30000,
+    )
     assert panel.table.item(1, 4).text() == "●" and panel.table.item(2, 4).text() == ""  # row 0: shipped
     assert shots == [6] or not SHOTS.is_dir()

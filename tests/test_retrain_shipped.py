@@ -48,6 +48,7 @@ def test_the_shipped_model_is_a_version_compared_on_held_out_clips(window: MainW
     assert panel.table.item(0, 0).text().endswith(f"{SHIPPED} (shipped)")
     assert panel.table.item(0, 4).text() == "●"
     assert panel.model_box.currentData() == SHIPPED
+    assert not panel.compare_button.isEnabled()  # nothing to compare the shipped row with yet
     # Another model in the Models tab: its shipped row replaces the first, and the default follows it.
     window.models.choose_model("egemaps-linear")
     assert panel.model_box.currentData() == "egemaps-linear"
@@ -65,7 +66,7 @@ def test_the_shipped_model_is_a_version_compared_on_held_out_clips(window: MainW
     assert panel.table.item(0, 4).text() == "●"  # v1 is not active yet: the shipped model still is
     # The compare boxes default to the shipped model (A) against the newest retrain (B).
     assert (panel.a_box.currentData(), panel.b_box.currentData()) == (shipped_id, v1)
-    assert "shipped" in panel.a_box.currentText()
+    assert "shipped" in panel.a_box.currentText() and panel.compare_button.isEnabled()
 
     with qtbot.waitSignal(panel.compared, timeout=300000) as cmp:
         panel.compare()

@@ -196,7 +196,9 @@ def probe_paths(paths: list[Path], job: Job) -> int:
 
 NAME_WIDTH = 170  # the Name column's width where there is room
 NAME_MIN = 72  # ... and where there is not: about "03a01Fa.mp4", elided in the middle below that
-MIN_WIDTH = 250  # the list's minimum: Name, Label and Prediction in sight at 1024×600 (it was ~140 px)
+# What the list gets at 1024×600 (it was ~140 px): Name, Label and Prediction in sight. Not a minimum
+# width: with one, Qt's dock layout grew a project-less window to 1068 px when asked for 1024.
+MIN_WIDTH = 250
 
 
 class ClipBrowser(QWidget):
@@ -235,7 +237,6 @@ class ClipBrowser(QWidget):
         # In a narrow list the name gives way (down to NAME_MIN) so that Label and Prediction stay in
         # sight; once the user drags its edge, their width is kept.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setMinimumWidth(MIN_WIDTH)
         self._name_chosen = False
         self._fitting = False
         header.sectionResized.connect(self._on_section_resized)

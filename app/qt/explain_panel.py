@@ -191,11 +191,11 @@ class ExplainPanel(QWidget):
         self.details = QLabel("", self)
         self.details.setWordWrap(True)
         self.sound_label = QLabel("", self)
-        self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
-        # Answers are written into these: wrapped, so a long one never widens the inspector (the
-        # how-to's window had the bars and the clip decision cut off behind a sideways scroll bar).
+        # Their sentences ("Fused, whole clip: negative (the clip decision, as in the Models tab)") made the
+        # page 428 px wide unwrapped: the tab scrolled sideways and cut the bars and the third checkbox.
         for label in (self.ablated_label, self.at_label, self.sound_label):
             label.setWordWrap(True)
+        self.sound = QLabel(self)  # the spectrogram saliency of the playhead's window
 
         form = QFormLayout()
         form.addRow("Method", self.method)

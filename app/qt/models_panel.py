@@ -427,7 +427,17 @@ class ModelsPanel(OneJobPanel, QWidget):
                 continue
             for d in pred.lanes:
                 if d.name == "fused":
-                    out.append(LaneData(f"{model} fused", d.times, d.probs, d.labels, d.reason, d.window))
+                    out.append(
+                        LaneData(
+                            f"{model} fused",
+                            d.times,
+                            d.probs,
+                            d.labels,
+                            d.reason,
+                            d.window,
+                            value_range=d.value_range,  # continuous outputs keep their scale
+                        )  # fmt: skip
+                    )
         return out
 
     @Slot(float)

@@ -301,6 +301,9 @@ class RetrainPanel(OneJobPanel, QWidget):
                 max(0, len(rows) - 2) if a_prev is None else self.a_box.findData(a_prev)
             )
             self.b_box.setCurrentIndex(len(rows) - 1 if b_prev is None else self.b_box.findData(b_prev))
+        # With the shipped row alone there is nothing to compare it with (Compare said so in an error box).
+        self.compare_button.setEnabled(len(rows) >= 2)
+        self.compare_button.setToolTip("" if len(rows) >= 2 else "Train a version to compare with")
         self.versions_changed.emit()
 
     def compare(self) -> None:
@@ -364,6 +367,9 @@ class RetrainPanel(OneJobPanel, QWidget):
     def _on_switched(self, version_id: int) -> None:
         self.status.setText(f"Version {version_id} is active")
         self.refresh_versions()
+        models = getattr(self.window, "models", None)
+        if models is not None:  # the browser's Prediction column shows the active version's
+            models.refresh_predictions()
 
 
 def install_retrain(window) -> RetrainPanel:  # noqa: ANN001

@@ -271,8 +271,11 @@ def describe_model(name: str, job: Job | None = None) -> int:
 
 
 def latest_predictions(project: Any, job: Job | None = None) -> dict[str, tuple[str, float]]:
-    """Each clip's newest clip-level class prediction, path -> (label, confidence); versions of continuous
-    values (valence, ...) have no label or confidence to show and are passed over."""
+    """Each clip's clip-level class prediction of the project's active version (Retrain tab), else its
+    newest, path -> (label, confidence); versions of continuous values (valence, ...) have no label or
+    confidence to show and are passed over. (Newest only: after a roll back the browser kept showing
+    the rolled-back version's predictions.)"""
+    from affectscope.db import lineage as lineage_rows
     from affectscope.db import predictions as pred_rows
     from affectscope.db.uow import unit_of_work
 
@@ -280,8 +283,10 @@ def latest_predictions(project: Any, job: Job | None = None) -> dict[str, tuple[
     clips = project.clips()
     with unit_of_work(project.db) as s:
         values = pred_rows.version_ids_of_label_set(s, "continuous")
+        active = lineage_rows.active_version(s, project.label_set)
         for clip in clips:
             rows = [r for r in pred_rows.clip_predictions(s, clip.id) if r.model_version_id not in values]
+            rows = [r for r in rows if r.model_version_id == active] or rows
             if rows:
                 out[clip.path] = (rows[-1].label, rows[-1].confidence)
     return out

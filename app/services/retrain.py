@@ -28,20 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from affectscope.app.services.version_predictions import (
+    QUICK_MODEL,
+    RetrainError,
+    missing_predictions,
+    quick_file,
+    write_predictions,
+)
 from affectscope.db import lineage as lineage_rows
 from affectscope.db import predictions as pred_rows
 from affectscope.db.label_sets import utcnow
 from affectscope.db.uow import unit_of_work
-from affectscope.errors import UserFacingError
 from affectscope.jobs import Job, ensure_job
 
-QUICK_MODEL = "audio-logmel-linear"  # models.training.quick_audio.NAME, without importing torch here
 LABEL_SOURCES = ("latest", "majority", "annotator:NAME", "readers")
 HELDOUT_SHARE = 0.25
-
-
-class RetrainError(UserFacingError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -269,24 +270,12 @@ def retrain(
     )
 
 
-_FEATURE_CACHE: dict[tuple[str, float], tuple] = {}
-
-
-def _quick_file(path: str) -> tuple:
-    from affectscope.models.training import quick_audio
-
-    key = (path, Path(path).stat().st_mtime)
-    if key not in _FEATURE_CACHE:
-        _FEATURE_CACHE[key] = quick_audio.file_features(path)
-    return _FEATURE_CACHE[key]
-
-
 def _quick_features(project: Any, paths: list[str], job: Job) -> np.ndarray:
     out = []
     for i, p in enumerate(paths):
         job.check()
         job.progress(i, len(paths), f"reading audio {Path(p).name}")
-        out.append(_quick_file(p)[0])
+        out.append(quick_file(p)[0])
     return np.stack(out)
 
 
@@ -380,9 +369,9 @@ def activate(project: Any, model_version_id: int, job: Job | None = None) -> int
     """
     with unit_of_work(project.db) as s:
         rec = lineage_rows.version_record(s, model_version_id)
-    rows = _missing_predictions(project, model_version_id, job)
+    rows = missing_predictions(project, model_version_id, job)
     with unit_of_work(project.db, write=True) as s:
-        _write_predictions(s, model_version_id, rows)
+        write_predictions(s, model_version_id, rows)
         lineage_rows.activate(s, rec.label_set, model_version_id)
     return len(rows)
 
@@ -392,9 +381,9 @@ def rollback(project: Any, label_set: str | None = None, job: Job | None = None)
     label_set = label_set or project.label_set
     with unit_of_work(project.db) as s:
         vid = lineage_rows.rollback_target(s, label_set)
-    rows = _missing_predictions(project, vid, job)
+    rows = missing_predictions(project, vid, job)
     with unit_of_work(project.db, write=True) as s:
-        _write_predictions(s, vid, rows)
+        write_predictions(s, vid, rows)
         lineage_rows.activate(s, label_set, vid, reason="rollback")
     return vid
 
@@ -408,97 +397,7 @@ def active_predictions(project: Any, label_set: str | None = None) -> dict[int, 
 
 def refresh_predictions(project: Any, model_version_id: int, job: Job | None = None) -> int:
     """Predict the present clips that have no prediction of this version or changed since it was made."""
-    rows = _missing_predictions(project, model_version_id, job)
+    rows = missing_predictions(project, model_version_id, job)
     with unit_of_work(project.db, write=True) as s:
-        _write_predictions(s, model_version_id, rows)
+        write_predictions(s, model_version_id, rows)
     return len(rows)
-
-
-@dataclass(frozen=True)
-class _ClipRows:
-    """One clip's predictions of a version, computed and not yet written."""
-
-    clip_id: int
-    lanes: dict[str, list[tuple[float, float, list[float]]]]  # modality -> timeline
-    clip_probs: list[float]
-
-
-def _missing_predictions(
-    project: Any, model_version_id: int, job: Job | None, only: set[int] | None = None
-) -> list[_ClipRows]:
-    """Predictions (in memory) for the present clips (of ``only``, when given) that lack one of this
-    version or changed since."""
-    job = ensure_job(job)
-    with unit_of_work(project.db) as s:
-        rec = lineage_rows.version_record(s, model_version_id)
-        have = lineage_rows.version_clip_probs(s, model_version_id)
-        clips = lineage_rows.clip_states(s)
-    weights = rec.config.get("weights")
-    clips = [c for c in clips if c[1] == "ok" and Path(c[2]).exists() and (only is None or c[0] in only)]
-    todo = [(cid, path) for cid, status, path, updated in clips if cid not in have or updated > have[cid][1]]
-    if not todo:
-        return []
-    if not weights or not Path(weights).is_file():
-        raise RetrainError(f"the weights of version {model_version_id} are gone ({weights}); cannot predict")
-    out: list[_ClipRows] = []
-    if rec.name == QUICK_MODEL:
-        from affectscope.models.finite import check_outputs
-        from affectscope.models.training import quick_audio
-
-        fitted = quick_audio.LinearAudioModel.load(weights)
-        for i, (cid, path) in enumerate(todo):
-            job.check()
-            job.progress(i, len(todo), f"predicting {Path(path).name}")
-            whole, starts, windows = _quick_file(path)
-            timeline = [
-                (float(t), float(t + quick_audio.WINDOW_S), p.tolist())
-                for t, p in zip(starts, fitted.predict_proba(windows), strict=True)
-            ]
-            clip_probs = fitted.predict_proba(whole)[0]
-            check_outputs(QUICK_MODEL, {"clip": clip_probs, "fused": [p for _, _, p in timeline]})
-            out.append(_ClipRows(cid, {"fused": timeline}, clip_probs.tolist()))
-    else:
-        from affectscope.app.services.analysis_store import analysis_lanes
-        from affectscope.models.inference import analyse_clip
-
-        override = _weights_override(rec, model_version_id, weights)
-        for i, (cid, path) in enumerate(todo):
-            job.check()
-            job.progress(i, len(todo), f"predicting {Path(path).name}")
-            analysis = analyse_clip(path, rec.name, weights=override, job=job)
-            out.append(_ClipRows(cid, analysis_lanes(analysis), analysis.clip_probs.tolist()))
-    job.progress(len(todo), len(todo), "predictions up to date")
-    return out
-
-
-def _weights_override(rec: Any, model_version_id: int, weights: str) -> str | None:
-    """The ``weights`` to run a version with: its safetensors file; none for an imported model file (the
-    file is the model: its name runs it), which must still be the file that name runs."""
-    from affectscope.models.exchange.store import SEED
-    from affectscope.models.registry import get
-
-    try:
-        spec = get(rec.name)
-    except KeyError:
-        return weights  # not registered here: load_model says so
-    if spec.seed != SEED:
-        return weights
-    if spec.weights_path() != Path(weights):
-        raise RetrainError(
-            f"version {model_version_id} of {rec.name} is the file {weights}, but {rec.name} now runs "
-            f"{spec.weights_path()}; import that file again under another name to predict with it"
-        )
-    return None
-
-
-def _write_predictions(session: Any, model_version_id: int, rows: list[_ClipRows]) -> None:
-    for row in rows:
-        for lane, timeline in row.lanes.items():
-            pred_rows.add_predictions(
-                session,
-                model_version_id,
-                row.clip_id,
-                clip_probs=row.clip_probs if lane == "fused" else None,
-                timeline=timeline,
-                modality=lane,
-            )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from affectscope.app.services.version_predictions import missing_predictions, write_predictions
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job
@@ -27,12 +28,10 @@ def retrained_lineage(project: Any, version_id: int | None, weights_sha256: str 
 def predict_heldout(project: Any, lin: Any, job: Job) -> set[int]:
     """The version's held-out clip ids, each with a stored whole-clip prediction of the version
     (computed and stored first where missing: a version that was never made active has none)."""
-    from affectscope.app.services import retrain as rt
-
     held = {c for c, _, _ in lin.heldout}
-    rows = rt._missing_predictions(project, lin.model_version_id, job, only=held)
+    rows = missing_predictions(project, lin.model_version_id, job, only=held)
     with unit_of_work(project.db, write=True) as s:
-        rt._write_predictions(s, lin.model_version_id, rows)
+        write_predictions(s, lin.model_version_id, rows)
     return held
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from affectscope.app.services.version_predictions import RetrainError, missing_predictions, write_predictions
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job, ensure_job
@@ -73,16 +74,14 @@ def predicted_labels(
     """clip id -> the version's whole-clip decision on these clips: stored predictions, the missing
     ones predicted first (a version whose weights are at hand) and stored. Clips it cannot predict
     (imported predictions that do not cover them) are left out."""
-    from affectscope.app.services import retrain as rt
-
     job = ensure_job(job)
     with unit_of_work(project.db) as s:
         rec = lineage_rows.version_record(s, model_version_id)
     weights = rec.config.get("weights")
     if weights and Path(weights).is_file():
-        rows = rt._missing_predictions(project, model_version_id, job, only=set(clip_ids))
+        rows = missing_predictions(project, model_version_id, job, only=set(clip_ids))
         with unit_of_work(project.db, write=True) as s:
-            rt._write_predictions(s, model_version_id, rows)
+            write_predictions(s, model_version_id, rows)
     with unit_of_work(project.db) as s:
         probs = lineage_rows.version_clip_probs(s, model_version_id)
     return {c: rec.labels[int(np.argmax(probs[c][0]))] for c in clip_ids if c in probs}
@@ -95,7 +94,6 @@ def compare_with_unrecorded(
     on the clips the other one held out, against that version's snapshot of their labels."""
     from affectscope.analysis.version_compare import compare_versions
     from affectscope.app.services.evaluation_runs import clip_contamination
-    from affectscope.app.services.retrain import RetrainError
 
     if la is None and lb is None:
         raise RetrainError(

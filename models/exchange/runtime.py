@@ -8,8 +8,9 @@ Files are read by onnxruntime (protobuf: no code) or ``torch.jit.load`` after ``
 every pickle in the TorchScript zip as data and found only tensors and TorchScript types (a plain
 ``torch.save`` pickle, a crafted data.pkl, a cut file are refused before torch sees them); the code is
 TorchScript, run by the TorchScript interpreter. Windows run one at a time (the files are traced at a
-batch of 1). The device is chosen by ``onnx_providers`` / ``torch_device`` (CUDA when offered, else CPU)
-and said by ``ImportedSystem.runs_on`` (``predict --json``'s ``device``).
+batch of 1). The device is chosen by ``onnx_providers`` (onnxruntime's CUDA provider when offered,
+else CPU) and, for TorchScript, by ``inference.device`` (CUDA when torch sees a GPU: ``load_model``
+moves the module there), and said by ``ImportedSystem.runs_on`` (``predict --json``'s ``device``).
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ def onnx_providers(available: list[str] | tuple[str, ...]) -> list[str]:
     (the fallback onnxruntime uses when CUDA cannot start)."""
     wanted = ["CUDAExecutionProvider"] if "CUDAExecutionProvider" in available else []
     return [*wanted, "CPUExecutionProvider"]
-
-
-def torch_device(cuda_available: bool) -> str:
-    """Where a TorchScript import runs: "cuda" when torch sees a GPU, else "cpu"."""
-    return "cuda" if cuda_available else "cpu"
 
 
 class ImportedSystem(EmotionSystem):

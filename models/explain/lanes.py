@@ -15,7 +15,7 @@ import numpy as np
 from affectscope.jobs import Job, ensure_job
 from affectscope.models.explain import architecture
 from affectscope.models.explain.clip import ClipExplainer
-from affectscope.models.explain.imported import LINEAR_ROWS, spectrogram_keys
+from affectscope.models.explain.imported import LINEAR_ROWS, method_for, spectrogram_keys
 from affectscope.models.explain.saliency import spectrogram_inputs, system_maps
 from affectscope.models.explain.timelines import (
     SoundSaliency,
@@ -95,6 +95,7 @@ def sound_saliency(
     same question. Windows nearest ``near`` (the playhead) go first; partial maps are reported.
     """
     job = ensure_job(job)
+    method = method_for(explainer.model, method)  # an ONNX file: occlusion, and the lane says so
     keys = spectrogram_inputs(explainer.model) if explainer.is_system else ()
     if not keys:
         return None

@@ -54,11 +54,9 @@ def image_map(
     occlusion_fraction: float = 1 / 8,
     ig_tolerance: float = 0.01,
     baseline: torch.Tensor | None = None,
-    occlusion_patch: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, float | None]:
     """An (H, W) attribution map of ``x`` (1, C, H, W) for ``target`` and IG's convergence delta.
-    ``baseline`` (like x; default zeros) is where IG starts and what Occlusion's patches show;
-    ``occlusion_patch`` (h, w) replaces the square patch (spectrogram tiles), moved by half its size."""
+    ``baseline`` (like x; default zeros) is where IG starts and what Occlusion's patches show."""
     from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
 
     x = x.detach().float()
@@ -82,12 +80,12 @@ def image_map(
         return attr[0].abs().amax(0).detach().cpu().numpy(), None
     c = x.shape[1]
     k = max(2, round(min(h, w) * occlusion_fraction))
-    kh, kw = occlusion_patch or (k, k)
+    s = max(1, k // 2)
     with torch.no_grad():
         attr = Occlusion(forward).attribute(
             x,
-            sliding_window_shapes=(c, kh, kw),
-            strides=(c, max(1, kh // 2), max(1, kw // 2)),
+            sliding_window_shapes=(c, k, k),
+            strides=(c, s, s),
             target=target,
             baselines=0.0 if baseline is None else baseline.detach().float(),
             perturbations_per_eval=32,  # occluded copies run as one batch, not one forward each
