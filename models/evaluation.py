@@ -159,8 +159,8 @@ def predict_samples(
     job = ensure_job(job)
     target = LABEL_SETS[label_set]
     probs: list[np.ndarray] = []
-    if isinstance(model, EmotionSystem) and hasattr(model, "adapt"):
-        _adapt(model, samples, tuple(spec.modalities), workers, job)
+    if isinstance(model, EmotionSystem) and hasattr(model, "adapt"):  # only what adapting reads
+        _adapt(model, samples, tuple(getattr(model, "adapt_modalities", spec.modalities)), workers, job)
     if isinstance(model, EmotionSystem) and fast:
         mods = tuple(spec.modalities)
         for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders

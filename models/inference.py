@@ -159,6 +159,10 @@ def load_model(
                 f"its weights file {path} is missing" if path is not None else "no weights are shipped for it"
             )
             raise WeightsError(f"model {name!r} cannot predict yet: {where}. {how}")
+    if hasattr(model, "follow_card") and path is not None and path.exists():
+        from affectscope.models.weights import read_card
+
+        model.follow_card(read_card(path))  # e.g. seed 004 weights trained on speaker-standardised input
     model.to(device()).eval()
     with _models_lock:
         _models[key] = (spec, model)

@@ -167,8 +167,8 @@ def _adapt_to_clips(
         _, loaded = load_model(spec.name, weights, allow_untrained)
     except WeightsError:  # stored predictions may still be scored; a new analysis will say why not
         return
-    if hasattr(loaded, "adapt"):
-        mods = tuple(spec.modalities)
+    if hasattr(loaded, "adapt"):  # seed 004 adapts on sound alone: no perception of the video for it
+        mods = tuple(getattr(loaded, "adapt_modalities", spec.modalities))
         loaded.adapt((signals_for_file(p, mods), s) for p, s in zip(paths, speakers, strict=True))
 
 

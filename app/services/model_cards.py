@@ -78,7 +78,12 @@ def card_html(card: dict[str, Any] | None) -> str:
             + "".join(f"<li>{x}</li>" for x in lines)
             + "</ul>"
         )
-    for key, title in (("training_data", "Training data"), ("licences", "Licence"), ("split", "Split")):
+    for key, title in (
+        ("training_data", "Training data"),
+        ("licences", "Licence"),
+        ("split", "Split"),
+        ("normalisation", "Normalisation"),  # e.g. per-speaker statistics from the project's clips
+    ):
         val = card.get(key)
         if isinstance(val, dict):
             val = "; ".join(f"{k}: {v}" for k, v in val.items())

@@ -30,6 +30,14 @@ SPEC = register(
             # The paper's image is 400x400; the shipped audio CNN reads 64x64 (same layers; the
             # 400x400 image is a ~10x upsample of a 234x41 STFT and costs 10x the CPU).
             "spectrogram_size": 64,
+            # True: each spectrogram image standardised per frequency row with its speaker's
+            # statistics, from the clips analysed (>= 5 clips of the speaker; else the run's clips
+            # pooled; a lone clip with >= 20 s of speech: its own; else the training set's). Off for
+            # the shipped weights: retrained with it they scored lower on the development set (RAVDESS
+            # 1-12: 0.454 against 0.484; docs/models.md, "Seed 004: speaker normalisation").
+            "speaker_norm": False,
+            "min_group": 5,
+            "min_clip_seconds": 20.0,
         },
         description=(
             "Mouth CNN 28x28x3 (1,252,571 params), face CNN 96x96x3 (136,259), spectrogram CNN 400x400x3 "

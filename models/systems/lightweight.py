@@ -17,10 +17,17 @@ frame nearest the window's centre and the spectrogram of the window's audio. Inp
 which the inference pipeline adds from the decoded frames (``add_crops``), and ``audio``.
 Missing face → audio-only decision; missing audio → face-only; missing mouth → open when there is
 audio. Nothing missing ever raises.
+
+With ``speaker_norm`` (off for the shipped weights, which scored better without it; on for weights
+whose card says so) every spectrogram image is standardised per frequency row with its speaker's
+statistics, computed from the clips being analysed (``adapt``: ``evaluate`` and project evaluations
+pass every clip with its speaker first), falling back to the run's pooled clips, a long lone clip's
+own statistics, or the training set's (``speaker_norm.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -43,6 +50,14 @@ from affectscope.models.systems.lightweight_nets import (
     MouthNet,
     paper_parameter_count,
     visual_cnn,
+)
+from affectscope.models.systems.speaker_norm import (
+    MIN_CLIP_SECONDS,
+    MIN_GROUP,
+    AudioKeys,
+    clip_moments,
+    resolve,
+    to_network,
 )
 
 EWMA_ALPHA = 0.1  # the paper's, per 30 ms step
@@ -92,6 +107,8 @@ class LightweightStreaming(EmotionSystem):
     """Mouth-routed face / audio-visual sentiment (seed 004)."""
 
     modalities = ("face", "mouth", "audio")
+    #: what ``adapt`` reads: the speaker statistics come from sound alone (no face perception for them)
+    adapt_modalities = ("audio",)
 
     def __init__(
         self,
@@ -103,6 +120,9 @@ class LightweightStreaming(EmotionSystem):
         audio_rate: int = 16000,
         spectrogram_size: int = SPEC_SIZE,
         ewma_time_constant: float = EWMA_TIME_CONSTANT,
+        speaker_norm: bool = False,
+        min_group: int = MIN_GROUP,
+        min_clip_seconds: float = MIN_CLIP_SECONDS,
         **_paper: Any,
     ) -> None:
         super().__init__()
@@ -119,12 +139,73 @@ class LightweightStreaming(EmotionSystem):
         self.visual = visual_cnn(num_classes)  # face-only classifier (mouth closed)
         # its own face CNN + audio CNN + fusion
         self.audiovisual = AudioVisualNet(num_classes, self.spectrogram_size)
+        self.speaker_norm = bool(speaker_norm)
+        self.min_group, self.min_clip_seconds = int(min_group), float(min_clip_seconds)
+        #: audio content key -> (row mean, row std, how) or None (the training statistics apply)
+        self._norm: dict[bytes, tuple[np.ndarray, np.ndarray, str] | None] = {}
+        self._keys = AudioKeys()
+
+    # -- speaker normalisation --------------------------------------------------------------------
+    def adapt(self, clips: Iterable[tuple[ClipSignals, str]]) -> dict[str, int]:
+        """Speaker statistics of these (clip, speaker) pairs, consumed lazily (only each clip's row
+        sums are kept); returns how many clips are normalised each way. A no-op without
+        ``speaker_norm`` (the generator is then never read, so nothing is decoded)."""
+        if not self.speaker_norm:
+            return {}
+        keys, moments, groups = [], [], []
+        for sig, speaker in clips:
+            wave = self._wave(sig)
+            if wave is None:
+                continue
+            keys.append(self._keys(sig.track("audio").values))
+            moments.append(clip_moments(wave, sig.audio_rate, self.spectrogram_size, 1.0, self.hop_seconds))
+            groups.append(speaker)
+        if not moments:
+            return {}
+        resolved = resolve(moments, groups, self.min_group, self.min_clip_seconds)
+        for key, r in zip(keys, resolved, strict=True):
+            self._norm[key] = r
+        hows = [r[2] if r is not None else "training" for r in resolved]
+        return {h: hows.count(h) for h in set(hows)}
+
+    def follow_card(self, card: dict[str, Any] | None) -> None:
+        """Weights whose card says how their audio CNN's input was normalised (``speaker_norm``) are
+        run that way, whatever the registry's default: the network only knows the inputs it learnt."""
+        if card and isinstance(card.get("speaker_norm"), bool):
+            self.speaker_norm = card["speaker_norm"]
+
+    def normalisation_of(self, signals: ClipSignals) -> tuple[np.ndarray, np.ndarray, str] | None:
+        """The (row mean, row std, how) a clip's images are standardised with, or None (training
+        statistics). A clip ``adapt`` never saw is a lone clip: its own statistics when its speech
+        lasts ``min_clip_seconds``, else None."""
+        if not self.speaker_norm:
+            return None
+        wave = self._wave(signals)
+        if wave is None:
+            return None
+        key = self._keys(signals.track("audio").values)
+        if key not in self._norm:
+            m = clip_moments(wave, signals.audio_rate, self.spectrogram_size, 1.0, self.hop_seconds)
+            self._norm[key] = resolve([m], ["lone"], self.min_group, self.min_clip_seconds)[0]
+        return self._norm[key]
+
+    def _standardised(self, signals: ClipSignals, spec: torch.Tensor | None) -> torch.Tensor | None:
+        norm = None if spec is None else self.normalisation_of(signals)
+        if norm is None:
+            return spec
+        net_norm = self.audiovisual.audio.input_norm
+        return to_network(spec, norm[0], norm[1], net_norm.mean, net_norm.std)
+
+    @staticmethod
+    def _wave(signals: ClipSignals) -> np.ndarray | None:
+        track = signals.track("audio")
+        return None if len(track) == 0 else np.asarray(track.values, np.float32).reshape(-1)
 
     # -- inputs ---------------------------------------------------------------------------------
     def batch_from_signals(self, signals: ClipSignals, t0: float, t1: float) -> Batch:
         audio = self._audio(signals, t0, t1)
         spec = None if audio is None else spectrogram_image(audio, signals.audio_rate, self.spectrogram_size)
-        return self._window_batch(signals, t0, t1, spec)
+        return self._window_batch(signals, t0, t1, self._standardised(signals, spec))
 
     def batch_from_windows(self, windows: list[tuple[ClipSignals, float, float]]) -> Batch:
         """Spectrograms of all windows in one batched STFT per (rate, length) group."""
@@ -139,7 +220,7 @@ class LightweightStreaming(EmotionSystem):
                 torch.from_numpy(np.stack([audios[i] for i in idx])), rate, self.spectrogram_size
             )
             for j, i in enumerate(idx):
-                specs[i] = imgs[j]
+                specs[i] = self._standardised(windows[i][0], imgs[j])
         return collate([self._window_batch(s, t0, t1, specs[i]) for i, (s, t0, t1) in enumerate(windows)])
 
     def _window_batch(self, signals: ClipSignals, t0: float, t1: float, spec: torch.Tensor | None) -> Batch:

@@ -115,6 +115,17 @@ def predict(net: nn.Module, images: np.ndarray, batch: int = 256) -> np.ndarray:
     )
 
 
+def split_index(
+    n: int, rng: np.random.Generator, val_fraction: float = 0.1, max_val: int = 2000
+) -> tuple[np.ndarray, np.ndarray]:
+    """(validation, training) indices of FER-2013 train: a random ``val_fraction``, at most ``max_val``
+    scored. With a fresh ``default_rng(seed)`` it gives the split a distillation run used, so a later
+    refit of the fusion layer takes its faces from the same validation images."""
+    perm = rng.permutation(n)
+    n_val = int(val_fraction * n)
+    return np.sort(perm[:n_val][:max_val]), perm[n_val:]
+
+
 def distill_face(
     net: nn.Module,
     fer_root: Path,
@@ -152,9 +163,7 @@ def distill_face(
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     n = len(train["labels"])
-    perm = rng.permutation(n)
-    n_val = int(val_fraction * n)
-    va, tr = np.sort(perm[:n_val][:max_val]), perm[n_val:]
+    va, tr = split_index(n, rng, val_fraction, max_val)
     x_tr, y_tr = train["images"][tr], train["labels"][tr]
     s_tr = soft_targets(torch.from_numpy(train["teacher_logits"][tr]), temperature)
     counts = np.bincount(y_tr, minlength=len(LABELS)).astype(np.float64)

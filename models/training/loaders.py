@@ -6,7 +6,8 @@ kept in memory (EmoDB ≈ 90 MB as float32) so epochs after the first cost only 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -60,6 +61,7 @@ class AudioWindows(Dataset):
         spec_size: int = SPEC_SIZE,
         spec_mask: bool = False,
         speech_only: bool = True,
+        standardise: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         self.samples = list(samples)
         self.window = int(window_s * AUDIO_RATE)
@@ -67,6 +69,8 @@ class AudioWindows(Dataset):
         self.augment = augment
         self.spec_size = spec_size
         self.spec_mask = spec_mask
+        #: (sample index, image) -> image: speaker standardisation (``speaker_windows.standardiser``)
+        self.standardise = standardise
         self.rng = np.random.default_rng(seed)
         self.items: list[tuple[int, int, int, int]] = []  # file, start, jitter range [lo, hi]
         for i, s in enumerate(self.samples):
@@ -102,9 +106,24 @@ class AudioWindows(Dataset):
         if self.augment is not None:
             seg = self.augment(seg)
         img = spectrogram_image(seg, AUDIO_RATE, self.spec_size)
+        if self.standardise is not None:
+            img = self.standardise(i, img)
         if self.spec_mask:
             img = spec_augment(img, self.rng, n_freq=1, n_time=1)
         return img, self.samples[i].label
+
+
+@torch.no_grad()
+def fit_input_norm(net: torch.nn.Module, dataset: Any, max_items: int = 512, batch: int = 64) -> None:
+    """Fit a network's ``input_norm`` on (un-augmented) training inputs."""
+    n = min(len(dataset), max_items)
+    idx = np.linspace(0, len(dataset) - 1, n).round().astype(int)
+
+    def batches():  # noqa: ANN202
+        for b0 in range(0, n, batch):
+            yield torch.stack([dataset[int(i)][0] for i in idx[b0 : b0 + batch]])
+
+    net.input_norm.fit(batches())
 
 
 class FaceImages(Dataset):

@@ -12,8 +12,7 @@
   * audio-visual net: its face/audio CNNs start as the trained ones; its 6→3 fusion layer is trained
     (SGD, lr 0.01, as the paper) on label-matched pairs of validation faces and validation speech
     (no labelled audio-visual set exists here, so this is plumbing-level fusion, not the paper's).
-``ravdess-audio-004`` (research only: RAVDESS is non-commercial, never shipped): the default model
-with its audio CNN retrained on RAVDESS actors 1–14 (15–16 validation), tested on actors 17–20.
+``ravdess-audio-004`` (research only, never shipped): the audio CNN on RAVDESS 1–14 (15–16 validation).
 """
 
 from __future__ import annotations
@@ -35,8 +34,9 @@ from affectscope.models.systems.lightweight_inputs import mouth_tensor
 from affectscope.models.training import datasets as ds
 from affectscope.models.training.augment import AudioAugment, FaceAugment
 from affectscope.models.training.card_records import network_records, samples_of, seed004_records
-from affectscope.models.training.loaders import AudioWindows, FaceImages
+from affectscope.models.training.loaders import AudioWindows, FaceImages, fit_input_norm
 from affectscope.models.training.protocols import paper_004
+from affectscope.models.training.speaker_windows import NORMALISATION, standardiser
 from affectscope.models.training.splits import by_speakers, random_split, speakers
 from affectscope.models.training.trainer import (
     FitResult,
@@ -56,7 +56,7 @@ RAVDESS_TEST_ACTORS = {17, 18, 19, 20}
 RAVDESS_VAL_ACTORS = {15, 16}
 RAVDESS_TRAIN_ACTORS = set(range(1, 15))
 RAVDESS_ALL_ACTORS = set(range(1, 21))
-RECIPES = ("default-004", "ravdess-audio-004")
+RECIPES = ("default-004", "ravdess-audio-004", "research-004")
 PARTS = ("face", "audio", "mouth", "fusion")
 WINDOWS_PER_FILE = 3
 
@@ -67,19 +67,6 @@ def _face_forward(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def _fit_row(res: FitResult) -> dict[str, Any]:
     return res.summary()
-
-
-@torch.no_grad()
-def fit_input_norm(net: torch.nn.Module, dataset: Any, max_items: int = 512, batch: int = 64) -> None:
-    """Fit a network's ``input_norm`` on (un-augmented) training inputs."""
-    n = min(len(dataset), max_items)
-    idx = np.linspace(0, len(dataset) - 1, n).round().astype(int)
-
-    def batches():  # noqa: ANN202
-        for b0 in range(0, n, batch):
-            yield torch.stack([dataset[int(i)][0] for i in idx[b0 : b0 + batch]])
-
-    net.input_norm.fit(batches())
 
 
 def train_face(
@@ -125,7 +112,10 @@ def audio_report(
     model: LightweightStreaming, samples: list[ds.Sample], job: Job, what: str
 ) -> dict[str, Any]:
     """Per-file metrics: each file's prediction is the mean of its 1 s windows (hop 0.5 s)."""
-    windows = AudioWindows(samples, hop_s=0.5, max_windows=3, spec_size=model.spectrogram_size)
+    norm = standardiser(model, samples)[0]  # each speaker's statistics from its test files, as evaluate
+    windows = AudioWindows(
+        samples, hop_s=0.5, max_windows=3, spec_size=model.spectrogram_size, standardise=norm
+    )
     probs = softmax(predict_outputs(model.audiovisual.audio, _face_forward, windows, job=job))
     per_file = file_probabilities(probs, windows.file_index, len(samples))
     report = classification_report([s.label for s in samples], per_file.argmax(1), LABELS)
@@ -152,7 +142,8 @@ def train_audio(
     counts, made the network answer "neutral" for them and lowered RAVDESS UAR: 0.518 → 0.492.)"""
     size = model.spectrogram_size
     net = model.audiovisual.audio
-    fit_input_norm(net, AudioWindows(train, max_windows=1, spec_size=size))
+    fit_input_norm(net, AudioWindows(train, max_windows=1, spec_size=size))  # the training statistics
+    norm_train, norm_val = standardiser(model, train)[0], standardiser(model, val)[0]
     return fit(
         net,
         _face_forward,
@@ -165,8 +156,9 @@ def train_audio(
             augment=AudioAugment(seed=seed, p_noise=0.3, snrs_db=(10.0, 20.0, 30.0)),
             spec_size=size,
             spec_mask=True,
+            standardise=norm_train,
         ),
-        AudioWindows(val, max_windows=2, spec_size=size),
+        AudioWindows(val, max_windows=2, spec_size=size, standardise=norm_val),
         epochs=epochs,
         lr=3e-4,  # at the paper's 1e-3 the loss stayed at chance for 4 epochs (and diverged before)
         batch_size=16,
@@ -232,7 +224,12 @@ def train_fusion(
     model.audiovisual.face.load_state_dict(model.visual.state_dict())
     faces = FaceImages(face_val)
     pf = softmax(predict_outputs(model.audiovisual.face, _face_forward, faces, job=job))
-    win = AudioWindows(audio_val, max_windows=2, spec_size=model.spectrogram_size)
+    win = AudioWindows(
+        audio_val,
+        max_windows=2,
+        spec_size=model.spectrogram_size,
+        standardise=standardiser(model, audio_val)[0],
+    )
     pa = softmax(predict_outputs(model.audiovisual.audio, _face_forward, win, job=job))
     rng = np.random.default_rng(seed)
     xs, ys = [], []
@@ -419,6 +416,11 @@ def default_004(
             samples_of(clips), samples_of(clips), "mouth CNN: two clips, the last 20 % of frames validation"
         )
     if "fusion" in parts:
+        if face_val is None and "distillation" in networks.get("face", {}):  # the distillation's split
+            from affectscope.models.training.face_distill import split_index
+
+            all_fer = ds.fer(data / "fer2013" / "train")
+            face_val = [all_fer[i] for i in split_index(len(all_fer), np.random.default_rng(seed))[0]]
         if face_val is None:
             samples = ds.fer(data / "fer2013" / "train", per_class=fer_per_class, seed=seed)
             face_val = random_split(samples, 0.2, seed)[1]
@@ -519,6 +521,8 @@ def build_card(
             if distilled
             else []
         ),
+        "speaker_norm": bool(get(MODEL).config.get("speaker_norm")),  # load_model follows it
+        "normalisation": NORMALISATION if get(MODEL).config.get("speaker_norm") else None,
         "networks": networks,
         "licences": "EmoDB CC0 (may ship); FER-2013 research use (images not shipped, weights trained on it)",
         "train_seconds": seconds,
@@ -589,4 +593,8 @@ def run_recipe(name: str, out: Path, data: Path, job: Job | None = None, **optio
         return default_004(out, data, job, **options)
     if name == "ravdess-audio-004":
         return ravdess_audio_004(out, data, job, **options)
+    if name == "research-004":
+        from affectscope.models.training.research_004 import research_004
+
+        return research_004(out, data, job, **options)
     raise ds.ManifestError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")

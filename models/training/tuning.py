@@ -61,6 +61,7 @@ _THIRD_PASS = (
 TUNING: dict[str, tuple[Callable[[Path], list[ds.Sample]], str]] = {
     "default-004": (_ravdess(_R1_20), _THIRD_PASS),
     "ravdess-audio-004": (_ravdess(_R1_20), _THIRD_PASS),
+    "research-004": (_ravdess(_R1_20), _THIRD_PASS),
     "default-000": (
         _both(_ravdess(_R1_20), _emodb_speakers("emodb:03", "emodb:08")),
         "audio levelling chosen on RAVDESS 1-20; epochs (20 against 60) and the audio rate (4e-5 against "
