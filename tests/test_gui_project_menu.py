@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from affectscope.app.qt.help_dialog import tour_markdown
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services.settings import Settings
 from tests.clipfactory import make_clip
@@ -42,6 +43,7 @@ def test_help_sheet_lists_the_keys_that_work_and_the_tour(window: MainWindow, qt
     assert all(what for what in rows.values()), rows  # every key says what it does
     tour = window.help_dialog.tour.toPlainText()
     assert "Clip browser" in tour and "Inspector" in tour
+    assert "![" not in tour_markdown() and "Span editing" in tour  # no broken README screenshots
     window.help_dialog.close()
 
 

@@ -100,7 +100,10 @@ def tour_markdown() -> str:
     if start < 0:
         return TOUR_FALLBACK
     end = text.find("\n## ", start + 3)
-    return text[start : end if end > 0 else None].replace("## ", "# ", 1)
+    section = text[start : end if end > 0 else None].replace("## ", "# ", 1)
+    # The README's screenshots are pictures of this very window, and their relative paths do not
+    # resolve in the dialog (they drew as broken images): the tour leaves them out.
+    return "\n".join(line for line in section.splitlines() if not line.startswith("!["))
 
 
 class HelpDialog(QDialog):
