@@ -218,6 +218,7 @@ def retrain(
             feats[train_idx], y[train_idx], feats[held_idx], y[held_idx], labels, epochs=epochs, job=job
         )
         weights = fitted.save(out_dir / f"{model}-{stamp}.npz")
+        _quick_card(project, weights, rows, train_idx, quick_audio.aside_rows(y[train_idx]), label_source)
         held_probs = fitted.predict_proba(feats[held_idx])
         config: dict[str, Any] = {"kind": "quick-audio"}
     else:
@@ -268,6 +269,30 @@ def retrain(
     return RetrainResult(
         version_id, Path(weights), label_source, len(train_idx), len(held_idx), history, report, split_info
     )
+
+
+def _quick_card(
+    project: Any, weights: Path, rows: list[Any], train_idx: np.ndarray, aside: np.ndarray, source: str
+) -> None:
+    """The quick model's card: what trained it and what chose its epoch (``data_records``: contents and
+    the clips' speakers), so its evaluations report ``contamination`` like every other model's (issue 19)."""
+    from affectscope.app.services.speakers import clip_speakers
+    from affectscope.models.provenance import data_records
+    from affectscope.models.training.datasets import Sample, speaker_of
+    from affectscope.models.weights import write_card
+
+    stored = clip_speakers(project)
+    train = [
+        Sample(Path(rows[i].path), -1, stored.get(rows[i].clip_id) or speaker_of(rows[i].path), "project")
+        for i in train_idx
+    ]
+    what = f"the project's clips with {source} labels, the held-out split left out"
+    records = data_records(
+        train,
+        [train[i] for i in aside],
+        notes={"train": what, "validation": "a random fifth of the training clips chose the epoch"},
+    )
+    write_card(weights, {"model": QUICK_MODEL, "recipe": "relabel quick retrain", "data_records": records})
 
 
 def _quick_features(project: Any, paths: list[str], job: Job) -> np.ndarray:

@@ -101,6 +101,16 @@ class LinearAudioModel:
         return cls(tuple(d["labels"].tolist()), **arrays)
 
 
+def aside_rows(y_train: Sequence[int], seed: int = 0) -> np.ndarray:
+    """The training rows ``fit_linear`` holds aside to choose its epoch (a random fifth; none when
+    too few files or one class): the card records them as validation."""
+    y_train = np.asarray(y_train, dtype=int)
+    aside = np.random.default_rng(seed + 1).permutation(len(y_train))[: len(y_train) // 5]
+    if len(aside) < 2 or len(np.unique(y_train[aside])) < 2:
+        return np.zeros(0, dtype=int)  # too few files to hold some aside: the last epoch is kept
+    return aside
+
+
 def fit_linear(
     x_train: np.ndarray,
     y_train: Sequence[int],
@@ -123,9 +133,7 @@ def fit_linear(
     job = ensure_job(job)
     classes = np.arange(len(labels))
     y_train, y_val = np.asarray(y_train, dtype=int), np.asarray(y_val, dtype=int)
-    aside = np.random.default_rng(seed + 1).permutation(len(y_train))[: len(y_train) // 5]
-    if len(aside) < 2 or len(np.unique(y_train[aside])) < 2:
-        aside = np.zeros(0, dtype=int)  # too few files to hold some aside: the last epoch is kept
+    aside = aside_rows(y_train, seed)
     fit_rows = np.setdiff1d(np.arange(len(y_train)), aside)
     x_sel, y_sel = x_train[aside], y_train[aside]
     x_train, y_train = x_train[fit_rows], y_train[fit_rows]
