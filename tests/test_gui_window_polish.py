@@ -181,3 +181,55 @@ def test_the_labels_lane_shows_the_whole_clip_label_and_follows_relabels(window:
             panel.undo()
     assert not any(t.startswith("whole clip") for t in _lane_texts(window))
     assert _clip_band(window) is None
+
+
+def test_a_window_sized_before_it_is_shown_keeps_the_columns_in_sight(qtbot, folder: Path) -> None:
+    """`affectscope screenshot --size 1024x600` (and a first launch on a small screen) sizes the window
+    before showing it: the clip list came out 208 px wide and Prediction was cut at its edge."""
+    from affectscope.app.qt.clip_browser import MIN_WIDTH
+
+    w = MainWindow(settings=Settings())
+    qtbot.addWidget(w)
+    try:
+        w.resize(1024, 600)
+        w.show()
+        with qtbot.waitSignal(w.session.project_opened, timeout=30000):
+            w.open_path(folder)
+        qtbot.waitUntil(lambda: w.labelling.state is not None, timeout=30000)
+        _fill_predictions(w)
+        qtbot.wait(200)
+        assert (w.width(), w.height()) == (1024, 600)
+        assert w.browser_dock.width() >= MIN_WIDTH, w.browser_dock.width()
+        for key in ("name", "label", "prediction"):
+            shown, where = _in_sight(w, key)
+            assert shown, (key, where)
+    finally:
+        w.workers.cancel_all()
+        w.shutdown()
+
+
+def test_the_spectrogram_names_its_top_frequency_whatever_the_audio_rate(qtbot) -> None:
+    """At 22.05 kHz (the demo's clips) the image ends at the last FFT bin under 8 kHz, 7988.8 Hz: the
+    "8k Hz" tick at exactly 8000 lay outside the lane's range and was never drawn."""
+    import numpy as np
+
+    from affectscope.app.qt.clock import QtClock
+    from affectscope.app.qt.spectrogram_lane import SpectrogramLane
+    from affectscope.app.qt.timeline import TimelineView
+    from affectscope.media.spectrogram import log_spectrogram
+
+    rate = 22050
+    t = np.arange(2 * rate) / rate
+    spec = log_spectrogram((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate, 0.0)
+    assert spec.max_freq < 8000  # the case the issue met
+    view = TimelineView(QtClock())
+    qtbot.addWidget(view)
+    lane = SpectrogramLane()
+    view.add_lane("Spectrogram", lane)
+    view.set_duration(2.0)
+    view.resize(800, 200)
+    view.show()
+    lane._on_computed(lane._generation, spec)
+    view.grab()
+    texts = [text for _rect, _flags, text in _tick_texts(view.lane("Spectrogram").plot.getAxis("left"))]
+    assert texts and "8k Hz" in texts, texts

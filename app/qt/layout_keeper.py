@@ -17,8 +17,13 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QTabW
 class DockWidths(QObject):
     """Event filter on the window and its side docks; see the module docstring."""
 
-    def __init__(self, window: QMainWindow, docks: list[QDockWidget], widths: list[int]) -> None:
+    def __init__(
+        self, window: QMainWindow, docks: list[QDockWidget], widths: list[int], restored: bool = True
+    ) -> None:
+        """``restored``: the docks' widths came from a stored layout (the user's); otherwise ``widths``
+        are the choice, given back when the window is first shown."""
         super().__init__(window)
+        self._restored = restored
         self.window = window
         self.docks = docks
         self.preferred = dict(zip(docks, widths, strict=True))
@@ -51,8 +56,11 @@ class DockWidths(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Show and obj is self.window and not self._shown:
-            self._shown = True  # a restored layout's widths are known once the window is shown
-            QTimer.singleShot(0, self.remember)
+            self._shown = True
+            # A restored layout's widths are known once the window is shown. Without one, the widths a
+            # window sized before showing imposed are not a choice (`screenshot --size 1024x600` kept
+            # the clip list 210 px, Prediction cut): the preferred widths are given as far as they fit.
+            QTimer.singleShot(0, self.remember if self._restored else self.restore)
         elif event.type() == QEvent.Type.Resize:
             if obj is self.window:
                 self._window_resizing = True

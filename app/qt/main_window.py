@@ -235,7 +235,12 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         from affectscope.app.qt.layout_keeper import DockWidths
 
-        self.dock_widths = DockWidths(self, [self.browser_dock, self.inspector_dock], [420, 280])
+        self.dock_widths = DockWidths(
+            self,
+            [self.browser_dock, self.inspector_dock],
+            [420, 280],
+            restored=bool(self.settings.window_state),
+        )
         self.statusBar().showMessage("Open a folder of clips or a clip (File ▸ Open)")
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

@@ -36,7 +36,7 @@ class SpectrogramLane(QObject):
         plot.addItem(self.note, ignoreBounds=True)
         plot.enableAutoRange(x=False, y=False)
         plot.setYRange(0, 8000, padding=0)
-        plot.getAxis("left").setTicks([[(0, "0"), (4000, "4k"), (8000, "8k Hz")]])
+        self._set_ticks(8000.0)
         plot.getViewBox().sigXRangeChanged.connect(self._on_range_changed)
 
     def compute(self, audio: Audio | None, workers: Workers, note: str = "no audio track") -> None:
@@ -74,8 +74,16 @@ class SpectrogramLane(QObject):
         self.image.setRect(QRectF(float(spec.times[0]) - half, 0.0, width, spec.max_freq))
         if self.plot is not None:
             self.plot.setYRange(0, spec.max_freq, padding=0)
+            self._set_ticks(spec.max_freq)
         self.is_ready = True
         self.ready.emit()
+
+    def _set_ticks(self, top: float) -> None:
+        """Ticks at the image's bottom, middle and top: its top is the last FFT bin under 8 kHz
+        (7988.8 Hz at 22.05 kHz), so a tick at exactly 8000 fell outside the range and was not drawn."""
+        if self.plot is not None and top > 0:
+            k = lambda f: f"{f / 1000:.0f}k"  # noqa: E731
+            self.plot.getAxis("left").setTicks([[(0, "0"), (top / 2, k(top / 2)), (top, k(top) + " Hz")]])
 
     def _on_failed(self, generation: int, exc: BaseException | None) -> None:
         if generation != self._generation:
