@@ -199,6 +199,7 @@ NAME_MIN = 72  # ... and where there is not: about "03a01Fa.mp4", elided in the 
 # What the list gets at 1024×600 (it was ~140 px): Name, Label and Prediction in sight. Not a minimum
 # width: with one, Qt's dock layout grew a project-less window to 1068 px when asked for 1024.
 MIN_WIDTH = 250
+IN_SIGHT = ("label", "prediction", "confidence")  # beside the name, most wanted first
 
 
 class ClipBrowser(QWidget):
@@ -300,13 +301,19 @@ class ClipBrowser(QWidget):
 
     def fit_name(self) -> None:
         """Name as wide as NAME_WIDTH where the list has room, narrower (not below NAME_MIN) where
-        Label and Prediction would otherwise be scrolled off (a 140 px list at 1024×600 showed neither)."""
+        Label, Prediction and Confidence would otherwise be scrolled off (a 140 px list at 1024×600
+        showed neither; at 1500×900 Confidence ran 10 px past the edge). Where all three cannot be in
+        sight beside NAME_MIN, Label and Prediction are."""
         if self._name_chosen:
             return
         header = self.table.horizontalHeader()
         keys = [c.key for c in self.model.columns]
-        shown = sum(header.sectionSize(keys.index(k)) for k in ("label", "prediction") if k in keys)
-        width = max(NAME_MIN, min(NAME_WIDTH, self.table.viewport().width() - shown))
+        room = self.table.viewport().width()
+        for wanted in (IN_SIGHT, IN_SIGHT[:2]):
+            shown = sum(header.sectionSize(keys.index(k)) for k in wanted if k in keys)
+            if room - shown >= NAME_MIN:
+                break
+        width = max(NAME_MIN, min(NAME_WIDTH, room - shown))
         if width != header.sectionSize(0):
             self._fitting = True
             header.resizeSection(0, width)

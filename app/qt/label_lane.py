@@ -1,5 +1,6 @@
-"""The label tier on the timeline: current span labels as shaded regions with their value, the in/out marks
-(I/O keys) of the span being marked, and the selected span, whose edges can be dragged.
+"""The label tier on the timeline: the clip's whole-clip label as a band along the lane's top, current span
+labels as shaded regions with their value, the in/out marks (I/O keys) of the span being marked, and the
+selected span, whose edges can be dragged.
 
 A content object for ``TimelineView.add_lane``. It only draws and reports: a click on a span selects it
 (``selection_changed``), dragging the selected span's edge or body asks for an edit (``edit_requested``
@@ -20,6 +21,9 @@ SELECTED_PEN = pg.mkPen((255, 190, 80), width=3)
 SELECTED_HOVER_PEN = pg.mkPen((255, 240, 160), width=5)
 MARK_PEN = pg.mkPen((120, 255, 120), width=2)
 PENDING_BRUSH = pg.mkBrush(120, 255, 120, 50)
+CLIP_BRUSH = pg.mkBrush(150, 110, 220, 90)  # not a span's blue: the band is the clip's, not a time's
+CLIP_PEN = pg.mkPen((190, 150, 255), width=1)
+CLIP_BAND = (0.78, 1.0)  # the lane's top strip (y runs 0..1); span names sit at 0.5, below it
 MIN_SPAN_S = 0.001  # the store's resolution: a drag that closes the span to less is taken back
 
 
@@ -41,13 +45,24 @@ class LabelLane(QObject):
         self.regions: dict[int, pg.LinearRegionItem] = {}  # span id -> its region, for tests and drags
         self._items: list[pg.GraphicsObject] = []
         self._mark_items: list[pg.GraphicsObject] = []
+        self.clip_label: tuple[str, str] | None = None  # (value, annotator) of the whole-clip label
+        # Horizontal region: spans every x, so it runs across the lane at any zoom; it never moves.
+        self.clip_band = pg.LinearRegionItem(
+            CLIP_BAND, orientation="horizontal", movable=False, brush=CLIP_BRUSH, pen=CLIP_PEN
+        )
+        self.clip_band.setZValue(-10)  # under the spans: a span's drag and click come first
+        self.clip_text = pg.TextItem("", color=(225, 205, 255), anchor=(0, 0.5))
 
     def attach(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         plot.setYRange(0, 1, padding=0)
         plot.getAxis("left").setStyle(showValues=False)
         plot.scene().sigMouseClicked.connect(self._on_clicked)
+        for item in (self.clip_band, self.clip_text):
+            plot.addItem(item, ignoreBounds=True)
+        plot.getViewBox().sigXRangeChanged.connect(self._place_clip_text)
         self._redraw()
+        self._show_clip_label()
 
     # -- state -----------------------------------------------------------------------------------------
     def set_spans(self, spans: list[SpanRecord]) -> None:
@@ -57,6 +72,11 @@ class LabelLane(QObject):
             still = [s for s in self.spans if s.id == self.selected.id]
             self._set_selected(still[0] if still else None)
         self._redraw()
+
+    def set_clip_label(self, value: str | None, annotator: str | None = None) -> None:
+        """The clip's current whole-clip label (None: not labelled), drawn as a band across the lane."""
+        self.clip_label = (value, annotator or "") if value else None
+        self._show_clip_label()
 
     def set_duration(self, duration: float) -> None:
         """Edges cannot be dragged outside the clip."""
@@ -145,6 +165,21 @@ class LabelLane(QObject):
                 self._items.append(item)
             self.regions[span.id] = region
         self._redraw_marks()
+
+    def _show_clip_label(self) -> None:
+        shown = self.clip_label is not None
+        self.clip_band.setVisible(shown)
+        self.clip_text.setVisible(shown)
+        if shown:
+            value, annotator = self.clip_label
+            self.clip_text.setText(f"whole clip: {value}" + (f" ({annotator})" if annotator else ""))
+        self._place_clip_text()
+
+    def _place_clip_text(self, *_args: object) -> None:
+        """Keep the band's words at the left of what is in view (the band itself spans every time)."""
+        if self.plot is not None:
+            x0, x1 = self.plot.getViewBox().viewRange()[0]
+            self.clip_text.setPos(x0 + 0.01 * (x1 - x0), sum(CLIP_BAND) / 2)
 
     def _redraw_marks(self) -> None:
         if self.plot is None:

@@ -193,6 +193,7 @@ class LabellingPanel(QWidget):
             # open before is shown for it, and its labels show once the new one is open.
             self.state = None
             self.lane.set_spans([])
+            self.lane.set_clip_label(None)
             self.history.show_history([], "")
             self.current_label.setText("— (opening the project…)")
             return
@@ -207,6 +208,7 @@ class LabellingPanel(QWidget):
         self.state = None
         self.clear_marks()
         self.lane.set_spans([])
+        self.lane.set_clip_label(None)
         self.history.show_history([], "")
         self.current_label.setText("— (no clip open)")
 
@@ -246,6 +248,7 @@ class LabellingPanel(QWidget):
             editing = self.lane.selected is not None
             self.lane.set_duration(clip.duration)
             self.lane.set_spans(state.spans)
+            self.lane.set_clip_label(clip.label, clip.label_by)
             if (
                 editing
                 and state.change is not None
@@ -326,6 +329,7 @@ class LabellingPanel(QWidget):
         if isinstance(exc, UserFacingError) and "not a clip of this project" in str(exc):
             self.state = None
             self.lane.set_spans([])
+            self.lane.set_clip_label(None)
             self.history.show_history([], "")
             self.current_label.setText("— (not a clip of the open project: Project ▸ New project…)")
             return

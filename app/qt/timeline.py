@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QRectF, Qt, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -40,6 +40,35 @@ from affectscope.app.qt.clock import QtClock
 PLAYHEAD_PEN = pg.mkPen((255, 200, 40), width=2)
 LANE_HEIGHT = 64
 LABEL_WIDTH = 96
+
+
+class LaneAxis(pg.AxisItem):
+    """A lane's value axis whose edge tick labels stay inside the lane.
+
+    pyqtgraph centres each label on its tick and lets vertical-axis labels run 15 px past the axis, so in
+    stacked lanes a tick at the range's edge (the waveform's "-1", the spectrogram's "8k Hz") was drawn
+    half in the neighbouring lane, over its labels. Here a label is moved inward to fit, and one that
+    would then cover another of the same axis (a lane squeezed very low) is left out.
+    """
+
+    def generateDrawSpecs(self, p):  # noqa: ANN001, ANN201, N802 - pyqtgraph override
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.orientation not in ("left", "right"):
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        bounds = self.mapRectFromParent(self.geometry())
+        kept: list[tuple[QRectF, object, str]] = []
+        for rect, flags, text in text_specs:
+            rect = QRectF(rect)
+            if rect.height() > bounds.height():
+                continue
+            if rect.top() < bounds.top():
+                rect.moveTop(bounds.top())
+            elif rect.bottom() > bounds.bottom():
+                rect.moveBottom(bounds.bottom())
+            if not any(rect.intersects(other) for other, _, _ in kept):
+                kept.append((rect, flags, text))
+        return axis_spec, tick_specs, kept
 
 
 @dataclass
@@ -118,7 +147,7 @@ class TimelineView(QWidget):
             content.setMinimumHeight(min(height, 40))
             self._call(lane, "set_view_range", *self.view_range())
         else:
-            widget = pg.PlotWidget(self._inner)
+            widget = pg.PlotWidget(self._inner, axisItems={"left": LaneAxis("left")})
             widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
             widget.setMinimumHeight(height)
             plot = widget.getPlotItem()
