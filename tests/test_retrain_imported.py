@@ -138,6 +138,13 @@ def test_imported_versions_are_rows_compared_as_versions_compare_does(
     assert doc == _ok(capsys, "versions", "compare", "mynet", str(v1), *where)
     assert "Imported ONNX mynet:" in panel.compare_label.text()
 
+    # The imported file run from the Models tab is the model in use: one row, marked both ways.
+    window.models.choose_model("mynet")
+    texts = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+    assert texts[0] == f"{mynet_id}: mynet (imported ONNX, in use)" and len(texts) == 3
+    assert texts[1].endswith("colleague (imported predictions)") and texts[2].startswith(f"{v1}: ")
+    assert (panel.a_box.currentData(), panel.b_box.currentData()) == (mynet_id, v1)
+
 
 def test_only_imported_versions_with_stored_predictions_of_the_label_set_are_listed(
     backend_url: str, tmp_path: Path
@@ -167,7 +174,8 @@ def test_only_imported_versions_with_stored_predictions_of_the_label_set_are_lis
                 return v.id
 
             mynet = version("mynet", str(tmp_path / "mynet" / "0123abcd.onnx"), [a])
-            version("never-run", str(tmp_path / "other" / "0123abcd.pt"), [])
+            script = version("scripted", str(tmp_path / "scripted" / "0123abcd.pt"), [a, b])
+            version("never-run", str(tmp_path / "other" / "0123abcd.onnx"), [])
             shipped = version("lightweight-streaming", str(tmp_path / "w.safetensors"), [a, b])
             retrained = version("audio-logmel-linear", str(tmp_path / "q.npz"), [a])
             lineage_rows.record_lineage(
@@ -176,10 +184,16 @@ def test_only_imported_versions_with_stored_predictions_of_the_label_set_are_lis
             lineage_rows.activate(s, "sentiment3", mynet)
         with unit_of_work(project.db) as s:
             found = lineage_rows.untrained_versions_with_predictions(s, "sentiment3")
-        assert [(r.id, n) for r, n in found] == [(colleague.model_version_id, 2), (mynet, 1), (shipped, 2)]
+        assert [(r.id, n) for r, n in found] == [
+            (colleague.model_version_id, 2),
+            (mynet, 1),
+            (script, 2),
+            (shipped, 2),
+        ]
         rows = imported_rows(project)
     assert [(r["name"], r["imported"], r["n_clips"], r["active"]) for r in rows] == [
         ("colleague", "predictions", 2, False),
         ("mynet", "onnx", 1, True),
+        ("scripted", "torchscript", 2, False),
     ]
     assert all(r["uar"] is None and not r["shipped"] for r in rows)
