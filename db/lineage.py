@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from affectscope import strict_json
@@ -290,6 +290,22 @@ def versions_with_predictions(session: Session, label_set: str) -> list[int]:
         .distinct()
     )
     return sorted(ids, reverse=True)
+
+
+def untrained_versions_with_predictions(
+    session: Session, label_set: str
+) -> list[tuple[ModelVersionRecord, int]]:
+    """Versions of ``label_set`` with stored whole-clip predictions and no lineage here (shipped weights,
+    imported model files, imported predictions), oldest first, each with how many clips it predicted."""
+    query = (
+        select(ModelVersion, func.count(ClipPrediction.clip_id.distinct()))
+        .join(ClipPrediction, ClipPrediction.model_version_id == ModelVersion.id)
+        .outerjoin(ModelLineage, ModelLineage.model_version_id == ModelVersion.id)
+        .where(ModelVersion.label_set == label_set, ModelLineage.model_version_id.is_(None))
+        .group_by(ModelVersion.id)
+        .order_by(ModelVersion.id)
+    )
+    return [(_version_record(v), int(n)) for v, n in session.execute(query)]
 
 
 def flag_clip(session: Session, clip_id: int, label_set: str, annotator: str, note: str = "") -> None:

@@ -7,7 +7,9 @@ training loss, held-out loss and held-out UAR per epoch. Every version is listed
 any two are compared on the clips both held out (UAR with 95 % CIs, McNemar); one is made active
 (its predictions computed for clips that lack them) or the previous one restored (Roll back).
 The shipped model in use (the Models tab's model with its shipped weights) is the table's first row,
-so a retrain is compared with what it would replace, on the clips the retrain held out.
+so a retrain is compared with what it would replace, on the clips the retrain held out. Imported
+versions (an imported model file with stored predictions, a colleague's imported predictions) follow
+it, marked as such, and compare the same way (``versions compare`` naming them).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 from affectscope.app.qt.job_panel import OneJobPanel
 from affectscope.app.qt.workers import Workers
 from affectscope.app.services import retrain as rt
+from affectscope.app.services.imported_versions import KINDS, imported_rows
 from affectscope.app.services.shipped_version import shipped_row
 
 CURVES = (("train_loss", (80, 160, 255)), ("val_loss", (255, 170, 60)), ("val_uar", (90, 220, 120)))
@@ -47,6 +50,7 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.workers = window.workers
         self.db_workers = Workers(self, synchronous=window.workers.synchronous, max_threads=1)
         self.history: list[dict] = []
+        self._rows: dict[int, dict] = {}  # version id -> its row in the table (what Compare names)
         self.path = None
         self._defaulted_for: str | None = None  # the project the model box was last defaulted for
 
@@ -99,7 +103,9 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setMaximumHeight(130)
+        # Five rows in view (shipped, imported, the newest retrains) plus header and scroll bar; more scroll.
+        row = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMaximumHeight(6 * row + self.table.horizontalScrollBar().sizeHint().height() + 4)
         self.a_box, self.b_box = QComboBox(self), QComboBox(self)
         for box in (self.a_box, self.b_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -257,7 +263,17 @@ class RetrainPanel(OneJobPanel, QWidget):
         if self.project is None:
             return
         shipped = shipped_row(self.project, self.shipped_model())
-        rows = ([shipped] if shipped else []) + rt.versions(self.project)
+        trained = rt.versions(self.project)
+        # Versions brought from outside sit between the shipped row and the retrained history; the one
+        # the Models tab runs (an imported file chosen there) is the shipped row already.
+        imported = []
+        for v in imported_rows(self.project):
+            if shipped is not None and v["model_version_id"] == shipped["model_version_id"]:
+                shipped = {**shipped, "imported": v["imported"], "n_clips": v["n_clips"]}
+            else:
+                imported.append(v)
+        rows = ([shipped] if shipped else []) + imported + trained
+        self._rows = {v["model_version_id"]: v for v in rows}
         self.table.setRowCount(len(rows))
         # A new version (or another shipped row) resets the choice: the newest against the one before.
         same = [self.a_box.itemData(i) for i in range(self.a_box.count())] == [
@@ -267,43 +283,28 @@ class RetrainPanel(OneJobPanel, QWidget):
         self.a_box.clear()
         self.b_box.clear()
         for i, v in enumerate(rows):
-            if v["shipped"]:
-                cells = (
-                    f"{v['model_version_id']}: {v['name']} (shipped)",
-                    "— (Compare)",
-                    "model card",
-                    "—",
-                    "●" if v["active"] else "",
-                )
-                tip = (
-                    "The shipped weights in use: Compare scores them on a retrained version's held-out clips"
-                )
-            else:
-                ci = v["uar_ci"] or [float("nan")] * 2
-                cells = (
-                    f"{v['model_version_id']}: {v['name']} {v['version']}",
-                    f"{v['uar']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]",
-                    f"{v['n_labels']} ({v['label_source']})",
-                    str(v["n_heldout"]),
-                    "●" if v["active"] else "",
-                )
-                tip = ""
+            cells, tip = _cells(v)
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
                 self.table.setItem(i, c, item)
-            title = f"{v['model_version_id']} shipped" if v["shipped"] else str(v["model_version_id"])
+            title = str(v["model_version_id"])
+            if v.get("imported"):
+                title = f"{v['model_version_id']} {v['name']}"
+            elif v["shipped"]:
+                title = f"{v['model_version_id']} shipped"
             for box in (self.a_box, self.b_box):
                 box.addItem(title, v["model_version_id"])
         self.table.resizeColumnsToContents()
-        if rows:
-            self.a_box.setCurrentIndex(
-                max(0, len(rows) - 2) if a_prev is None else self.a_box.findData(a_prev)
-            )
-            self.b_box.setCurrentIndex(len(rows) - 1 if b_prev is None else self.b_box.findData(b_prev))
-        # With the shipped row alone there is nothing to compare it with (Compare said so in an error box).
-        self.compare_button.setEnabled(len(rows) >= 2)
-        self.compare_button.setToolTip("" if len(rows) >= 2 else "Train a version to compare with")
+        # Defaults ignore imported rows: the shipped model against the newest retrain, or the two newest.
+        base = [v["model_version_id"] for v in rows if v["shipped"] or not v.get("imported")]
+        if base:
+            a_default = base[max(0, len(base) - 2)]
+            self.a_box.setCurrentIndex(self.a_box.findData(a_default if a_prev is None else a_prev))
+            self.b_box.setCurrentIndex(self.b_box.findData(base[-1] if b_prev is None else b_prev))
+        # Without a retrained version there is nothing to compare with (Compare said so in an error box).
+        self.compare_button.setEnabled(bool(trained))
+        self.compare_button.setToolTip("" if trained else "Train a version to compare with")
         self.versions_changed.emit()
 
     def compare(self) -> None:
@@ -332,12 +333,24 @@ class RetrainPanel(OneJobPanel, QWidget):
             f"only A right {mc['table'][0][1]}, only B right {mc['table'][1][0]}): {verdict}."
         )
         if "contamination" in doc:  # a version not trained here: say whether its weights heard these clips
-            from affectscope.models.provenance import describe
-
-            self.compare_label.setText(
-                f"{self.compare_label.text()} Shipped weights: {describe(doc['contamination'])}."
-            )
+            self.compare_label.setText(f"{self.compare_label.text()} {self._contamination_line(doc)}.")
         self.compared.emit(doc)
+
+    def _contamination_line(self, doc: dict) -> str:
+        """What is known of the untrained-here side's training data, named for what that side is."""
+        from affectscope.models.provenance import describe
+
+        untrained = [
+            v for v in (self._rows.get(doc["version_a"]), self._rows.get(doc["version_b"])) if v is not None
+        ]
+        side = next((v for v in untrained if v["shipped"] or v.get("imported")), None)
+        if side is None or not side.get("imported"):
+            return f"Shipped weights: {describe(doc['contamination'])}"
+        if side["imported"] == "predictions" and doc["contamination"] is None:
+            return (
+                f"Imported predictions {side['name']}: contamination unknown (no training records with them)"
+            )
+        return f"{_sentence(KINDS[side['imported']])} {side['name']}: {describe(doc['contamination'])}"
 
     def activate_b(self) -> None:
         b = self.b_box.currentData()
@@ -370,6 +383,47 @@ class RetrainPanel(OneJobPanel, QWidget):
         models = getattr(self.window, "models", None)
         if models is not None:  # the browser's Prediction column shows the active version's
             models.refresh_predictions()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]  # str.capitalize would lower "ONNX"
+
+
+def _cells(v: dict) -> tuple[tuple[str, ...], str]:
+    """A versions-table row's cells and tooltip: retrained, shipped or imported."""
+    active = "●" if v["active"] else ""
+    if v.get("imported"):
+        kind = KINDS[v["imported"]]
+        in_use = ", in use" if v["shipped"] else ""
+        tip = (
+            f"{_sentence(kind)} with stored predictions of {v.get('n_clips', '?')} clips: Compare scores "
+            "them on a retrained version's held-out clips (as `versions compare` does)"
+        )
+        return (
+            f"{v['model_version_id']}: {v['name']} ({kind}{in_use})",
+            "— (Compare)",
+            "—",
+            "—",
+            active,
+        ), tip
+    if v["shipped"]:
+        tip = "The shipped weights in use: Compare scores them on a retrained version's held-out clips"
+        return (
+            f"{v['model_version_id']}: {v['name']} (shipped)",
+            "— (Compare)",
+            "model card",
+            "—",
+            active,
+        ), tip
+    ci = v["uar_ci"] or [float("nan")] * 2
+    cells = (
+        f"{v['model_version_id']}: {v['name']} {v['version']}",
+        f"{v['uar']:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]",
+        f"{v['n_labels']} ({v['label_source']})",
+        str(v["n_heldout"]),
+        active,
+    )
+    return cells, ""
 
 
 def install_retrain(window) -> RetrainPanel:  # noqa: ANN001

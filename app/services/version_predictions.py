@@ -62,6 +62,12 @@ def missing_predictions(
     todo = [(cid, path) for cid, status, path, updated in clips if cid not in have or updated > have[cid][1]]
     if not todo:
         return []
+    if rec.config.get("source") == "import":  # a colleague's predictions: there is nothing to run
+        raise RetrainError(
+            f"version {model_version_id} ({rec.name}) holds imported predictions, not a model: "
+            f"{len(todo)} clip(s) have none of them and cannot be predicted; "
+            "import predictions for them first"
+        )
     if not weights or not Path(weights).is_file():
         raise RetrainError(f"the weights of version {model_version_id} are gone ({weights}); cannot predict")
     out: list[_ClipRows] = []
