@@ -6,6 +6,11 @@ speech file), summarises 40 log-mel bands at 16 kHz by mean, std and 10th/90th p
 and their deltas (320 values), and fits a multinomial logistic regression by SGD one epoch at a time,
 so training reports a live loss/UAR curve, can be cancelled between epochs, and keeps the epoch with
 the best held-out UAR. Weights are a small ``.npz`` (scaler + coefficients), hashed like any weights.
+
+With tens of clips and 320 values per clip the classes are linearly separable, so the fit drives its
+logits apart and said 100 % for nearly every clip (the window's Confidence column), right or wrong.
+``calibrate`` divides the logits by a temperature fitted on out-of-fold predictions of the training
+files: the class chosen never changes, the probabilities say how often such a fit is right.
 """
 
 from __future__ import annotations
@@ -98,7 +103,10 @@ class LinearAudioModel:
                 f"{Path(path).name} holds NaN or infinite values ({', '.join(bad)}); "
                 "these weights are broken: retrain them"
             )
-        return cls(tuple(d["labels"].tolist()), **arrays)
+        labels = tuple(d["labels"].tolist())
+        if len(labels) == 2:  # weights saved before two-class fits kept both rows
+            arrays["coef"], arrays["intercept"] = _softmax_weights(arrays["coef"], arrays["intercept"])
+        return cls(labels, **arrays)
 
 
 def aside_rows(y_train: Sequence[int], seed: int = 0) -> np.ndarray:
@@ -126,6 +134,8 @@ def fit_linear(
     then score the version (issue 19: choosing the epoch on them made their UAR a validation figure).
 
     Each epoch's row (train/val log loss, val UAR, select UAR) goes to ``job.partial`` as it is measured.
+    The kept model is calibrated (``out_of_fold_temperature``, from the training files only); the history's
+    losses are the uncalibrated fit's, as it was trained.
     """
     from sklearn.linear_model import SGDClassifier
     from sklearn.metrics import balanced_accuracy_score, log_loss
@@ -164,11 +174,76 @@ def fit_linear(
         history.append(row)
         job.partial(row)
         job.progress(epoch + 1, epochs, f"{NAME}: epoch {epoch + 1}/{epochs}, val UAR {row['val_uar']:.3f}")
-        model = LinearAudioModel(tuple(labels), mean, scale, clf.coef_.copy(), clf.intercept_.copy())
+        model = LinearAudioModel(tuple(labels), mean, scale, *_softmax_weights(clf.coef_, clf.intercept_))
         if best is None or row["select_uar"] > best[0]:
             best = (row["select_uar"], model)
     assert best is not None
-    return best[1], history
+    chosen = max(history, key=lambda r: r["select_uar"])["epoch"]  # the epoch ``best`` holds (first max)
+    temperature = out_of_fold_temperature(x_train, y_train, len(labels), int(chosen), seed)
+    return calibrate(best[1], temperature), history
+
+
+def _sgd_logits(
+    x_fit: np.ndarray, y_fit: np.ndarray, x_out: np.ndarray, n_classes: int, epochs: int, seed: int
+) -> np.ndarray:
+    """Logits for ``x_out`` of the model ``fit_linear`` trains on ``x_fit`` for ``epochs`` passes."""
+    from sklearn.linear_model import SGDClassifier
+
+    mean = x_fit.mean(axis=0)
+    scale = np.where(x_fit.std(axis=0) > 1e-8, x_fit.std(axis=0), 1.0)
+    counts = np.bincount(y_fit, minlength=n_classes).astype(float)
+    weight = np.where(counts > 0, len(y_fit) / (n_classes * np.maximum(counts, 1.0)), 0.0)
+    clf = SGDClassifier(loss="log_loss", alpha=1e-2, learning_rate="optimal", random_state=seed)
+    rng = np.random.default_rng(seed)
+    xf = (x_fit - mean) / scale
+    for _ in range(epochs):
+        order = rng.permutation(len(y_fit))
+        clf.partial_fit(
+            xf[order], y_fit[order], classes=np.arange(n_classes), sample_weight=weight[y_fit[order]]
+        )
+    coef, intercept = _softmax_weights(clf.coef_, clf.intercept_)
+    return ((x_out - mean) / scale) @ coef.T + intercept
+
+
+def _softmax_weights(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row of weights per class. For two classes scikit-learn keeps a single row (the second class's
+    logit against the first); taken as it was, the softmax over one logit said 100 % of the first class
+    for every clip. Softmax over (0, z) is that logistic model."""
+    if coef.shape[0] == 1:
+        return np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    return coef.copy(), intercept.copy()
+
+
+def out_of_fold_temperature(
+    x: np.ndarray, y: Sequence[int], n_classes: int, epochs: int, seed: int = 0, max_folds: int = 5
+) -> float:
+    """The temperature (>= 1: never sharper than the fit) that minimises the log loss of out-of-fold
+    predictions: each file is predicted by the same recipe trained without it. With fewer than two files
+    per fold, or a single class, there is nothing to measure and 1.0 is returned. A fold may miss a class
+    (few files): its model then never picks that class, and the temperature counts that against it."""
+    y = np.asarray(y, dtype=int)
+    folds = min(max_folds, len(y) // 2)
+    if folds < 2 or len(np.unique(y)) < 2:
+        return 1.0
+    fold_of = np.random.default_rng(seed + 2).permutation(len(y)) % folds
+    z = np.zeros((len(y), n_classes))
+    for k in range(folds):
+        out, fit = fold_of == k, fold_of != k
+        z[out] = _sgd_logits(x[fit], y[fit], x[out], n_classes, epochs, seed)
+    temps = np.geomspace(1.0, 1000.0, 121)
+    return float(temps[int(np.argmin([_nll(z / t, y) for t in temps]))])
+
+
+def _nll(z: np.ndarray, y: np.ndarray) -> float:
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
+
+
+def calibrate(model: LinearAudioModel, temperature: float) -> LinearAudioModel:
+    """``model`` with its logits divided by ``temperature`` (folded into the weights: same file format)."""
+    t = max(float(temperature), 1.0)
+    return LinearAudioModel(model.labels, model.mean, model.scale, model.coef / t, model.intercept / t)
 
 
 def heldout_report(model: LinearAudioModel, x_val: np.ndarray, y_val: Sequence[int]) -> dict[str, Any]:
