@@ -13,9 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from affectscope.app.services.shipped_version import untrained_row
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.records import ModelVersionRecord
 from affectscope.db.uow import unit_of_work
+from affectscope.models.exchange.store import SUFFIX
 
 # How a version came from outside, as a person reads it (the table's mark).
 KINDS = {
@@ -23,7 +25,7 @@ KINDS = {
     "onnx": "imported ONNX",
     "torchscript": "imported TorchScript",
 }
-_FILE_KIND = {".onnx": "onnx", ".pt": "torchscript"}  # models.exchange.store.SUFFIX, the other way
+_FILE_KIND = {suffix: kind for kind, suffix in SUFFIX.items()}
 
 
 def imported_kind(record: ModelVersionRecord) -> str | None:
@@ -48,24 +50,6 @@ def imported_rows(project: Any, label_set: str | None = None) -> list[dict[str, 
         kind = imported_kind(rec)
         if kind is None:
             continue
-        rows.append(
-            {
-                "model_version_id": rec.id,
-                "name": rec.name,
-                "version": rec.version,
-                "shipped": False,
-                "imported": kind,
-                "n_clips": n_clips,
-                "active": rec.id == active,
-                "parent_version_id": None,
-                "label_source": None,
-                "n_labels": None,
-                "snapshot_at": None,
-                "weights_sha256": rec.weights_sha256,
-                "code_version": None,
-                "uar": None,
-                "uar_ci": None,
-                "n_heldout": None,
-            }
-        )
+        row = untrained_row(rec, shipped=False, active=rec.id == active)
+        rows.append(row | {"imported": kind, "n_clips": n_clips})
     return rows

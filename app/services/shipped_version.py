@@ -17,6 +17,7 @@ import numpy as np
 
 from affectscope.app.services.version_predictions import RetrainError, missing_predictions, write_predictions
 from affectscope.db import lineage as lineage_rows
+from affectscope.db.records import ModelVersionRecord
 from affectscope.db.uow import unit_of_work
 from affectscope.jobs import Job, ensure_job
 
@@ -50,12 +51,18 @@ def shipped_row(project: Any, model: str, label_set: str | None = None) -> dict[
     with unit_of_work(project.db) as s:
         active = lineage_rows.active_version(s, label_set)
         rec = lineage_rows.version_record(s, vid)
+    return untrained_row(rec, shipped=True, active=active is None or active == vid)
+
+
+def untrained_row(rec: ModelVersionRecord, *, shipped: bool, active: bool) -> dict[str, Any]:
+    """A versions-table row (keys as ``retrain.versions``) for a version not trained in this project
+    (shipped weights, imported files or predictions): its lineage fields are None."""
     return {
-        "model_version_id": vid,
+        "model_version_id": rec.id,
         "name": rec.name,
         "version": rec.version,
-        "shipped": True,
-        "active": active is None or active == vid,
+        "shipped": shipped,
+        "active": active,
         "parent_version_id": None,
         "label_source": None,
         "n_labels": None,
