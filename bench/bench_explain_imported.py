@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -65,21 +64,9 @@ def _write(folder: Path, variant: str) -> tuple[Path, Path]:
     args = (torch.rand(1, 4, 64, 64), torch.randn(1, 40, 101))
     fmt = "torchscript" if variant == "torchscript" else "onnx"
     path = folder / f"{variant}.{'pt' if fmt == 'torchscript' else 'onnx'}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if fmt == "torchscript":
-            torch.jit.trace(model, args).save(str(path))
-        else:
-            axes = {k: {0: "batch"} for k in ("face", "mel", "logits")} if variant == "onnx-batch" else None
-            torch.onnx.export(
-                model,
-                args,
-                str(path),
-                input_names=["face", "mel"],
-                output_names=["logits"],
-                dynamic_axes=axes,
-                dynamo=False,
-            )
+    from tests.byo_models import write_model  # REPO is on sys.path by then (main)
+
+    write_model(model, path, fmt, args, ["face", "mel"], "logits", batch_axis=variant == "onnx-batch")
     spec = folder / f"{variant}.spec.json"
     spec.write_text(json.dumps({**SPEC, "format": fmt}))
     return path, spec

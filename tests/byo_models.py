@@ -36,19 +36,40 @@ class MelValenceArousal(nn.Module):
         return torch.stack([torch.tanh(y[:, 0]), 5.0 + 5.0 * torch.tanh(y[:, 1])], dim=1)
 
 
-def save_model(model: nn.Module, path: Path, fmt: str, output: str = "out") -> Path:
-    """``model`` (seeded by the caller) traced at a batch of 1 and written as ``fmt``."""
+def write_model(
+    model: nn.Module,
+    path: Path,
+    fmt: str,
+    example: tuple[torch.Tensor, ...],
+    inputs: list[str],
+    output: str = "out",
+    batch_axis: bool = False,
+) -> Path:
+    """``model`` traced on ``example`` and written as ONNX (inputs named ``inputs``; a free batch axis
+    with ``batch_axis``) or TorchScript: the file a researcher would bring. Export warnings are muted."""
     model = model.eval()
-    example = (torch.randn(*MEL),)
+    axes = {n: {0: "batch"} for n in (*inputs, output)} if batch_axis else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if fmt == "onnx":
             torch.onnx.export(
-                model, example, str(path), input_names=["mel"], output_names=[output], dynamo=False
+                model,
+                example,
+                str(path),
+                input_names=list(inputs),
+                output_names=[output],
+                dynamic_axes=axes,
+                dynamo=False,
             )
         else:
             torch.jit.trace(model, example).save(str(path))
     return path
+
+
+def save_model(model: nn.Module, path: Path, fmt: str, output: str = "out") -> Path:
+    """``model`` (seeded by the caller) traced at a batch of 1 on a log-mel and written as ``fmt``."""
+    model = model.eval()
+    return write_model(model, path, fmt, (torch.randn(*MEL),), ["mel"], output)
 
 
 def mel_input() -> dict:

@@ -6,7 +6,6 @@ put the attribution there and the bar of the modality they never read must be ze
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from affectscope.models.explain.clip import ClipExplainer
+from tests.byo_models import write_model
 from tests.explain_factory import face_signals
 
 LOW_BANDS = 10  # of 40: up to ~680 Hz
@@ -75,23 +75,7 @@ def import_file(tmp_path: Path, model: nn.Module, fmt: str, name: str, batch_axi
     model = model.eval()
     args = (torch.rand(1, 4, 64, 64), torch.randn(1, 40, 101))
     path = tmp_path / f"{name}.{'onnx' if fmt == 'onnx' else 'pt'}"
-    if fmt == "onnx":
-        axes = {"face": {0: "batch"}, "mel": {0: "batch"}, "logits": {0: "batch"}} if batch_axis else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                args,
-                str(path),
-                input_names=["face", "mel"],
-                output_names=["logits"],
-                dynamic_axes=axes,
-                dynamo=False,
-            )
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch.jit.trace's deprecation notice
-            torch.jit.trace(model, args).save(str(path))
+    write_model(model, path, fmt, args, ["face", "mel"], "logits", batch_axis)
     spec = tmp_path / f"{name}.spec.json"
     spec.write_text(json.dumps(_spec(fmt)))
     import_model(path, spec, name)
@@ -359,15 +343,9 @@ def test_pose_expression_and_waveform_inputs_are_explained_per_joint_class_and_t
     model = ShouldersAndHappy().eval()
     args = (torch.rand(1, 4, 33, 4), torch.rand(1, 4, 7), torch.randn(1, 16000))
     names = ["pose", "expression", "wave"]
-    path = tmp_path / f"sh.{'onnx' if fmt == 'onnx' else 'pt'}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if fmt == "onnx":
-            torch.onnx.export(
-                model, args, str(path), input_names=names, output_names=["logits"], dynamo=False
-            )
-        else:
-            torch.jit.trace(model, args).save(str(path))
+    path = write_model(
+        model, tmp_path / f"sh.{'onnx' if fmt == 'onnx' else 'pt'}", fmt, args, names, "logits"
+    )
     spec = {
         **_spec(fmt),
         "inputs": [
@@ -489,12 +467,7 @@ def test_rgb_face_and_mouth_crops_are_mapped_at_their_boxes(tmp_path: Path, shar
     torch.manual_seed(9)
     path = tmp_path / "fm.onnx"
     args = (torch.rand(1, 2, 3, 96, 96), torch.rand(1, 2, 28, 28))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            TopFaceAndMouth().eval(), args, str(path), input_names=["face", "mouth"], output_names=["logits"],
-            dynamo=False,
-        )  # fmt: skip
+    write_model(TopFaceAndMouth(), path, "onnx", args, ["face", "mouth"], "logits")
     grey = {"scale": 1 / 255}
     spec = {
         **_spec("onnx"),

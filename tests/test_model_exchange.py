@@ -6,7 +6,6 @@ stores; a file whose inputs or outputs differ from its spec is refused before it
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from affectscope.app.cli.main import main
 from affectscope.models.exchange.spec import SpecError
 from affectscope.models.inference import analyse_signals, load_model, perception_modalities
 from affectscope.models.registry import all_specs
+from tests.byo_models import write_model
 from tests.clipfactory import make_clip
 
 SHIPPED = [s.name for s in all_specs() if s.seed not in ("perception", "imported") and s.weights]
@@ -117,17 +117,8 @@ def _write_tiny(tmp_path: Path, fmt: str) -> Path:
     torch.manual_seed(0)
     model = TinyFaceVoice().eval()
     args = (torch.rand(1, 4, 64, 64), torch.randn(1, 40, 101))
-    if fmt == "onnx":
-        path = tmp_path / "tiny.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model, args, str(path), input_names=["face", "mel"], output_names=["logits"], dynamo=False
-            )
-    else:
-        path = tmp_path / "tiny.pt"
-        torch.jit.trace(model, args).save(str(path))
-    return path
+    path = tmp_path / ("tiny.onnx" if fmt == "onnx" else "tiny.pt")
+    return write_model(model, path, fmt, args, ["face", "mel"], "logits")
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
