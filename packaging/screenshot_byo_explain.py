@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import qt_wait  # packaging/, beside this script
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -36,12 +38,7 @@ def main() -> None:
     from affectscope.app.services.settings import Settings
 
     def wait(until: Callable[[], bool], timeout: float, what: str) -> None:
-        end = time.monotonic() + timeout
-        while not until():
-            if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
-            app.processEvents()
-            time.sleep(0.02)
+        qt_wait.wait(app, until, timeout, what)
 
     window = MainWindow(settings=Settings())
     window.resize(width, height)

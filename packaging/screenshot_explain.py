@@ -14,19 +14,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from qt_wait import wait  # packaging/, beside this script
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def wait(app, until: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ANN001 - QApplication
-    end = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > end:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.02)
 
 
 def main(out: Path, clip_name: str = "astronaut_angry", at: float | None = None) -> Path:
