@@ -12,31 +12,18 @@ from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QPainter, QPicture
 
 from affectscope.app.qt.main_window import MainWindow
-from affectscope.app.services.project import Project
 from affectscope.app.services.settings import Settings
-from tests.clipfactory import make_clip
+from tests.window_factory import shown_window, two_clip_project
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name in ("a", "b"):
-        make_clip(tmp_path / f"{name}.mp4", n_frames=15, fps=25)
-    with Project.init(tmp_path) as p:
-        p.import_clips(tmp_path)
-    return tmp_path
+    return two_clip_project(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, folder: Path):
-    w = MainWindow(settings=Settings())
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.session.project_opened, timeout=30000):
-        w.open_path(folder)
-    qtbot.waitUntil(lambda: w.labelling.state is not None, timeout=30000)
-    yield w
-    w.workers.cancel_all()
-    w.shutdown()
+    yield from shown_window(qtbot, folder, ready=True)
 
 
 def _settle(qtbot, window: MainWindow, width: int, height: int) -> None:

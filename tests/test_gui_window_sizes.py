@@ -10,30 +10,18 @@ from pathlib import Path
 import pytest
 
 from affectscope.app.qt.main_window import MainWindow
-from affectscope.app.services.project import Project
 from affectscope.app.services.settings import Settings
-from tests.clipfactory import make_clip
+from tests.window_factory import shown_window, two_clip_project
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name in ("a", "b"):
-        make_clip(tmp_path / f"{name}.mp4", n_frames=15, fps=25)
-    with Project.init(tmp_path) as p:
-        p.import_clips(tmp_path)
-    return tmp_path
+    return two_clip_project(tmp_path)
 
 
 @pytest.fixture
 def window(qtbot, folder: Path):
-    w = MainWindow(settings=Settings())
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.session.project_opened, timeout=30000):
-        w.open_path(folder)
-    yield w
-    w.workers.cancel_all()
-    w.shutdown()
+    yield from shown_window(qtbot, folder)
 
 
 def _settle(qtbot, window: MainWindow, width: int, height: int) -> None:

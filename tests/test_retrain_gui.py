@@ -14,11 +14,11 @@ from PySide6.QtCore import Qt
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services import retrain as rt
 from affectscope.app.services.commands import LabelCommand
-from affectscope.app.services.settings import Settings
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.schema import ClipCurrent
 from affectscope.db.uow import unit_of_work
 from tests.queue_project import make_project
+from tests.window_factory import opened_window
 
 # Screenshots for docs/ are written only when asked ($AFFECTSCOPE_SHOTS=docs/screenshots): a test run
 # must not rewrite tracked files.
@@ -31,14 +31,7 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_data: 
     project = make_project(tmp_path, shared_data, per_class=4)
     folder = project.folder
     project.close()
-    w = MainWindow(settings=Settings())
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.session.project_opened, timeout=60000):
-        w.open_path(folder)
-    w.show()
-    yield w
-    w.shutdown()
-    w.close()
+    yield from opened_window(qtbot, folder)
 
 
 def _current_ids(project) -> set[int]:  # noqa: ANN001

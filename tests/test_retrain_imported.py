@@ -22,7 +22,6 @@ from affectscope.app.services.commands import LabelCommand
 from affectscope.app.services.imported_versions import imported_rows
 from affectscope.app.services.prediction_io import import_predictions
 from affectscope.app.services.project import Project
-from affectscope.app.services.settings import Settings
 from affectscope.db import lineage as lineage_rows
 from affectscope.db import predictions as pred_rows
 from affectscope.db.label_sets import utcnow
@@ -30,6 +29,7 @@ from affectscope.db.uow import unit_of_work
 from tests.byo_models import MelSentiment, save_model, sentiment_spec
 from tests.clipfactory import make_clip
 from tests.queue_project import SENTIMENT, make_project
+from tests.window_factory import opened_window
 
 pytest_plugins = ["tests.db_backends"]  # the backend_url fixture: SQLite and PostgreSQL
 WRONG = {"positive": "negative", "neutral": "positive", "negative": "neutral"}
@@ -69,14 +69,7 @@ def folder(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
 @pytest.fixture
 def window(qtbot, monkeypatch: pytest.MonkeyPatch, folder: Path):  # noqa: ANN001
     monkeypatch.setenv("AFFECTSCOPE_ANNOTATOR", "dana")
-    w = MainWindow(settings=Settings())
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.session.project_opened, timeout=60000):
-        w.open_path(folder)
-    w.show()
-    yield w
-    w.shutdown()
-    w.close()
+    yield from opened_window(qtbot, folder)
 
 
 def _compare_in_window(panel, qtbot, a: int, b: int) -> dict:  # noqa: ANN001

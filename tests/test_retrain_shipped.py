@@ -15,10 +15,10 @@ from PySide6.QtCore import Qt
 from affectscope.app.cli.main import main
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services import retrain as rt
-from affectscope.app.services.settings import Settings
 from affectscope.db import lineage as lineage_rows
 from affectscope.db.uow import unit_of_work
 from tests.queue_project import make_project
+from tests.window_factory import opened_window
 
 SHIPPED = "lightweight-streaming"
 
@@ -29,14 +29,7 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_data: 
     project = make_project(tmp_path, shared_data, per_class=4)
     folder = project.folder
     project.close()
-    w = MainWindow(settings=Settings())
-    qtbot.addWidget(w)
-    with qtbot.waitSignal(w.session.project_opened, timeout=60000):
-        w.open_path(folder)
-    w.show()
-    yield w
-    w.shutdown()
-    w.close()
+    yield from opened_window(qtbot, folder)
 
 
 def test_the_shipped_model_is_a_version_compared_on_held_out_clips(window: MainWindow, qtbot, capsys) -> None:
