@@ -22,6 +22,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,26 @@ TALKING_FACE = REPO.parent / "shared" / "data" / "clips" / "woman2_unlabelled.mp
 
 def make_720p(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "demo") -> Path:
     """``src`` upscaled to 1280x720 (bicubic), H.264 at its own 30 fps, with EmoDB speech (the demo wavs,
-    repeated) laid under it at 16 kHz AAC: a 720p talking-face clip with speech for the real-time goal."""
+    repeated) laid under it as 48 kHz AAC: a 720p talking-face clip with speech for the real-time goal."""
+    return _write_720p(src, dst, speech_dir, lambda frame: frame, seconds=None)
+
+
+def make_face450(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "demo") -> Path:
+    """10 s of ``src`` cropped around its face (107 px in a 596x336 frame) and scaled to 1280x720, so
+    the face is about 450 px tall; the demo's EmoDB speech under it (48 kHz AAC)."""
+    x0, y0, w, h = 136, 75, 304, 171  # 16:9 around the face: 107 px -> ~450 px at 1280x720
+    return _write_720p(src, dst, speech_dir, lambda frame: frame[y0 : y0 + h, x0 : x0 + w], seconds=10)
+
+
+def _write_720p(
+    src: Path,
+    dst: Path,
+    speech_dir: Path,
+    region: Callable[[np.ndarray], np.ndarray],
+    seconds: float | None,
+) -> Path:
+    """``region`` of each frame of ``src`` (its first ``seconds``, or all) scaled to 1280x720 as H.264
+    at the source's rate, with the EmoDB wavs of ``speech_dir`` repeated under it as 48 kHz AAC."""
     from fractions import Fraction
 
     import av
@@ -63,59 +83,17 @@ def make_720p(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "dem
         v.width, v.height, v.pix_fmt = 1280, 720, "yuv420p"
         v.options = {"crf": "20", "preset": "veryfast"}
         a = out.add_stream("aac", rate=48000, layout="mono")
-        for i in range(len(reader)):
-            big = cv2.resize(np.asarray(reader.frame(i)), (1280, 720), interpolation=cv2.INTER_CUBIC)
-            for packet in v.encode(av.VideoFrame.from_ndarray(big, format="rgb24")):
-                out.mux(packet)
-        for packet in v.encode(None):
-            out.mux(packet)
-        n = int(reader.info.duration * 48000)
-        t = np.arange(n) / 48000 * speech_rate
-        audio = np.interp(t % len(speech), np.arange(len(speech)), speech).astype(np.float32)
-        resampler_chunk = 1024
-        for start in range(0, n, resampler_chunk):
-            frame = av.AudioFrame.from_ndarray(
-                audio[None, start : start + resampler_chunk], format="flt", layout="mono"
-            )
-            frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
-            for packet in a.encode(frame):
-                out.mux(packet)
-        for packet in a.encode(None):
-            out.mux(packet)
-    return dst
-
-
-def make_face450(src: Path, dst: Path, speech_dir: Path = REPO / "resources" / "demo") -> Path:
-    """10 s of ``src`` cropped around its face (107 px in a 596x336 frame) and scaled to 1280x720, so
-    the face is about 450 px tall; the demo's EmoDB speech under it (48 kHz AAC)."""
-    from fractions import Fraction
-
-    import av
-    import cv2
-    import soundfile
-
-    from affectscope.media import VideoReader
-
-    speech = np.concatenate(
-        [soundfile.read(str(w), dtype="float32")[0] for w in sorted(speech_dir.glob("*.wav"))]
-    )
-    x0, y0, w, h = 136, 75, 304, 171  # 16:9 around the face: 107 px -> ~450 px at 1280x720
-    with VideoReader(src) as reader, av.open(str(dst), "w") as out:
-        fps = Fraction(round(reader.info.fps * 1000), 1000)
-        v = out.add_stream("libx264", rate=fps)
-        v.width, v.height, v.pix_fmt = 1280, 720, "yuv420p"
-        v.options = {"crf": "20", "preset": "veryfast"}
-        a = out.add_stream("aac", rate=48000, layout="mono")
-        n_frames = min(len(reader), int(10 * reader.info.fps))
+        n_frames = len(reader) if seconds is None else min(len(reader), int(seconds * reader.info.fps))
         for i in range(n_frames):
-            crop = np.asarray(reader.frame(i))[y0 : y0 + h, x0 : x0 + w]
-            big = cv2.resize(crop, (1280, 720), interpolation=cv2.INTER_CUBIC)
+            frame = region(np.asarray(reader.frame(i)))
+            big = cv2.resize(frame, (1280, 720), interpolation=cv2.INTER_CUBIC)
             for packet in v.encode(av.VideoFrame.from_ndarray(big, format="rgb24")):
                 out.mux(packet)
         for packet in v.encode(None):
             out.mux(packet)
-        n = int(n_frames / reader.info.fps * 48000)
-        t = np.arange(n) / 48000 * 22050
+        length = reader.info.duration if seconds is None else n_frames / reader.info.fps
+        n = int(length * 48000)
+        t = np.arange(n) / 48000 * speech_rate
         audio = np.interp(t % len(speech), np.arange(len(speech)), speech).astype(np.float32)
         for start in range(0, n, 1024):
             frame = av.AudioFrame.from_ndarray(audio[None, start : start + 1024], format="flt", layout="mono")
