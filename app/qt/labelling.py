@@ -191,11 +191,7 @@ class LabellingPanel(QWidget):
         if self.session.opening:
             # The clip's project is being opened (or created and importing): nothing of the project
             # open before is shown for it, and its labels show once the new one is open.
-            self.state = None
-            self.lane.set_spans([])
-            self.lane.set_clip_label(None)
-            self.history.show_history([], "")
-            self.current_label.setText("— (opening the project…)")
+            self._show_no_labels("— (opening the project…)")
             return
         if self.project is None:
             self.project_label.setText(f"No project in {Path(path).parent}")
@@ -205,12 +201,16 @@ class LabellingPanel(QWidget):
     @Slot(str)
     def clear_clip(self, _path: str) -> None:
         """The chosen clip could not be opened: its spans, history and current label are not shown."""
-        self.state = None
         self.clear_marks()
+        self._show_no_labels("— (no clip open)")
+
+    def _show_no_labels(self, why: str) -> None:
+        """No clip state: no spans, whole-clip label or history drawn; ``why`` where the label goes."""
+        self.state = None
         self.lane.set_spans([])
         self.lane.set_clip_label(None)
         self.history.show_history([], "")
-        self.current_label.setText("— (no clip open)")
+        self.current_label.setText(why)
 
     def run_for_state(
         self,
@@ -327,11 +327,7 @@ class LabellingPanel(QWidget):
         """Reading the open clip's labels failed: nothing was lost, so no "not saved"; a clip that is
         not one of the project's is said in the panel, not as an error."""
         if isinstance(exc, UserFacingError) and "not a clip of this project" in str(exc):
-            self.state = None
-            self.lane.set_spans([])
-            self.lane.set_clip_label(None)
-            self.history.show_history([], "")
-            self.current_label.setText("— (not a clip of the open project: Project ▸ New project…)")
+            self._show_no_labels("— (not a clip of the open project: Project ▸ New project…)")
             return
         self.error.emit("Labels not read", str(exc))
 
