@@ -16,7 +16,6 @@ The weights are a linear layer and those buffers in safetensors (no pickled scik
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from torch import nn
 
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.speaker_groups import speaker_plan
 
 FEATURE_SET = "eGeMAPSv02"
 DIM = 88
@@ -59,19 +59,14 @@ def group_statistics(
     mean = np.full_like(feats, np.nan)
     std = np.full_like(feats, np.nan)
     how = ["training"] * n
-    members: dict[str, list[int]] = defaultdict(list)
-    for i, g in enumerate(groups):
-        members[g].append(i)
     pooled = (feats.mean(0), feats.std(0) + _EPS) if n >= min_group else None
-    for idx in members.values():
-        if len(idx) >= min_group:
+    for source, idx in speaker_plan(groups, min_group):
+        if source == "speaker":
             mean[idx], std[idx] = feats[idx].mean(0), feats[idx].std(0) + _EPS
-            for i in idx:
-                how[i] = "speaker"
-        elif pooled is not None:
+        elif source == "pooled":
             mean[idx], std[idx] = pooled
-            for i in idx:
-                how[i] = "pooled"
+        for i in idx:
+            how[i] = source or "training"
     return mean, std, how
 
 

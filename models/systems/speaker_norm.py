@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +32,7 @@ import torch
 
 from affectscope.models.clip_gate import speech_span
 from affectscope.models.systems.lightweight_inputs import spectrogram_images
+from affectscope.models.systems.speaker_groups import speaker_plan
 
 MIN_GROUP = 5
 MIN_CLIP_SECONDS = 20.0
@@ -99,17 +100,14 @@ def resolve(
 ) -> list[tuple[np.ndarray, np.ndarray, str] | None]:
     """Each clip's (mean, std, how): "speaker", "pooled" or "clip" (see the module doc); None where
     the training statistics apply."""
-    members: dict[str, list[int]] = defaultdict(list)
-    for i, g in enumerate(groups):
-        members[g].append(i)
     pooled = sum(moments[1:], moments[0]).stats() if len(moments) >= min_group else None
     out: list[tuple[np.ndarray, np.ndarray, str] | None] = [None] * len(moments)
-    for idx in members.values():
-        if len(idx) >= min_group:
+    for source, idx in speaker_plan(groups, min_group):
+        if source == "speaker":
             mean, std = sum((moments[i] for i in idx[1:]), moments[idx[0]]).stats()
             for i in idx:
                 out[i] = (mean, std, "speaker")
-        elif pooled is not None:
+        elif source == "pooled":
             for i in idx:
                 out[i] = (pooled[0], pooled[1], "pooled")
         else:
