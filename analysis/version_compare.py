@@ -7,7 +7,7 @@ pairs are few (< 25), the chi-square form with continuity correction otherwise (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,3 +52,20 @@ def compare_versions(
             "exact": exact,
         },
     }
+
+
+def compare_decisions(
+    truth: Mapping[int, str],
+    pred_a: Mapping[int, str],
+    pred_b: Mapping[int, str],
+    clips: Sequence[int],
+    labels: Sequence[str],
+) -> dict[str, Any]:
+    """``compare_versions`` on ``clips``, whose reference and two decisions are label names by clip id."""
+    names = list(labels)
+    return compare_versions(
+        [names.index(truth[c]) for c in clips],
+        [names.index(pred_a[c]) for c in clips],
+        [names.index(pred_b[c]) for c in clips],
+        names,
+    )

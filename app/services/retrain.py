@@ -359,7 +359,7 @@ def versions(project: Any, label_set: str | None = None) -> list[dict[str, Any]]
 def compare(project: Any, a: int, b: int, job: Job | None = None) -> dict[str, Any]:
     """Versions ``a`` and ``b`` on the clips both held out (true labels from the newer snapshot). A
     version not trained here (the shipped model) is scored on the clips the other one held out."""
-    from affectscope.analysis.version_compare import compare_versions
+    from affectscope.analysis.version_compare import compare_decisions
 
     with unit_of_work(project.db) as s:
         la, lb = lineage_rows.lineage(s, a), lineage_rows.lineage(s, b)
@@ -377,12 +377,7 @@ def compare(project: Any, a: int, b: int, job: Job | None = None) -> dict[str, A
     if not clips:
         raise RetrainError(f"versions {a} and {b} share no held-out clips; retrain one with the same split")
     labels = list(project.labels(la.label_set))
-    result = compare_versions(
-        [labels.index(truth[c]) for c in clips],
-        [labels.index(pa[c]) for c in clips],
-        [labels.index(pb[c]) for c in clips],
-        labels,
-    )
+    result = compare_decisions(truth, pa, pb, clips, labels)
     return {"version_a": a, "version_b": b, "clips": clips, **result}
 
 

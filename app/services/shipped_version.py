@@ -99,7 +99,7 @@ def compare_with_unrecorded(
 ) -> dict[str, Any]:
     """Compare where one version (the shipped model, or imported predictions) has no lineage here: both
     on the clips the other one held out, against that version's snapshot of their labels."""
-    from affectscope.analysis.version_compare import compare_versions
+    from affectscope.analysis.version_compare import compare_decisions
     from affectscope.app.services.evaluation_runs import clip_contamination
 
     if la is None and lb is None:
@@ -122,12 +122,7 @@ def compare_with_unrecorded(
         )
     pa, pb = (theirs, mine) if la is None else (mine, theirs)
     labels = list(project.labels(ref.label_set))
-    result = compare_versions(
-        [labels.index(truth[c]) for c in clips],
-        [labels.index(pa[c]) for c in clips],
-        [labels.index(pb[c]) for c in clips],
-        labels,
-    )
+    result = compare_decisions(truth, pa, pb, clips, labels)
     by_id = {c.id: c for c in project.clips()}
     contamination = clip_contamination(
         other_rec.config.get("weights"),
