@@ -104,3 +104,19 @@ def test_listeners_hear_seeks_ticks_and_state(clock) -> None:
     c.remove_listener(events.append)
     c.pause()
     assert events == [ClockEvent.SEEK, ClockEvent.STATE, ClockEvent.TICK]
+
+
+def test_a_master_that_falls_silent_hands_over_where_it_was(clock) -> None:
+    """The device played out its buffer (or stalled) at 1.0 s after 1.2 s of wall time (its stream
+    started late): the timer goes on from 1.0 s, not from the play anchor's 1.2 s (a jump ahead that
+    ended the picture while the sound still had 0.2 s to play)."""
+    c, now = clock
+    reported: list[float | None] = [0.0]
+    c.set_master(lambda: reported[0])
+    c.play()
+    now.t += 1.2
+    reported[0] = 1.0
+    assert c.tick() == pytest.approx(1.0)
+    reported[0] = None
+    now.t += 0.1
+    assert c.tick() == pytest.approx(1.1)

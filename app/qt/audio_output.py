@@ -4,20 +4,28 @@ When a default output device exists, playing at 1× hands the clip's decoded PCM
 playhead on, to a ``QAudioSink`` in pull mode (the sink reads a buffer on its own thread, so a busy
 GUI thread cannot starve it: in push mode, fed by a 20 ms timer, every stall was a gap in the voice)
 and installs itself as the clock's master: the position is the start position plus
-``processedUSecs()`` of the sink. So the picture waits while the sound server starts the stream (it
-took 1.5 s under load: the picture used to run ahead on the timer and, at the clip's end, stopped
-the sound after its first half second) and holds through an underrun. Once every sample was handed
-over the timer finishes the picture, and the sink is left to drain what the server still holds
-instead of being cut. (PySide6 ≥ 6.8 reports ``QtAudio.State``, which never equals ``QAudio.State``:
-comparing with the latter had left the device clock unused.) bench/bench_sound.py measures it
-through a PulseAudio null sink. Any other speed mutes the audio (no resampling: a
-pitch-shifted or time-stretched voice misleads an emotion judgement) and the clock falls back to its
-monotonic timer; so does a machine without an audio device (``QMediaDevices.defaultAudioOutput()
-.isNull()``), and a clip without audio. ``status`` / ``status_changed`` say which, for the transport.
+``processedUSecs()`` of the sink less what the server still queues (the fill ``start()`` hands over
+at once), run on wall time between the server's 20 ms steps. So the picture waits while the sound
+server starts the stream (it took 1.5 s under load: the picture used to run ahead on the timer and,
+at the clip's end, stopped the sound after its first half second) and holds through an underrun.
+Once every sample was handed over the timer finishes the picture from there, and the sink is left to
+drain what the server still holds instead of being cut. (PySide6 ≥ 6.8 reports ``QtAudio.State``,
+which never equals ``QAudio.State``: comparing with the latter had left the device clock unused.)
+
+The server's queue is 100 ms (``PULSE_LATENCY_MSEC``, unless the user set it). Qt asked PulseAudio
+for 21 ms, which a starved machine underran: speech was lost or displaced (45-93 % of the voiced
+sound, offsets to -102 ms, ``bench/bench_sound.py --starve``; CI once failed on it). bench_sound.py
+measures all this through a PulseAudio null sink.
+
+Any other speed mutes the audio (no resampling: a pitch-shifted or time-stretched voice misleads an
+emotion judgement) and the clock falls back to its monotonic timer; so does a machine without an
+audio device (``QMediaDevices.defaultAudioOutput().isNull()``), and a clip without audio.
+``status`` / ``status_changed`` say which, for the transport.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -30,6 +38,8 @@ from affectscope.media import Audio
 
 DRAIN_MS = 900  # at the clip's end the server still holds up to this much: let it play out
 STARTUP_S = 3.0  # a stream that has not started by then is given up as the clock (the timer takes over)
+SERVER_QUEUE_MS = "100"  # libpulse reads PULSE_LATENCY_MSEC: 21 ms (Qt's) underran on a busy machine
+STEP_S = 0.02  # the server takes sound in 20 ms steps: between steps the position runs on wall time
 State = getattr(QtMultimedia, "QtAudio", getattr(QtMultimedia, "QAudio", None)).State
 
 
@@ -53,6 +63,8 @@ class AudioOutput(QObject):
         self._source: QBuffer | None = None  # what the sink reads: the PCM from the start position on
         self._start_pos = 0.0
         self._started = 0.0  # monotonic time of the sink's start
+        self._queued: float | None = None  # seconds the server queued at the start (not yet heard)
+        self._handed = (0.0, 0.0)  # the last seconds handed over and the monotonic time they changed
         self._draining: list[tuple[QAudioSink, QBuffer | None]] = []
         self.status = ""
         clock.state_changed.connect(self._on_clock_changed)
@@ -118,9 +130,13 @@ class AudioOutput(QObject):
         source.setData(QByteArray(self._pcm[2 * first :]))
         source.open(QIODevice.OpenModeFlag.ReadOnly)
         self._source = source
+        os.environ.setdefault("PULSE_LATENCY_MSEC", SERVER_QUEUE_MS)
         self._sink = QAudioSink(self.device, fmt, self)
         self._sink.start(source)
         self._started = time.monotonic()
+        # What start() handed over at once is the server's first fill: queued, not yet heard.
+        self._queued = self._sink.processedUSecs() / 1e6 or None
+        self._handed = (0.0, self._started)
         self.clock.set_master(self.device_position)
 
     def device_position(self) -> float | None:
@@ -130,9 +146,16 @@ class AudioOutput(QObject):
         if sink is None:
             return None
         state = sink.state()
-        played = sink.processedUSecs() / 1e6
+        handed, now = sink.processedUSecs() / 1e6, time.monotonic()  # handed to the server
+        if self._queued is None and handed > 0:
+            self._queued = handed  # a backend that fills later: its first fill, as at start()
+        if handed != self._handed[0]:
+            self._handed = (handed, now)
+        played = max(0.0, handed - (self._queued or 0.0))
+        if played > 0:  # heard since the last step: no more than a step, so an underrun holds
+            played += min(now - self._handed[1], STEP_S)
         if state == State.ActiveState:
-            if played == 0.0 and time.monotonic() - self._started > STARTUP_S:
+            if played == 0.0 and now - self._started > STARTUP_S:
                 return None
             return self._start_pos + played
         if state == State.IdleState and self._source is not None and not self._source.atEnd():

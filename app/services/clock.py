@@ -172,4 +172,6 @@ class PlaybackClock:
         pos = self._master() if self._master is not None else None
         if pos is None:
             pos = self._anchor_pos + (self._now() - self._anchor_time) * self._rate
+        else:  # a master that falls silent later (played out, stalled) hands over from here, not a jump
+            self._anchor_pos, self._anchor_time = pos, self._now()
         self._position = self._clamp(pos)
