@@ -4,16 +4,16 @@ When a default output device exists, playing at 1× hands the clip's decoded PCM
 playhead on, to a ``QAudioSink`` in pull mode (the sink reads a buffer on its own thread, so a busy
 GUI thread cannot starve it: in push mode, fed by a 20 ms timer, every stall was a gap in the voice)
 and installs itself as the clock's master: the position is the start position plus
-``processedUSecs()`` of the sink less what the server still queues (the fill ``start()`` hands over
-at once), run on wall time between the server's 20 ms steps. So the picture waits while the sound
+what the server has played of the sink's stream (``services.heard_estimate``: from
+``processedUSecs()``, what was handed over, and when). So the picture waits while the sound
 server starts the stream (it took 1.5 s under load: the picture used to run ahead on the timer and,
 at the clip's end, stopped the sound after its first half second) and holds through an underrun.
 Once every sample was handed over the timer finishes the picture from there, and the sink is left to
 drain what the server still holds instead of being cut. (PySide6 ≥ 6.8 reports ``QtAudio.State``,
 which never equals ``QAudio.State``: comparing with the latter had left the device clock unused.)
 
-The server's queue is 100 ms (``PULSE_LATENCY_MSEC``, unless the user set it). Qt asked PulseAudio
-for 21 ms, which a starved machine underran: speech was lost or displaced (45-93 % of the voiced
+The server's queue is 200 ms (``PULSE_LATENCY_MSEC``, unless the user set it). Qt asked PulseAudio
+for 21 ms, which a starved machine underran: speech was lost or displaced (45-94 % of the voiced
 sound, offsets to -102 ms, ``bench/bench_sound.py --starve``; CI once failed on it). bench_sound.py
 measures all this through a PulseAudio null sink.
 
@@ -34,12 +34,12 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QTimer, Sign
 from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
 from affectscope.app.qt.clock import QtClock
+from affectscope.app.services.heard_estimate import HeardEstimate
 from affectscope.media import Audio
 
 DRAIN_MS = 900  # at the clip's end the server still holds up to this much: let it play out
 STARTUP_S = 3.0  # a stream that has not started by then is given up as the clock (the timer takes over)
-SERVER_QUEUE_MS = "100"  # libpulse reads PULSE_LATENCY_MSEC: 21 ms (Qt's) underran on a busy machine
-STEP_S = 0.02  # the server takes sound in 20 ms steps: between steps the position runs on wall time
+SERVER_QUEUE_MS = "200"  # libpulse reads PULSE_LATENCY_MSEC: Qt's 21 ms underran on a busy machine
 State = getattr(QtMultimedia, "QtAudio", getattr(QtMultimedia, "QAudio", None)).State
 
 
@@ -63,8 +63,7 @@ class AudioOutput(QObject):
         self._source: QBuffer | None = None  # what the sink reads: the PCM from the start position on
         self._start_pos = 0.0
         self._started = 0.0  # monotonic time of the sink's start
-        self._queued: float | None = None  # seconds the server queued at the start (not yet heard)
-        self._handed = (0.0, 0.0)  # the last seconds handed over and the monotonic time they changed
+        self._heard = HeardEstimate(None)  # how much of the sink's stream has been heard
         self._draining: list[tuple[QAudioSink, QBuffer | None]] = []
         self.status = ""
         clock.state_changed.connect(self._on_clock_changed)
@@ -135,8 +134,7 @@ class AudioOutput(QObject):
         self._sink.start(source)
         self._started = time.monotonic()
         # What start() handed over at once is the server's first fill: queued, not yet heard.
-        self._queued = self._sink.processedUSecs() / 1e6 or None
-        self._handed = (0.0, self._started)
+        self._heard = HeardEstimate(self._sink.processedUSecs() / 1e6)
         self.clock.set_master(self.device_position)
 
     def device_position(self) -> float | None:
@@ -146,14 +144,8 @@ class AudioOutput(QObject):
         if sink is None:
             return None
         state = sink.state()
-        handed, now = sink.processedUSecs() / 1e6, time.monotonic()  # handed to the server
-        if self._queued is None and handed > 0:
-            self._queued = handed  # a backend that fills later: its first fill, as at start()
-        if handed != self._handed[0]:
-            self._handed = (handed, now)
-        played = max(0.0, handed - (self._queued or 0.0))
-        if played > 0:  # heard since the last step: no more than a step, so an underrun holds
-            played += min(now - self._handed[1], STEP_S)
+        now = time.monotonic()
+        played = self._heard.update(sink.processedUSecs() / 1e6, now)
         if state == State.ActiveState:
             if played == 0.0 and now - self._started > STARTUP_S:
                 return None
