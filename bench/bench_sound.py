@@ -14,7 +14,7 @@ for every stretch that played finds it in the recording by cross-correlation. Pe
 when allowed) each take 80 % of a core in 80 ms bursts: a starved machine, as CI once was. With Qt's
 21 ms server queue, 1-10 of the 12 stretches failed so in each of five runs (45-94 % voiced, offsets
 to -102 ms). With a 200 ms queue and the heard-sound estimate (app/services/heard_estimate.py): none
-in four runs (97.9-100 % voiced, offsets -0 to -23 ms).
+in six runs (97.9-100 % voiced, offsets +2 to -23 ms).
 
 Scenarios: 1× from the start; started after a seek; paused mid-way and resumed; a seek while playing.
 Needs ``pulseaudio`` and ``pulseaudio-utils`` (packaging/install.sh --dev); starts a server and the
