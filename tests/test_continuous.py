@@ -14,6 +14,7 @@ from scipy import stats
 from affectscope.analysis.continuous import ccc, clip_bootstrap_ci, pearson_r, trace_report
 from affectscope.app.cli.main import main
 from affectscope.app.services.project import Project
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
 
 
@@ -91,27 +92,22 @@ def traces_project(tmp_path: Path) -> tuple[Project, dict[str, Path]]:
     project.close()
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
-
-
 def test_imported_traces_scored_against_an_imported_reference(
     traces_project, capsys: pytest.CaptureFixture[str]
 ) -> None:  # noqa: ANN001
     project, files = traces_project
     where = ["--project", str(project.folder)]
-    gold = _cli(capsys, "import", "predictions", str(files["gold"]), *where, "--name", "gold", "--continuous")
+    gold = cli_json(
+        capsys, "import", "predictions", str(files["gold"]), *where, "--name", "gold", "--continuous"
+    )
     assert (
         gold["kind"] == "continuous"
         and gold["label_set"] is None
         and gold["columns"] == ["valence", "arousal"]
     )
-    _cli(capsys, "import", "predictions", str(files["model"]), *where, "--name", "va", "--continuous",
+    cli_json(capsys, "import", "predictions", str(files["model"]), *where, "--name", "va", "--continuous",
          "--range", "valence=-1:1", "--range", "arousal=-1:1")  # fmt: skip
-    report = _cli(
+    report = cli_json(
         capsys, "evaluate", "--project", str(project.folder), "--model", "va", "--reference", "gold"
     )
     assert report["clips"] == 2 and set(report["outputs"]) == {"valence", "arousal"}
@@ -145,8 +141,8 @@ def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
 
     project, files = traces_project
     where = ["--project", str(project.folder)]
-    _cli(capsys, "import", "predictions", str(files["gold"]), *where, "--name", "gold", "--continuous")
-    _cli(capsys, "import", "predictions", str(files["model"]), *where, "--name", "va", "--continuous",
+    cli_json(capsys, "import", "predictions", str(files["gold"]), *where, "--name", "gold", "--continuous")
+    cli_json(capsys, "import", "predictions", str(files["model"]), *where, "--name", "va", "--continuous",
          "--range", "valence=-1:1", "--range", "arousal=-2:2")  # fmt: skip
     pred = stored_prediction(project, project.clip("a.mp4").path)
     fused = next(lane for lane in pred.lanes if lane.name == "fused")
@@ -154,7 +150,9 @@ def test_continuous_lanes_have_their_range_and_a_figure_draws_the_traces(
     assert fused.probs.shape == (13, 2) and fused.probs[:, 1].min() < 0 < fused.probs[:, 1].max()
 
     out = tmp_path / "va.png"
-    doc = _cli(capsys, "figure", "continuous", *where, "--model", "va", "--reference", "gold", "-o", str(out))
+    doc = cli_json(
+        capsys, "figure", "continuous", *where, "--model", "va", "--reference", "gold", "-o", str(out)
+    )
     assert out.stat().st_size > 10_000 and doc["kind"] == "continuous"
     spec = json.loads(Path(doc["spec"]).read_text())
     assert spec["options"] == {"model": "va", "reference": "gold"} and spec["clip"].endswith("a.mp4")

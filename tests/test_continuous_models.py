@@ -16,14 +16,8 @@ from affectscope.analysis.continuous import ccc, pearson_r
 from affectscope.app.cli.main import main
 from affectscope.app.services.project import Project
 from tests.byo_models import MelSentiment, MelValenceArousal, save_model, sentiment_spec, valence_arousal_spec
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
@@ -42,9 +36,9 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
     spec_file = tmp_path / "va.spec.json"
     spec_file.write_text(json.dumps(valence_arousal_spec(fmt)))
     name = f"va-{fmt}"
-    doc = _cli(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", name)
+    doc = cli_json(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", name)
     assert doc["label_set"] == "continuous" and doc["labels"] == ["valence", "arousal"]
-    listed = {r["name"]: r for r in _cli(capsys, "models", "--no-params")["models"]}
+    listed = {r["name"]: r for r in cli_json(capsys, "models", "--no-params")["models"]}
     assert listed[name]["labels"] == ["valence", "arousal"] and listed[name]["label_set"] == "continuous"
 
     clips = tmp_path / "clips"
@@ -52,7 +46,7 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
     where = ["--project", str(tmp_path / "proj")]
     with Project.init(tmp_path / "proj") as project:
         project.import_clips(clips)
-    pred = _cli(capsys, "predict", str(clip), "--model", name, *where)
+    pred = cli_json(capsys, "predict", str(clip), "--model", name, *where)
     assert pred["labels"] == ["valence", "arousal"] and len(pred["times"]) == 7
     fused = np.array(pred["fused"])
 
@@ -99,10 +93,10 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
         f"talk.mp4,{t - 0.5!r},{t + 0.5!r},{v!r},{a!r}" for t, (v, a) in zip(pred["times"], gold, strict=True)
     ]
     (tmp_path / "gold.csv").write_text("\n".join(rows) + "\n")
-    _cli(
+    cli_json(
         capsys, "import", "predictions", str(tmp_path / "gold.csv"), *where, "--name", "gold", "--continuous"
     )
-    report = _cli(capsys, "evaluate", *where, "--model", name, "--reference", "gold")
+    report = cli_json(capsys, "evaluate", *where, "--model", name, "--reference", "gold")
     assert report["model"] == name and report["clips"] == 1
     for k, output in enumerate(("valence", "arousal")):
         got = report["outputs"][output]
@@ -110,7 +104,9 @@ def test_a_valence_arousal_model_runs_stores_draws_and_is_scored(
         assert got["pearson_r"] == pytest.approx(pearson_r(fused[:, k], gold[:, k]), abs=1e-6)
         assert got["n_windows"] == 7
     out = tmp_path / "va.png"
-    fig = _cli(capsys, "figure", "continuous", *where, "--model", name, "--reference", "gold", "-o", str(out))
+    fig = cli_json(
+        capsys, "figure", "continuous", *where, "--model", name, "--reference", "gold", "-o", str(out)
+    )
     assert fig["kind"] == "continuous" and out.stat().st_size > 10_000
 
 
@@ -219,7 +215,7 @@ def test_batch_predict_records_a_continuous_version_with_its_ranges(
     with Project.init(tmp_path / "proj") as project:
         project.import_clips(clips)
     where = ["--project", str(tmp_path / "proj"), "--model", "va-batch"]
-    doc = _cli(capsys, "batch", "predict", *where)
+    doc = cli_json(capsys, "batch", "predict", *where)
     assert doc["done"] == 2 and doc["labels"] == ["valence", "arousal"]
     for r in doc["results"]:  # values, no class and no confidence
         assert r["label"] is None and r["confidence"] is None and set(r["values"]) == {"valence", "arousal"}

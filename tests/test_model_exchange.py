@@ -18,6 +18,7 @@ from affectscope.models.exchange.spec import SpecError
 from affectscope.models.inference import analyse_signals, load_model, perception_modalities
 from affectscope.models.registry import all_specs
 from tests.byo_models import write_model
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
 
 SHIPPED = [s.name for s in all_specs() if s.seed not in ("perception", "imported") and s.weights]
@@ -30,13 +31,6 @@ def real_signals(shared_data: Path):
 
     modalities = perception_modalities(tuple(m for s in all_specs() for m in s.modalities))
     return extract_clip(shared_data / "clips" / "vgaf_val_1_1_negative.mp4", modalities)
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 def _present(batch: dict, head: str) -> np.ndarray:
@@ -55,9 +49,9 @@ def test_every_shipped_system_round_trips_on_a_real_clip(
     name: str, fmt: str, real_signals, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:  # noqa: ANN001
     out = tmp_path / f"{name}.{'onnx' if fmt == 'onnx' else 'pt'}"
-    exported = _cli(capsys, "models", "export", name, "--format", fmt, "-o", str(out))
+    exported = cli_json(capsys, "models", "export", name, "--format", fmt, "-o", str(out))
     assert exported["max_abs_diff"] <= 1e-4 and Path(exported["spec"]).is_file()
-    imported = _cli(
+    imported = cli_json(
         capsys, "models", "import", str(out), "--spec", exported["spec"], "--name", f"{name}-{fmt}"
     )
     assert imported["new"] and imported["label_set"] == "sentiment3"
@@ -77,7 +71,7 @@ def test_every_shipped_system_round_trips_on_a_real_clip(
         here = _present(batch, head)
         assert np.abs(got.per_modality[head][here] - probs[here]).max(initial=0) <= 1e-4, head
 
-    listed = {r["name"]: r for r in _cli(capsys, "models", "--no-params")["models"]}
+    listed = {r["name"]: r for r in cli_json(capsys, "models", "--no-params")["models"]}
     assert listed[f"{name}-{fmt}"]["weights_present"] and listed[f"{name}-{fmt}"]["seed"] == "imported"
 
 
@@ -133,16 +127,18 @@ def test_a_small_model_of_ones_own_is_imported_run_and_stored(
     file = _write_tiny(tmp_path, fmt)
     spec_file = tmp_path / "tiny.spec.json"
     spec_file.write_text(json.dumps(_tiny_spec(fmt, [1, 4, 64, 64])))
-    doc = _cli(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", f"tiny-{fmt}")
+    doc = cli_json(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", f"tiny-{fmt}")
     assert doc["inputs"] == ["face", "mel"] and doc["window_seconds"] == 1.0
-    again = _cli(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", f"tiny-{fmt}")
+    again = cli_json(capsys, "models", "import", str(file), "--spec", str(spec_file), "--name", f"tiny-{fmt}")
     assert not again["new"] and again["version"] == doc["version"]
 
     clips = tmp_path / "clips"
     clip = make_clip(clips / "talk.mp4", n_frames=75, fps=25, audio="speech", audio_rate=16000)
     with Project.init(tmp_path / "proj") as project:
         project.import_clips(clips)
-    pred = _cli(capsys, "predict", str(clip), "--model", f"tiny-{fmt}", "--project", str(tmp_path / "proj"))
+    pred = cli_json(
+        capsys, "predict", str(clip), "--model", f"tiny-{fmt}", "--project", str(tmp_path / "proj")
+    )
     assert pred["labels"] == ["positive", "neutral", "negative"] and len(pred["times"]) == 5
 
     # the same numbers from the contract inputs and the PyTorch module, classes put in the set's order
@@ -161,7 +157,7 @@ def test_a_small_model_of_ones_own_is_imported_run_and_stored(
     assert np.allclose(pred["fused"][2], p, atol=1e-4)
 
     # modality bars mask inputs: a masked modality reads what perception gives when it is missing
-    bars = _cli(
+    bars = cli_json(
         capsys,
         "explain",
         str(clip),
@@ -231,12 +227,14 @@ def test_modality_bars_of_an_imported_export_equal_the_systems(
     """Shapley and leave-one-out bars mask modalities through the batch the system builds, so an
     imported export (ONNX) gets the same bars as the PyTorch system."""
     out = tmp_path / "lw.onnx"
-    exported = _cli(capsys, "models", "export", "lightweight-streaming", "--format", "onnx", "-o", str(out))
-    _cli(capsys, "models", "import", str(out), "--spec", exported["spec"], "--name", "lw-bars")
+    exported = cli_json(
+        capsys, "models", "export", "lightweight-streaming", "--format", "onnx", "-o", str(out)
+    )
+    cli_json(capsys, "models", "import", str(out), "--spec", exported["spec"], "--name", "lw-bars")
     clip = make_clip(tmp_path / "talk.mp4", n_frames=75, fps=25, audio="speech", audio_rate=16000)
     args = [str(clip), "--method", "occlusion", "--target", "negative"]
-    want = _cli(capsys, "explain", *args, "--model", "lightweight-streaming")
-    got = _cli(capsys, "explain", *args, "--model", "lw-bars")
+    want = cli_json(capsys, "explain", *args, "--model", "lightweight-streaming")
+    got = cli_json(capsys, "explain", *args, "--model", "lw-bars")
     assert set(got["modalities"]) == set(want["modalities"]) == {"face", "mouth", "audio"}
     for m, bars in want["modalities"].items():
         for kind in ("shapley", "leave_one_out"):

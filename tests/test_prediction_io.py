@@ -18,6 +18,7 @@ from affectscope.app.services.project import Project
 from affectscope.app.services.queue import build_queue
 from affectscope.db.schema import ClipPrediction, ModelVersion, TimePrediction
 from affectscope.db.uow import unit_of_work
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
 
 pytest_plugins = ["tests.db_backends"]  # the backend_url fixture: SQLite and PostgreSQL
@@ -73,19 +74,12 @@ def _count(project: Project, table) -> int:  # noqa: ANN001
         return s.scalar(select(func.count()).select_from(table))
 
 
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
-
-
 def test_csv_import_equals_export_and_json_round_trips(
     any_project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = any_project
     src = _csv(tmp_path)
-    doc = _cli(
+    doc = cli_json(
         capsys, "import", "predictions", str(src), "--project", str(project.folder), "--name", "colleague"
     )
     assert (doc["name"], doc["kind"], doc["label_set"], doc["clips"], doc["rows"]) == (
@@ -93,17 +87,17 @@ def test_csv_import_equals_export_and_json_round_trips(
     )  # fmt: skip
     assert doc["lanes"] == ["audio", "face", "fused"] and doc["clip_decision"] == "file"
     out = tmp_path / "out.csv"
-    exp = _cli(capsys, "export", "predictions", "--project", str(project.folder), "--model", "colleague",
+    exp = cli_json(capsys, "export", "predictions", "--project", str(project.folder), "--model", "colleague",
                "--format", "csv", "-o", str(out))  # fmt: skip
     assert exp["rows"] == 26 and exp["version"] == doc["version"]
     assert out.read_text() == src.read_text()  # the very same bytes: every double written as repr
 
     # JSON: export, import under another name, export again: the same document but for the name
     j1, j2 = tmp_path / "one.json", tmp_path / "two.json"
-    _cli(capsys, "export", "predictions", "--project", str(project.folder), "--model", "colleague",
+    cli_json(capsys, "export", "predictions", "--project", str(project.folder), "--model", "colleague",
          "--format", "json", "-o", str(j1))  # fmt: skip
-    _cli(capsys, "import", "predictions", str(j1), "--project", str(project.folder), "--name", "again")
-    _cli(capsys, "export", "predictions", "--project", str(project.folder), "--model", "again",
+    cli_json(capsys, "import", "predictions", str(j1), "--project", str(project.folder), "--name", "again")
+    cli_json(capsys, "export", "predictions", "--project", str(project.folder), "--model", "again",
          "--format", "json", "-o", str(j2))  # fmt: skip
     one, two = json.loads(j1.read_text()), json.loads(j2.read_text())
     assert one.pop("model") == "colleague" and two.pop("model") == "again" and one == two
@@ -115,16 +109,16 @@ def test_importing_again_is_idempotent_and_a_new_file_is_a_new_version(
     project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["--project", str(project.folder), "--name", "colleague"]
-    first = _cli(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
+    first = cli_json(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
     counts = (_count(project, ModelVersion), _count(project, TimePrediction), _count(project, ClipPrediction))
-    again = _cli(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
+    again = cli_json(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
     assert again["model_version_id"] == first["model_version_id"]
     assert (
         _count(project, ModelVersion),
         _count(project, TimePrediction),
         _count(project, ClipPrediction),
     ) == counts
-    other = _cli(capsys, "import", "predictions", str(_csv(tmp_path, "v2.csv", seed=1)), *args)
+    other = cli_json(capsys, "import", "predictions", str(_csv(tmp_path, "v2.csv", seed=1)), *args)
     assert other["model_version_id"] != first["model_version_id"] and other["name"] == "colleague"
 
 
@@ -132,13 +126,13 @@ def test_lanes_evaluation_and_queue_use_the_imported_version(
     project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["--project", str(project.folder), "--name", "colleague"]
-    imported = _cli(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
+    imported = cli_json(capsys, "import", "predictions", str(_csv(tmp_path)), *args)
     stored = load_stored_analysis(project, project.clip("a.mp4").path)
     assert stored.model == "colleague" and stored.labels == LABELS
     assert set(stored.per_modality) == {"face", "audio"} and stored.fused.shape == (5, 3)
     assert stored.clip_label == "positive" and np.allclose(stored.times, np.arange(5) * 0.25 + 0.5)
 
-    report = _cli(capsys, "evaluate", "--model", "colleague", "--project", str(project.folder))
+    report = cli_json(capsys, "evaluate", "--model", "colleague", "--project", str(project.folder))
     # a.mp4 (positive) decided positive 0.7; b.mp4 (negative) decided negative 0.5: both right
     assert report["n"] == 2 and report["accuracy"] == 1.0
 
@@ -154,10 +148,12 @@ def test_hard_labels_and_elan_tiers(
 ) -> None:
     src = tmp_path / "labels.csv"
     src.write_text("clip,start,end,label\na.mp4,0.0,1.0,happy\na.mp4,1.0,2.0,sad\nb.mp4,0.0,1.6,neutral\n")
-    doc = _cli(capsys, "import", "predictions", str(src), "--project", str(project.folder), "--name", "hard")
+    doc = cli_json(
+        capsys, "import", "predictions", str(src), "--project", str(project.folder), "--name", "hard"
+    )
     assert doc["label_set"] == "emotion7" and doc["clip_decision"] == "mean of fused windows"
     out = tmp_path / "tiers"
-    exp = _cli(capsys, "export", "predictions", "--project", str(project.folder), "--model", "hard",
+    exp = cli_json(capsys, "export", "predictions", "--project", str(project.folder), "--model", "hard",
                "--format", "eaf", "-o", str(out))  # fmt: skip
     assert sorted(Path(f).name for f in exp["files"]) == ["a.eaf", "b.eaf"]
     import pympi
@@ -166,7 +162,7 @@ def test_hard_labels_and_elan_tiers(
     assert list(eaf.get_tier_names()) == ["hard fused"]
     assert sorted(eaf.get_annotation_data_for_tier("hard fused")) == [(0, 1000, "happy"), (1000, 2000, "sad")]
     # the tiers read back as the same hard labels
-    back = _cli(capsys, "import", "predictions", str(out / "a.eaf"), "--project", str(project.folder),
+    back = cli_json(capsys, "import", "predictions", str(out / "a.eaf"), "--project", str(project.folder),
                 "--name", "from-elan", "--label-set", "emotion7")  # fmt: skip
     assert back["rows"] == 2 and back["clips"] == 1
 

@@ -15,7 +15,6 @@ import torch
 from PySide6.QtCore import Qt
 
 from affectscope import strict_json
-from affectscope.app.cli.main import main
 from affectscope.app.qt.main_window import MainWindow
 from affectscope.app.services import retrain as rt
 from affectscope.app.services.commands import LabelCommand
@@ -27,19 +26,13 @@ from affectscope.db import predictions as pred_rows
 from affectscope.db.label_sets import utcnow
 from affectscope.db.uow import unit_of_work
 from tests.byo_models import MelSentiment, save_model, sentiment_spec
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
 from tests.queue_project import SENTIMENT, make_project
 from tests.window_factory import opened_window
 
 pytest_plugins = ["tests.db_backends"]  # the backend_url fixture: SQLite and PostgreSQL
 WRONG = {"positive": "negative", "neutral": "positive", "negative": "neutral"}
-
-
-def _ok(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 @pytest.fixture
@@ -54,15 +47,19 @@ def folder(tmp_path: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
     rows = ["clip,start,end,label"] + [f"{n},,,{s}" for n, s in zip(names, said, strict=True)]
     (tmp_path / "colleague.csv").write_text("\n".join(rows) + "\n")
     where = ["--project", str(folder)]
-    _ok(capsys, "import", "predictions", str(tmp_path / "colleague.csv"), *where, "--name", "colleague",
+    cli_json(capsys, "import", "predictions", str(tmp_path / "colleague.csv"), *where, "--name", "colleague",
         "--label-set", "sentiment3")  # fmt: skip
     (tmp_path / "va.csv").write_text(f"clip,start,end,valence,arousal\n{names[0]},0.0,1.0,0.2,0.4\n")
-    _ok(capsys, "import", "predictions", str(tmp_path / "va.csv"), *where, "--name", "va", "--continuous")
+    cli_json(
+        capsys, "import", "predictions", str(tmp_path / "va.csv"), *where, "--name", "va", "--continuous"
+    )
     torch.manual_seed(0)
     file = save_model(MelSentiment(), tmp_path / "mynet.onnx", "onnx")
     (tmp_path / "mynet.spec.json").write_text(json.dumps(sentiment_spec("onnx")))
-    _ok(capsys, "models", "import", str(file), "--spec", str(tmp_path / "mynet.spec.json"), "--name", "mynet")
-    _ok(capsys, "predict", str(folder / names[0]), "--model", "mynet", *where)  # stored in the project
+    cli_json(
+        capsys, "models", "import", str(file), "--spec", str(tmp_path / "mynet.spec.json"), "--name", "mynet"
+    )
+    cli_json(capsys, "predict", str(folder / names[0]), "--model", "mynet", *where)  # stored in the project
     return folder
 
 
@@ -113,7 +110,7 @@ def test_imported_versions_are_rows_compared_as_versions_compare_does(
 
     # The colleague's stored decisions against v1, on v1's held-out clips: as the CLI compares them.
     doc = _compare_in_window(panel, qtbot, colleague_id, v1)
-    assert doc == _ok(capsys, "versions", "compare", "colleague", str(v1), *where)
+    assert doc == cli_json(capsys, "versions", "compare", "colleague", str(v1), *where)
     names = {c.id: Path(c.path).name for c in project.clips()}
     order = sorted(names.values())
     said = {c: truth[c] if order.index(names[c]) % 2 == 0 else WRONG[truth[c]] for c in held}
@@ -128,7 +125,7 @@ def test_imported_versions_are_rows_compared_as_versions_compare_does(
     with unit_of_work(project.db) as s:
         predicted = set(lineage_rows.version_clip_probs(s, mynet_id))
     assert set(held) <= predicted
-    assert doc == _ok(capsys, "versions", "compare", "mynet", str(v1), *where)
+    assert doc == cli_json(capsys, "versions", "compare", "mynet", str(v1), *where)
     assert "Imported ONNX mynet:" in panel.compare_label.text()
 
     # The imported file run from the Models tab is the model in use: one row, marked both ways.

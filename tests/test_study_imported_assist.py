@@ -18,17 +18,11 @@ from affectscope.db import predictions as pred_rows
 from affectscope.db import studies as rows
 from affectscope.db.uow import unit_of_work
 from tests.byo_models import MelSentiment, save_model, sentiment_spec
+from tests.cli_json import cli_json
 from tests.clipfactory import make_clip
 
 TRUTH = ["positive", "neutral", "negative", "positive"]
 SAID = [("negative", 0.7), ("neutral", 0.6), ("negative", 0.9), ("positive", 0.55)]  # the colleague
-
-
-def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
-    code = main([*args, "--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out)
 
 
 @pytest.fixture
@@ -48,13 +42,15 @@ def project_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
         probs = {k: (p if k == label else rest) for k in ("positive", "neutral", "negative")}
         lines.append(f"c{i}.mp4,,,{probs['positive']!r},{probs['neutral']!r},{probs['negative']!r}")
     (tmp_path / "colleague.csv").write_text("\n".join(lines) + "\n")
-    _json(capsys, "import", "predictions", str(tmp_path / "colleague.csv"), *where, "--name", "colleague")
+    cli_json(capsys, "import", "predictions", str(tmp_path / "colleague.csv"), *where, "--name", "colleague")
     torch.manual_seed(0)
     file = save_model(MelSentiment(), tmp_path / "mel.onnx", "onnx")
     (tmp_path / "mel.spec.json").write_text(json.dumps(sentiment_spec("onnx")))
-    _json(capsys, "models", "import", str(file), "--spec", str(tmp_path / "mel.spec.json"), "--name", "mel")
+    cli_json(
+        capsys, "models", "import", str(file), "--spec", str(tmp_path / "mel.spec.json"), "--name", "mel"
+    )
     for i in range(len(TRUTH)):
-        _json(capsys, "predict", str(clips / f"c{i}.mp4"), "--model", "mel", *where)
+        cli_json(capsys, "predict", str(clips / f"c{i}.mp4"), "--model", "mel", *where)
     return tmp_path / "proj"
 
 
@@ -64,7 +60,7 @@ def test_arms_assisted_by_imported_versions_show_their_answers(
     from affectscope.app.qt.reader_mode import ReaderView
     from affectscope.app.services.reading import ReadingSession
 
-    doc = _json(
+    doc = cli_json(
         capsys, "study", "create", "byo", "--project", str(project_dir), "--readers", "ada",
         "--arm", "plain:audiovisual", "--arm", "helped:audiovisual:model=colleague",
         "--arm", "machine:audiovisual:model=mel", "--washout", "0",
@@ -110,7 +106,9 @@ def test_arms_assisted_by_imported_versions_show_their_answers(
 def test_a_version_of_another_label_set_cannot_assist(project_dir: Path, tmp_path: Path, capsys) -> None:  # noqa: ANN001
     where = ["--project", str(project_dir)]
     (tmp_path / "va.csv").write_text("clip,start,end,valence\nc0.mp4,0,1,0.5\nc1.mp4,0,1,0.1\n")
-    _json(capsys, "import", "predictions", str(tmp_path / "va.csv"), *where, "--name", "va", "--continuous")
+    cli_json(
+        capsys, "import", "predictions", str(tmp_path / "va.csv"), *where, "--name", "va", "--continuous"
+    )
     code = main(["study", "create", "s", *where, "--arm", "x:audiovisual:model=va"])
     err = capsys.readouterr().err
     assert code == 2 and "predicts continuous, not the study's sentiment3" in err and err.count("\n") == 1
