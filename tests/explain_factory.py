@@ -61,3 +61,21 @@ def face_signals(
         x = np.resize(x, int(duration * AUDIO_RATE)).astype(np.float32)
         tracks["audio"] = Track(np.arange(len(x)) / AUDIO_RATE, x)
     return ClipSignals("fer-emodb", duration, w, h, times, faces, tracks, audio_rate=AUDIO_RATE)
+
+
+def explain_lanes(qtbot, duration: float | None = None):  # noqa: ANN001, ANN201
+    """(clock, timeline, workers, lanes): the Explain tab's lanes on a timeline of their own, as the
+    window builds them; ``duration`` sets the clip length on the clock and the timeline."""
+    from affectscope.app.qt.clock import QtClock
+    from affectscope.app.qt.explain_lanes import ExplainLanes
+    from affectscope.app.qt.timeline import TimelineView
+    from affectscope.app.qt.workers import Workers
+
+    clock = QtClock()
+    timeline = TimelineView(clock)
+    qtbot.addWidget(timeline)
+    if duration is not None:
+        clock.set_duration(duration)
+        timeline.set_duration(duration)
+    workers = Workers()
+    return clock, timeline, workers, ExplainLanes(timeline, workers)

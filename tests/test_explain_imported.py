@@ -15,7 +15,7 @@ from torch import nn
 
 from affectscope.models.explain.clip import ClipExplainer
 from tests.byo_models import write_model
-from tests.explain_factory import face_signals
+from tests.explain_factory import explain_lanes, face_signals
 
 LOW_BANDS = 10  # of 40: up to ~680 Hz
 
@@ -414,22 +414,13 @@ def test_the_timeline_gets_an_onnx_models_sound_and_contribution_lanes(
 ) -> None:
     """The Explain tab's lanes for an imported file: the stitched log-mel occlusion as the sound
     lane (its label says occlusion, on the linear frequency rows) and the per-window contributions."""
-    from affectscope.app.qt.clock import QtClock
-    from affectscope.app.qt.explain_lanes import CONTRIBUTION, SOUND, ExplainLanes
-    from affectscope.app.qt.timeline import TimelineView
-    from affectscope.app.qt.workers import Workers
+    from affectscope.app.qt.explain_lanes import CONTRIBUTION, SOUND
 
     torch.manual_seed(8)
     name = import_file(tmp_path, LeftFaceLowMel(), "onnx", "both-lanes", batch_axis=True)
     ex = ClipExplainer(name, face_signals(shared_data, duration=3.0))
     ex.table()
-    clock = QtClock()
-    timeline = TimelineView(clock)
-    qtbot.addWidget(timeline)
-    clock.set_duration(3.0)
-    timeline.set_duration(3.0)
-    workers = Workers()
-    lanes = ExplainLanes(timeline, workers)
+    _, timeline, workers, lanes = explain_lanes(qtbot, 3.0)
     try:
         with qtbot.waitSignal(lanes.sound_ready, timeout=120_000) as blocker:
             lanes.show(ex, None, "gradcam")

@@ -11,15 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from affectscope.app.qt.clock import QtClock
-from affectscope.app.qt.explain_lanes import ATTENTION, CONTRIBUTION, SOUND, ExplainLanes
+from affectscope.app.qt.explain_lanes import ATTENTION, CONTRIBUTION, SOUND
 from affectscope.app.qt.main_window import MainWindow
-from affectscope.app.qt.timeline import TimelineView
-from affectscope.app.qt.workers import Workers
 from affectscope.app.services.settings import Settings
 from affectscope.models.explain import lanes as svc
 from affectscope.models.explain.clip import ClipExplainer
 from tests.clipfactory import make_clip
+from tests.explain_factory import explain_lanes
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +124,7 @@ def test_sound_and_contribution_lanes_align_follow_and_clear(qtbot, clips, expla
 
 
 def test_a_newer_sound_request_wins(qtbot, explainer) -> None:
-    clock = QtClock()
-    timeline = TimelineView(clock)
-    qtbot.addWidget(timeline)
-    workers = Workers()
-    lanes = ExplainLanes(timeline, workers)
+    _, timeline, workers, lanes = explain_lanes(qtbot)
     try:
         lanes.show(explainer)
         first = lanes.generation[SOUND]
@@ -157,13 +151,7 @@ def test_attention_lane_for_seed002(qtbot) -> None:
 
     explainer = ClipExplainer("skeleton-fusion", make_signals(duration=6.0), allow_untrained=True)
     explainer.table()
-    clock = QtClock()
-    timeline = TimelineView(clock)
-    qtbot.addWidget(timeline)
-    clock.set_duration(6.0)
-    timeline.set_duration(6.0)
-    workers = Workers()
-    lanes = ExplainLanes(timeline, workers)
+    clock, timeline, workers, lanes = explain_lanes(qtbot, 6.0)
     try:
         with qtbot.waitSignal(lanes.attention_ready, timeout=60_000) as blocker:
             lanes.show(explainer)
