@@ -57,6 +57,7 @@ class AudioOutput(QObject):
         self.clock = clock
         self.device = QMediaDevices.defaultAudioOutput()
         self.available = not self.device.isNull()
+        os.environ.setdefault("PULSE_LATENCY_MSEC", SERVER_QUEUE_MS)  # read as each stream connects
         self.audio: Audio | None = None
         self._pcm = b""
         self._sink: QAudioSink | None = None
@@ -129,7 +130,6 @@ class AudioOutput(QObject):
         source.setData(QByteArray(self._pcm[2 * first :]))
         source.open(QIODevice.OpenModeFlag.ReadOnly)
         self._source = source
-        os.environ.setdefault("PULSE_LATENCY_MSEC", SERVER_QUEUE_MS)
         self._sink = QAudioSink(self.device, fmt, self)
         self._sink.start(source)
         self._started = time.monotonic()
@@ -138,7 +138,7 @@ class AudioOutput(QObject):
         self.clock.set_master(self.device_position)
 
     def device_position(self) -> float | None:
-        """Media seconds of the sound handed to the device (the clock's master), or None when the
+        """Media seconds of the sound the server has played (the clock's master), or None when the
         timer should drive: no sink, every sample played out, or a stream that never started."""
         sink = self._sink
         if sink is None:
