@@ -49,6 +49,8 @@ def rows() -> list[str]:
             rec = " / ".join(
                 f"{t['per_class'][c]['recall']:.2f}" for c in ("positive", "neutral", "negative")
             )
+            if key == "fer_test" and card.get("face_source") == "train":
+                what = TESTS["fer_unseen_test"]  # heads trained on FER-2013 train, tested on the sample
             flag = "**yes**: " + "; ".join(t.get("warnings", [])) if t.get("collapsed") else "no"
             status = (card.get("honest") or {}).get("recipe_figures", {}).get(key, "not judged yet")
             status = status if status.startswith("test") else f"**{status}**"

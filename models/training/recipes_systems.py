@@ -5,9 +5,9 @@ fusical (000), temporal-fusion (001), skeleton-fusion (002), crossmodal-attentio
 
 * speech: EmoDB (CC0), speaker independent — speakers 03 and 08 are the test set, 09 validation,
   the other seven train; each file as perception gives an audio file (plus the laughter track);
-* faces: FER-2013 train, ``fer_per_class`` images per sentiment class (surprise left out), 15 %
-  validation; each image as a one-frame clip whose face mini-Xception classified; test: the
-  FER-2013 test sample;
+* faces: FER-2013 train (the sharp originals), ``fer_per_class`` images per sentiment class
+  (surprise left out), 15 % validation; each image as a one-frame clip whose face mini-Xception
+  classified; test: the FER-2013 test sample minus images byte-identical to train images;
 * fusion: label-matched *synthetic* pairs (a training speech file under a training face of the
   same class) teach the fusion to combine modalities; no real audio-visual labelled set exists;
 * cross-corpus: RAVDESS speech (actors ``ravdess_actors``, never trained on), per file.
@@ -243,6 +243,21 @@ def _pairs(speech: list[ds.Sample], faces: list[ds.Sample], n: int, rng: np.rand
     return out
 
 
+def face_limit(source: str) -> str:
+    """The card's word on what the face heads learnt from (``face_sets.FACE_SOURCES``)."""
+    common = "the face input is mini-Xception's expression probabilities (trained on FER-2013 train), "
+    if source == "train":
+        return common + (
+            "so the heads learnt from FER-2013 train images the mini-Xception itself was fitted on: its "
+            "probabilities there are more confident than on unseen faces, and the heads inherit its "
+            "confusions (neutral is its weakest class)"
+        )
+    return common + (
+        "the face heads learnt from a few hundred sharp FER-2013 test-sample faces (the train images "
+        "shared then were blurred), so they inherit mini-Xception's confusions (neutral is its weakest class)"
+    )
+
+
 def _classify(y: np.ndarray, probs: np.ndarray, what: str) -> dict[str, Any]:
     """UAR-first report with bootstrap CIs and the collapse guard (``analysis.metrics``)."""
     return {"set": what, **classification_report(y, probs.argmax(1), LABELS)}
@@ -261,11 +276,13 @@ def train_system(
     max_seconds: float | None = None,
     speech_limit: int | None = None,
     test_limit: int | None = None,
-    faces: str = "sharp-half",
+    faces: str = "train",
 ) -> dict[str, Any]:
     """Train one of seeds 000–003 on EmoDB + FER-2013 (+ synthetic pairs); test; write weights + card.
 
-    ``faces`` (``face_sets.FACE_SOURCES``): "sharp-half" (default) or "train" (the blurred train split).
+    ``faces`` (``face_sets.FACE_SOURCES``): "train" (default; the sharp FER-2013 train images, tested
+    on the test sample minus train duplicates) or "sharp-half" (how heads were trained while the
+    shared train images were blurred).
     """
     from affectscope.models.systems import temporal_inputs
     from affectscope.models.weights import save_state
@@ -450,6 +467,7 @@ def train_system(
         },
         "licences": "EmoDB CC0 (weights may ship); FER-2013 research use (weights trained on it ship as the "
         "project already does for seed 004); RAVDESS CC BY-NC-SA used for testing only",
+        "face_source": face_data.source,
         "split": "speaker independent for speech (EmoDB 03+08 test, 09 validation); faces "
         f"{face_data.card()['split']}; RAVDESS never trained on (cross-corpus)",
         "selection": "each stage keeps the epoch with the best validation UAR; class-balanced sampling",
@@ -461,9 +479,7 @@ def train_system(
         "known_limits": [
             "speech tests are audio-only and face tests face-only: the fusion sees one modality at a time "
             "there; the paired test is synthetic",
-            "the face input is mini-Xception's expression probabilities (trained on FER-2013 train); the "
-            "face heads learnt from a few hundred sharp FER-2013 test-sample faces (the shared train "
-            "images are blurred), so they inherit mini-Xception's confusions (neutral is its weakest class)",
+            face_limit(face_data.source),
             "acted speech (EmoDB, German; RAVDESS, English): expect lower numbers on spontaneous speech",
         ],
         "prep_seconds": round(prep_s, 1),
