@@ -286,6 +286,39 @@ def test_cli_refuses_a_recipe_for_another_model(
     assert "trains fusical, not temporal-fusion" in capsys.readouterr().err
 
 
+def test_cli_passes_the_seed_to_a_system_recipe_and_the_card_names_it(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--seed`` was read but never reached seeds 000-002's recipes: every seed trained seed 0."""
+    from affectscope.app.cli import modelling
+    from affectscope.app.cli.main import main
+    from affectscope.models.training import recipes_systems
+
+    got: dict = {}
+
+    def train_system(recipe, out, data, job=None, **opts):  # records the call instead of training
+        got.update(opts, recipe=recipe)
+        raise ValueError("stop after the call")
+
+    monkeypatch.setattr(recipes_systems, "train_system", train_system)
+    monkeypatch.setattr(modelling, "_require_clean", lambda args: None)
+    out = str(tmp_path / "w.safetensors")
+    args = [
+        "train",
+        "fusical",
+        "--recipe",
+        "default-000",
+        "--seed",
+        "3",
+        "--data",
+        str(shared_data),
+        "-o",
+        out,
+    ]
+    assert main(args) == 2
+    assert got["recipe"] == "default-000" and got["seed"] == 3
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in _shipped() if n != "crossmodal-attention"])
 def test_shipped_weights_answer_every_class_on_unseen_english_speech(name: str, shared_data: Path) -> None:

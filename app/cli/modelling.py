@@ -353,7 +353,9 @@ def _train(args: argparse.Namespace) -> int:
             raise ModellingError(f"recipe {args.recipe} trains {trains}, not {args.name}")
         _require_clean(args)
         try:
-            card = run_system_recipe(args.recipe, args.name, out, data, job, epochs=args.epochs)
+            card = run_system_recipe(
+                args.recipe, args.name, out, data, job, epochs=args.epochs, seed=args.seed
+            )
         except ValueError as exc:
             raise ModellingError(str(exc)) from None
         if sys.stderr.isatty():

@@ -442,7 +442,10 @@ def train_system(
     card = {
         "model": name,
         "recipe": recipe,
-        "command": f"affectscope train {name} --recipe {recipe} -o {out}",
+        "command": f"affectscope train {name} --recipe {recipe}"
+        + (f" --seed {seed}" if seed else "")
+        + f" -o {out}",
+        "seed": seed,
         "labels": list(LABELS),
         "label_mapping": "positive = happy; neutral = neutral, calm, boredom; negative = angry, sad, fear, "
         "disgust; surprise left out",
