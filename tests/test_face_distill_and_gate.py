@@ -127,23 +127,31 @@ def test_the_face_cache_is_rebuilt_when_the_folder_changes_under_the_same_names(
     assert np.array_equal(first["images"][1:], again["images"][1:])
 
 
-def test_shipped_face_network_beats_a_floor_on_fer_test_faces(shared_data: Path) -> None:
-    """The FER-2013 test sample (3 classes), read as the product reads a face crop (``face_tensor``)."""
+def test_shipped_face_network_meets_the_goal_on_unseen_fer_test_faces(shared_data: Path) -> None:
+    """The FER-2013 test sample minus images byte-identical to train images (3 classes), read as the
+    product reads a face crop (``face_tensor``): issue 19's face goal, UAR >= 0.70."""
     from affectscope.analysis.metrics import classification_report
     from affectscope.models.inference import load_model
+    from affectscope.models.registry import get
+    from affectscope.models.training.face_sets import without_train_twins
+    from affectscope.models.weights import read_card
 
-    samples = ds.fer(shared_data / "fer2013" / "test_sample")
+    root = shared_data / "fer2013"
+    samples = without_train_twins(ds.fer(root / "test_sample"), root / "train")
     _, model = load_model("lightweight-streaming")
     x = torch.stack([face_tensor(load_face_image(s.path)) for s in samples])
     with torch.no_grad():
         pred = model.visual(x).argmax(1).numpy()
     rep = classification_report([s.label for s in samples], pred, LABELS)
-    assert not rep["collapsed"]
-    # Card: 0.550 [0.516, 0.586] since the distillation on the sharp FER-2013 train images (issue 19,
-    # item 5; was 0.511 from the blurred copy). The floor is chance (1/3) plus a margin, not the 0.70
-    # goal, which the time-boxed CPU run did not reach (docs/models.md).
-    assert rep["uar"] == pytest.approx(0.550, abs=0.005)  # the shipped weights are the carded ones
-    assert rep["uar"] >= 0.45, rep["uar"]
+    assert not rep["collapsed"] and len(samples) == 865
+    # Distilled for 16 epochs of 20,000 sharp FER-2013 train images, the epoch chosen on validation
+    # (issue 19, item 5): 0.706 [0.675, 0.737] in the card (0.550 after the earlier 6 x 5,000 run;
+    # 0.511 from the blurred copy). The shipped weights are the carded ones:
+    honest = {
+        f["set"]: f for f in read_card(get("lightweight-streaming").weights_path())["honest"]["figures"]
+    }
+    assert rep["uar"] == pytest.approx(honest["fer_test"]["uar"], abs=0.005)
+    assert rep["uar"] >= 0.70, rep["uar"]
 
 
 def _audio_signals(x: np.ndarray, rate: int = 16000) -> ClipSignals:
