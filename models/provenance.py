@@ -106,7 +106,10 @@ def merge_records(*records: Mapping[str, Any] | None) -> dict[str, Any]:
     notes: dict[str, str] = {}
     for r in present:
         for k, v in r.get("notes", {}).items():
-            notes[k] = f"{notes[k]}; {v}" if k in notes and v not in notes[k] else v
+            if k not in notes:
+                notes[k] = v
+            elif v not in notes[k]:  # a note already said (a retrain of the same network) is kept once
+                notes[k] = f"{notes[k]}; {v}"
     out["notes"] = notes
     return out
 
