@@ -47,6 +47,7 @@ from affectscope.models.training.trainer import (
     report_collapse,
     softmax,
 )
+from affectscope.models.training.tuning import DEVELOPMENT_RAVDESS
 
 MODEL = "lightweight-streaming"
 LABELS = LABEL_SETS["sentiment3"]
@@ -56,6 +57,11 @@ RAVDESS_TEST_ACTORS = {17, 18, 19, 20}
 RAVDESS_VAL_ACTORS = {15, 16}
 RAVDESS_TRAIN_ACTORS = set(range(1, 15))
 RAVDESS_ALL_ACTORS = set(range(1, 21))
+#: what may choose the audio CNN's checkpoint (``default_004``'s ``audio_select``) -> the records' note
+AUDIO_SELECT = {
+    "emodb": "audio CNN: EmoDB, speaker 09 validation",
+    "development": "audio CNN: EmoDB; checkpoint chosen on EmoDB speaker 09 and RAVDESS actors 1-12",
+}
 RECIPES = ("default-004", "ravdess-audio-004", "research-004")
 PARTS = ("face", "audio", "mouth", "fusion")
 WINDOWS_PER_FILE = 3
@@ -335,8 +341,15 @@ def default_004(
     face_per_epoch: int = 9000,
     cache_dir: Path | None = None,
     max_face_seconds: float | None = None,
+    audio_select: str = "emodb",
+    speaker_norm: bool | None = None,
 ) -> dict[str, Any]:
     """Train the shipped seed 004 model; returns the model card (also written beside ``out``).
+
+    ``audio_select``: what chooses the audio CNN's checkpoint: "emodb" (speaker 09, the recipe's
+    validation speaker) or "development" (speaker 09 and RAVDESS actors 1-12, the declared development
+    set: the checkpoint that carries best to unseen English speakers). ``speaker_norm`` overrides the
+    registry's default for the audio CNN's per-speaker standardisation (the card records it).
 
     ``face_distill`` distils the face CNN from the mini-Xception (``face_distill.py``; FER-2013
     decoded images and teacher logits cached as .npy in ``cache_dir``) instead of the hard-label
@@ -353,11 +366,17 @@ def default_004(
     torch.manual_seed(seed)
     t0 = time.perf_counter()
     model: LightweightStreaming = get(MODEL).build()
+    if speaker_norm is not None:
+        model.speaker_norm = bool(speaker_norm)
+    if audio_select not in AUDIO_SELECT:
+        raise ds.ManifestError(f"audio_select must be one of {', '.join(AUDIO_SELECT)}, not {audio_select!r}")
     old_card: dict[str, Any] = {}
     warm: list[str] = []
     if base is not None and Path(base).exists():
         warm = load_matching(model, Path(base))
         old_card = read_card(base) or {}
+        if speaker_norm is None and "audio" not in parts:  # the kept audio CNN reads what it learnt
+            model.follow_card(old_card)
     networks: dict[str, Any] = dict(old_card.get("networks", {}))
     records: dict[str, Any] = {}
     train, val, test = _audio_split(data)
@@ -394,15 +413,18 @@ def default_004(
         model.audiovisual.face.load_state_dict(model.visual.state_dict())
         networks["face"] = face
     if "audio" in parts:
-        res = train_audio(model, train, val, audio_epochs, job, "audio CNN (EmoDB)", seed=seed)
-        records["audio"] = network_records(train, val, "audio CNN: EmoDB, speaker 09 validation")
+        choose = val
+        if audio_select == "development":
+            choose = val + ds.ravdess(data / "ravdess_speech", actors=set(DEVELOPMENT_RAVDESS))
+        res = train_audio(model, train, choose, audio_epochs, job, "audio CNN (EmoDB)", seed=seed)
+        records["audio"] = network_records(train, choose, AUDIO_SELECT[audio_select])
         test_rep = audio_report(model, test, job, "EmoDB speakers 03, 08 (per file)")
         test_rep.pop("_file_probs")
         networks["audio"] = {
             "data": "EmoDB (CC0), 3 classes, speaker independent",
             "input": f"{model.spectrogram_size}x{model.spectrogram_size} spectrogram image",
             "train_speakers": speakers(train),
-            "val_speakers": speakers(val),
+            "val_speakers": speakers(choose),
             "test_speakers": speakers(test),
             "fit": _fit_row(res),
             "test": test_rep,
@@ -430,6 +452,10 @@ def default_004(
         )
     card = build_card(out, networks, parts, round(time.perf_counter() - t0, 1), seed)
     card["data_records"] = seed004_records("default-004", data, records, records_of(old_card))
+    card["speaker_norm"] = model.speaker_norm  # load_model follows it
+    card["normalisation"] = NORMALISATION if model.speaker_norm else None
+    if "audio" in parts:
+        card["audio_select"] = audio_select
     save_state(model.cpu(), out, card, half=True)  # float16 on disk
     return card
 
