@@ -195,3 +195,20 @@ def test_weights_run_with_the_normalisation_their_card_names(tmp_path: Path) -> 
     weights = save_state(spec.build(), tmp_path / "normed.safetensors", card)
     assert load_model("lightweight-streaming", weights)[1].speaker_norm is True
     assert "<b>Normalisation:</b> spectrogram rows standardised per speaker" in card_html(read_card(weights))
+
+
+def test_the_audio_checkpoint_is_chosen_on_named_development_data_only(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """``audio_select`` names what may choose the audio CNN's epoch; anything else is refused before
+    any training, and nothing is written."""
+    from affectscope.models.training import datasets as ds
+    from affectscope.models.training.recipes import AUDIO_SELECT, default_004
+    from affectscope.models.training.tuning import DEVELOPMENT_RAVDESS
+
+    out = tmp_path / "w.safetensors"
+    with pytest.raises(ds.ManifestError, match="audio_select must be one of"):
+        default_004(out, shared_data, parts=("audio",), audio_select="ravdess-13-20")
+    assert not out.exists()
+    assert set(AUDIO_SELECT) == {"emodb", "development"} and frozenset(range(1, 13)) == DEVELOPMENT_RAVDESS
+    assert "RAVDESS actors 1-12" in AUDIO_SELECT["development"]
