@@ -17,44 +17,37 @@ Write OUT outside the work tree and copy it (and its card) into resources/weight
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from affectscope.models import provenance
-from affectscope.models.registry import get
-from affectscope.models.training.recipes import AUDIO_SELECT, default_004
-from affectscope.models.weights import read_card, write_card
+import seed004_retrain  # packaging/, beside this script
+
+from affectscope.models.training.recipes import AUDIO_SELECT
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("output")
-    p.add_argument("--data", default=os.environ.get("AFFECTSCOPE_SHARED_DATA", "../shared/data"))
+    p = seed004_retrain.parser(__doc__)
     p.add_argument("--select", choices=sorted(AUDIO_SELECT), default="development")
     p.add_argument("--speaker-norm", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
-    state = provenance.require_clean()
-    provenance.code_state = lambda root=None: state  # the state that trained, not the one at the end
-    card = default_004(
-        Path(a.output),
-        Path(a.data),
-        parts=("audio", "fusion"),
-        base=get("lightweight-streaming").weights_path(),
+    card, state = seed004_retrain.retrain(
+        a.output,
+        a.data,
+        ("audio", "fusion"),
         audio_epochs=a.epochs,
         seed=a.seed,
         audio_select=a.select,
         speaker_norm=a.speaker_norm,
     )
-    card = read_card(a.output) or card
     norm = "" if a.speaker_norm is None else (" --speaker-norm" if a.speaker_norm else " --no-speaker-norm")
-    card["command"] = (
+    seed004_retrain.write(
+        a.output,
+        card,
+        state,
         f"python packaging/retrain_seed004_audio.py OUT --select {a.select}{norm} --epochs {a.epochs} "
-        f"--seed {a.seed} (= {card['command']})"
+        f"--seed {a.seed}",
     )
-    write_card(a.output, card, code=state)
     audio = card["networks"]["audio"]
     print(audio["fit"], audio["test"]["uar"], file=sys.stderr)
     return 0

@@ -14,43 +14,28 @@ outside the work tree and copy it (and its card) into resources/weights afterwar
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
-from affectscope.models import provenance
-from affectscope.models.registry import get
-from affectscope.models.training.recipes import default_004
-from affectscope.models.weights import read_card, write_card
+import seed004_retrain  # packaging/, beside this script
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("output")
-    p.add_argument("--data", default=os.environ.get("AFFECTSCOPE_SHARED_DATA", "../shared/data"))
+    p = seed004_retrain.parser(__doc__)
     p.add_argument("--per-epoch", type=int, default=6000)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seconds", type=float, default=1500.0)
     p.add_argument("--cache", default="/tmp/affectscope_fer_sharp_cache")
     a = p.parse_args(argv)
-    state = provenance.require_clean()
-    provenance.code_state = lambda root=None: state  # the state that trained, not the one at the end
-    card = default_004(
-        Path(a.output),
-        Path(a.data),
-        parts=("face", "fusion"),
-        base=get("lightweight-streaming").weights_path(),
+    card, state = seed004_retrain.retrain(
+        a.output,
+        a.data,
+        ("face", "fusion"),
         face_distill=True,
         face_epochs=a.epochs,
         face_per_epoch=a.per_epoch,
         cache_dir=Path(a.cache),
         max_face_seconds=a.seconds,
-    )
-    card = read_card(a.output) or card
-    card["command"] = (
-        f"python packaging/retrain_seed004_face.py OUT --per-epoch {a.per_epoch} --epochs {a.epochs} "
-        f"--seconds {a.seconds:g} (= {card['command']})"
     )
     fit = card["networks"]["face"]["fit"]
     card["known_limits"].append(
@@ -58,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         f"of {a.per_epoch} class-balanced FER-2013 train images (a subsample of the "
         f"{card['networks']['face']['n_train']} training images per epoch), {fit['seconds']:.0f} s."
     )
-    write_card(a.output, card, code=state)
+    seed004_retrain.write(
+        a.output,
+        card,
+        state,
+        f"python packaging/retrain_seed004_face.py OUT --per-epoch {a.per_epoch} --epochs {a.epochs} "
+        f"--seconds {a.seconds:g}",
+    )
     print(card["networks"]["face"]["fit"]["history"], card["metrics"]["face_fer_test"], file=sys.stderr)
     return 0
 

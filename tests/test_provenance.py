@@ -233,3 +233,35 @@ def test_shipped_seed004_is_flagged_on_its_own_speakers_and_clean_on_held_out_on
     assert got["tuned"]["speaker_roles"] == {"ravdess:13": ["tuning"]}
     held = got["held"]
     assert (held["train"], held["validation"], held["tuning"], held["speakers"]) == (0, 0, 0, [])
+
+
+def test_seed004_retrain_scripts_refuse_a_dirty_tree_and_card_their_own_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``packaging/retrain_seed004_face.py`` and ``..._audio.py`` share ``seed004_retrain``: a dirty tree
+    is refused before any training, and the card names the script's command before the recipe's."""
+    import importlib.util
+
+    from affectscope.models.registry import get
+    from affectscope.models.weights import read_card, save_state
+
+    spec = importlib.util.spec_from_file_location(
+        "seed004_retrain", Path(__file__).parents[1] / "packaging" / "seed004_retrain.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    trained = []
+    monkeypatch.setattr(module, "default_004", lambda *a, **k: trained.append(a))
+    dirty = {"commit": "f" * 40, "dirty": True, "dirty_paths": ["models/x.py"]}
+    monkeypatch.setattr(pv, "code_state", lambda root=None: dirty)
+    with pytest.raises(pv.DirtyTreeError, match="uncommitted changes"):
+        module.retrain(str(tmp_path / "w.safetensors"), str(tmp_path), ("audio", "fusion"))
+    assert trained == []
+    out = tmp_path / "w.safetensors"
+    clean = {"commit": "e" * 40, "dirty": False, "dirty_paths": [], "allow_dirty": False}
+    monkeypatch.setattr(pv, "code_state", lambda root=None: clean)  # as the recipe's run saw it
+    save_state(get("lightweight-streaming").build(), out, {"command": "affectscope train x -o w"})
+    module.write(str(out), read_card(out), clean, "python packaging/retrain_seed004_audio.py OUT")
+    card = read_card(out)
+    assert card["command"] == "python packaging/retrain_seed004_audio.py OUT (= affectscope train x -o w)"
+    assert card["code"]["commit"] == "e" * 40 and card["code"]["dirty"] is False
