@@ -1,7 +1,7 @@
 """Retrain seed 004's audio CNN (and its fusion layer) with the checkpoint chosen on the development set.
 
 ``python packaging/retrain_seed004_audio.py OUT.safetensors [--select development|emodb]
-[--speaker-norm|--no-speaker-norm] [--epochs E] [--seed N]``
+[--speaker-norm|--no-speaker-norm] [--epochs E] [--seed N] [--scratch]``
 
 Runs ``recipes.default_004`` with ``parts=("audio", "fusion")``, warm-started from the shipped weights
 (face and mouth networks kept). The audio CNN learns from EmoDB's training speakers only; with
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speaker-norm", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scratch", action="store_true", help="the audio CNN from fresh weights, not the shipped")
     a = p.parse_args(argv)
     card, state = seed004_retrain.retrain(
         a.output,
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=a.seed,
         audio_select=a.select,
         speaker_norm=a.speaker_norm,
+        audio_scratch=a.scratch,
     )
     norm = "" if a.speaker_norm is None else (" --speaker-norm" if a.speaker_norm else " --no-speaker-norm")
     seed004_retrain.write(
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         card,
         state,
         f"python packaging/retrain_seed004_audio.py OUT --select {a.select}{norm} --epochs {a.epochs} "
-        f"--seed {a.seed}",
+        f"--seed {a.seed}" + (" --scratch" if a.scratch else ""),
     )
     audio = card["networks"]["audio"]
     print(audio["fit"], audio["test"]["uar"], file=sys.stderr)

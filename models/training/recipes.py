@@ -343,6 +343,7 @@ def default_004(
     max_face_seconds: float | None = None,
     audio_select: str = "emodb",
     speaker_norm: bool | None = None,
+    audio_scratch: bool = False,
 ) -> dict[str, Any]:
     """Train the shipped seed 004 model; returns the model card (also written beside ``out``).
 
@@ -350,6 +351,8 @@ def default_004(
     validation speaker) or "development" (speaker 09 and RAVDESS actors 1-12, the declared development
     set: the checkpoint that carries best to unseen English speakers). ``speaker_norm`` overrides the
     registry's default for the audio CNN's per-speaker standardisation (the card records it).
+    ``audio_scratch`` starts the audio CNN from fresh weights even when ``base`` has one (a network
+    that learnt unnormalised input is a poor start for normalised input).
 
     ``face_distill`` distils the face CNN from the mini-Xception (``face_distill.py``; FER-2013
     decoded images and teacher logits cached as .npy in ``cache_dir``) instead of the hard-label
@@ -377,6 +380,10 @@ def default_004(
         old_card = read_card(base) or {}
         if speaker_norm is None and "audio" not in parts:  # the kept audio CNN reads what it learnt
             model.follow_card(old_card)
+        if audio_scratch and "audio" in parts:
+            fresh = get(MODEL).build().audiovisual.audio
+            model.audiovisual.audio.load_state_dict(fresh.state_dict())
+            warm = [k for k in warm if not k.startswith("audiovisual.audio.")]
     networks: dict[str, Any] = dict(old_card.get("networks", {}))
     records: dict[str, Any] = {}
     train, val, test = _audio_split(data)
@@ -456,6 +463,8 @@ def default_004(
     card["normalisation"] = NORMALISATION if model.speaker_norm else None
     if "audio" in parts:
         card["audio_select"] = audio_select
+        warm_audio = any(k.startswith("audiovisual.audio.") for k in warm)
+        card["audio_init"] = "warm: the base weights' audio CNN" if warm_audio else "scratch"
     save_state(model.cpu(), out, card, half=True)  # float16 on disk
     return card
 
