@@ -159,8 +159,7 @@ def predict_samples(
     job = ensure_job(job)
     target = LABEL_SETS[label_set]
     probs: list[np.ndarray] = []
-    if isinstance(model, EmotionSystem) and hasattr(model, "adapt"):  # only what adapting reads
-        _adapt(model, samples, tuple(getattr(model, "adapt_modalities", spec.modalities)), workers, job)
+    adapt_to(model, samples, spec, job, workers)
     if isinstance(model, EmotionSystem) and fast:
         mods = tuple(spec.modalities)
         for c0 in range(0, len(samples), 256):  # chunks bound memory on large folders
@@ -190,6 +189,14 @@ def predict_samples(
                 to_label_set(_image_classifier_probs(model, s.path), spec.labels, target, label_set)[0]
             )
     return np.asarray(probs)
+
+
+def adapt_to(model: Any, samples: Sequence[Any], spec: Any, job: Any, workers: int = 2) -> None:
+    """Let a system that normalises with the analysed clips' statistics see them first (no-op else)."""
+    from affectscope.models.systems.base import EmotionSystem
+
+    if isinstance(model, EmotionSystem) and hasattr(model, "adapt"):  # only what adapting reads
+        _adapt(model, samples, tuple(getattr(model, "adapt_modalities", spec.modalities)), workers, job)
 
 
 def _adapt(model: Any, samples: Sequence[Any], modalities: tuple[str, ...], workers: int, job: Any) -> None:
