@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(UAR {fitted['uar_without']:.3f} -> {fitted['uar']:.3f} there, optimistic).",
     ]
     card.pop("honest", None)  # measured again for these weights by packaging/honest_cards.py
+    # these weights are made by this code: the card says so (the networks' own code stays on record)
+    card["code_of_the_networks"] = {k: card.pop(k) for k in ("code", "code_version", "date") if k in card}
     card["command"] = f"python packaging/fit_seed004_bias.py OUT, on the weights of: {card.get('command')}"
     save_state(model, a.output, card, half=True)
     print(fitted, file=sys.stderr)
