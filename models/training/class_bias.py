@@ -1,8 +1,8 @@
 """A per-class bias on seed 004's audio logits, chosen on the development set (issue 19).
 
 A network trained on one corpus meets speakers with other class priors and other ways of voicing each
-class; on unseen English speakers the shipped audio CNN (EmoDB only) recalled "neutral" 0.45 and
-"negative" 0.50 at the development set. Adding δ to the logits of every audio window is a decision
+class: on the English development speakers the shipped audio CNN (trained on EmoDB only) recalled
+"neutral" 0.45 and "negative" 0.50. Adding δ to the logits of every audio window is a decision
 threshold (a prior correction), which the declared protocol lets the development set choose. δ is
 found by grid search through the product's own clip decision (speech-gated windows, seed 004's EWMA,
 ``inference.clip_decision``) on windows analysed once: for audio-only clips the system's output is
