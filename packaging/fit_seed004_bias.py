@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     dev += by_speakers(ds.emodb(data / "emodb"), (EMODB_DEVELOPMENT_SPEAKER,))[1]
     clips = class_bias.analyse(spec, model, dev)
     fitted = class_bias.fit(model, clips, [s.label for s in dev])
-    class_bias.apply(model, fitted["delta"])
+    model = class_bias.with_bias(spec, model, fitted["delta"])
     card["decision_bias"] = {
         **fitted,
         "labels": list(spec.labels),

@@ -24,23 +24,27 @@ def test_the_bias_search_decides_as_the_biased_network_does(shared_data: Path) -
     spec, model = load_model("lightweight-streaming")
     clips = class_bias.analyse(spec, model, samples)
     assert len(clips) == len(samples) >= 5
-    plain = [analyse_signals(spec, model, signals_for_file(s.path, tuple(spec.modalities))) for s in samples]
+    mods = tuple(spec.modalities)
+    plain = [analyse_signals(spec, model, signals_for_file(s.path, mods)) for s in samples]
     assert class_bias.decisions(model, clips, np.zeros(3)).tolist() == [a.clip_probs.argmax() for a in plain]
     delta = np.array([1.2, -0.8, 0.0])
-    class_bias.apply(model, delta)
-    biased = [analyse_signals(spec, model, signals_for_file(s.path, tuple(spec.modalities))) for s in samples]
+    shifted = class_bias.with_bias(spec, model, delta)
+    biased = [analyse_signals(spec, shifted, signals_for_file(s.path, mods)) for s in samples]
     assert class_bias.decisions(model, clips, delta).tolist() == [a.clip_probs.argmax() for a in biased]
     assert any(a.clip_probs.argmax() != b.clip_probs.argmax() for a, b in zip(plain, biased, strict=True))
 
 
-def test_apply_shifts_every_audio_logit_by_delta() -> None:
-    _, model = load_model("lightweight-streaming")
+def test_with_bias_shifts_every_audio_logit_of_a_copy_by_delta() -> None:
+    """The loaded model is shared (``load_model`` caches it): the biased one is a copy, and the shared
+    one is untouched (a first version changed it in place, and later tests read a biased network)."""
+    spec, model = load_model("lightweight-streaming")
     x = torch.rand(4, 3, model.spectrogram_size, model.spectrogram_size)
     with torch.no_grad():
         before = model.audiovisual.audio(x)
-        class_bias.apply(model, [0.3, -0.2, 0.0])
-        after = model.audiovisual.audio(x)
+        after = class_bias.with_bias(spec, model, [0.3, -0.2, 0.0]).audiovisual.audio(x)
+        assert torch.equal(model.audiovisual.audio(x), before)
     assert torch.allclose(after - before, torch.tensor([0.3, -0.2, 0.0]).expand(4, 3), atol=1e-5)
+    assert load_model("lightweight-streaming")[1] is model
 
 
 def test_the_fit_finds_the_bias_that_undoes_a_known_shift() -> None:

@@ -90,8 +90,14 @@ def fit(model: Any, clips: Sequence[Windows], labels: Sequence[int], grid: np.nd
     }
 
 
-def apply(model: Any, delta: Sequence[float]) -> None:
-    """Write ``delta`` into the audio CNN's classifier bias (every path then reads it)."""
-    bias = model.audiovisual.audio.classifier.bias
+def with_bias(spec: Any, model: Any, delta: Sequence[float]) -> Any:
+    """A new model of ``spec`` holding ``model``'s weights with ``delta`` written into its audio CNN's
+    classifier bias (every path then reads it). New, not changed in place: ``load_model`` hands out one
+    cached instance per weights file, which other callers in the process are using."""
+    out = spec.build()
+    out.load_state_dict(model.state_dict())
+    out.speaker_norm = model.speaker_norm  # as its card said (``follow_card``)
+    bias = out.audiovisual.audio.classifier.bias
     with torch.no_grad():
         bias += torch.as_tensor(list(delta), dtype=bias.dtype)
+    return out.to(next(model.parameters()).device).eval()
