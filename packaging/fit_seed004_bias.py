@@ -4,7 +4,7 @@
 
 Starts from the shipped weights (or ``--weights``), analyses the development speech (RAVDESS actors
 1-12 and EmoDB speaker 09) through the product path once, chooses the bias on the audio logits with
-the best development UAR (``models/training/class_bias.py``), writes it into the audio CNN's classifier
+the best development UAR (``models/class_bias.py``), writes it into the audio CNN's classifier
 bias and saves OUT with the card extended by ``decision_bias``. RAVDESS 13-20 and EmoDB 03 + 08 are
 never read. From clean code only (as the retrain scripts).
 """
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import seed004_retrain  # packaging/, beside this script
 
-from affectscope.models import provenance
+from affectscope.models import class_bias, provenance
 from affectscope.models.inference import load_model
-from affectscope.models.training import class_bias
 from affectscope.models.training import datasets as ds
 from affectscope.models.training.splits import by_speakers
 from affectscope.models.training.tuning import DEVELOPMENT_RAVDESS, EMODB_DEVELOPMENT_SPEAKER

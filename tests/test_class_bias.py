@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from affectscope.models import class_bias
 from affectscope.models.inference import analyse_signals, load_model, signals_for_file
-from affectscope.models.training import class_bias
 from affectscope.models.training import datasets as ds
 
 
