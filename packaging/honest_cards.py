@@ -103,14 +103,13 @@ def shipped_models() -> list[str]:
 
 def _sets(data: Path) -> dict[str, tuple[str, list[Any]]]:
     """The evaluation sets (name -> (description, samples)); FER train duplicates already removed."""
-    from affectscope.models.provenance import item_hash
     from affectscope.models.training import datasets as ds
+    from affectscope.models.training.face_sets import without_train_twins
 
     rav = ds.ravdess(data / "ravdess_speech", actors=set(range(1, 21)))
     emodb = [s for s in ds.emodb(data / "emodb") if s.speaker in ("emodb:03", "emodb:08")]
-    train_hashes = {item_hash(p) for p in (data / "fer2013" / "train").glob("*/*") if p.is_file()}
     sample = ds.fer(data / "fer2013" / "test_sample")
-    fer = [s for s in sample if item_hash(s.path) not in train_hashes]
+    fer = without_train_twins(sample, data / "fer2013" / "train")
     return {
         "ravdess_1_20": ("RAVDESS actors 1-20, broad mapping (speech)", rav),
         "emodb_03_08": ("EmoDB speakers 03 and 08 (speech)", emodb),
