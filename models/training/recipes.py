@@ -457,10 +457,9 @@ def default_004(
         records["fusion"] = network_records(
             face_val + val, face_val + val, "fusion: pairs of the face and speech validation sets, 80/20"
         )
-    card = build_card(out, networks, parts, round(time.perf_counter() - t0, 1), seed)
+    seconds = round(time.perf_counter() - t0, 1)
+    card = build_card(out, networks, parts, seconds, seed, model.speaker_norm)
     card["data_records"] = seed004_records("default-004", data, records, records_of(old_card))
-    card["speaker_norm"] = model.speaker_norm  # load_model follows it
-    card["normalisation"] = NORMALISATION if model.speaker_norm else None
     if "audio" in parts:
         card["audio_select"] = audio_select
         warm_audio = any(k.startswith("audiovisual.audio.") for k in warm)
@@ -470,7 +469,12 @@ def default_004(
 
 
 def build_card(
-    out: Path, networks: dict[str, Any], parts: tuple[str, ...], seconds: float, seed: int
+    out: Path,
+    networks: dict[str, Any],
+    parts: tuple[str, ...],
+    seconds: float,
+    seed: int,
+    speaker_norm: bool,
 ) -> dict[str, Any]:
     face, audio = networks.get("face", {}), networks.get("audio", {})
     cc = audio.get("cross_corpus", {})
@@ -556,8 +560,8 @@ def build_card(
             if distilled
             else []
         ),
-        "speaker_norm": bool(get(MODEL).config.get("speaker_norm")),  # load_model follows it
-        "normalisation": NORMALISATION if get(MODEL).config.get("speaker_norm") else None,
+        "speaker_norm": speaker_norm,  # load_model follows it
+        "normalisation": NORMALISATION if speaker_norm else None,
         "networks": networks,
         "licences": "EmoDB CC0 (may ship); FER-2013 research use (images not shipped, weights trained on it)",
         "train_seconds": seconds,
