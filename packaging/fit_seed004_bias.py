@@ -18,9 +18,7 @@ import seed004_retrain  # packaging/, beside this script
 
 from affectscope.models import class_bias, provenance
 from affectscope.models.inference import load_model
-from affectscope.models.training import datasets as ds
-from affectscope.models.training.splits import by_speakers
-from affectscope.models.training.tuning import DEVELOPMENT_RAVDESS, EMODB_DEVELOPMENT_SPEAKER
+from affectscope.models.training.tuning import development_samples
 from affectscope.models.weights import read_card, save_state
 
 WHAT = "RAVDESS actors 1-12 (broad mapping) and EmoDB speaker 09: the declared development set"
@@ -38,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     card = read_card(source) or {}
     if "decision_bias" in card:
         raise SystemExit(f"{source} already carries a decision bias: start from the weights before it")
-    dev = ds.ravdess(data / "ravdess_speech", actors=set(DEVELOPMENT_RAVDESS))
-    dev += by_speakers(ds.emodb(data / "emodb"), (EMODB_DEVELOPMENT_SPEAKER,))[1]
+    dev = development_samples(data)
     clips = class_bias.analyse(spec, model, dev)
     fitted = class_bias.fit(model, clips, [s.label for s in dev])
     model = class_bias.with_bias(spec, model, fitted["delta"])

@@ -47,7 +47,7 @@ from affectscope.models.training.trainer import (
     report_collapse,
     softmax,
 )
-from affectscope.models.training.tuning import DEVELOPMENT_RAVDESS
+from affectscope.models.training.tuning import development_samples
 
 MODEL = "lightweight-streaming"
 LABELS = LABEL_SETS["sentiment3"]
@@ -420,9 +420,8 @@ def default_004(
         model.audiovisual.face.load_state_dict(model.visual.state_dict())
         networks["face"] = face
     if "audio" in parts:
-        choose = val
-        if audio_select == "development":
-            choose = val + ds.ravdess(data / "ravdess_speech", actors=set(DEVELOPMENT_RAVDESS))
+        # the development set holds the validation speaker (EmoDB 09); the epoch's UAR is order-free
+        choose = development_samples(data) if audio_select == "development" else val
         res = train_audio(model, train, choose, audio_epochs, job, "audio CNN (EmoDB)", seed=seed)
         records["audio"] = network_records(train, choose, AUDIO_SELECT[audio_select])
         test_rep = audio_report(model, test, job, "EmoDB speakers 03, 08 (per file)")

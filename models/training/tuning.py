@@ -88,6 +88,11 @@ DEVELOPMENT = (
 )
 
 
+def development_samples(data: Path) -> list[ds.Sample]:
+    """The declared development speech under ``data``: RAVDESS actors 1-12, then EmoDB speaker 09."""
+    return DEVELOPMENT[0](Path(data))
+
+
 def tuning_for(recipe: str, data: Path) -> tuple[list[ds.Sample], str]:
     """The samples that chose ``recipe``'s rules, and what they chose (empty for recipes not listed)."""
     read, note = TUNING.get(recipe, (lambda _d: [], ""))
