@@ -180,18 +180,18 @@ def test_shipped_cards_carry_records_reconstructed_from_their_recipes(shared_dat
     for name in ("fusical", "temporal-fusion", "skeleton-fusion", "lightweight-streaming"):
         card = read_card(get(name).weights_path())
         rec = pv.records_of(card)
+        assert rec is not None
         assert "emodb:09" in rec["validation"]["speakers"] and "emodb:03" not in rec["train"]["speakers"]
+        assert {f"ravdess:{a:02d}" for a in range(1, 21)} <= set(rec["tuning"]["speakers"])
+        assert ("emodb:03" in rec["tuning"]["speakers"]) == (name == "fusical")  # its epochs chosen there
         if name == "temporal-fusion":
             # Retrained whole from committed code with its face heads on the sharp FER-2013 train
             # images (issue 19, item 5): its run wrote the records, nothing is reconstructed.
             assert rec["reconstructed"] is False and card["face_source"] == "train"
             assert card["code"]["dirty"] is False and len(card["code"]["commit"]) == 40
             assert f"{name}: records written by its training run; left as they are" in lines
-            assert {f"ravdess:{a:02d}" for a in range(1, 21)} <= set(rec["tuning"]["speakers"])
             continue
-        assert rec is not None and rec["reconstructed"] is True and "reconstructed" in rec["notes"]["train"]
-        assert {f"ravdess:{a:02d}" for a in range(1, 21)} <= set(rec["tuning"]["speakers"])
-        assert ("emodb:03" in rec["tuning"]["speakers"]) == (name == "fusical")  # its epochs chosen there
+        assert rec["reconstructed"] is True and "reconstructed" in rec["notes"]["train"]
         if name == "lightweight-streaming":
             # Its face CNN and fusion layer were retrained on the sharp FER-2013 images (issue 19, 5)
             # from committed code, warm-started from the reconstructed weights: the run wrote the records
