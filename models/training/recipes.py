@@ -12,7 +12,8 @@
   * audio-visual net: its face/audio CNNs start as the trained ones; its 6→3 fusion layer is trained
     (SGD, lr 0.01, as the paper) on label-matched pairs of validation faces and validation speech
     (no labelled audio-visual set exists here, so this is plumbing-level fusion, not the paper's).
-``ravdess-audio-004`` (research only, never shipped): the audio CNN on RAVDESS 1–14 (15–16 validation).
+``ravdess-audio-004`` and ``research-004`` (research only, never shipped; ``research_004.py``): the
+audio CNN on RAVDESS 1–14 (15–16 validation), and on EmoDB + RAVDESS 1–10 under the protocol.
 """
 
 from __future__ import annotations
@@ -53,9 +54,6 @@ MODEL = "lightweight-streaming"
 LABELS = LABEL_SETS["sentiment3"]
 EMODB_TEST = ("emodb:03", "emodb:08")
 EMODB_VAL = ("emodb:09",)
-RAVDESS_TEST_ACTORS = {17, 18, 19, 20}
-RAVDESS_VAL_ACTORS = {15, 16}
-RAVDESS_TRAIN_ACTORS = set(range(1, 15))
 RAVDESS_ALL_ACTORS = set(range(1, 21))
 #: what may choose the audio CNN's checkpoint (``default_004``'s ``audio_select``) -> the records' note
 AUDIO_SELECT = {
@@ -567,72 +565,12 @@ def build_card(
     }
 
 
-def ravdess_audio_004(
-    out: Path,
-    data: Path,
-    job: Job | None = None,
-    base: Path | None = None,
-    audio_epochs: int = 30,
-    max_seconds: float | None = None,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """The research model: audio CNN trained on RAVDESS actors 1–14 (val 15–16), tested on 17–20."""
-    from affectscope.models.weights import read_card, save_state
-
-    job = ensure_job(job)
-    spec = get(MODEL)
-    model: LightweightStreaming = spec.build()
-    base = base or spec.weights_path()
-    if base is not None and Path(base).exists():
-        load_matching(model, Path(base))  # the face, mouth and fusion networks; audio retrains
-    root = data / "ravdess_speech"
-    train = ds.ravdess(root, actors=RAVDESS_TRAIN_ACTORS)
-    val = ds.ravdess(root, actors=RAVDESS_VAL_ACTORS)
-    test = ds.ravdess(root, actors=RAVDESS_TEST_ACTORS)
-    res = train_audio(model, train, val, audio_epochs, job, "audio CNN (RAVDESS 1-14)", max_seconds, seed)
-    report = audio_report(model, test, job, "RAVDESS actors 17-20 (per file)")
-    probs = report.pop("_file_probs")
-    keep = {s.path: i for i, s in enumerate(test)}
-    paper = paper_004(test)
-    paper_rep = classification_report(
-        [s.label for s in paper], probs[np.array([keep[s.path] for s in paper], dtype=int)].argmax(1), LABELS
-    )
-    card = {
-        "model": MODEL,
-        "recipe": "ravdess-audio-004",
-        "command": f"affectscope train {MODEL} --recipe ravdess-audio-004 -o {out}",
-        "research_only": "RAVDESS is CC BY-NC-SA: do not ship these weights",
-        "split": "speaker independent: train actors 1-14, validation 15-16, test 17-20",
-        "labels": list(LABELS),
-        "fit": _fit_row(res),
-        "test": report,
-        "test_paper_protocol": paper_rep,
-        "metrics": {
-            "audio_ravdess_17_20_uar": report["uar"],
-            "uar_ci": report["ci"]["uar"],
-            "accuracy": report["accuracy"],
-            "macro_f1": report["macro_f1"],
-            "paper_protocol_uar": paper_rep["uar"],
-        },
-        "collapse_guard": report["warnings"] or "no collapse",
-        "data_records": seed004_records(
-            "ravdess-audio-004",
-            data,
-            {"audio": network_records(train, val, "audio CNN: RAVDESS actors 1-14, validation 15-16")},
-            records_of(read_card(base)) if base is not None and Path(base).exists() else None,
-        ),
-    }
-    save_state(model.cpu(), out, card, half=True)
-    return card
-
-
 def run_recipe(name: str, out: Path, data: Path, job: Job | None = None, **options: Any) -> dict[str, Any]:
     if name == "default-004":
         return default_004(out, data, job, **options)
-    if name == "ravdess-audio-004":
-        return ravdess_audio_004(out, data, job, **options)
-    if name == "research-004":
-        from affectscope.models.training.research_004 import research_004
+    if name in ("ravdess-audio-004", "research-004"):  # research only, never shipped (RAVDESS)
+        from affectscope.models.training import research_004
 
-        return research_004(out, data, job, **options)
+        recipe = research_004.ravdess_audio_004 if name == "ravdess-audio-004" else research_004.research_004
+        return recipe(out, data, job, **options)
     raise ds.ManifestError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}")
