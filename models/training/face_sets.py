@@ -66,6 +66,21 @@ class FaceSets:
             "test": "FER-2013 test sample, odd-indexed half (never trained on)",
         }
 
+    def known_limit(self) -> str:
+        """The card's word on what the face heads learnt from."""
+        common = "the face input is mini-Xception's expression probabilities (trained on FER-2013 train), "
+        if self.source == "train":
+            return common + (
+                "so the heads learnt from FER-2013 train images the mini-Xception itself was fitted on: its "
+                "probabilities there are more confident than on unseen faces, and the heads inherit its "
+                "confusions (neutral is its weakest class)"
+            )
+        return common + (
+            "the face heads learnt from a few hundred sharp FER-2013 test-sample faces (the train images "
+            "shared then were blurred), so they inherit mini-Xception's confusions (neutral is its weakest "
+            "class)"
+        )
+
 
 def face_sets(fer_root: Path, source: str = "train", per_class: int = 400, seed: int = 0) -> FaceSets:
     """The faces of ``source`` (``FACE_SOURCES``) under ``fer_root`` (the Kaggle layout)."""

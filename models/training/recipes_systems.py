@@ -243,21 +243,6 @@ def _pairs(speech: list[ds.Sample], faces: list[ds.Sample], n: int, rng: np.rand
     return out
 
 
-def face_limit(source: str) -> str:
-    """The card's word on what the face heads learnt from (``face_sets.FACE_SOURCES``)."""
-    common = "the face input is mini-Xception's expression probabilities (trained on FER-2013 train), "
-    if source == "train":
-        return common + (
-            "so the heads learnt from FER-2013 train images the mini-Xception itself was fitted on: its "
-            "probabilities there are more confident than on unseen faces, and the heads inherit its "
-            "confusions (neutral is its weakest class)"
-        )
-    return common + (
-        "the face heads learnt from a few hundred sharp FER-2013 test-sample faces (the train images "
-        "shared then were blurred), so they inherit mini-Xception's confusions (neutral is its weakest class)"
-    )
-
-
 def _classify(y: np.ndarray, probs: np.ndarray, what: str) -> dict[str, Any]:
     """UAR-first report with bootstrap CIs and the collapse guard (``analysis.metrics``)."""
     return {"set": what, **classification_report(y, probs.argmax(1), LABELS)}
@@ -482,7 +467,7 @@ def train_system(
         "known_limits": [
             "speech tests are audio-only and face tests face-only: the fusion sees one modality at a time "
             "there; the paired test is synthetic",
-            face_limit(face_data.source),
+            face_data.known_limit(),
             "acted speech (EmoDB, German; RAVDESS, English): expect lower numbers on spontaneous speech",
         ],
         "prep_seconds": round(prep_s, 1),
