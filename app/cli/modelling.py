@@ -97,7 +97,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--parts",
         help="with --recipe default-004: retrain only these networks (comma-separated: "
-        "face,audio,mouth,fusion); "
+        "face,audio,mouth,fusion); with --recipe default-000 or default-002: face (the face branch alone, "
+        "every speech-only decision kept exactly); "
         "the others keep --init's weights and card entries",
     )
     p.add_argument(
@@ -351,11 +352,16 @@ def _train(args: argparse.Namespace) -> int:
         trains = "skeleton-fusion" if args.recipe == "seed002-paper" else RECIPES[args.recipe][0]
         if trains != args.name:  # before the work-tree check: a wrong command says so first
             raise ModellingError(f"recipe {args.recipe} trains {trains}, not {args.name}")
+        opts: dict[str, Any] = {"epochs": args.epochs, "seed": args.seed}
+        if args.parts or args.init:  # retrain one modality alone, keeping --init's other parts
+            from affectscope.models.training.part_retrain import check
+
+            opts["parts"] = tuple(p.strip() for p in (args.parts or "").split(",") if p.strip())
+            opts["base"] = Path(args.init) if args.init else None
+            check(args.recipe, opts["parts"], opts["base"])  # before the work-tree check, as above
         _require_clean(args)
         try:
-            card = run_system_recipe(
-                args.recipe, args.name, out, data, job, epochs=args.epochs, seed=args.seed
-            )
+            card = run_system_recipe(args.recipe, args.name, out, data, job, **opts)
         except ValueError as exc:
             raise ModellingError(str(exc)) from None
         if sys.stderr.isatty():

@@ -34,6 +34,17 @@ class TrainingStage:
     freeze_branches: bool = False
 
 
+@dataclass(frozen=True)
+class ModalityPart:
+    """What one modality owns in a trained system: its branch modules, and the columns of the fusion's
+    first linear layer that read its features. An input without the modality feeds zeros there, so
+    retraining these alone leaves every decision on such inputs exactly as it was."""
+
+    modules: tuple[nn.Module, ...]
+    fusion_in: nn.Linear
+    columns: slice
+
+
 @dataclass
 class SystemOutput:
     """One forward pass: fused logits (B, C), per-modality logits (B, C) and fusion-input features."""
@@ -114,6 +125,11 @@ class EmotionSystem(nn.Module):
     def encoder_parameters(self) -> list[nn.Parameter]:
         """Parameters of pretrained-style encoders (trained at a lower rate where a paper says so)."""
         return []
+
+    def modality_part(self, name: str) -> ModalityPart:
+        """The branch and fusion columns of modality ``name`` (systems whose fusion reads branch
+        features through one linear layer; ``models.training.part_retrain``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot retrain one modality alone")
 
     #: label smoothing ε of the training loss (seed 003 trains with 0.2)
     label_smoothing: float = 0.0

@@ -25,7 +25,7 @@ from affectscope.models.fusion.voting import FUSICAL_VOTE_WEIGHTS, hard_vote, so
 from affectscope.models.signals import ClipSignals
 from affectscope.models.systems import fusical_inputs as inputs
 from affectscope.models.systems import memory
-from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput, TrainingStage
+from affectscope.models.systems.base import Batch, EmotionSystem, ModalityPart, SystemOutput, TrainingStage
 from affectscope.models.systems.fusical_branches import (
     AudioBranch,
     CaptionBranch,
@@ -234,6 +234,19 @@ class FusicalSystem(EmotionSystem):
             add(list(self.branches[name].parameters()), BRANCH_LR[name], BRANCH_L2.get(name, 0.0), name)
         add(self.fusion_parameters(), lr, 0.0, "fusion")
         return groups
+
+    def modality_part(self, name: str) -> ModalityPart:
+        """Branch ``name`` and its columns of the FC fusion's first layer (the FC fusion only: votes
+        and the VAE read the branches otherwise)."""
+        if self.fusion_method != "fc":
+            raise NotImplementedError(f"only the FC fusion reads branches by column: {self.fusion_method!r}")
+        start = 0
+        for m in self.fusion.names:
+            width = self.fusion.in_dims[m]
+            if m == name:
+                return ModalityPart((self.branches[m],), self.fusion.net[0], slice(start, start + width))
+            start += width
+        raise KeyError(name)
 
     def fusion_parameters(self) -> list[nn.Parameter]:
         params = list(self.fusion.parameters())

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from affectscope.models.signals import ClipSignals
-from affectscope.models.systems.base import Batch, EmotionSystem, SystemOutput
+from affectscope.models.systems.base import Batch, EmotionSystem, ModalityPart, SystemOutput
 from affectscope.models.systems.nextvlad import NeXtVLAD
 from affectscope.models.systems.se_gating import SqueezeExcitationFusion
 from affectscope.models.systems.window_inputs import audio_window, log_mel_steps, resample_track
@@ -221,6 +221,17 @@ class SkeletonFusionSystem(EmotionSystem):
             per_modality[m] = self.probes[m](desc.detach())
         fused, _gates = self.fusion(torch.cat([hidden[m] for m in MODALITIES], dim=1))  # eq. 1
         return SystemOutput(logits=self.classifier(fused), per_modality=per_modality, hidden=hidden)
+
+    def modality_part(self, name: str) -> ModalityPart:
+        """Stream ``name`` with its probe, and its columns of the SE fusion's W1 (eq. 2)."""
+        start = 0
+        for m in MODALITIES:
+            width = self.streams[m].vlad.out_features
+            if m == name:
+                part = (self.streams[m], self.probes[m])
+                return ModalityPart(part, self.fusion.w1, slice(start, start + width))
+            start += width
+        raise KeyError(name)
 
     def loss_fn(self, output: SystemOutput, target: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the fused logits plus the probes' (which cannot reach the network)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from affectscope.models.provenance import data_records
 from affectscope.models.registry import LABEL_SETS, get
 from affectscope.models.systems.base import EmotionSystem
 from affectscope.models.training import datasets as ds
+from affectscope.models.training import part_retrain
 from affectscope.models.training import system_data as sd
 from affectscope.models.training.card_records import card_metrics, system_records
 from affectscope.models.training.face_sets import face_sets
@@ -143,8 +145,10 @@ def train_stages(
     batch_size: int = 32,
     seed: int = 0,
     max_seconds: float | None = None,
+    train_mode: Callable[[EmotionSystem], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Follow the system's declared stages; keep each stage's best-validation-UAR weights."""
+    """Follow the system's declared stages; keep each stage's best-validation-UAR weights.
+    ``train_mode`` replaces ``model.train()`` (``part_retrain.train_mode``: only a part trains)."""
     from affectscope.models.training.trainer import stage_epochs, system_loss
 
     declared = list(model.training_stages) or []
@@ -182,7 +186,7 @@ def train_stages(
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(n_epochs, 1))
         best, best_state = -1.0, copy.deepcopy(model.state_dict())
         for epoch in range(n_epochs):
-            model.train()
+            (train_mode or EmotionSystem.train)(model)
             order = _balanced_order(train, rng)
             total, seen = 0.0, 0
             for b0 in range(0, len(order) - 1, batch_size):
@@ -262,12 +266,15 @@ def train_system(
     speech_limit: int | None = None,
     test_limit: int | None = None,
     faces: str = "train",
+    parts: tuple[str, ...] | None = None,
+    base: Path | None = None,
 ) -> dict[str, Any]:
     """Train one of seeds 000–003 on EmoDB + FER-2013 (+ synthetic pairs); test; write weights + card.
 
     ``faces`` (``face_sets.FACE_SOURCES``): "train" (default; the sharp FER-2013 train images, tested
     on the test sample minus train duplicates) or "sharp-half" (how heads were trained while the
     shared train images were blurred).
+    ``parts`` (with ``base``, the weights kept): retrain that modality alone (``part_retrain``).
     """
     from affectscope.models.systems import temporal_inputs
     from affectscope.models.weights import save_state
@@ -286,8 +293,10 @@ def train_system(
     rng = np.random.default_rng(seed)
     spec = get(name)
     model: EmotionSystem = spec.build()
+    run = part_retrain.start(recipe, model, parts, base) if parts or base else None
     off = tuple(getattr(model, "off_modalities", ()))
     trained = tuple(m for m in spec.modalities if m not in off and m != "laughter")
+    trained = (run.modality,) if run else trained
     squeeze = name.startswith("crossmodal")
     laughter = "laughter" in spec.modalities
 
@@ -367,23 +376,41 @@ def train_system(
 
     job.progress(0, 1, "building inputs")
     train = sd.concat(
-        [
-            _with_kind(speech_split(sp_train, "speech", laughter), 0),
+        # a part retrain leaves speech alone exactly as it was: speech-only windows teach it nothing
+        ([] if run else [_with_kind(speech_split(sp_train, "speech", laughter), 0)])
+        + [
             _with_kind(face_split(fa_train, "faces"), 1),
             _with_kind(pair_split(_pairs(sp_train, fa_train, pairs, rng), "pairs"), 2),
         ]
     )
+    val_faces = _with_kind(face_split(fa_val, "faces"), 1)
     val = sd.concat(
         [
             _with_kind(speech_split(sp_val, "speech", laughter), 0),
-            _with_kind(face_split(fa_val, "faces"), 1),
+            val_faces,
             _with_kind(pair_split(_pairs(sp_val, fa_val, max(pairs // 4, 30), rng), "pairs"), 2),
         ]
     )
-    if hasattr(model, "fit_normalisation"):
+    if hasattr(model, "fit_normalisation") and not run:
         model.fit_normalisation(_inputs(train.batch))  # statistics of the training set only
     prep_s = time.perf_counter() - t0
-    stages = train_stages(model, train, val, epochs, lr, trained, job, seed=seed, max_seconds=max_seconds)
+    if run:
+        with part_retrain.only(model, run.part):
+            mode = part_retrain.train_mode(run.part)
+            stages = train_stages(
+                model,
+                train,
+                val,
+                epochs,
+                lr,
+                trained,
+                job,
+                seed=seed,
+                max_seconds=max_seconds,
+                train_mode=mode,
+            )
+    else:
+        stages = train_stages(model, train, val, epochs, lr, trained, job, seed=seed, max_seconds=max_seconds)
 
     # ---- tests -----------------------------------------------------------------------------
     tests: dict[str, Any] = {}
@@ -474,6 +501,12 @@ def train_system(
         "train_seconds": round(time.perf_counter() - t0 - prep_s, 1),
         "data_records": system_records(recipe, data, sp_train + fa_train, sp_val + fa_val),
     }
+    if run:
+
+        def faces_uar(m: EmotionSystem) -> float:
+            return _uar(val_faces.labels, outputs(m, val_faces)["fused"])
+
+        part_retrain.finish_card(run, card, parts or (), faces_uar(run.base_model), faces_uar(model))
     save_state(model.cpu(), out, card, half=True)
     return card
 
