@@ -249,7 +249,8 @@ def test_model_card_summary_says_which_branches_are_trained(tmp_path: Path) -> N
 
 
 def test_seed002_paper_split_takes_two_thirds_of_each_class() -> None:
-    from affectscope.models.training.recipes_systems import PAPER_RECIPES, per_class_split
+    from affectscope.models.training.recipes_systems import PAPER_RECIPES
+    from affectscope.models.training.seed002_paper import per_class_split
 
     labels = np.array([0] * 30 + [1] * 12 + [2] * 9)
     mask = per_class_split(labels, np.random.default_rng(0))

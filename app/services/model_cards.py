@@ -128,12 +128,16 @@ def honest_html(card: dict[str, Any]) -> list[str]:
         )
         how = " — reconstructed from the recipe afterwards" if rec.get("reconstructed") else ""
         out.append(f"<p><b>Trained, validated and tuned on:</b> {html.escape(roles + how)}</p>")
-    code = card.get("code")
-    if isinstance(code, dict) and code.get("dirty"):
-        out.append(
-            "<p style='color:#b00'><b>Trained from uncommitted code</b>"
-            f"{': ' + html.escape(code['note']) if code.get('note') else ''}</p>"
-        )
+    init = card.get("init") if isinstance(card.get("init"), dict) else {}
+    for code, what in (
+        (card.get("code"), "Trained"),
+        (init.get("code"), "The parts kept from --init were trained"),
+    ):
+        if isinstance(code, dict) and code.get("dirty"):
+            out.append(
+                f"<p style='color:#b00'><b>{what} from uncommitted code</b>"
+                f"{': ' + html.escape(code['note']) if code.get('note') else ''}</p>"
+            )
     return out
 
 
