@@ -82,6 +82,15 @@ RECIPE_FIGURES["egemaps-linear"] = {
 RECIPE_FER_TRAIN = (
     "test: FER-2013 test sample minus train duplicates; the face heads learnt from FER-2013 train"
 )
+#: a face head retrained alone (``--parts face``): the layers kept from --init learnt from the test
+#: sample's even half, which the recipe's own face and pair tests hold
+RECIPE_FACE_PART = {
+    "fer_test": "validation: the FER-2013 test sample minus train duplicates; the new face head learnt from "
+    "FER-2013 train, but the layers kept from --init learnt from the sample's even half (the honest figure "
+    "leaves those images out)",
+    "pairs_test": "validation: synthetic pairs whose faces include the FER-2013 test sample's even half, "
+    "which trained the layers kept from --init; not real audio-visual clips",
+}
 RECIPE_FUSICAL = {"emodb_test": "validation: EmoDB 03+08 judged fusical's epochs and audio rate (tuning)"}
 
 
@@ -196,6 +205,8 @@ def write_honest(name: str, figures: list[dict[str, Any]]) -> None:
         recipe.update(RECIPE_FUSICAL)
     if card.get("face_source") == "train" and "fer_test" in recipe:
         recipe["fer_test"] = RECIPE_FER_TRAIN
+    if card.get("retrained_parts") == ["face"] and card.get("init"):
+        recipe.update(RECIPE_FACE_PART)
     card["honest"] = {
         "protocol": PROTOCOL,
         "command": "python packaging/honest_cards.py",
