@@ -131,7 +131,10 @@ def test_the_models_tab_card_calls_each_figure_test_or_validation() -> None:
     assert "(validation: the set overlaps the weights&#x27; tuning data)" in text and "(test)" in text
     assert "validation: the fusion&#x27;s own early-stopping pairs" in text
     assert "reconstructed from the recipe afterwards" in text  # it warm-started from those weights
-    # Seed 004's face and fusion retrain (issue 19, item 5) ran from committed code; the other shipped
-    # cards still name uncommitted code, and their tab says so.
+    # Seed 004's face and fusion retrain (issue 19, item 5) ran from committed code; fusical's face head
+    # was retrained alone from committed code too, but the rest of it was kept from weights trained from
+    # uncommitted code, and its tab says so.
     assert "Trained from uncommitted code" not in text
-    assert "Trained from uncommitted code" in card_html(read_card(get("fusical").weights_path()))
+    fusical = card_html(read_card(get("fusical").weights_path()))
+    assert "Trained from uncommitted code" not in fusical
+    assert "The parts kept from --init were trained from uncommitted code" in fusical

@@ -92,6 +92,7 @@ def test_a_face_retrain_keeps_every_speech_decision(
     # the card says what was kept and keeps the kept weights' records (a shared layer learnt from them)
     assert read_card(out)["retrained_parts"] == ["face"] == card["retrained_parts"]
     assert card["init"]["weights"] == base.name and card["face_source"] == "train"
+    assert card["trained_branches"] == read_card(base)["trained_branches"]  # not only the part
     assert "--parts face --init" in card["command"]
     uar = card["part_retrain"]["validation_uar_fused_faces"]
     assert 0.0 <= uar["init"] <= 1.0 and 0.0 <= uar["retrained"] <= 1.0

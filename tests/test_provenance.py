@@ -192,6 +192,20 @@ def test_shipped_cards_carry_records_reconstructed_from_their_recipes(shared_dat
             assert f"{name}: records written by its training run; left as they are" in lines
             continue
         assert rec["reconstructed"] is True and "reconstructed" in rec["notes"]["train"]
+        if name in ("fusical", "skeleton-fusion"):
+            # Their face heads were retrained alone on the sharp FER-2013 train images (issue 19, item 5)
+            # from committed code: the run merged its records with the reconstructed ones of the weights
+            # it kept, and the card names both codes.
+            commit = card["code"]["commit"]
+            assert (
+                card["code"]["dirty"] is False and len(commit) == 40 and card["retrained_parts"] == ["face"]
+            )
+            assert card["init"]["code"]["dirty"] is True and "4186dea" in card["init"]["code"]["note"]
+            assert any(
+                line.startswith(f"{name}: records written by its training run from {commit[:7]}")
+                for line in lines
+            )
+            continue
         if name == "lightweight-streaming":
             # Its face CNN and fusion layer were retrained on the sharp FER-2013 images (issue 19, 5)
             # from committed code, warm-started from the reconstructed weights: the run wrote the records

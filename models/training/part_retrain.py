@@ -132,6 +132,8 @@ def finish_card(
         f"--init <previous weights> -o {out}"
     )
     card["retrained_parts"] = list(parts)
+    # the weights' trained branches are still --init's (the part among them), not only the part
+    card["trained_branches"] = run.base_card.get("trained_branches", card["trained_branches"])
     card["init"] = {
         "weights": run.base.name,
         "sha256_16": item_hash(run.base),
