@@ -61,3 +61,22 @@ def test_the_fit_finds_the_bias_that_undoes_a_known_shift() -> None:
     fitted = class_bias.fit(None, clips, labels)
     assert fitted["uar_without"] < 0.8 and fitted["recalls_without"][0] < 0.5
     assert fitted["uar"] > 0.95 and fitted["delta"][0] > 0.5 and fitted["delta"][2] == 0.0
+
+
+def test_averaging_seeds_is_the_normalised_geometric_mean_of_the_windows() -> None:
+    """``packaging/seed004_seed_average.py``: one network averaged with itself is itself; two average
+    their log-probabilities window by window (a product of experts), and the vote weights are kept."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "packaging" / "seed004_seed_average.py"
+    spec = importlib.util.spec_from_file_location("seed004_seed_average", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    a = class_bias.Windows(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), np.array([1.0, 0.5]))
+    b = class_bias.Windows(np.array([[0.1, 0.2, 0.7], [0.1, 0.8, 0.1]]), np.array([1.0, 0.5]))
+    same = module.average([[a], [a]])[0]
+    assert np.allclose(same.fused, a.fused) and same.votes is a.votes
+    mixed = module.average([[a], [b]])[0].fused
+    want = np.sqrt(a.fused * b.fused)
+    assert np.allclose(mixed, want / want.sum(axis=1, keepdims=True))
+    assert mixed[0, 0] == mixed[0, 2]  # 0.7·0.1 on both sides: the two networks cancel
