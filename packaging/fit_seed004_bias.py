@@ -40,27 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     clips = class_bias.analyse(spec, model, dev)
     fitted = class_bias.fit(model, clips, [s.label for s in dev])
     model = class_bias.with_bias(spec, model, fitted["delta"])
-    card["decision_bias"] = {
-        **fitted,
-        "labels": list(spec.labels),
-        "chosen_on": f"{WHAT} (n = {len(dev)}), product path: speech-gated windows, EWMA clip decision",
-        "note": "added to the audio CNN's classifier bias; the development UAR is optimistic (the bias was "
+    card = class_bias.record(
+        card,
+        fitted,
+        spec.labels,
+        dev,
+        WHAT,
+        "product path: speech-gated windows, EWMA clip decision",
+        "the audio logits",
+        "added to the audio CNN's classifier bias; the development UAR is optimistic (the bias was "
         "chosen on it); the recipe's own audio figures in 'networks' and 'metrics' predate the bias, the "
         "honest figures follow it; the fusion layer was fitted before it",
-    }
-    card["data_records"] = provenance.merge_records(
-        provenance.records_of(card),
-        provenance.data_records((), (), dev, notes={"tuning": f"decision bias chosen on {WHAT}"}),
+        "python packaging/fit_seed004_bias.py OUT",
     )
-    card["known_limits"] = [
-        *card.get("known_limits", []),
-        f"A per-class bias {fitted['delta']} on the audio logits was chosen on the development set "
-        f"(UAR {fitted['uar_without']:.3f} -> {fitted['uar']:.3f} there, optimistic).",
-    ]
-    card.pop("honest", None)  # measured again for these weights by packaging/honest_cards.py
-    # these weights are made by this code: the card says so (the networks' own code stays on record)
-    card["code_of_the_networks"] = {k: card.pop(k) for k in ("code", "code_version", "date") if k in card}
-    card["command"] = f"python packaging/fit_seed004_bias.py OUT, on the weights of: {card.get('command')}"
     save_state(model, a.output, card, half=True)
     print(fitted, file=sys.stderr)
     return 0

@@ -131,6 +131,10 @@ class EmotionSystem(nn.Module):
         features through one linear layer; ``models.training.part_retrain``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot retrain one modality alone")
 
+    def decision_bias(self) -> nn.Parameter:
+        """The bias a per-class decision threshold is written into (``models.class_bias``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no decision bias")
+
     #: label smoothing ε of the training loss (seed 003 trains with 0.2)
     label_smoothing: float = 0.0
     #: learning rate of ``encoder_parameters()`` as a factor of the head's (seed 003: 1e-2)

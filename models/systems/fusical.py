@@ -248,6 +248,12 @@ class FusicalSystem(EmotionSystem):
             start += width
         raise KeyError(name)
 
+    def decision_bias(self) -> nn.Parameter:
+        """The FC fusion's last bias: every fused decision (speech, face, both) reads it."""
+        if self.fusion_method != "fc":
+            raise NotImplementedError(f"only the FC fusion has one fused bias: {self.fusion_method!r}")
+        return self.fusion.net[-1].bias
+
     def fusion_parameters(self) -> list[nn.Parameter]:
         params = list(self.fusion.parameters())
         return params + (list(self.vae.parameters()) if self.vae is not None else [])

@@ -285,6 +285,11 @@ class LightweightStreaming(EmotionSystem):
             hidden={"face": pf, "audio": pa, "mouth": p_open, "route_audiovisual": use_av.float()},
         )
 
+    def decision_bias(self) -> torch.nn.Parameter:
+        """The audio CNN's classifier bias: audio-only windows decide by it, and the audio-visual
+        fusion reads the shifted audio probabilities (``models.class_bias``)."""
+        return self.audiovisual.audio.classifier.bias
+
     def paper_parameter_counts(self) -> dict[str, int]:
         """Parameters per network, counted as the paper's tables count them."""
         return {
