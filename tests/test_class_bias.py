@@ -63,6 +63,43 @@ def test_the_fit_finds_the_bias_that_undoes_a_known_shift() -> None:
     assert fitted["uar"] > 0.95 and fitted["delta"][0] > 0.5 and fitted["delta"][2] == 0.0
 
 
+def test_fusicals_bias_shifts_its_fused_logits_and_the_product_path_decides_as_simulated(
+    shared_data: Path,
+) -> None:
+    """Fusical's bias sits in its FC fusion's last layer: every fused output (speech here) moves by δ,
+    and deciding the analysed windows with δ gives what the biased weights give through the product."""
+    spec, model = load_model("fusical")
+    samples = _clips(shared_data)
+    mods = tuple(spec.modalities)
+    delta = np.array([-0.6, 0.9, 0.0])
+    shifted = class_bias.with_bias(spec, model, delta)
+    assert torch.equal(model.decision_bias(), load_model("fusical")[1].decision_bias())  # shared: untouched
+    clips = class_bias.analyse(spec, model, samples)
+    for s, c in zip(samples, clips, strict=True):
+        a = analyse_signals(spec, shifted, signals_for_file(s.path, mods))
+        lp = np.log(c.fused) + delta
+        assert np.allclose(np.asarray(a.fused), np.exp(lp) / np.exp(lp).sum(1, keepdims=True), atol=1e-5)
+    biased = [analyse_signals(spec, shifted, signals_for_file(s.path, mods)) for s in samples]
+    assert class_bias.decisions(model, clips, delta).tolist() == [a.clip_probs.argmax() for a in biased]
+
+
+def test_the_fit_keeps_to_what_the_rule_admits() -> None:
+    """``accept`` limits the search (a rule's recall floor, say); when it admits nothing, δ = 0."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1, 2], 10)
+    clips = []
+    for y in labels:
+        p = rng.dirichlet(np.ones(3), size=3)
+        p[:, y] += 0.5
+        clips.append(class_bias.Windows(p / p.sum(1, keepdims=True), None))
+    free = class_bias.fit(None, clips, labels)
+    kept = class_bias.fit(None, clips, labels, accept=lambda d, r: abs(d[0]) <= 0.2 and abs(d[1]) <= 0.2)
+    assert max(abs(kept["delta"][0]), abs(kept["delta"][1])) <= 0.2 and kept["admitted"] == 25
+    assert kept["uar"] <= free["uar"] and free["admitted"] == len(class_bias.GRID) ** 2
+    none = class_bias.fit(None, clips, labels, accept=lambda d, r: False)
+    assert none["delta"] == [0.0, 0.0, 0.0] and none["admitted"] == 0 and none["uar"] == none["uar_without"]
+
+
 def test_averaging_seeds_is_the_normalised_geometric_mean_of_the_windows() -> None:
     """``packaging/seed004_seed_average.py``: one network averaged with itself is itself; two average
     their log-probabilities window by window (a product of experts), and the vote weights are kept."""
