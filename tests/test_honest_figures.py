@@ -138,3 +138,4 @@ def test_the_models_tab_card_calls_each_figure_test_or_validation() -> None:
     fusical = card_html(read_card(get("fusical").weights_path()))
     assert "Trained from uncommitted code" not in fusical
     assert "The parts kept from --init were trained from uncommitted code" in fusical
+    assert "Retrained alone:</b> the face branch; everything else kept from" in fusical

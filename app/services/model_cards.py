@@ -63,6 +63,14 @@ def card_html(card: dict[str, Any] | None) -> str:
     branches = branch_summary(card)
     if branches:
         out.append(f"<p><b>Branches:</b> {html.escape(branches)}</p>")
+    part = card.get("part_retrain")
+    if isinstance(part, dict):
+        init = card.get("init") or {}
+        kept = f"the earlier {init.get('weights', 'weights')} (sha256 {str(init.get('sha256_16', '?'))[:8]})"
+        out.append(
+            f"<p><b>Retrained alone:</b> the {html.escape(str(part.get('modality')))} branch; everything "
+            f"else kept from {html.escape(kept)} (speech-only decisions unchanged)</p>"
+        )
     out += honest_html(card)
     tests = card.get("tests") if isinstance(card.get("tests"), dict) else {}
     metrics = {**card.get("metrics", {}), **tests}
