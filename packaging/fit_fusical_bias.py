@@ -16,18 +16,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import bias_fit  # packaging/, beside this script
 import numpy as np
-import seed004_retrain  # packaging/, beside this script: the shared parser
+import seed004_retrain
 
 from affectscope import strict_json
-from affectscope.models import class_bias, provenance
-from affectscope.models.inference import load_model
+from affectscope.models import class_bias
 from affectscope.models.training.face_sets import face_sets
 from affectscope.models.training.recipes_systems import RECIPE_DATA
-from affectscope.models.training.tuning import development_samples
-from affectscope.models.weights import read_card, save_state
 
-WHAT = "RAVDESS actors 1-12 (broad mapping) and EmoDB speaker 09: the declared development set"
 MIN_RECALL, FACE_DROP = 0.25, 0.01
 
 
@@ -35,16 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     p = seed004_retrain.parser(__doc__)
     p.add_argument("--weights", help="start from these weights instead of the shipped ones")
     a = p.parse_args(argv)
-    state = provenance.require_clean()
-    provenance.code_state = lambda root=None: state  # the state that fitted, not the one at the end
     data = Path(a.data)
-    spec, model = load_model("fusical", a.weights)
-    source = Path(a.weights) if a.weights else spec.weights_path()
-    card = read_card(source) or {}
-    if "decision_bias" in card:
-        raise SystemExit(f"{source} already carries a decision bias: start from the weights before it")
-    dev = development_samples(data)
-    clips = class_bias.analyse(spec, model, dev)
+    b = bias_fit.start("fusical", a.weights, data)
+    spec, model, card = b.spec, b.model, b.card
     per_class = RECIPE_DATA["default-000"]["fer_per_class"]
     faces = face_sets(data / "fer2013", card.get("face_source", "train"), per_class, card.get("seed", 0)).val
     face_clips = class_bias.analyse(spec, model, faces)
@@ -58,19 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     def admits(delta: np.ndarray, recalls: list[float]) -> bool:
         return min(recalls) >= MIN_RECALL and face_uar(delta) >= before - FACE_DROP
 
-    fitted = class_bias.fit(model, clips, [s.label for s in dev], accept=admits)
+    fitted = class_bias.fit(model, b.clips, [s.label for s in b.dev], accept=admits)
     fitted["validation_faces"] = {"n": len(faces), "uar_without": before, "uar": face_uar(fitted["delta"])}
     fitted["rule"] = (
         f"admitted: every development recall >= {MIN_RECALL} and the fused UAR on the recipe's FER-2013 "
         f"validation faces at most {FACE_DROP} below delta = 0; then the best development UAR"
     )
-    model = class_bias.with_bias(spec, model, fitted["delta"])
-    card = class_bias.record(
-        card,
+    bias_fit.finish(
+        b,
         fitted,
-        spec.labels,
-        dev,
-        WHAT,
+        a.output,
         "product path: speech-gated windows, fusical's clip decision (the mean over windows)",
         "the fused logits",
         "added to the FC fusion's last bias: speech, face and audio-visual decisions all read it; the "
@@ -78,7 +65,6 @@ def main(argv: list[str] | None = None) -> int:
         "the honest figures follow it",
         "python packaging/fit_fusical_bias.py OUT",
     )
-    save_state(model, a.output, card, half=True)
     print(strict_json.dumps(fitted, indent=1), file=sys.stderr)
     return 0
 

@@ -14,38 +14,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import seed004_retrain  # packaging/, beside this script
+import bias_fit  # packaging/, beside this script
+import seed004_retrain
 
-from affectscope.models import class_bias, provenance
-from affectscope.models.inference import load_model
-from affectscope.models.training.tuning import development_samples
-from affectscope.models.weights import read_card, save_state
-
-WHAT = "RAVDESS actors 1-12 (broad mapping) and EmoDB speaker 09: the declared development set"
+from affectscope.models import class_bias
 
 
 def main(argv: list[str] | None = None) -> int:
     p = seed004_retrain.parser(__doc__)
     p.add_argument("--weights", help="start from these weights instead of the shipped ones")
     a = p.parse_args(argv)
-    state = provenance.require_clean()
-    provenance.code_state = lambda root=None: state  # the state that fitted, not the one at the end
-    data = Path(a.data)
-    spec, model = load_model("lightweight-streaming", a.weights)
-    source = Path(a.weights) if a.weights else spec.weights_path()
-    card = read_card(source) or {}
-    if "decision_bias" in card:
-        raise SystemExit(f"{source} already carries a decision bias: start from the weights before it")
-    dev = development_samples(data)
-    clips = class_bias.analyse(spec, model, dev)
-    fitted = class_bias.fit(model, clips, [s.label for s in dev])
-    model = class_bias.with_bias(spec, model, fitted["delta"])
-    card = class_bias.record(
-        card,
+    b = bias_fit.start("lightweight-streaming", a.weights, Path(a.data))
+    fitted = class_bias.fit(b.model, b.clips, [s.label for s in b.dev])
+    bias_fit.finish(
+        b,
         fitted,
-        spec.labels,
-        dev,
-        WHAT,
+        a.output,
         "product path: speech-gated windows, EWMA clip decision",
         "the audio logits",
         "added to the audio CNN's classifier bias; the development UAR is optimistic (the bias was "
@@ -53,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         "honest figures follow it; the fusion layer was fitted before it",
         "python packaging/fit_seed004_bias.py OUT",
     )
-    save_state(model, a.output, card, half=True)
     print(fitted, file=sys.stderr)
     return 0
 

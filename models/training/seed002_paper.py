@@ -60,16 +60,7 @@ def seed002_paper(
         job,
         max_windows=1,
     )
-    face = sd.build_split(
-        proto,
-        [
-            lambda a=a, f=f: sd.face_signals(a["grey"], a["probs"], f.path.name)
-            for a, f in zip(arrays, faces, strict=True)
-        ],
-        [f.label for f in faces],
-        "faces",
-        job,
-    )
+    face = sd.face_split(proto, faces, arrays, "faces", job)
     every = sd.concat([speech, face])
     rng = np.random.default_rng(seed)
     results = []

@@ -65,16 +65,7 @@ def test_sets(model: Any, data: Path, limit: int | None = None) -> dict[str, Any
     faces, dropped = fer_unseen_test(data / "fer2013")
     emodb_test, rav, faces = cut(emodb_test), cut(rav), cut(faces)
     arrays = sd.face_arrays([s.path for s in faces])
-    face_split = sd.build_split(
-        model,
-        [
-            lambda a=a, s=s: sd.face_signals(a["grey"], a["probs"], s.path.name)
-            for a, s in zip(arrays, faces, strict=True)
-        ],
-        [s.label for s in faces],
-        "faces",
-        squeeze_static=True,
-    )
+    face_split = sd.face_split(model, faces, arrays, squeeze_static=True)
     out = {}
     for key, split, what in (
         ("emodb_test", speech(emodb_test, "emodb"), "EmoDB speakers 03, 08 (per file, audio only)"),

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -170,6 +171,28 @@ def windows_of(model: EmotionSystem, signals: ClipSignals) -> list[tuple[float, 
         return [(0.0, max(signals.duration, 1e-3))]
     win, hop = float(model.window_seconds), float(model.hop_seconds)
     return [(float(t), float(t) + win) for t in window_starts(max(signals.duration, 1e-3), win, hop)]
+
+
+def face_split(
+    model: EmotionSystem,
+    faces: Sequence[Any],
+    arrays: Sequence[dict[str, np.ndarray]],
+    kind: str = "faces",
+    job: Job | None = None,
+    **options: Any,
+) -> Split:
+    """``build_split`` of face images (samples with ``.path``, ``.label``) from their ``face_arrays``."""
+    return build_split(
+        model,
+        [
+            lambda a=a, f=f: face_signals(a["grey"], a["probs"], f.path.name)
+            for a, f in zip(arrays, faces, strict=True)
+        ],
+        [f.label for f in faces],
+        kind,
+        job,
+        **options,
+    )
 
 
 def build_split(
