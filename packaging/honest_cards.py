@@ -18,8 +18,10 @@ Each figure carries its ``contamination`` against the card's ``data_records`` an
 "validation" with the reason. The card's ``honest`` section holds them, with the status of the
 recipe's own figures (``recipe_figures``: e.g. seed 004's fusion pairs are its early-stopping set).
 Then docs/models.md's tables between ``<!-- honest-table:start/end -->`` and
-``<!-- cards-table:start/end -->`` are rewritten from the cards (``--docs-only``: only that;
-``--check``: exit 1 when the docs differ from the cards, write nothing).
+``<!-- cards-table:start/end -->`` are rewritten from the cards, with the goals table
+(``<!-- goals-table:start/end -->``: issue 19's goals against each card's figures, ``models.goals``,
+also kept in the card's ``honest.goals``). ``--docs-only``: only that, measuring nothing; ``--check``:
+exit 1 when the docs or a card's goals differ from the cards' figures, write nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from affectscope import strict_json
+from affectscope.models.goals import assess
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "models.md"
@@ -215,8 +218,29 @@ def write_honest(name: str, figures: list[dict[str, Any]]) -> None:
         "weights_sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest(),
         "figures": figures,
         "recipe_figures": recipe,
+        "goals": assess(name, figures),
     }
     card_path(path).write_text(strict_json.dumps(card, indent=2) + "\n")
+
+
+def stale_goals(write: bool) -> list[str]:
+    """The shipped cards whose ``honest.goals`` differ from what their figures say (``models.goals``);
+    with ``write``, they are rewritten (derived data: no figure is measured again)."""
+    from affectscope.models.registry import get
+    from affectscope.models.weights import card_path, read_card
+
+    stale = []
+    for name in shipped_models():
+        path = get(name).weights_path()
+        card = read_card(path)
+        honest = (card or {}).get("honest")
+        if not honest or honest.get("goals") == assess(name, honest["figures"]):
+            continue
+        stale.append(name)
+        if write:
+            honest["goals"] = assess(name, honest["figures"])
+            card_path(path).write_text(strict_json.dumps(card, indent=2) + "\n")
+    return stale
 
 
 # ---- docs --------------------------------------------------------------------------------------------
@@ -275,11 +299,32 @@ def _replace(text: str, start: str, end: str, lines: list[str]) -> str:
     return head + start + "\n" + "\n".join(lines) + "\n" + end + tail
 
 
+def goal_rows() -> list[str]:
+    """The goals table: each shipped system's issue 19 goals against its honest figures."""
+    from affectscope.models.registry import get
+    from affectscope.models.weights import read_card
+
+    out = [
+        "| system | goal | set (n) | UAR | lowest recall | status of the data | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in shipped_models():
+        honest = (read_card(get(name).weights_path()) or {}).get("honest") or {}
+        for g in assess(name, honest.get("figures", [])):
+            met = {True: "yes", False: "**no**", None: "cannot be measured here"}[g["met"]]
+            where = f"{g['set']} ({g['n']})" if g.get("n") else "—"
+            uar = f"{g['uar']:.3f}" if g["uar"] is not None else "—"
+            low = f"{g['lowest_recall']:.2f}" if g["lowest_recall"] is not None else "—"
+            out.append(f"| {name} | {g['goal']} | {where} | {uar} | {low} | {g['status']} | {met} |")
+    return out
+
+
 def render_docs(text: str) -> str:
-    """docs/models.md with both generated tables rewritten from the cards."""
+    """docs/models.md with the generated tables rewritten from the cards."""
     from affectscope.models.training.cards_table import rows
 
     text = _replace(text, "<!-- honest-table:start -->", "<!-- honest-table:end -->", honest_rows())
+    text = _replace(text, "<!-- goals-table:start -->", "<!-- goals-table:end -->", goal_rows())
     return _replace(text, "<!-- cards-table:start -->", "<!-- cards-table:end -->", rows())
 
 
@@ -288,13 +333,20 @@ def main(argv: list[str] | None = None) -> int:
     default = os.environ.get("AFFECTSCOPE_SHARED_DATA", str(REPO.parent / "shared" / "data"))
     p.add_argument("--data", default=default)
     p.add_argument("--models", help="comma-separated subset (default: every shipped system + the reference)")
-    p.add_argument("--docs-only", action="store_true", help="rewrite the docs tables from the cards only")
+    p.add_argument(
+        "--docs-only",
+        action="store_true",
+        help="rewrite the docs tables and the cards' goals, measuring nothing",
+    )
     p.add_argument("--check", action="store_true", help="exit 1 when docs/models.md differs from the cards")
     args = p.parse_args(argv)
     if args.check:
         same = render_docs(DOC.read_text()) == DOC.read_text()
         print("docs/models.md matches the cards" if same else "docs/models.md differs from the cards")
-        return 0 if same else 1
+        stale = stale_goals(write=False)
+        if stale:
+            print(f"cards whose goals differ from their figures: {', '.join(stale)}")
+        return 0 if same and not stale else 1
     if not args.docs_only:
         from affectscope.models.registry import get
 
@@ -315,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_honest(name, figures)
             for f in figures:
                 print(f"{name} {f['set']}: n {f['n']} UAR {f['uar']:.3f} {f['ci']['uar']} {f['status']}")
+    stale_goals(write=True)
     DOC.write_text(render_docs(DOC.read_text()))
     return 0
 

@@ -139,3 +139,40 @@ def test_the_models_tab_card_calls_each_figure_test_or_validation() -> None:
     assert "Trained from uncommitted code" not in fusical
     assert "The parts kept from --init were trained from uncommitted code" in fusical
     assert "Retrained alone:</b> the face branch; everything else kept from" in fusical
+
+
+def test_each_card_says_which_goals_its_figures_reach() -> None:
+    """ "Where a goal is not reached, the card and docs say so with the measured number": every shipped
+    card's ``honest.goals`` is what ``models.goals`` makes of its own figures (the docs table too, see
+    above), and the Models tab shows a goal not met in red with its number."""
+    from affectscope.app.services.model_cards import card_html
+    from affectscope.models.goals import GOALS, assess
+
+    for name in SHIPPED:
+        card = read_card(get(name).weights_path())
+        assert card["honest"]["goals"] == assess(name, card["honest"]["figures"]), name
+        assert len(card["honest"]["goals"]) == len(GOALS.get(name, ()))
+    goals = {g["goal"]: g for g in read_card(get("lightweight-streaming").weights_path())["honest"]["goals"]}
+    speech = goals["speech: UAR >= 0.60 on unseen English speakers, every class recall >= 0.25"]
+    assert speech["met"] is (speech["uar"] >= 0.60 and speech["lowest_recall"] >= 0.25)
+    assert speech["uar"] == _figures("lightweight-streaming")["ravdess_13_20"]["uar"]
+    assert [g["met"] for g in goals.values() if g["set"] is None] == [None, None]  # no data here
+    text = card_html(read_card(get("lightweight-streaming").weights_path()))
+    if not speech["met"]:
+        assert f"<b>not met</b> (UAR {speech['uar']:.3f}" in text
+    assert "cannot be measured here (one labelled real audio-visual clip here)" in text
+
+
+def test_a_goal_is_met_only_when_the_uar_and_every_recall_clear_it() -> None:
+    from affectscope.models.goals import assess
+
+    def figure(uar: float, recalls: tuple[float, float, float]) -> dict:
+        per_class = dict(zip(("positive", "neutral", "negative"), recalls, strict=True))
+        return {"set": "ravdess_13_20", "uar": uar, "n": 416, "per_class_recall": per_class, "status": "test"}
+
+    assert assess("fusical", [figure(0.50, (0.5, 0.5, 0.16))])[0]["met"] is True
+    assert assess("fusical", [figure(0.50, (0.5, 0.5, 0.14))])[0]["met"] is False  # a class below 0.15
+    assert assess("fusical", [figure(0.44, (0.5, 0.5, 0.5))])[0]["met"] is False
+    missing = assess("fusical", [figure(0.50, (0.5, 0.5, 0.5))])[1]  # no EmoDB figure: not measured
+    assert missing["met"] is None and missing["uar"] is None
+    assert assess("egemaps-linear", [figure(0.9, (0.9, 0.9, 0.9))]) == []  # the reference has no goal

@@ -128,6 +128,9 @@ def honest_html(card: dict[str, Any]) -> list[str]:
         )
         how = html.escape(honest["command"])
         out.append(f"<p><b>Honest figures</b> (product path, whole sets; {how})</p><ul>{items}</ul>")
+    if honest.get("goals"):
+        goals = "".join(_goal(g) for g in honest["goals"])
+        out.append(f"<p><b>Goals</b> (issue 19)</p><ul>{goals}</ul>")
     rec = card.get("data_records")
     if isinstance(rec, dict) and "train" in rec:
         roles = ", ".join(
@@ -147,6 +150,17 @@ def honest_html(card: dict[str, Any]) -> list[str]:
                 f"{': ' + html.escape(code['note']) if code.get('note') else ''}</p>"
             )
     return out
+
+
+def _goal(g: dict[str, Any]) -> str:
+    """One goal: met, not met (red, with the measured number), or not measurable here (and why)."""
+    text = html.escape(str(g.get("goal")))
+    if g.get("met") is None:
+        return f"<li>{text}: <i>cannot be measured here ({html.escape(str(g.get('status')))})</i></li>"
+    measured = f"UAR {g['uar']:.3f}, lowest recall {g['lowest_recall']:.2f} on {html.escape(str(g['set']))}"
+    if g["met"]:
+        return f"<li>{text}: met ({measured})</li>"
+    return f"<li>{text}: <span style='color:#b00'><b>not met</b> ({measured})</span></li>"
 
 
 def read_card(weights: str | Path | None) -> dict[str, Any] | None:
