@@ -328,6 +328,11 @@ def _record_allowed_dirty(args: argparse.Namespace) -> None:
             write_card(weights, card)
 
 
+def _parts(text: str | None) -> tuple[str, ...]:
+    """``--parts a,b``: the names, blanks dropped."""
+    return tuple(p.strip() for p in (text or "").split(",") if p.strip())
+
+
 def _train(args: argparse.Namespace) -> int:
     from affectscope.models.registry import get
 
@@ -356,7 +361,7 @@ def _train(args: argparse.Namespace) -> int:
         if args.parts or args.init:  # retrain one modality alone, keeping --init's other parts
             from affectscope.models.training.part_retrain import check
 
-            opts["parts"] = tuple(p.strip() for p in (args.parts or "").split(",") if p.strip())
+            opts["parts"] = _parts(args.parts)
             opts["base"] = Path(args.init) if args.init else None
             check(args.recipe, opts["parts"], opts["base"])  # before the work-tree check, as above
         _require_clean(args)
@@ -391,7 +396,7 @@ def _train(args: argparse.Namespace) -> int:
             if args.distill_face:
                 opts["face_distill"] = True
             if args.parts:
-                opts["parts"] = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+                opts["parts"] = _parts(args.parts)
             if args.init:
                 opts["base"] = Path(args.init)
         elif args.init:

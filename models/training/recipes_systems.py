@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -393,23 +394,11 @@ def train_system(
     if hasattr(model, "fit_normalisation") and not run:
         model.fit_normalisation(_inputs(train.batch))  # statistics of the training set only
     prep_s = time.perf_counter() - t0
-    if run:
-        with part_retrain.only(model, run.part):
-            mode = part_retrain.train_mode(run.part)
-            stages = train_stages(
-                model,
-                train,
-                val,
-                epochs,
-                lr,
-                trained,
-                job,
-                seed=seed,
-                max_seconds=max_seconds,
-                train_mode=mode,
-            )
-    else:
-        stages = train_stages(model, train, val, epochs, lr, trained, job, seed=seed, max_seconds=max_seconds)
+    with part_retrain.only(model, run.part) if run else nullcontext():
+        mode = part_retrain.train_mode(run.part) if run else None
+        stages = train_stages(
+            model, train, val, epochs, lr, trained, job, seed=seed, max_seconds=max_seconds, train_mode=mode
+        )
 
     # ---- tests -----------------------------------------------------------------------------
     tests: dict[str, Any] = {}
